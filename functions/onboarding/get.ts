@@ -1,0 +1,16 @@
+import { http } from '../../lib/http/handler.ts';
+import { resource } from '../../lib/http/replies.ts';
+import { requestIdParams } from '../../lib/onboarding/schemas.ts';
+import type { RequestType } from '../../lib/onboarding/types.ts';
+import { onboarding } from '../../lib/runtime.ts';
+
+/** GET /v1/onboarding/{collectives|entities}/{id}: another tenant's or another type's request is a 404. */
+function getFor(requestType: RequestType) {
+  return http(
+    async ({ params, caller }) => resource(await onboarding.get(requestType, params.onboardingRequestId, caller)),
+    { scope: 'onboarding:read', params: requestIdParams },
+  );
+}
+
+export const collectives = getFor('Collective');
+export const entities = getFor('Entity');

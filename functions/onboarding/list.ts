@@ -1,0 +1,20 @@
+import { http } from '../../lib/http/handler.ts';
+import { collectionPath, page } from '../../lib/http/replies.ts';
+import { listCollectivesQuery, listEntitiesQuery, type ListQuery } from '../../lib/onboarding/schemas.ts';
+import { pageSizeOf } from '../../lib/onboarding/service.ts';
+import type { RequestType } from '../../lib/onboarding/types.ts';
+import { onboarding } from '../../lib/runtime.ts';
+
+/** GET /v1/onboarding/{collectives|entities}: the caller's tenant's requests, newest first, in pages. */
+function listFor(requestType: RequestType, query: typeof listCollectivesQuery | typeof listEntitiesQuery) {
+  return http(
+    async ({ query: filters, caller }) => {
+      const result = await onboarding.list(requestType, caller, filters as ListQuery);
+      return page(result, collectionPath(requestType), filters as ListQuery, pageSizeOf(filters.pageSize));
+    },
+    { scope: 'onboarding:read', query },
+  );
+}
+
+export const collectives = listFor('Collective', listCollectivesQuery);
+export const entities = listFor('Entity', listEntitiesQuery);

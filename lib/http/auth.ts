@@ -1,0 +1,69 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { Config } from '../config.ts';
+import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from '../onboarding/errors.ts';
+import type { Caller } from '../onboarding/types.ts';
+
+export type Scope = 'onboarding:read' | 'onboarding:write';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Verifies bearer JWTs (contract §5). The algorithm is pinned by the key source: HS256 for the local
+ * shared secret, RS256/ES256 for a JWKS; a token that names any other algorithm, `none` included, fails.
+ */
+export function createAuthenticator(settings: Config['auth']) {
+  const verifyOptions = {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    requiredClaims: ['exp', 'sub'],
+    clockTolerance: 5,
+  };
+  const verify = settings.jwksUrl
+    ? ((jwks) => (token: string) => jwtVerify(token, jwks, { ...verifyOptions, algorithms: ['RS256', 'ES256'] }))(
+        createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 30_000 }),
+      )
+    : ((secret) => (token: string) => jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] }))(
+        new TextEncoder().encode(settings.jwtSecret),
+      );
+
+  return async function authenticate(authorization: string | undefined, required: Scope): Promise<Caller> {
+    if (!authorization) throw new UnauthorizedError('A bearer token is required.', null);
+    const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(authorization);
+    if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <token>".', 'invalid_request');
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await verify(match[1]!));
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSTimeout) {
+        throw new ServiceUnavailableError('The identity provider keys could not be fetched; retry shortly.', 5, { cause: error });
+      }
+      throw new UnauthorizedError(describe(error));
+    }
+    const tenantId = claims.tenant_id;
+    if (typeof tenantId !== 'string' || !UUID.test(tenantId)) {
+      throw new UnauthorizedError('The token has no valid tenant_id claim.');
+    }
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
+      throw new UnauthorizedError('The token has no valid sub claim.');
+    }
+    const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []);
+    if (!scopes.has(required)) {
+      const error = new ForbiddenError(`The token lacks the ${required} scope.`);
+      error.headers['WWW-Authenticate'] = `Bearer realm="onboarding", error="insufficient_scope", scope="${required}"`;
+      throw error;
+    }
+    return { principalId: claims.sub, tenantId: tenantId.toLowerCase(), scopes };
+  };
+}
+
+/** Says which check failed without echoing anything from the token. */
+function describe(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'The token has expired.';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `The token's ${error.claim} claim is not accepted.`;
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm that is not accepted.';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is not valid.';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'The token is signed with an unknown key.';
+  return 'The token is not valid.';
+}
+
+export type Authenticate = ReturnType<typeof createAuthenticator>;

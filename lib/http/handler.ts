@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { config, logger } from '../context.ts';
+import { ServiceError, ValidationError } from '../onboarding/errors.ts';
+import type { Caller } from '../onboarding/types.ts';
+import { createAuthenticator, type Scope } from './auth.ts';
+import { parseJsonBody } from './body.ts';
+import { problemResponse } from './problem.ts';
+import { validate } from './validation.ts';
+
+type Schema = z.core.$ZodType;
+type Infer<S> = S extends Schema ? z.infer<S> : undefined;
+
+export interface HttpOptions<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined> {
+  /** The scope a bearer token must carry; null for public routes (the OpenAPI document). */
+  scope: Scope | null;
+  body?: B;
+  query?: Q;
+  params?: P;
+}
+
+export interface HttpInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  caller: Caller;
+  correlationId: string;
+  headers: Record<string, string | undefined>;
+  context: Context;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+interface RequestState {
+  correlationId: string;
+  caller?: Caller;
+  body?: unknown;
+  query?: unknown;
+  params?: unknown;
+}
+
+type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+
+const authenticate = createAuthenticator(config.auth);
+const states = new WeakMap<APIGatewayProxyEventV2, RequestState>();
+const CORRELATION_ID = /^[\w.:-]{1,128}$/;
+
+function stateOf(event: APIGatewayProxyEventV2): RequestState {
+  const state = states.get(event);
+  if (!state) throw new Error('middleware did not run: correlation state missing');
+  return state;
+}
+
+/** Takes the caller's X-Correlation-Id when it is well-formed, else API Gateway's request id; echoes it back. */
+const correlation = (): HttpMiddleware => ({
+  before: (request) => {
+    const given = request.event.headers?.['x-correlation-id'];
+    const correlationId = given && CORRELATION_ID.test(given)
+      ? given
+      : (request.event.requestContext?.requestId ?? randomUUID());
+    states.set(request.event, { correlationId });
+    logger.setCorrelationId(correlationId);
+  },
+  after: (request) => {
+    request.response = { ...request.response, headers: { ...request.response?.headers, 'X-Correlation-Id': stateOf(request.event).correlationId } };
+  },
+});
+
+const authorization = (scope: Scope): HttpMiddleware => ({
+  before: async (request) => {
+    stateOf(request.event).caller = await authenticate(request.event.headers?.authorization, scope);
+  },
+});
+
+/** Parses and validates path, query and body; a route without a body schema refuses any body. */
+const input = (schemas: { body?: Schema; query?: Schema; params?: Schema }): HttpMiddleware => ({
+  before: (request) => {
+    const { event } = request;
+    const state = stateOf(event);
+    if (schemas.params) state.params = validate(schemas.params, event.pathParameters ?? {}, 'path');
+    state.query = validate(schemas.query ?? ({ safeParse: emptyOnly } as unknown as Schema), event.queryStringParameters ?? {}, 'query');
+    const body = parseJsonBody({ body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: event.headers?.['content-type'] });
+    if (schemas.body) {
+      if (body === undefined) throw new ValidationError('A JSON body is required.', [{ path: '', message: 'is required' }]);
+      state.body = validate(schemas.body, body, 'body');
+    } else if (body !== undefined) {
+      throw new ValidationError('This operation takes no body.', [{ path: '', message: 'must be empty' }]);
+    }
+  },
+});
+
+/** The query of a route without a query schema must be empty: nothing is silently ignored. */
+function emptyOnly(value: Record<string, unknown>) {
+  const keys = Object.keys(value);
+  if (keys.length === 0) return { success: true, data: {} };
+  return { success: false, error: { issues: [{ code: 'unrecognized_keys', keys, path: [], message: '' }] } };
+}
+
+/** Registered last so it runs first on error: every failure leaves as problem+json, security headers still added. */
+const problems = (): HttpMiddleware => ({
+  onError: (request) => {
+    const correlationId = states.get(request.event)?.correlationId ?? request.event.requestContext?.requestId ?? randomUUID();
+    const { error } = request;
+    if (error instanceof ServiceError && error.status < 500) {
+      logger.info('request refused', { status: error.status, code: error.code });
+    } else {
+      logger.error('request failed', { error: error as Error });
+    }
+    request.response = { ...problemResponse(error, correlationId) };
+    request.response.headers = { ...request.response.headers, 'X-Correlation-Id': correlationId };
+  },
+});
+
+/**
+ * The one HTTP middleware stack; every API function is `http(fn, options)`. The order is the design:
+ * normalise headers → correlation id + logger → auth → body and validation → security headers → problems.
+ */
+export function http<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
+  handler: (input: HttpInput<Infer<B>, Infer<Q>, Infer<P>>) => Promise<Reply>,
+  options: HttpOptions<B, Q, P>,
+) {
+  const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(httpHeaderNormalizer())
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(correlation());
+  if (options.scope) stack.use(authorization(options.scope));
+  return stack
+    .use(input(options))
+    .use(httpSecurityHeaders())
+    .use(problems())
+    .handler(async (event, context) => {
+      const state = stateOf(event);
+      const reply = await handler({
+        body: state.body as Infer<B>,
+        query: state.query as Infer<Q>,
+        params: state.params as Infer<P>,
+        caller: state.caller as Caller,
+        correlationId: state.correlationId,
+        headers: event.headers ?? {},
+        context,
+      });
+      return {
+        statusCode: reply.status,
+        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...reply.headers },
+        body: JSON.stringify(reply.body),
+      };
+    });
+}
+
+/** A header validated like any other input; absent is undefined, malformed is a 400 naming it. */
+export function optionalHeader<S extends Schema>(headers: Record<string, string | undefined>, name: string, schema: S): z.infer<S> | undefined {
+  const value = headers[name.toLowerCase()];
+  if (value === undefined) return undefined;
+  const result = (schema as unknown as z.ZodMiniType).safeParse(value);
+  if (!result.success) {
+    throw new ValidationError(`The ${name} header is not valid.`, [{ path: `/headers/${name}`, message: 'must be 1 to 255 visible ASCII characters' }]);
+  }
+  return result.data as z.infer<S>;
+}

@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError,
+} from './errors.ts';
+import { transitionHash } from './hash-chain.ts';
+import type { CreateCollectiveInput, CreateEntityInput, ListQuery } from './schemas.ts';
+import { canTransition, decideCancel } from './status-machine.ts';
+import type { Cursor, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
+import type {
+  Actor, Caller, OnboardingRequest, Page, RequestData, RequestError, RequestType, Source, Status, Transition,
+} from './types.ts';
+
+export interface ServiceOptions {
+  store: OnboardingStore;
+  pageTokens: PageTokens;
+  /** `{id}` is replaced by the request id. */
+  consentUrl: string;
+  documentationUrl: string;
+  /** Outside production a returnUrl may be plain http on localhost. */
+  allowLoopbackHttpReturnUrl: boolean;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/** The public shape of a request (contract §2): the stored one without internals, with `action` while Pending. */
+export interface OnboardingRequestView {
+  id: string;
+  requestType: RequestType;
+  status: Status;
+  created: string;
+  updated: string;
+  principalId: string;
+  returnUrl: string | null;
+  action: { type: 'Consent'; redirectLink: string; documentationLink: string } | null;
+  data: RequestData;
+  errors: RequestError[];
+  version: number;
+}
+
+export interface TransitionChange {
+  to: Status;
+  errors?: RequestError[];
+  reason?: string;
+  /** Merged into `data.entity` (a Succeeded event may carry the created entity). */
+  entity?: Record<string, unknown>;
+}
+
+export interface TransitionMeta {
+  actor: Actor;
+  source: Source;
+  correlationId: string;
+  inbox?: InboxMarker;
+}
+
+/** What a caller of `transition` wants done with the current state. */
+export type Decide = (current: OnboardingRequest) => TransitionChange | 'unchanged';
+
+export type TransitionOutcome =
+  | { outcome: 'applied'; request: OnboardingRequest; record: Transition }
+  | { outcome: 'unchanged'; request: OnboardingRequest }
+  | { outcome: 'duplicate-message' };
+
+export type CreateInput = CreateCollectiveInput | CreateEntityInput;
+
+const MAX_ATTEMPTS = 8;
+
+export function createOnboardingService(options: ServiceOptions) {
+  const { store, pageTokens } = options;
+  const now = options.now ?? (() => new Date());
+  const newId = options.newId ?? randomUUID;
+
+  function view(request: OnboardingRequest): OnboardingRequestView {
+    const { tenantId: _tenant, lastHash: _hash, ...visible } = request;
+    const action = request.status === 'Pending'
+      ? {
+          type: 'Consent' as const,
+          redirectLink: options.consentUrl.replaceAll('{id}', request.id),
+          documentationLink: options.documentationUrl,
+        }
+      : null;
+    return { ...visible, action };
+  }
+
+  /** A request the caller may see: same tenant, same type. Anything else is indistinguishable from missing. */
+  function ensureOwned(request: OnboardingRequest | undefined, requestType: RequestType, id: string, caller: Caller) {
+    if (!request || request.tenantId !== caller.tenantId || request.requestType !== requestType) {
+      throw new NotFoundError(`No ${requestType.toLowerCase()} onboarding request with id ${id}.`);
+    }
+    return request;
+  }
+
+  async function findOwned(requestType: RequestType, id: string, caller: Caller): Promise<OnboardingRequest> {
+    return ensureOwned(await store.get(id), requestType, id, caller);
+  }
+
+  function checkReturnUrl(returnUrl: string | null | undefined): string | null {
+    if (returnUrl == null) return null;
+    let url: URL;
+    try {
+      url = new URL(returnUrl);
+    } catch {
+      throw new ValidationError('returnUrl is not a valid URL.', [{ path: '/returnUrl', message: 'must be an absolute URL' }]);
+    }
+    const loopback = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(loopback && options.allowLoopbackHttpReturnUrl)) {
+      const allowed = options.allowLoopbackHttpReturnUrl ? 'https (or http on localhost)' : 'https';
+      throw new ValidationError(`returnUrl must use ${allowed}.`, [{ path: '/returnUrl', message: `must use ${allowed}` }]);
+    }
+    return url.href;
+  }
+
+  function snapshot(requestType: RequestType, input: CreateInput, tenantId: string): RequestData {
+    const data: RequestData = { tenant: { id: tenantId } };
+    if (requestType === 'Collective') {
+      const collective = input as CreateCollectiveInput;
+      data.collective = {
+        id: collective.collectiveId ?? null,
+        name: collective.name,
+        owner: collective.owner ?? null,
+        properties: collective.properties ?? null,
+        tenantId,
+        type: collective.type,
+      };
+    } else {
+      const entity = input as CreateEntityInput;
+      data.entity = {
+        id: null,
+        collectiveId: entity.collectiveId ?? null,
+        owner: entity.owner ?? null,
+        properties: entity.properties ?? null,
+        tenantId,
+        type: entity.type,
+        information: {
+          code: entity.code ?? null,
+          ean: entity.ean ?? null,
+          email: entity.email ?? null,
+          manufacturer: entity.manufacturer,
+          model: entity.model ?? null,
+          reference: entity.reference ?? null,
+          track: entity.track ?? null,
+          type: entity.type,
+          uuid: entity.uuid ?? null,
+          vin: entity.vin ?? null,
+        },
+        reference: { manufacturer: entity.manufacturer, type: entity.type, reference: entity.reference ?? null },
+      };
+    }
+    return data;
+  }
+
+  function record(fields: Omit<Transition, 'hash'>): Transition {
+    return { ...fields, hash: transitionHash(fields) };
+  }
+
+  async function create(requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string) {
+    if (input.tenantId != null && input.tenantId !== caller.tenantId) {
+      throw new ForbiddenError('tenantId is not the tenant of your token.');
+    }
+    const returnUrl = checkReturnUrl(input.returnUrl);
+    const at = now().toISOString();
+    const first = record({
+      version: 1,
+      from: null,
+      to: 'Pending',
+      at,
+      actor: { type: 'principal', id: caller.principalId },
+      source: 'api',
+      correlationId,
+      previousHash: null,
+    });
+    const request: OnboardingRequest = {
+      id: newId(),
+      requestType,
+      status: 'Pending',
+      created: at,
+      updated: at,
+      principalId: caller.principalId,
+      tenantId: caller.tenantId,
+      returnUrl,
+      data: snapshot(requestType, input, caller.tenantId),
+      errors: [],
+      version: 1,
+      lastHash: first.hash,
+    };
+    await store.insert(request, first);
+    return view(request);
+  }
+
+  /**
+   * The one place a status changes: read, decide, write the new state and its record in one
+   * transaction, conditional on the state read. On a lost race it reads again and decides again.
+   */
+  async function transition(id: string, decide: Decide, meta: TransitionMeta): Promise<TransitionOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await store.get(id);
+      if (!current) throw new NotFoundError(`No onboarding request with id ${id}.`);
+      // decide() may throw a domain error (not found for this caller, refused): nothing is written then.
+      const change = decide(current);
+      if (change === 'unchanged') return { outcome: 'unchanged', request: current };
+      if (!canTransition(current.status, change.to)) {
+        throw new InvalidTransitionError(`A ${current.status} request cannot become ${change.to}.`);
+      }
+      const at = now().toISOString();
+      const entry = record({
+        version: current.version + 1,
+        from: current.status,
+        to: change.to,
+        at,
+        actor: meta.actor,
+        source: meta.source,
+        ...(change.reason === undefined ? {} : { reason: change.reason }),
+        ...(change.errors === undefined ? {} : { errors: change.errors }),
+        correlationId: meta.correlationId,
+        previousHash: current.lastHash,
+      });
+      const next: OnboardingRequest = {
+        ...current,
+        status: change.to,
+        updated: at,
+        version: entry.version,
+        errors: change.errors ?? current.errors,
+        data: change.entity ? { ...current.data, entity: { ...current.data.entity, ...change.entity } } : current.data,
+        lastHash: entry.hash,
+      };
+      const result = await store.applyTransition(current, next, entry, meta.inbox);
+      if (result === 'applied') return { outcome: 'applied', request: next, record: entry };
+      if (result === 'duplicate-message') return { outcome: 'duplicate-message' };
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new ConflictError('The request is being changed by others right now; retry.', 'concurrent_modification');
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+    }
+  }
+
+  async function cancel(requestType: RequestType, id: string, caller: Caller, correlationId: string) {
+    const result = await transition(
+      id,
+      (current) => {
+        ensureOwned(current, requestType, id, caller);
+        const decision = decideCancel(current.status);
+        if (decision === 'already-canceled') return 'unchanged';
+        if (decision === 'refuse') {
+          throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
+        }
+        return { to: 'Canceled', reason: 'Canceled by the API caller' };
+      },
+      { actor: { type: 'principal', id: caller.principalId }, source: 'api', correlationId },
+    );
+    if (result.outcome === 'duplicate-message') throw new Error('unreachable: cancel carries no message id');
+    return view(result.request);
+  }
+
+  async function get(requestType: RequestType, id: string, caller: Caller) {
+    return view(await findOwned(requestType, id, caller));
+  }
+
+  function decodeToken(token: string | undefined, scope: string): Cursor | undefined {
+    return token === undefined ? undefined : pageTokens.decode(token, scope);
+  }
+
+  function encodeToken(cursor: Cursor | undefined, scope: string): string | null {
+    return cursor === undefined ? null : pageTokens.encode(cursor, scope);
+  }
+
+  async function list(requestType: RequestType, caller: Caller, query: ListQuery): Promise<Page<OnboardingRequestView>> {
+    const scope = ['list', caller.tenantId, requestType, query.status ?? '', query.manufacturer ?? '', query.type ?? ''].join('|');
+    const page = await store.listByTenant({
+      tenantId: caller.tenantId,
+      requestType,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.manufacturer ? { manufacturer: query.manufacturer } : {}),
+      ...(query.type ? { entityType: query.type } : {}),
+      limit: pageSizeOf(query.pageSize),
+      after: decodeToken(query.continuationToken, scope),
+    });
+    return { items: page.items.map(view), continuationToken: encodeToken(page.cursor, scope) };
+  }
+
+  async function history(
+    requestType: RequestType, id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string },
+  ): Promise<Page<Transition>> {
+    await findOwned(requestType, id, caller);
+    const scope = ['history', caller.tenantId, id].join('|');
+    const page = await store.history(id, pageSizeOf(query.pageSize), decodeToken(query.continuationToken, scope));
+    return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
+  }
+
+  return { create, get, list, cancel, history, transition, view };
+}
+
+export type OnboardingService = ReturnType<typeof createOnboardingService>;
+
+export const DEFAULT_PAGE_SIZE = 25;
+
+export function pageSizeOf(value: string | undefined): number {
+  return value === undefined ? DEFAULT_PAGE_SIZE : Number(value);
+}

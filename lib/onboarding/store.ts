@@ -1,0 +1,49 @@
+import type { OnboardingRequest, RequestType, Status, Transition } from './types.ts';
+
+/** Where a page stopped; only the store understands it, the page-token codec only carries it. */
+export type Cursor = Record<string, unknown>;
+
+export interface StoredPage<T> {
+  items: T[];
+  cursor: Cursor | undefined;
+}
+
+export interface TenantListQuery {
+  tenantId: string;
+  requestType: RequestType;
+  status?: Status;
+  /** Entity requests only: filters applied within the tenant's index. */
+  manufacturer?: string;
+  entityType?: string;
+  limit: number;
+  after?: Cursor;
+}
+
+/** Written in the same transaction as a transition: the webhook message that caused it. */
+export interface InboxMarker {
+  messageId: string;
+  expiresAt: number;
+}
+
+export type ApplyResult = 'applied' | 'conflict' | 'duplicate-message';
+
+/** The persistence the domain needs. lib/store implements it on DynamoDB; nothing here knows keys. */
+export interface OnboardingStore {
+  /** Creation is the first transition: the request and its record, together or not at all. */
+  insert(request: OnboardingRequest, first: Transition): Promise<void>;
+  get(id: string): Promise<OnboardingRequest | undefined>;
+  /**
+   * Writes `next` and its record if the stored request is still at `current.version` and `current.status`.
+   * `conflict` means somebody else moved it first; nothing was written.
+   */
+  applyTransition(current: OnboardingRequest, next: OnboardingRequest, record: Transition, inbox?: InboxMarker): Promise<ApplyResult>;
+  listByTenant(query: TenantListQuery): Promise<StoredPage<OnboardingRequest>>;
+  history(id: string, limit: number, after?: Cursor): Promise<StoredPage<Transition>>;
+}
+
+/** Signs and checks continuation tokens, bound to the list they belong to. */
+export interface PageTokens {
+  encode(cursor: Cursor, scope: string): string;
+  /** Throws a ValidationError for a token that was altered or issued for another list. */
+  decode(token: string, scope: string): Cursor;
+}

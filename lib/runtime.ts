@@ -1,0 +1,21 @@
+import { config } from './context.ts';
+import { createPageTokens } from './http/page-tokens.ts';
+import { createOnboardingService } from './onboarding/service.ts';
+import { createDocumentClient, createDynamoClient } from './store/client.ts';
+import { createDynamoStore } from './store/dynamo-store.ts';
+import { createIdempotency } from './store/idempotency.ts';
+
+/** Built once per cold start and shared by every invocation of the onboarding functions. */
+const dynamo = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
+
+export const store = createDynamoStore(createDocumentClient(dynamo), config.tableName);
+
+export const onboarding = createOnboardingService({
+  store,
+  pageTokens: createPageTokens(config.pageTokenSecret),
+  consentUrl: config.consentUrl,
+  documentationUrl: config.documentationUrl,
+  allowLoopbackHttpReturnUrl: !config.production,
+});
+
+export const idempotent = createIdempotency(dynamo, config.idempotencyTableName, config.idempotencyTtlSeconds);

@@ -1,0 +1,199 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  ApplyResult, Cursor, InboxMarker, OnboardingStore, StoredPage, TenantListQuery,
+} from '../onboarding/store.ts';
+import type { OnboardingRequest, Transition } from '../onboarding/types.ts';
+import { translateStoreError } from './errors.ts';
+import {
+  INDEX, KEY_ATTRIBUTES, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
+  transitionKey, webhookMessageKey,
+} from './keys.ts';
+
+/** A filtered list reads at most this many index pages before it returns what it found, with a cursor. */
+const MAX_FILTERED_QUERIES = 5;
+
+function stripKeys<T>(item: Record<string, unknown>): T {
+  const copy = { ...item };
+  for (const attribute of KEY_ATTRIBUTES) delete copy[attribute];
+  return copy as T;
+}
+
+/**
+ * `data` is stored as JSON text: callers' `properties` are arbitrary JSON, and DynamoDB maps cannot hold
+ * every JSON value (unsafe integers, deep nesting). Nothing queries inside it.
+ */
+function requestItem(request: OnboardingRequest) {
+  return {
+    ...request,
+    data: JSON.stringify(request.data),
+    ...requestKey(request.id),
+    ...requestIndexAttributes(request),
+    entity: 'OnboardingRequest',
+  };
+}
+
+function requestFrom(item: Record<string, unknown>): OnboardingRequest {
+  const request = stripKeys<OnboardingRequest & { data: unknown }>(item);
+  return { ...request, data: typeof request.data === 'string' ? JSON.parse(request.data) : request.data };
+}
+
+function transitionItem(requestId: string, record: Transition) {
+  return { ...record, ...transitionKey(requestId, record.version), entity: 'Transition', requestId };
+}
+
+function cancellationCodes(error: unknown): string[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+}
+
+export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): OnboardingStore & {
+  /** For tests and audit tools: the raw transition record as stored. */
+  readonly tableName: string;
+} {
+  async function run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw translateStoreError(operation, error);
+    }
+  }
+
+  async function queryPage<T>(
+    operation: string, input: QueryCommandInput, limit: number, keyOf: (item: Record<string, unknown>) => Cursor,
+    decode: (item: Record<string, unknown>) => T, matches?: (item: T) => boolean, maxQueries = 1,
+  ): Promise<StoredPage<T>> {
+    const items: Record<string, unknown>[] = [];
+    let startKey = input.ExclusiveStartKey;
+    for (let queries = 0; queries < maxQueries; queries++) {
+      const page = await run(operation, () =>
+        client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey, Limit: matches ? (limit + 1) * 2 : limit + 1 })),
+      );
+      for (const item of page.Items ?? []) {
+        if (!matches || matches(decode(item))) items.push(item);
+      }
+      startKey = page.LastEvaluatedKey;
+      if (items.length > limit || !startKey) break;
+    }
+    if (items.length > limit) {
+      // One item more than asked for proves there is a next page; it starts after the last one returned.
+      const returned = items.slice(0, limit);
+      return { items: returned.map(decode), cursor: keyOf(returned.at(-1)!) };
+    }
+    return { items: items.map(decode), cursor: startKey };
+  }
+
+  return {
+    tableName,
+
+    async insert(request, first) {
+      await run('insert', () =>
+        client.send(new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: tableName, Item: transitionItem(request.id, first), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        })),
+      );
+    },
+
+    async get(id) {
+      const result = await run('get', () =>
+        client.send(new GetCommand({ TableName: tableName, Key: requestKey(id), ConsistentRead: true })),
+      );
+      return result.Item ? requestFrom(result.Item) : undefined;
+    },
+
+    async applyTransition(current, next, record, inbox?: InboxMarker): Promise<ApplyResult> {
+      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+        {
+          Put: {
+            TableName: tableName,
+            Item: requestItem(next),
+            ConditionExpression: '#version = :version AND #status = :status',
+            ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+            ExpressionAttributeValues: { ':version': current.version, ':status': current.status },
+          },
+        },
+        { Put: { TableName: tableName, Item: transitionItem(current.id, record), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ];
+      if (inbox) {
+        items.push({
+          Put: {
+            TableName: tableName,
+            Item: { ...webhookMessageKey(inbox.messageId), entity: 'WebhookMessage', requestId: current.id, version: record.version, expiresAt: inbox.expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+      }
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: items }));
+        return 'applied';
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (!codes) throw translateStoreError('transition', error);
+        if (inbox && codes[2] === 'ConditionalCheckFailed') return 'duplicate-message';
+        if (codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) return 'conflict';
+        throw translateStoreError('transition', error);
+      }
+    },
+
+    async listByTenant(query: TenantListQuery) {
+      const byStatus = query.status !== undefined;
+      const index = byStatus ? INDEX.byTenantStatus : INDEX.byTenant;
+      const [pkName, skName] = byStatus ? ['gsi2pk', 'gsi2sk'] : ['gsi1pk', 'gsi1sk'];
+      const pk = byStatus
+        ? tenantStatusPk(query.tenantId, query.requestType, query.status!)
+        : tenantPk(query.tenantId, query.requestType);
+      const filtered = query.manufacturer !== undefined || query.entityType !== undefined;
+      const matches = filtered
+        ? (request: OnboardingRequest) => {
+            const information = (request.data.entity?.information ?? {}) as Record<string, unknown>;
+            return (query.manufacturer === undefined || information.manufacturer === query.manufacturer)
+              && (query.entityType === undefined || information.type === query.entityType);
+          }
+        : undefined;
+      return queryPage<OnboardingRequest>(
+        'list',
+        {
+          TableName: tableName,
+          IndexName: index,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': pkName },
+          ExpressionAttributeValues: { ':pk': pk },
+          ScanIndexForward: false,
+          ExclusiveStartKey: query.after,
+        },
+        query.limit,
+        (item) => ({ pk: item.pk, sk: item.sk, [pkName]: item[pkName], [skName]: item[skName] }),
+        requestFrom,
+        matches,
+        filtered ? MAX_FILTERED_QUERIES : 1,
+      );
+    },
+
+    async history(id, limit, after) {
+      return queryPage<Transition>(
+        'history',
+        {
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': requestKey(id).pk, ':prefix': TRANSITION_SK_PREFIX },
+          ScanIndexForward: true,
+          ConsistentRead: true,
+          ExclusiveStartKey: after,
+        },
+        limit,
+        (item) => ({ pk: item.pk, sk: item.sk }),
+        (item) => {
+          const { requestId: _id, ...record } = stripKeys<Transition & { requestId?: string }>(item);
+          return record;
+        },
+      );
+    },
+  };
+}
+
+export type DynamoStore = ReturnType<typeof createDynamoStore>;

@@ -1,0 +1,22 @@
+import { inject } from 'vitest';
+
+/**
+ * The service reads its configuration at import (cold start), so the test environment is set before
+ * any test file imports a function.
+ */
+export const TEST_JWT_SECRET = 'test-secret-for-hs256-at-least-32-bytes-long';
+
+Object.assign(process.env, {
+  STAGE: 'dev',
+  AWS_REGION: 'eu-west-1',
+  DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+  TABLE_NAME: 'onboarding-test',
+  IDEMPOTENCY_TABLE_NAME: 'onboarding-idempotency-test',
+  AUTH_JWT_SECRET: TEST_JWT_SECRET,
+  AUTH_ISSUER: 'onboarding-local',
+  AUTH_AUDIENCE: 'onboarding-api',
+  PAGE_TOKEN_SECRET: 'test-page-token-secret',
+  CONSENT_URL: 'http://127.0.0.1:3000/consent/{id}',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  LOG_LEVEL: 'SILENT',
+});

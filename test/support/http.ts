@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { SignJWT } from 'jose';
+import { TEST_JWT_SECRET } from './env.ts';
+
+export interface TokenOptions {
+  tenantId?: string;
+  sub?: string;
+  scope?: string;
+  issuer?: string;
+  audience?: string;
+  expiresIn?: string | number;
+  notBefore?: string | number;
+  secret?: string;
+  omit?: Array<'exp' | 'sub' | 'tenant_id'>;
+}
+
+export async function token(options: TokenOptions = {}): Promise<string> {
+  const claims: Record<string, unknown> = { scope: options.scope ?? 'onboarding:read onboarding:write' };
+  if (!options.omit?.includes('tenant_id')) claims.tenant_id = options.tenantId ?? randomUUID();
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setIssuer(options.issuer ?? 'onboarding-local')
+    .setAudience(options.audience ?? 'onboarding-api');
+  if (!options.omit?.includes('sub')) jwt = jwt.setSubject(options.sub ?? 'integrator-1');
+  if (!options.omit?.includes('exp')) jwt = jwt.setExpirationTime(options.expiresIn ?? '10m');
+  if (options.notBefore !== undefined) jwt = jwt.setNotBefore(options.notBefore);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));
+}
+
+/** A tenant with its own bearer token, for tests that isolate themselves by tenant. */
+export async function tenant(scope?: string) {
+  const tenantId = randomUUID();
+  const sub = `principal-${tenantId.slice(0, 8)}`;
+  return { tenantId, sub, authorization: `Bearer ${await token({ tenantId, sub, ...(scope ? { scope } : {}) })}` };
+}
+
+export interface EventOptions {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  rawBody?: string;
+  isBase64Encoded?: boolean;
+  query?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+}
+
+export function apiEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = { ...options.headers };
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined && body === undefined) {
+    body = JSON.stringify(options.body);
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  }
+  const method = options.method ?? 'GET';
+  const path = options.path ?? '/';
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(options.query).toString(),
+    headers,
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'local',
+      domainName: '127.0.0.1',
+      domainPrefix: 'local',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: randomUUID(),
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+    },
+    ...(body !== undefined ? { body } : {}),
+    isBase64Encoded: options.isBase64Encoded ?? false,
+  };
+}
+
+export function lambdaContext(name = 'test-function'): Context {
+  const deadline = Date.now() + 10_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface Response<T = any> {
+  status: number;
+  headers: Record<string, string>;
+  body: T;
+}
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object>;
+
+/** Invokes a wrapped handler as Lambda would and decodes its answer; header names lower-cased. */
+export async function invoke<T = any>(handler: Handler, event: APIGatewayProxyEventV2): Promise<Response<T>> {
+  const result = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  const text = typeof result.body === 'string' ? result.body : '';
+  return { status: result.statusCode ?? 200, headers, body: text ? JSON.parse(text) : undefined };
+}
