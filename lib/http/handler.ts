@@ -60,13 +60,14 @@ function stateOf(event: APIGatewayProxyEventV2): RequestState {
   return state;
 }
 
-/** Takes the caller's X-Correlation-Id when it is well-formed, else API Gateway's request id; echoes it back. */
+/**
+ * Takes the caller's X-Correlation-Id when it is well-formed, else the invocation's request id (unique in
+ * AWS and offline alike, where API Gateway's requestId is a constant); echoes it back.
+ */
 const correlation = (): HttpMiddleware => ({
   before: (request) => {
     const given = request.event.headers?.['x-correlation-id'];
-    const correlationId = given && CORRELATION_ID.test(given)
-      ? given
-      : (request.event.requestContext?.requestId ?? randomUUID());
+    const correlationId = given && CORRELATION_ID.test(given) ? given : (request.context.awsRequestId || randomUUID());
     states.set(request.event, { correlationId });
     logger.setCorrelationId(correlationId);
   },
@@ -108,7 +109,7 @@ function emptyOnly(value: Record<string, unknown>) {
 /** Registered last so it runs first on error: every failure leaves as problem+json, security headers still added. */
 const problems = (): HttpMiddleware => ({
   onError: (request) => {
-    const correlationId = states.get(request.event)?.correlationId ?? request.event.requestContext?.requestId ?? randomUUID();
+    const correlationId = states.get(request.event)?.correlationId ?? (request.context.awsRequestId || randomUUID());
     const { error } = request;
     if (error instanceof ServiceError && error.status < 500) {
       logger.info('request refused', { status: error.status, code: error.code });

@@ -15,7 +15,8 @@ export const READ_ONLY_FIELDS = [
   'id', 'requestType', 'status', 'principalId', 'created', 'updated', 'version', 'errors', 'action', 'data',
 ] as const;
 
-const uuid = () => z.uuid();
+// Any 8-4-4-4-12 hex id: the platform does not promise RFC 4122 versions, and ids are only compared.
+const uuid = () => z.guid();
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** A one-line string: not empty, not too long, no control characters, no lone surrogates. */
 const text = (max: number) =>

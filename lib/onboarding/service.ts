@@ -69,8 +69,8 @@ export function createOnboardingService(options: ServiceOptions) {
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? randomUUID;
 
+  /** Fields in the platform's order, whatever order the store returned them in. */
   function view(request: OnboardingRequest): OnboardingRequestView {
-    const { tenantId: _tenant, lastHash: _hash, ...visible } = request;
     const action = request.status === 'Pending'
       ? {
           type: 'Consent' as const,
@@ -78,10 +78,21 @@ export function createOnboardingService(options: ServiceOptions) {
           documentationLink: options.documentationUrl,
         }
       : null;
-    return { ...visible, action };
+    return {
+      id: request.id,
+      requestType: request.requestType,
+      status: request.status,
+      created: request.created,
+      updated: request.updated,
+      principalId: request.principalId,
+      returnUrl: request.returnUrl,
+      action,
+      data: request.data,
+      errors: request.errors,
+      version: request.version,
+    };
   }
 
-  /** A request the caller may see: same tenant, same type. Anything else is indistinguishable from missing. */
   function ensureOwned(request: OnboardingRequest | undefined, requestType: RequestType, id: string, caller: Caller) {
     if (!request || request.tenantId !== caller.tenantId || request.requestType !== requestType) {
       throw new NotFoundError(`No ${requestType.toLowerCase()} onboarding request with id ${id}.`);

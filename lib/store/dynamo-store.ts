@@ -49,6 +49,24 @@ function cancellationCodes(error: unknown): string[] | undefined {
   return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
 }
 
+/** The record in the contract's field order, without storage attributes. */
+function transitionFrom(item: Record<string, unknown>): Transition {
+  const stored = item as unknown as Transition;
+  return {
+    version: stored.version,
+    from: stored.from,
+    to: stored.to,
+    at: stored.at,
+    actor: { type: stored.actor.type, id: stored.actor.id },
+    source: stored.source,
+    ...(stored.reason === undefined ? {} : { reason: stored.reason }),
+    ...(stored.errors === undefined ? {} : { errors: stored.errors }),
+    correlationId: stored.correlationId,
+    previousHash: stored.previousHash,
+    hash: stored.hash,
+  };
+}
+
 export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): OnboardingStore & {
   /** For tests and audit tools: the raw transition record as stored. */
   readonly tableName: string;
@@ -187,10 +205,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         },
         limit,
         (item) => ({ pk: item.pk, sk: item.sk }),
-        (item) => {
-          const { requestId: _id, ...record } = stripKeys<Transition & { requestId?: string }>(item);
-          return record;
-        },
+        transitionFrom,
       );
     },
   };
