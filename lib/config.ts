@@ -20,6 +20,16 @@ export interface Config {
   consentUrl: string;
   documentationUrl: string;
   idempotencyTtlSeconds: number;
+  /** Comma-separated `whsec_<base64>` secrets; any one may sign (rotation). */
+  webhookSecrets: string;
+  /** How long a webhook message id is remembered for duplicate detection (Standard Webhooks senders retry for days). */
+  webhookInboxTtlSeconds: number;
+  cleanup: {
+    pendingMaxAgeHours: number;
+    processingMaxAgeHours: number;
+    /** The run stops when less than this is left of the invocation's time. */
+    safetyMarginMs: number;
+  };
   logLevel: string;
 }
 
@@ -29,6 +39,8 @@ export class ConfigError extends Error {
 
 const DEV_JWT_SECRET = 'local-development-secret-change-me-0123456789';
 const DEV_PAGE_TOKEN_SECRET = 'local-page-token-secret';
+/** whsec_ + base64 of 32 bytes: the local default, what `npm run webhook` signs with. */
+export const DEV_WEBHOOK_SECRET = `whsec_${Buffer.from('local-webhook-secret-for-dev-use').toString('base64')}`;
 
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -46,6 +58,14 @@ function url(env: NodeJS.ProcessEnv, name: string, fallback?: string): string | 
   return value;
 }
 
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new ConfigError(`${name} must be a positive number, got "${value}"`);
+  return parsed;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const stage = text(env, 'STAGE') ?? 'dev';
   const production = stage === 'prod' || stage === 'production';
@@ -59,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const pageTokenSecret = text(env, 'PAGE_TOKEN_SECRET') ?? (production ? undefined : DEV_PAGE_TOKEN_SECRET);
   if (!pageTokenSecret) throw new ConfigError('PAGE_TOKEN_SECRET is required in production');
+  const webhookSecrets = text(env, 'WEBHOOK_SECRETS') ?? (production ? undefined : DEV_WEBHOOK_SECRET);
+  if (!webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS is required in production');
   const mode = text(env, 'ONBOARDING_MODE') ?? 'local';
   if (mode !== 'local') {
     throw new ConfigError(`ONBOARDING_MODE "${mode}" is not supported by this build; use "local"`);
@@ -80,6 +102,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consentUrl: url(env, 'CONSENT_URL', 'http://127.0.0.1:3000/consent/{id}')!,
     documentationUrl: url(env, 'DOCUMENTATION_URL', 'https://docs.realto.io/guides/manual-onboarding')!,
     idempotencyTtlSeconds: 24 * 60 * 60,
+    webhookSecrets,
+    webhookInboxTtlSeconds: 7 * 24 * 60 * 60,
+    cleanup: {
+      pendingMaxAgeHours: positiveNumber(env, 'PENDING_MAX_AGE_HOURS', 7 * 24),
+      processingMaxAgeHours: positiveNumber(env, 'PROCESSING_MAX_AGE_HOURS', 3 * 24),
+      safetyMarginMs: positiveNumber(env, 'CLEANUP_SAFETY_MARGIN_MS', 10_000),
+    },
     logLevel: text(env, 'LOG_LEVEL') ?? 'INFO',
   };
 }

@@ -4,6 +4,16 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The body as the sender's bytes (API Gateway base64-encodes binary bodies), within the same 64 KiB limit. */
+export function readRawBody({ body, isBase64Encoded }: { body?: string | null; isBase64Encoded?: boolean }): Buffer {
+  if (!body) return Buffer.alloc(0);
+  const bytes = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (bytes.byteLength > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`The body is ${bytes.byteLength} bytes; the limit is ${MAX_BODY_BYTES}.`);
+  }
+  return bytes;
+}
+
 interface RawBody {
   body?: string | null;
   isBase64Encoded?: boolean;

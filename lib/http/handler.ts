@@ -9,7 +9,7 @@ import { config, logger } from '../context.ts';
 import { ServiceError, ValidationError } from '../onboarding/errors.ts';
 import type { Caller } from '../onboarding/types.ts';
 import { createAuthenticator, type Scope } from './auth.ts';
-import { parseJsonBody } from './body.ts';
+import { parseJsonBody, readRawBody } from './body.ts';
 import { problemResponse } from './problem.ts';
 import { validate } from './validation.ts';
 
@@ -22,6 +22,8 @@ export interface HttpOptions<B extends Schema | undefined, Q extends Schema | un
   body?: B;
   query?: Q;
   params?: P;
+  /** Hand the body over as bytes, unparsed (signed webhooks verify the exact bytes first). */
+  rawBody?: boolean;
 }
 
 export interface HttpInput<B, Q, P> {
@@ -29,6 +31,8 @@ export interface HttpInput<B, Q, P> {
   query: Q;
   params: P;
   caller: Caller;
+  /** The body bytes, with `rawBody: true` only. */
+  rawBody: Buffer;
   correlationId: string;
   headers: Record<string, string | undefined>;
   context: Context;
@@ -44,6 +48,7 @@ interface RequestState {
   correlationId: string;
   caller?: Caller;
   body?: unknown;
+  rawBody?: Buffer;
   query?: unknown;
   params?: unknown;
 }
@@ -83,12 +88,16 @@ const authorization = (scope: Scope): HttpMiddleware => ({
 });
 
 /** Parses and validates path, query and body; a route without a body schema refuses any body. */
-const input = (schemas: { body?: Schema; query?: Schema; params?: Schema }): HttpMiddleware => ({
+const input = (schemas: { body?: Schema; query?: Schema; params?: Schema; rawBody?: boolean }): HttpMiddleware => ({
   before: (request) => {
     const { event } = request;
     const state = stateOf(event);
     if (schemas.params) state.params = validate(schemas.params, event.pathParameters ?? {}, 'path');
     state.query = validate(schemas.query ?? ({ safeParse: emptyOnly } as unknown as Schema), event.queryStringParameters ?? {}, 'query');
+    if (schemas.rawBody) {
+      state.rawBody = readRawBody(event);
+      return;
+    }
     const body = parseJsonBody({ body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: event.headers?.['content-type'] });
     if (schemas.body) {
       if (body === undefined) throw new ValidationError('A JSON body is required.', [{ path: '', message: 'is required' }]);
@@ -145,6 +154,7 @@ export function http<B extends Schema | undefined = undefined, Q extends Schema 
         query: state.query as Infer<Q>,
         params: state.params as Infer<P>,
         caller: state.caller as Caller,
+        rawBody: state.rawBody ?? Buffer.alloc(0),
         correlationId: state.correlationId,
         headers: event.headers ?? {},
         context,

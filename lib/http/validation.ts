@@ -26,7 +26,8 @@ function describe(issue: z.core.$ZodIssue): FieldError[] {
     case 'too_small':
       return [{ path, message: issue.origin === 'string' ? 'must not be empty' : `must be at least ${issue.minimum}` }];
     case 'invalid_format':
-      return [{ path, message: issue.format === 'regex' && issue.message && issue.message !== 'Invalid input' ? issue.message : `must be a valid ${issue.format === 'regex' ? 'value' : issue.format}` }];
+      if (issue.format === 'regex' && issue.message && issue.message !== 'Invalid input') return [{ path, message: issue.message }];
+      return [{ path, message: `must be a valid ${issue.format === 'regex' ? 'value' : issue.format === 'guid' ? 'uuid' : issue.format}` }];
     default:
       return [{ path, message: issue.message && issue.message !== 'Invalid input' ? issue.message : 'is not valid' }];
   }

@@ -73,7 +73,10 @@ export const createEntityBody = z.strictObject({
 });
 export type CreateEntityInput = z.infer<typeof createEntityBody>;
 
-export const requestIdParams = z.strictObject({ onboardingRequestId: uuid() });
+/** Ids are issued in lower case; an upper-case spelling of the same uuid finds the same request. */
+export const requestIdParams = z.strictObject({
+  onboardingRequestId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
+});
 
 const pageSize = z.string().check(z.regex(/^(?:[1-9]|[1-9]\d|100)$/, 'must be an integer from 1 to 100'));
 const continuationToken = z.string().check(z.minLength(1), z.maxLength(2048));

@@ -164,7 +164,7 @@ export function createOnboardingService(options: ServiceOptions) {
   }
 
   async function create(requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string) {
-    if (input.tenantId != null && input.tenantId !== caller.tenantId) {
+    if (input.tenantId != null && input.tenantId.toLowerCase() !== caller.tenantId) {
       throw new ForbiddenError('tenantId is not the tenant of your token.');
     }
     const returnUrl = checkReturnUrl(input.returnUrl);

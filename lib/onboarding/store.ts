@@ -19,6 +19,22 @@ export interface TenantListQuery {
   after?: Cursor;
 }
 
+/** An entry of the open-requests index: enough to decide whether to look closer. */
+export interface OpenRequestRef {
+  id: string;
+  status: Status;
+  updated: string;
+}
+
+export interface StaleQuery {
+  status: Status;
+  /** ISO time: entries whose status is older than this. */
+  before: string;
+  shard: number;
+  limit: number;
+  after?: Cursor;
+}
+
 /** Written in the same transaction as a transition: the webhook message that caused it. */
 export interface InboxMarker {
   messageId: string;
@@ -38,6 +54,14 @@ export interface OnboardingStore {
    */
   applyTransition(current: OnboardingRequest, next: OnboardingRequest, record: Transition, inbox?: InboxMarker): Promise<ApplyResult>;
   listByTenant(query: TenantListQuery): Promise<StoredPage<OnboardingRequest>>;
+  /** Open requests in `status` since before `before`, oldest first, from one shard of the sparse open index. */
+  listStale(query: StaleQuery): Promise<StoredPage<OpenRequestRef>>;
+  /** How many open requests in `status` are older than `before`, over every shard. */
+  countStale(status: Status, before: string): Promise<number>;
+  /** How many shards listStale spreads over. */
+  readonly openShards: number;
+  /** Whether a webhook message id was applied before (and is still remembered). */
+  hasWebhookMessage(messageId: string): Promise<boolean>;
   history(id: string, limit: number, after?: Cursor): Promise<StoredPage<Transition>>;
 }
 

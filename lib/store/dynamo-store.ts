@@ -3,12 +3,12 @@ import {
   type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
-  ApplyResult, Cursor, InboxMarker, OnboardingStore, StoredPage, TenantListQuery,
+  ApplyResult, Cursor, InboxMarker, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
 } from '../onboarding/store.ts';
-import type { OnboardingRequest, Transition } from '../onboarding/types.ts';
+import type { OnboardingRequest, Status, Transition } from '../onboarding/types.ts';
 import { translateStoreError } from './errors.ts';
 import {
-  INDEX, KEY_ATTRIBUTES, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
+  INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
   transitionKey, webhookMessageKey,
 } from './keys.ts';
 
@@ -156,6 +156,58 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         if (codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) return 'conflict';
         throw translateStoreError('transition', error);
       }
+    },
+
+    openShards: OPEN_SHARDS,
+
+    async listStale(query) {
+      return queryPage<OpenRequestRef>(
+        'list-stale',
+        {
+          TableName: tableName,
+          IndexName: INDEX.openByAge,
+          KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':shard': openShardPk(query.shard),
+            ':from': `${query.status}#`,
+            ':to': `${query.status}#${query.before}`,
+          },
+          ProjectionExpression: 'pk, sk, openShard, openKey, id, #status, updated',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ScanIndexForward: true,
+          ExclusiveStartKey: query.after,
+        },
+        query.limit,
+        (item) => ({ pk: item.pk, sk: item.sk, openShard: item.openShard, openKey: item.openKey }),
+        (item) => ({ id: item.id as string, status: item.status as Status, updated: item.updated as string }),
+      );
+    },
+
+    async countStale(status, before) {
+      let total = 0;
+      for (let shard = 0; shard < OPEN_SHARDS; shard++) {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await run('count-stale', () => client.send(new QueryCommand({
+            TableName: tableName,
+            IndexName: INDEX.openByAge,
+            KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': `${status}#`, ':to': `${status}#${before}` },
+            Select: 'COUNT',
+            ExclusiveStartKey: startKey,
+          })));
+          total += page.Count ?? 0;
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+      }
+      return total;
+    },
+
+    async hasWebhookMessage(messageId) {
+      const result = await run('webhook-message', () =>
+        client.send(new GetCommand({ TableName: tableName, Key: webhookMessageKey(messageId), ConsistentRead: true, ProjectionExpression: 'pk' })),
+      );
+      return result.Item !== undefined;
     },
 
     async listByTenant(query: TenantListQuery) {

@@ -1,0 +1,88 @@
+import type { OnboardingService } from './service.ts';
+import { OPEN_STATUSES } from './status-machine.ts';
+import type { OnboardingStore } from './store.ts';
+import type { OnboardingRequest, Status } from './types.ts';
+
+export interface CleanupOptions {
+  service: OnboardingService;
+  store: Pick<OnboardingStore, 'listStale' | 'countStale' | 'openShards'>;
+  maxAgeMs: Partial<Record<Status, number>>;
+  /** Time left in this invocation; the run stops when it falls under `safetyMarginMs`. */
+  remainingMs: () => number;
+  safetyMarginMs: number;
+  correlationId: string;
+  pageSize?: number;
+  now?: () => Date;
+}
+
+export interface CleanupReport {
+  expired: number;
+  /** Stale requests seen but left alone: finished or moved on by someone else meanwhile. */
+  skipped: number;
+  /** True when the time budget ran out with stale requests left; the next run continues. */
+  stoppedEarly: boolean;
+  /** Stale requests left for the next run (counted only when the run stopped early). */
+  remaining: number;
+}
+
+/**
+ * Contract §7: expire open requests older than their status allows, found through the sparse open index
+ * (cost follows what is stale, not the table). Each expiry is the ordinary transition, conditional on
+ * the state read, so a concurrent or repeated run, a cancel or a webhook in between, are all safe.
+ * Expired requests leave the index, so the next run resumes by simply asking again.
+ */
+export async function runCleanup(options: CleanupOptions): Promise<CleanupReport> {
+  const now = options.now ?? (() => new Date());
+  const pageSize = options.pageSize ?? 25;
+  const report: CleanupReport = { expired: 0, skipped: 0, stoppedEarly: false, remaining: 0 };
+  const outOfTime = () => options.remainingMs() < options.safetyMarginMs;
+  const cutoff = (maxAge: number) => new Date(now().getTime() - maxAge).toISOString();
+  const stopEarly = async (): Promise<CleanupReport> => {
+    let remaining = 0;
+    for (const status of OPEN_STATUSES) {
+      const maxAge = options.maxAgeMs[status];
+      if (maxAge !== undefined) remaining += await options.store.countStale(status, cutoff(maxAge));
+    }
+    return { ...report, stoppedEarly: true, remaining };
+  };
+
+  const isStale = (request: OnboardingRequest) => {
+    const maxAge = options.maxAgeMs[request.status];
+    return maxAge !== undefined && OPEN_STATUSES.includes(request.status)
+      && now().getTime() - Date.parse(request.updated) > maxAge;
+  };
+
+  for (const status of OPEN_STATUSES) {
+    const maxAge = options.maxAgeMs[status];
+    if (maxAge === undefined) continue;
+    const before = cutoff(maxAge);
+    for (let shard = 0; shard < options.store.openShards; shard++) {
+      let after: Record<string, unknown> | undefined;
+      do {
+        if (outOfTime()) return stopEarly();
+        const page = await options.store.listStale({ status, before, shard, limit: pageSize, after });
+        for (const stale of page.items) {
+          if (outOfTime()) return stopEarly();
+          const result = await options.service.transition(
+            stale.id,
+            (current) => isStale(current)
+              ? {
+                  to: 'Canceled',
+                  reason: 'Expired',
+                  errors: [{
+                    code: 'Expired',
+                    message: `The request stayed ${current.status} longer than ${Math.round(options.maxAgeMs[current.status]! / 60_000)} minutes.`,
+                  }],
+                }
+              : 'unchanged',
+            { actor: { type: 'system', id: 'cleanup' }, source: 'schedule', correlationId: options.correlationId },
+          );
+          if (result.outcome === 'applied') report.expired++;
+          else report.skipped++;
+        }
+        after = page.cursor;
+      } while (after);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,80 @@
+import { ValidationError } from '../onboarding/errors.ts';
+import type { OnboardingService } from '../onboarding/service.ts';
+import { canTransition } from '../onboarding/status-machine.ts';
+import type { OnboardingStore } from '../onboarding/store.ts';
+import { webhookEvent } from './event.ts';
+import { type SignedMessage, verify } from './signature.ts';
+
+export type WebhookResult =
+  | { outcome: 'applied'; version: number }
+  | { outcome: 'duplicate' }
+  | { outcome: 'ignored'; reason: string };
+
+export interface WebhookReceiverOptions {
+  service: OnboardingService;
+  store: Pick<OnboardingStore, 'hasWebhookMessage'>;
+  keys: readonly Buffer[];
+  inboxTtlSeconds: number;
+  now?: () => Date;
+}
+
+function parseEvent(body: Buffer) {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch {
+    throw new ValidationError('The webhook body is not valid UTF-8 JSON.', [], 'malformed_json');
+  }
+  const parsed = webhookEvent.safeParse(json);
+  if (!parsed.success) {
+    throw new ValidationError(
+      'The webhook body is not an onboarding.status.updated event.',
+      parsed.error.issues.map((issue) => ({ path: `/${issue.path.join('/')}`, message: issue.message === 'Invalid input' ? 'is not valid' : issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Contract §6: verify the signature over the raw bytes, then apply the event as a transition with actor
+ * `webhook`. The message id is written in the same transaction as the transition, so a redelivery is a
+ * duplicate however it races; an event the status machine does not allow now is ignored, writing nothing.
+ */
+export function createWebhookReceiver(options: WebhookReceiverOptions) {
+  const now = options.now ?? (() => new Date());
+
+  return async function receive(message: SignedMessage): Promise<WebhookResult> {
+    const messageId = verify(message, options.keys, Math.floor(now().getTime() / 1000));
+    const event = parseEvent(message.body);
+    const { id, status, errors, entity } = event.data;
+    let ignored: string | undefined;
+    const result = await options.service.transition(
+      id,
+      (current) => {
+        if (!canTransition(current.status, status)) {
+          ignored = `A ${current.status} request cannot become ${status}.`;
+          return 'unchanged';
+        }
+        return {
+          to: status,
+          reason: `Provider reported ${status}`,
+          ...(errors ? { errors } : {}),
+          ...(entity && status === 'Succeeded' ? { entity } : {}),
+        };
+      },
+      {
+        actor: { type: 'webhook', id: messageId },
+        source: 'webhook',
+        correlationId: messageId,
+        inbox: { messageId, expiresAt: Math.floor(now().getTime() / 1000) + options.inboxTtlSeconds },
+      },
+    );
+    if (result.outcome === 'applied') return { outcome: 'applied', version: result.record.version };
+    if (result.outcome === 'duplicate-message') return { outcome: 'duplicate' };
+    // Not applicable now: a redelivery of an event we applied earlier is still a duplicate, not a late event.
+    if (await options.store.hasWebhookMessage(messageId)) return { outcome: 'duplicate' };
+    return { outcome: 'ignored', reason: ignored ?? 'The request is already in that state.' };
+  };
+}
+
+export type WebhookReceiver = ReturnType<typeof createWebhookReceiver>;

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../lib/config.ts';
+import { WEBHOOK_STATUSES } from '../lib/webhooks/event.ts';
+import { parseSecrets, sign } from '../lib/webhooks/signature.ts';
+
+const usage = `npm run webhook -- --id <requestId> --status <${WEBHOOK_STATUSES.join('|')}> [--error <code:message> ...] [--entity-id <uuid>] [--message-id <id>]
+Sends a provider event, signed with the local secret (the first of WEBHOOK_SECRETS, or the dev default),
+to the service of npm start (PORT, default 3000), and prints the response.`;
+
+const { values } = parseArgs({
+  options: {
+    id: { type: 'string' },
+    status: { type: 'string' },
+    error: { type: 'string', multiple: true },
+    'entity-id': { type: 'string' },
+    'message-id': { type: 'string' },
+    url: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help || !values.id || !values.status) {
+  console.log(usage);
+  process.exitCode = values.help ? 0 : 2;
+} else {
+  const config = loadConfig();
+  const [key] = parseSecrets(config.webhookSecrets);
+  const errors = values.error?.map((entry) => {
+    const [code, ...message] = entry.split(':');
+    return { code: code!, message: message.join(':') || code! };
+  });
+  const body = JSON.stringify({
+    type: 'onboarding.status.updated',
+    timestamp: new Date().toISOString(),
+    data: {
+      id: values.id,
+      status: values.status,
+      ...(errors ? { errors } : {}),
+      ...(values['entity-id'] ? { entity: { id: values['entity-id'] } } : {}),
+    },
+  });
+  const messageId = values['message-id'] ?? `msg_${randomUUID()}`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  const url = values.url ?? `http://127.0.0.1:${process.env.PORT ?? 3000}/v1/webhooks/onboarding`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': messageId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': sign(key!, messageId, timestamp, body),
+    },
+    body,
+  });
+  console.log(`${response.status} ${await response.text()}`);
+  if (!response.ok) process.exitCode = 1;
+}
