@@ -7,7 +7,6 @@ export interface Config {
   production: boolean;
   region: string;
   tableName: string;
-  idempotencyTableName: string;
   dynamoEndpoint: string | undefined;
   auth: {
     issuer: string;
@@ -19,7 +18,6 @@ export interface Config {
   pageTokenSecret: string;
   consentUrl: string;
   documentationUrl: string;
-  idempotencyTtlSeconds: number;
   /** Comma-separated `whsec_<base64>` secrets; any one may sign (rotation). */
   webhookSecrets: string;
   /** How long a webhook message id is remembered for duplicate detection (Standard Webhooks senders retry for days). */
@@ -90,7 +88,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production,
     region: text(env, 'AWS_REGION') ?? 'eu-west-1',
     tableName: text(env, 'TABLE_NAME') ?? 'onboarding-dev',
-    idempotencyTableName: text(env, 'IDEMPOTENCY_TABLE_NAME') ?? 'onboarding-idempotency-dev',
     dynamoEndpoint: url(env, 'DYNAMODB_ENDPOINT'),
     auth: {
       issuer: text(env, 'AUTH_ISSUER') ?? 'onboarding-local',
@@ -101,7 +98,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pageTokenSecret,
     consentUrl: url(env, 'CONSENT_URL', 'http://127.0.0.1:3000/consent/{id}')!,
     documentationUrl: url(env, 'DOCUMENTATION_URL', 'https://docs.realto.io/guides/manual-onboarding')!,
-    idempotencyTtlSeconds: 24 * 60 * 60,
     webhookSecrets,
     webhookInboxTtlSeconds: 7 * 24 * 60 * 60,
     cleanup: {

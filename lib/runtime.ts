@@ -3,7 +3,6 @@ import { createPageTokens } from './http/page-tokens.ts';
 import { createOnboardingService } from './onboarding/service.ts';
 import { createDocumentClient, createDynamoClient } from './store/client.ts';
 import { createDynamoStore } from './store/dynamo-store.ts';
-import { createIdempotency } from './store/idempotency.ts';
 
 /** Built once per cold start and shared by every invocation of the onboarding functions. */
 const dynamo = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
@@ -17,5 +16,3 @@ export const onboarding = createOnboardingService({
   documentationUrl: config.documentationUrl,
   allowLoopbackHttpReturnUrl: !config.production,
 });
-
-export const idempotent = createIdempotency(dynamo, config.idempotencyTableName, config.idempotencyTtlSeconds);

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 0) || (await freePort());
   dynamo = await startDynamoLocal(dynamoPort);
-  await createTables(dynamo.endpoint, { OnboardingTable: config.tableName, IdempotencyTable: config.idempotencyTableName });
+  await createTables(dynamo.endpoint, { OnboardingTable: config.tableName });
 
   const oslsBin = join(dirname(createRequire(import.meta.url).resolve('osls/package.json')), 'bin', 'serverless.js');
   offline = spawn(process.execPath, [oslsBin, 'offline', 'start', '--stage', config.stage], {

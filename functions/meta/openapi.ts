@@ -6,5 +6,5 @@ const document = buildOpenApiDocument();
 
 /** GET /v1/openapi.json: public, no token. */
 export const handler = http(async () => ({ status: 200, body: document, headers: { 'Cache-Control': 'public, max-age=300' } }), {
-  scope: null,
+  auth: null,
 });

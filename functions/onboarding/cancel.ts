@@ -1,3 +1,4 @@
+import { bearer } from '../../lib/http/bearer.ts';
 import { http } from '../../lib/http/handler.ts';
 import { resource } from '../../lib/http/replies.ts';
 import { requestIdParams } from '../../lib/onboarding/schemas.ts';
@@ -9,7 +10,7 @@ function cancelFor(requestType: RequestType) {
   return http(
     async ({ params, caller, correlationId }) =>
       resource(await onboarding.cancel(requestType, params.onboardingRequestId, caller, correlationId)),
-    { scope: 'onboarding:write', params: requestIdParams },
+    { auth: bearer('onboarding:write'), params: requestIdParams },
   );
 }
 

@@ -1,3 +1,4 @@
+import { bearer } from '../../lib/http/bearer.ts';
 import { http } from '../../lib/http/handler.ts';
 import { resource } from '../../lib/http/replies.ts';
 import { requestIdParams } from '../../lib/onboarding/schemas.ts';
@@ -8,7 +9,7 @@ import { onboarding } from '../../lib/runtime.ts';
 function getFor(requestType: RequestType) {
   return http(
     async ({ params, caller }) => resource(await onboarding.get(requestType, params.onboardingRequestId, caller)),
-    { scope: 'onboarding:read', params: requestIdParams },
+    { auth: bearer('onboarding:read'), params: requestIdParams },
   );
 }
 

@@ -1,3 +1,4 @@
+import { bearer } from '../../lib/http/bearer.ts';
 import { http } from '../../lib/http/handler.ts';
 import { collectionPath, page } from '../../lib/http/replies.ts';
 import { listCollectivesQuery, listEntitiesQuery, type ListQuery } from '../../lib/onboarding/schemas.ts';
@@ -12,7 +13,7 @@ function listFor(requestType: RequestType, query: typeof listCollectivesQuery | 
       const result = await onboarding.list(requestType, caller, filters as ListQuery);
       return page(result, collectionPath(requestType), filters as ListQuery, pageSizeOf(filters.pageSize));
     },
-    { scope: 'onboarding:read', query },
+    { auth: bearer('onboarding:read'), query },
   );
 }
 

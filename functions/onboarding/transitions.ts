@@ -1,3 +1,4 @@
+import { bearer } from '../../lib/http/bearer.ts';
 import { http } from '../../lib/http/handler.ts';
 import { collectionPath, page } from '../../lib/http/replies.ts';
 import { pageQuery, requestIdParams } from '../../lib/onboarding/schemas.ts';
@@ -13,7 +14,7 @@ function transitionsFor(requestType: RequestType) {
       const result = await onboarding.history(requestType, id, caller, query);
       return page(result, `${collectionPath(requestType)}/${id}/transitions`, query, pageSizeOf(query.pageSize));
     },
-    { scope: 'onboarding:read', params: requestIdParams, query: pageQuery },
+    { auth: bearer('onboarding:read'), params: requestIdParams, query: pageQuery },
   );
 }
 

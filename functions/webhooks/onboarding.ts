@@ -20,5 +20,5 @@ export const handler = http(
     count(`webhook_${result.outcome}`, {}, { messageId: headers['webhook-id'] });
     return { status: 200, body: result };
   },
-  { scope: null, rawBody: true },
+  { auth: null, rawBody: true },
 );

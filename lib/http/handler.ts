@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { config, logger } from '../context.ts';
+import { logger } from '../context.ts';
 import { ServiceError, ValidationError } from '../onboarding/errors.ts';
 import type { Caller } from '../onboarding/types.ts';
-import { createAuthenticator, type Scope } from './auth.ts';
 import { parseJsonBody, readRawBody } from './body.ts';
 import { problemResponse } from './problem.ts';
 import { validate } from './validation.ts';
@@ -17,8 +15,11 @@ type Schema = z.core.$ZodType;
 type Infer<S> = S extends Schema ? z.infer<S> : undefined;
 
 export interface HttpOptions<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined> {
-  /** The scope a bearer token must carry; null for public routes (the OpenAPI document). */
-  scope: Scope | null;
+  /**
+   * `bearer(scope)` from ./bearer.ts for the API; null for public routes (the OpenAPI document, signed
+   * webhooks). Passed in rather than imported here, so functions without tokens do not bundle jose.
+   */
+  auth: HttpMiddleware | null;
   body?: B;
   query?: Q;
   params?: P;
@@ -44,7 +45,7 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-interface RequestState {
+export interface RequestState {
   correlationId: string;
   caller?: Caller;
   body?: unknown;
@@ -53,13 +54,12 @@ interface RequestState {
   params?: unknown;
 }
 
-type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+export type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
-const authenticate = createAuthenticator(config.auth);
 const states = new WeakMap<APIGatewayProxyEventV2, RequestState>();
 const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
-function stateOf(event: APIGatewayProxyEventV2): RequestState {
+export function stateOf(event: APIGatewayProxyEventV2): RequestState {
   const state = states.get(event);
   if (!state) throw new Error('middleware did not run: correlation state missing');
   return state;
@@ -78,12 +78,6 @@ const correlation = (): HttpMiddleware => ({
   },
   after: (request) => {
     request.response = { ...request.response, headers: { ...request.response?.headers, 'X-Correlation-Id': stateOf(request.event).correlationId } };
-  },
-});
-
-const authorization = (scope: Scope): HttpMiddleware => ({
-  before: async (request) => {
-    stateOf(request.event).caller = await authenticate(request.event.headers?.authorization, scope);
   },
 });
 
@@ -115,6 +109,25 @@ function emptyOnly(value: Record<string, unknown>) {
   return { success: false, error: { issues: [{ code: 'unrecognized_keys', keys, path: [], message: '' }] } };
 }
 
+/**
+ * The headers that matter for a JSON API (OWASP REST Security Cheat Sheet). @middy/http-security-headers
+ * sets twenty, mostly for HTML pages, for 5 KB in every bundle.
+ */
+const SECURITY_HEADERS = {
+  'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+};
+
+const securityHeaders = (): HttpMiddleware => {
+  const add = (request: { response?: APIGatewayProxyStructuredResultV2 | null }) => {
+    if (request.response) request.response.headers = { ...SECURITY_HEADERS, ...request.response.headers };
+  };
+  return { after: add, onError: add };
+};
+
 /** Registered last so it runs first on error: every failure leaves as problem+json, security headers still added. */
 const problems = (): HttpMiddleware => ({
   onError: (request) => {
@@ -142,10 +155,10 @@ export function http<B extends Schema | undefined = undefined, Q extends Schema 
     .use(httpHeaderNormalizer())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(correlation());
-  if (options.scope) stack.use(authorization(options.scope));
+  if (options.auth) stack.use(options.auth);
   return stack
     .use(input(options))
-    .use(httpSecurityHeaders())
+    .use(securityHeaders())
     .use(problems())
     .handler(async (event, context) => {
       const state = stateOf(event);

@@ -7,10 +7,15 @@ export const collectionPath = (requestType: RequestType) =>
 
 const etag = (request: OnboardingRequestView) => `"${request.version}"`;
 
-export const created = (request: OnboardingRequestView): Reply => ({
+/** `Idempotent-Replayed: true` tells a retrying client that this is the stored first answer (as Stripe does). */
+export const created = (request: OnboardingRequestView, replayed = false): Reply => ({
   status: 201,
   body: request,
-  headers: { Location: `${collectionPath(request.requestType)}/${request.id}`, ETag: etag(request) },
+  headers: {
+    Location: `${collectionPath(request.requestType)}/${request.id}`,
+    ETag: etag(request),
+    ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+  },
 });
 
 export const resource = (request: OnboardingRequestView): Reply => ({

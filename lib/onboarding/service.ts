@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
-  ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError,
+  ConflictError, ForbiddenError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError, ValidationError,
 } from './errors.ts';
-import { transitionHash } from './hash-chain.ts';
+import { canonicalJson, transitionHash } from './hash-chain.ts';
 import type { CreateCollectiveInput, CreateEntityInput, ListQuery } from './schemas.ts';
 import { canTransition, decideCancel } from './status-machine.ts';
 import type { Cursor, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
@@ -63,6 +63,7 @@ export type TransitionOutcome =
 export type CreateInput = CreateCollectiveInput | CreateEntityInput;
 
 const MAX_ATTEMPTS = 8;
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 export function createOnboardingService(options: ServiceOptions) {
   const { store, pageTokens } = options;
@@ -163,7 +164,13 @@ export function createOnboardingService(options: ServiceOptions) {
     return { ...fields, hash: transitionHash(fields) };
   }
 
-  async function create(requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string) {
+  /**
+   * With an Idempotency-Key, the key is written in the create's own transaction: the same key and body
+   * within 24 h replays the first answer; another body is a 422. No in-progress window, no orphan keys.
+   */
+  async function create(
+    requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string,
+  ): Promise<{ request: OnboardingRequestView; replayed: boolean }> {
     if (input.tenantId != null && input.tenantId.toLowerCase() !== caller.tenantId) {
       throw new ForbiddenError('tenantId is not the tenant of your token.');
     }
@@ -193,8 +200,29 @@ export function createOnboardingService(options: ServiceOptions) {
       version: 1,
       lastHash: first.hash,
     };
-    await store.insert(request, first);
-    return view(request);
+    const created = view(request);
+    if (idempotencyKey === undefined) {
+      await store.insert(request, first);
+      return { request: created, replayed: false };
+    }
+    const payloadHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+    const idempotency = {
+      key: `${caller.tenantId}|${requestType}|${idempotencyKey}`,
+      payloadHash,
+      response: created,
+      expiresAt: Math.floor(now().getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    };
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const result = await store.insert(request, first, idempotency);
+      if (result.outcome === 'inserted') return { request: created, replayed: false };
+      if (result.outcome === 'replay') {
+        if (result.record.payloadHash !== payloadHash) {
+          throw new IdempotencyKeyReusedError('This Idempotency-Key was used with a different request body.');
+        }
+        return { request: result.record.response as OnboardingRequestView, replayed: true };
+      }
+    }
+    throw new ConflictError('A request with this Idempotency-Key is being created right now; retry.', 'idempotency_in_progress');
   }
 
   /**

@@ -43,10 +43,28 @@ export interface InboxMarker {
 
 export type ApplyResult = 'applied' | 'conflict' | 'duplicate-message';
 
+/** Written with a create that carried an Idempotency-Key: what a replay must answer, and what it must match. */
+export interface IdempotencyRecord {
+  /** Already scoped to tenant, request type and the caller's key. */
+  key: string;
+  payloadHash: string;
+  response: unknown;
+  expiresAt: number;
+}
+
+export type InsertResult =
+  | { outcome: 'inserted' }
+  | { outcome: 'replay'; record: Pick<IdempotencyRecord, 'payloadHash' | 'response'> }
+  | { outcome: 'conflict' };
+
 /** The persistence the domain needs. lib/store implements it on DynamoDB; nothing here knows keys. */
 export interface OnboardingStore {
-  /** Creation is the first transition: the request and its record, together or not at all. */
-  insert(request: OnboardingRequest, first: Transition): Promise<void>;
+  /**
+   * Creation is the first transition: the request and its record, together or not at all, and with an
+   * idempotency record in the same transaction, so a key can never point at a request that does not exist.
+   * `replay` when an unexpired record holds the key already (nothing written).
+   */
+  insert(request: OnboardingRequest, first: Transition, idempotency?: IdempotencyRecord): Promise<InsertResult>;
   get(id: string): Promise<OnboardingRequest | undefined>;
   /**
    * Writes `next` and its record if the stored request is still at `current.version` and `current.status`.

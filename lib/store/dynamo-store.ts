@@ -3,12 +3,12 @@ import {
   type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
-  ApplyResult, Cursor, InboxMarker, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
+  ApplyResult, Cursor, IdempotencyRecord, InboxMarker, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
 } from '../onboarding/store.ts';
 import type { OnboardingRequest, Status, Transition } from '../onboarding/types.ts';
 import { translateStoreError } from './errors.ts';
 import {
-  INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
+  idempotencyKey, INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
   transitionKey, webhookMessageKey,
 } from './keys.ts';
 
@@ -43,6 +43,8 @@ function requestFrom(item: Record<string, unknown>): OnboardingRequest {
 function transitionItem(requestId: string, record: Transition) {
   return { ...record, ...transitionKey(requestId, record.version), entity: 'Transition', requestId };
 }
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
 function cancellationCodes(error: unknown): string[] | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
@@ -106,15 +108,44 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
   return {
     tableName,
 
-    async insert(request, first) {
-      await run('insert', () =>
-        client.send(new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } },
-            { Put: { TableName: tableName, Item: transitionItem(request.id, first), ConditionExpression: 'attribute_not_exists(pk)' } },
-          ],
-        })),
-      );
+    async insert(request, first, idempotency?: IdempotencyRecord): Promise<InsertResult> {
+      const items: TransactItems = [
+        { Put: { TableName: tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: tableName, Item: transitionItem(request.id, first), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ];
+      if (idempotency) {
+        items.push({
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...idempotencyKey(idempotency.key),
+              entity: 'IdempotencyRecord',
+              payloadHash: idempotency.payloadHash,
+              response: JSON.stringify(idempotency.response),
+              expiresAt: idempotency.expiresAt,
+            },
+            // TTL deletes lazily: a record past its expiry no longer holds the key.
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+            ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+          },
+        });
+      }
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: items }));
+        return { outcome: 'inserted' };
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (!codes) throw translateStoreError('insert', error);
+        if (!idempotency || !codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) {
+          throw translateStoreError('insert', error);
+        }
+        const held = await run('idempotency', () =>
+          client.send(new GetCommand({ TableName: tableName, Key: idempotencyKey(idempotency.key), ConsistentRead: true })),
+        );
+        const item = held.Item;
+        if (!item || (item.expiresAt as number) < Math.floor(Date.now() / 1000)) return { outcome: 'conflict' };
+        return { outcome: 'replay', record: { payloadHash: item.payloadHash as string, response: JSON.parse(item.response as string) } };
+      }
     },
 
     async get(id) {
@@ -125,7 +156,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async applyTransition(current, next, record, inbox?: InboxMarker): Promise<ApplyResult> {
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      const items: TransactItems = [
         {
           Put: {
             TableName: tableName,

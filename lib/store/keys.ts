@@ -10,6 +10,7 @@ import { OPEN_STATUSES } from '../onboarding/status-machine.ts';
  * | request     | REQUEST#<id>      | REQUEST                  | byTenant, byTenantStatus, openByAge (open) |
  * | transition  | REQUEST#<id>      | TRANSITION#<version:10>  |                                           |
  * | webhook msg | WEBHOOK#<msg id>  | WEBHOOK                  | (TTL on expiresAt)                        |
+ * | idempotency | IDEMPOTENCY#<sha> | IDEMPOTENCY              | (TTL on expiresAt)                        |
  */
 export const INDEX = {
   byTenant: 'byTenant',
@@ -25,6 +26,11 @@ export const transitionSk = (version: number) => `TRANSITION#${String(version).p
 export const TRANSITION_SK_PREFIX = 'TRANSITION#';
 export const transitionKey = (id: string, version: number) => ({ pk: `REQUEST#${id}`, sk: transitionSk(version) });
 export const webhookMessageKey = (messageId: string) => ({ pk: `WEBHOOK#${messageId}`, sk: 'WEBHOOK' });
+/** Hashed: callers' keys are up to 255 arbitrary characters, and spread evenly this way. */
+export const idempotencyKey = (scopedKey: string) => ({
+  pk: `IDEMPOTENCY#${createHash('sha256').update(scopedKey).digest('hex')}`,
+  sk: 'IDEMPOTENCY',
+});
 
 export const tenantPk = (tenantId: string, requestType: string) => `TENANT#${tenantId}#${requestType}`;
 export const tenantStatusPk = (tenantId: string, requestType: string, status: string) =>

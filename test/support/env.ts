@@ -11,12 +11,12 @@ Object.assign(process.env, {
   AWS_REGION: 'eu-west-1',
   DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
   TABLE_NAME: 'onboarding-test',
-  IDEMPOTENCY_TABLE_NAME: 'onboarding-idempotency-test',
   AUTH_JWT_SECRET: TEST_JWT_SECRET,
   AUTH_ISSUER: 'onboarding-local',
   AUTH_AUDIENCE: 'onboarding-api',
   PAGE_TOKEN_SECRET: 'test-page-token-secret',
   CONSENT_URL: 'http://127.0.0.1:3000/consent/{id}',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
   LOG_LEVEL: 'SILENT',
 });

@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { type RunningDynamo, startDynamoLocal } from '../../scripts/local/dynamodb-local.ts';
 import { createTables } from '../../scripts/local/tables.ts';
 
-export const TEST_TABLES = { OnboardingTable: 'onboarding-test', IdempotencyTable: 'onboarding-idempotency-test' };
+export const TEST_TABLES = { OnboardingTable: 'onboarding-test' };
 
 let dynamo: RunningDynamo | undefined;
 
