@@ -5,7 +5,8 @@ import { createDocumentClient, createDynamoClient } from './store/client.ts';
 import { createDynamoStore } from './store/dynamo-store.ts';
 
 /** Built once per cold start and shared by every invocation of the onboarding functions. */
-const dynamo = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
+/** Exported for instrumentation (the benchmark counts requests and capacity through its middleware stack). */
+export const dynamo = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
 
 export const store = createDynamoStore(createDocumentClient(dynamo), config.tableName);
 
