@@ -18,6 +18,11 @@ export interface WebhookReceiverOptions {
   now?: () => Date;
 }
 
+function withoutTenant(entity: Record<string, unknown>): Record<string, unknown> {
+  const { tenantId: _ignored, ...rest } = entity;
+  return rest;
+}
+
 function parseEvent(body: Buffer) {
   let json: unknown;
   try {
@@ -59,7 +64,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
           to: status,
           reason: `Provider reported ${status}`,
           ...(errors ? { errors } : {}),
-          ...(entity && status === 'Succeeded' ? { entity } : {}),
+          // The platform creates the entity on success; its data joins the snapshot, but never re-homes it.
+          ...(entity && status === 'Succeeded' && current.requestType === 'Entity' ? { entity: withoutTenant(entity) } : {}),
         };
       },
       {

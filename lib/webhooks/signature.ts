@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ServiceError } from '../onboarding/errors.ts';
+import { ServiceError, ValidationError } from '../onboarding/errors.ts';
 
 /**
  * Standard Webhooks verification (https://www.standardwebhooks.com): HMAC-SHA256 over
@@ -55,6 +55,9 @@ export function verify(message: SignedMessage, keys: readonly Buffer[], nowSecon
   const { id, timestamp, signature, body } = message;
   if (!id || !timestamp || !signature) {
     throw new SignatureRejected('missing_headers', 'webhook-id, webhook-timestamp and webhook-signature are required.');
+  }
+  if (!/^[\x21-\x7e]{1,256}$/.test(id)) {
+    throw new ValidationError('webhook-id must be 1 to 256 visible ASCII characters.', [{ path: '/headers/webhook-id', message: 'must be 1 to 256 visible ASCII characters' }]);
   }
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) {
     throw new SignatureRejected('timestamp_out_of_tolerance', `webhook-timestamp must be within ${TOLERANCE_SECONDS} s of now.`);
