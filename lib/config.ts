@@ -64,21 +64,27 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return parsed;
 }
 
+/** In AWS for real (not serverless-offline): the dev defaults and HS256 are never used there. */
+export function isDeployed(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.AWS_LAMBDA_FUNCTION_NAME) && env.IS_OFFLINE !== 'true';
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const stage = text(env, 'STAGE') ?? 'dev';
   const production = stage === 'prod' || stage === 'production';
+  const devDefaults = !production && !isDeployed(env);
   const jwksUrl = url(env, 'AUTH_JWKS_URL');
-  const jwtSecret = jwksUrl ? undefined : (text(env, 'AUTH_JWT_SECRET') ?? (production ? undefined : DEV_JWT_SECRET));
-  if (production && !jwksUrl) {
-    throw new ConfigError('AUTH_JWKS_URL is required in production: HS256 shared secrets are for local use only');
+  const jwtSecret = jwksUrl ? undefined : (text(env, 'AUTH_JWT_SECRET') ?? (devDefaults ? DEV_JWT_SECRET : undefined));
+  if (!jwksUrl && (production || isDeployed(env))) {
+    throw new ConfigError('AUTH_JWKS_URL is required when deployed: HS256 shared secrets are for local use only');
   }
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters (256 bits) for HS256');
   }
-  const pageTokenSecret = text(env, 'PAGE_TOKEN_SECRET') ?? (production ? undefined : DEV_PAGE_TOKEN_SECRET);
-  if (!pageTokenSecret) throw new ConfigError('PAGE_TOKEN_SECRET is required in production');
-  const webhookSecrets = text(env, 'WEBHOOK_SECRETS') ?? (production ? undefined : DEV_WEBHOOK_SECRET);
-  if (!webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS is required in production');
+  const pageTokenSecret = text(env, 'PAGE_TOKEN_SECRET') ?? (devDefaults ? DEV_PAGE_TOKEN_SECRET : undefined);
+  if (!pageTokenSecret) throw new ConfigError('PAGE_TOKEN_SECRET (or PAGE_TOKEN_SECRET_PARAMETER) is required when deployed');
+  const webhookSecrets = text(env, 'WEBHOOK_SECRETS') ?? (devDefaults ? DEV_WEBHOOK_SECRET : undefined);
+  if (!webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS (or WEBHOOK_SECRETS_PARAMETER) is required when deployed');
   const mode = text(env, 'ONBOARDING_MODE') ?? 'local';
   if (mode !== 'local') {
     throw new ConfigError(`ONBOARDING_MODE "${mode}" is not supported by this build; use "local"`);

@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     env: {
       ...process.env,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
+      ONBOARDING_OFFLINE: 'yes',
       PORT: String(port),
       CONSENT_URL: process.env.CONSENT_URL ?? `http://${host}:${port}/consent/{id}`,
       AWS_ACCESS_KEY_ID: 'local',

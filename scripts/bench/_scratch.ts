@@ -1,0 +1,10 @@
+import { buildBundles, helloModule, measureColdInit } from '/work/main/scripts/bench/bundles.ts';
+const t = performance.now();
+const b = await buildBundles('getCollectiveOnboarding');
+console.log(b.config.options);
+for (const [e, x] of b.byEntry) console.log(e, x.bytes, x.largestInputs.slice(0,3));
+console.log('sdk', b.sdkBundled.bytes, 'linked', b.linkedSourceMap.bytes);
+console.log(performance.now() - t);
+const subjects = [{label:'hello', file: helloModule()}, {label:'hello+sm', file: helloModule(), nodeOptions:'--enable-source-maps'}, ...[...b.byEntry.values()].map(x=>({label:x.entry, file:x.file})), {label:'sdk', file:b.sdkBundled.file}, {label:'linked+sm', file:b.linkedSourceMap.file, nodeOptions:'--enable-source-maps'}, {label:'get+sm', file:b.byEntry.get('functions/onboarding/get.ts')!.file, nodeOptions:'--enable-source-maps'}];
+console.log(measureColdInit(subjects, 10));
+console.log(performance.now() - t);

@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * What a security reviewer checks in the deployable stack, read from the CloudFormation template that
+ * `serverless package` (osls, offline) produces for the prod stage. The packaging shell holds secrets on
+ * purpose: none of them may reach the template.
+ */
+const root = join(dirname(new URL(import.meta.url).pathname), '../..');
+const SHELL_SECRETS = {
+  AUTH_JWT_SECRET: 'shell-secret-must-not-leak-0123456789abcdef',
+  PAGE_TOKEN_SECRET: 'shell-page-secret-must-not-leak',
+  WEBHOOK_SECRETS: `whsec_${Buffer.from('shell-webhook-secret-must-not-leak').toString('base64')}`,
+  DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+};
+const CONTRACT_ROUTES = [
+  'POST /v1/onboarding/collectives',
+  'GET /v1/onboarding/collectives',
+  'GET /v1/onboarding/collectives/{onboardingRequestId}',
+  'PATCH /v1/onboarding/collectives/{onboardingRequestId}/cancel',
+  'GET /v1/onboarding/collectives/{onboardingRequestId}/transitions',
+  'POST /v1/onboarding/entities',
+  'GET /v1/onboarding/entities',
+  'GET /v1/onboarding/entities/{onboardingRequestId}',
+  'PATCH /v1/onboarding/entities/{onboardingRequestId}/cancel',
+  'GET /v1/onboarding/entities/{onboardingRequestId}/transitions',
+  'POST /v1/webhooks/onboarding',
+  'GET /v1/openapi.json',
+];
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
+let outDir: string;
+let template: { Resources: Record<string, Resource> };
+let rawTemplate: string;
+
+const resources = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'onboarding-package-'));
+  const osls = join(dirname(createRequire(import.meta.url).resolve('osls/package.json')), 'bin', 'serverless.js');
+  await promisify(execFile)(process.execPath, [osls, 'package', '--stage', 'prod', '--package', outDir], {
+    cwd: root,
+    env: { ...process.env, ...SHELL_SECRETS, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    timeout: 120_000,
+  });
+  rawTemplate = readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8');
+  template = JSON.parse(rawTemplate);
+}, 180_000);
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe('the packaged prod stack', () => {
+  it('has one zip per function, each with its bundle and source map', () => {
+    const zips = readdirSync(outDir).filter((name) => name.endsWith('.zip'));
+    expect(zips).toHaveLength(resources('AWS::Lambda::Function').length);
+    for (const zip of zips) expect(statSync(join(outDir, zip)).size).toBeGreaterThan(1_000);
+  });
+
+  it('runs every function on nodejs24.x arm64 with its own role, HTTP functions within 10 s', () => {
+    const functions = resources('AWS::Lambda::Function');
+    expect(functions.length).toBe(13);
+    const roles = new Set<string>();
+    for (const [name, fn] of functions) {
+      expect(fn.Properties.Runtime, name).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures, name).toEqual(['arm64']);
+      expect(fn.Properties.MemorySize, name).toBe(512);
+      if (name !== 'CleanupLambdaFunction') expect(fn.Properties.Timeout, name).toBeLessThanOrEqual(10);
+      const role = fn.Properties.Role['Fn::GetAtt'][0];
+      expect(role, name).not.toBe('IamRoleLambdaExecution');
+      roles.add(role);
+    }
+    expect(roles.size).toBe(functions.length);
+  });
+
+  it('grants only named DynamoDB actions on the table and its indexes, never a wildcard', () => {
+    for (const [name, role] of resources('AWS::IAM::Role')) {
+      for (const policy of role.Properties.Policies ?? []) {
+        for (const statement of policy.PolicyDocument.Statement) {
+          const actions: string[] = [statement.Action].flat();
+          const targets = JSON.stringify(statement.Resource);
+          expect(targets, name).not.toBe('"*"');
+          expect(targets, name).not.toContain('"*"');
+          for (const action of actions) {
+            expect(action, name).not.toMatch(/\*/);
+            if (action.startsWith('dynamodb:')) {
+              expect(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], name).toContain(action);
+              expect(targets, name).toContain('OnboardingTable');
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('gives the read-only functions no write action', () => {
+    const actionsOf = (roleName: string) => template.Resources[roleName]!.Properties.Policies
+      .flatMap((policy: any) => policy.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
+    expect(actionsOf('GetCollectiveOnboardingIamRoleLambdaExecution')).not.toContain('dynamodb:PutItem');
+    expect(actionsOf('ListEntityOnboardingIamRoleLambdaExecution')).toEqual(expect.not.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem']));
+    expect(actionsOf('OpenapiIamRoleLambdaExecution').filter((action: string) => action.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it('sets log retention on every function log group', () => {
+    for (const [name, group] of resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays, name).toBe(90);
+  });
+
+  it('keeps the table safe: on-demand, point-in-time recovery, deletion protection, TTL, encryption', () => {
+    const table = template.Resources.OnboardingTable!;
+    expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(true);
+    expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(table.Properties.SSESpecification.SSEEnabled).toBe(true);
+  });
+
+  it('routes exactly the contract endpoints, with throttling on the stage', () => {
+    const routes = resources('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey).sort();
+    expect(routes).toEqual([...CONTRACT_ROUTES].sort());
+    const stage = resources('AWS::ApiGatewayV2::Stage')[0]![1];
+    expect(stage.Properties.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(stage.Properties.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+
+  it('schedules the cleanup hourly with retries and a dead-letter queue, and alarms on errors and queue depth', () => {
+    const [, rule] = resources('AWS::Events::Rule')[0]!;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    const asyncConfig = resources('AWS::Lambda::EventInvokeConfig')[0]![1].Properties;
+    expect(asyncConfig.MaximumRetryAttempts).toBe(2);
+    expect(JSON.stringify(asyncConfig.DestinationConfig.OnFailure)).toContain('CleanupDeadLetterQueue');
+    const alarms = resources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms.some((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible')).toBe(true);
+    expect(alarms.some((alarm) => alarm.MetricName === 'Errors')).toBe(true);
+    expect(alarms.some((alarm) => alarm.MetricName === '5xx')).toBe(true);
+  });
+
+  it('holds secrets only as SSM parameter names, never as values, whatever the packaging shell had set', () => {
+    for (const secret of Object.values(SHELL_SECRETS)) expect(rawTemplate).not.toContain(secret);
+    for (const [name, fn] of resources('AWS::Lambda::Function')) {
+      const variables = fn.Properties.Environment.Variables;
+      for (const key of ['AUTH_JWT_SECRET', 'PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'DYNAMODB_ENDPOINT']) {
+        expect(variables[key] ?? '', `${name} ${key}`).toBe('');
+      }
+      expect(variables.PAGE_TOKEN_SECRET_PARAMETER, name).toBe('/onboarding/prod/page-token-secret');
+    }
+  });
+});
