@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../lib/config.ts';
 import { DEV_TENANT_ID, devToken } from './local/dev-token.ts';
-import { freePort, type RunningDynamo, startDynamoLocal } from './local/dynamodb-local.ts';
+import { freePort, portIsFree, type RunningDynamo, startDynamoLocal } from './local/dynamodb-local.ts';
 import { assertNode24 } from './local/node-version.ts';
 import { createTables } from './local/tables.ts';
 
@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   setInterval(() => { if (!ancestors.every(isAlive)) void shutdown(0); }, 1_000).unref();
 
   const config = loadConfig();
-  const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 0) || (await freePort());
+  // A known port, so npm run audit:verify finds it; another one when 8000 is taken.
+  const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 0) || ((await portIsFree(8000)) ? 8000 : await freePort());
   dynamo = await startDynamoLocal(dynamoPort);
   await createTables(dynamo.endpoint, { OnboardingTable: config.tableName });
 

@@ -76,7 +76,9 @@ export interface OnboardingStore {
   listStale(query: StaleQuery): Promise<StoredPage<OpenRequestRef>>;
   /** How many open requests in `status` are older than `before`, over every shard. */
   countStale(status: Status, before: string): Promise<number>;
-  /** How many shards listStale spreads over. */
+  /** Every request id, one shard of the allRequests index at a time (the audit's walk; no Scan). */
+  listRequestIds(shard: number, limit: number, after?: Cursor): Promise<StoredPage<string>>;
+  /** How many shards listStale and listRequestIds spread over. */
   readonly openShards: number;
   /** Whether a webhook message id was applied before (and is still remembered). */
   hasWebhookMessage(messageId: string): Promise<boolean>;

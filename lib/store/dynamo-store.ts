@@ -8,7 +8,7 @@ import type {
 import type { OnboardingRequest, Status, Transition } from '../onboarding/types.ts';
 import { translateStoreError } from './errors.ts';
 import {
-  idempotencyKey, INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
+  allShardPk, idempotencyKey, INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
   transitionKey, webhookMessageKey,
 } from './keys.ts';
 
@@ -211,6 +211,22 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         query.limit,
         (item) => ({ pk: item.pk, sk: item.sk, openShard: item.openShard, openKey: item.openKey }),
         (item) => ({ id: item.id as string, status: item.status as Status, updated: item.updated as string }),
+      );
+    },
+
+    async listRequestIds(shard, limit, after) {
+      return queryPage<string>(
+        'list-request-ids',
+        {
+          TableName: tableName,
+          IndexName: INDEX.allRequests,
+          KeyConditionExpression: 'allShard = :shard',
+          ExpressionAttributeValues: { ':shard': allShardPk(shard) },
+          ExclusiveStartKey: after,
+        },
+        limit,
+        (item) => ({ pk: item.pk, sk: item.sk, allShard: item.allShard, allKey: item.allKey }),
+        (item) => (item.pk as string).slice('REQUEST#'.length),
       );
     },
 

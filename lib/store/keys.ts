@@ -7,7 +7,7 @@ import { OPEN_STATUSES } from '../onboarding/status-machine.ts';
  *
  * | item        | pk                | sk                       | indexes                                   |
  * |-------------|-------------------|--------------------------|-------------------------------------------|
- * | request     | REQUEST#<id>      | REQUEST                  | byTenant, byTenantStatus, openByAge (open) |
+ * | request     | REQUEST#<id>      | REQUEST                  | byTenant, byTenantStatus, openByAge (open), allRequests |
  * | transition  | REQUEST#<id>      | TRANSITION#<version:10>  |                                           |
  * | webhook msg | WEBHOOK#<msg id>  | WEBHOOK                  | (TTL on expiresAt)                        |
  * | idempotency | IDEMPOTENCY#<sha> | IDEMPOTENCY              | (TTL on expiresAt)                        |
@@ -16,6 +16,7 @@ export const INDEX = {
   byTenant: 'byTenant',
   byTenantStatus: 'byTenantStatus',
   openByAge: 'openByAge',
+  allRequests: 'allRequests',
 } as const;
 
 /** Open requests spread over this many partitions of the openByAge index, so no one key takes every write. */
@@ -36,6 +37,7 @@ export const tenantPk = (tenantId: string, requestType: string) => `TENANT#${ten
 export const tenantStatusPk = (tenantId: string, requestType: string, status: string) =>
   `TENANT#${tenantId}#${requestType}#${status}`;
 export const openShardPk = (shard: number) => `OPEN#${shard}`;
+export const allShardPk = (shard: number) => `ALL#${shard}`;
 
 export function openShardOf(id: string): number {
   return createHash('sha256').update(id).digest()[0]! % OPEN_SHARDS;
@@ -49,6 +51,8 @@ export function requestIndexAttributes(request: OnboardingRequest): Record<strin
     gsi1sk: newestFirst,
     gsi2pk: tenantStatusPk(request.tenantId, request.requestType, request.status),
     gsi2sk: newestFirst,
+    allShard: allShardPk(openShardOf(request.id)),
+    allKey: newestFirst,
   };
   if (OPEN_STATUSES.includes(request.status)) {
     attributes.openShard = openShardPk(openShardOf(request.id));
@@ -57,4 +61,6 @@ export function requestIndexAttributes(request: OnboardingRequest): Record<strin
   return attributes;
 }
 
-export const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'openShard', 'openKey', 'entity'] as const;
+export const KEY_ATTRIBUTES = [
+  'pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'openShard', 'openKey', 'allShard', 'allKey', 'entity',
+] as const;

@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { auditRequest } from '../../lib/onboarding/audit.ts';
+import type { Caller } from '../../lib/onboarding/types.ts';
+import { onboarding, store } from '../../lib/runtime.ts';
+import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
+import { transitionKey } from '../../lib/store/keys.ts';
+
+const root = join(dirname(new URL(import.meta.url).pathname), '../..');
+const documents = createDocumentClient(createDynamoClient({ region: 'eu-west-1', endpoint: process.env.DYNAMODB_ENDPOINT }));
+
+function caller(): Caller {
+  return { principalId: 'auditor-test', tenantId: randomUUID(), scopes: new Set(['onboarding:read', 'onboarding:write']) };
+}
+
+/** A request with three transitions: created, Processing (webhook), Canceled (API). */
+async function requestWithTrail() {
+  const who = caller();
+  const { request } = await onboarding.create('Collective', { name: 'Audit', type: 'Household' }, who, 'audit-test');
+  await onboarding.transition(request.id, () => ({ to: 'Processing' }), { actor: { type: 'webhook', id: 'msg-1' }, source: 'webhook', correlationId: 'msg-1' });
+  await onboarding.cancel('Collective', request.id, who, 'audit-test');
+  return request.id;
+}
+
+async function runCli(...args: string[]) {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'scripts/audit-verify.ts'), ...args], {
+      env: { ...process.env }, cwd: root,
+    });
+    return { code: 0, stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, stdout: failed.stdout };
+  }
+}
+
+describe('audit verification', () => {
+  it('given an untouched trail, when audited, then it verifies and the CLI exits 0', async () => {
+    const id = await requestWithTrail();
+    expect(await auditRequest(store, id)).toEqual([]);
+    const cli = await runCli('--id', id, '--endpoint', process.env.DYNAMODB_ENDPOINT!);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain(`OK ${id}`);
+  });
+
+  it('given a record altered directly in DynamoDB, when audited, then the broken hash is reported and the CLI exits 1', async () => {
+    const id = await requestWithTrail();
+    await documents.send(new UpdateCommand({
+      TableName: process.env.TABLE_NAME, Key: transitionKey(id, 2), UpdateExpression: 'SET #at = :at',
+      ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':at': '2020-01-01T00:00:00.000Z' },
+    }));
+    const findings = await auditRequest(store, id);
+    expect(findings).toContainEqual({ requestId: id, version: 2, problem: 'hash does not match the record' });
+    const cli = await runCli('--id', id, '--endpoint', process.env.DYNAMODB_ENDPOINT!);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain(`BROKEN ${id} v2: hash does not match the record`);
+  });
+
+  it('given a record removed from the middle of a trail, when audited, then the gap is reported', async () => {
+    const id = await requestWithTrail();
+    await documents.send(new DeleteCommand({ TableName: process.env.TABLE_NAME, Key: transitionKey(id, 2) }));
+    const problems = (await auditRequest(store, id)).map((finding) => finding.problem);
+    expect(problems).toContain('expected version 2');
+    expect(problems).toContain('previousHash does not match the previous record');
+  });
+
+  it('given a request whose status was changed without a transition, when audited, then the mismatch is reported', async () => {
+    const id = await requestWithTrail();
+    await documents.send(new UpdateCommand({
+      TableName: process.env.TABLE_NAME, Key: { pk: `REQUEST#${id}`, sk: 'REQUEST' }, UpdateExpression: 'SET #status = :status',
+      ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': 'Succeeded' },
+    }));
+    expect(await auditRequest(store, id)).toContainEqual({ requestId: id, version: 3, problem: 'request is Succeeded, the trail ends in Canceled' });
+  });
+
+  it('when every request is walked, then the corrupted ones are among the findings and the CLI exits 1', async () => {
+    const id = await requestWithTrail();
+    await documents.send(new UpdateCommand({
+      TableName: process.env.TABLE_NAME, Key: transitionKey(id, 1), UpdateExpression: 'SET #to = :to',
+      ExpressionAttributeNames: { '#to': 'to' }, ExpressionAttributeValues: { ':to': 'Processing' },
+    }));
+    const cli = await runCli('--endpoint', process.env.DYNAMODB_ENDPOINT!);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain(`BROKEN ${id} v1`);
+    expect(cli.stdout).toMatch(/\d+ request\(s\) checked/);
+  }, 120_000);
+});
