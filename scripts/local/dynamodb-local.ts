@@ -64,8 +64,11 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeout
   throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`);
 }
 
-/** Starts an in-memory DynamoDB Local on 127.0.0.1:`port` (a free one when 0) and waits until it answers. */
-export async function startDynamoLocal(port = 0): Promise<RunningDynamo> {
+/**
+ * Starts DynamoDB Local on 127.0.0.1:`port` (a free one when 0) and waits until it answers: in memory, or
+ * in `dbPath` when given, so that data survives a stop and start (the fault tests restart it mid-run).
+ */
+export async function startDynamoLocal(port = 0, options: { dbPath?: string } = {}): Promise<RunningDynamo> {
   assertJava();
   const chosen = port || (await freePort());
   const dir = jarDirectory();
@@ -75,7 +78,7 @@ export async function startDynamoLocal(port = 0): Promise<RunningDynamo> {
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
       '-Xms64m', '-Xmx512m',
       '-jar', join(dir, 'DynamoDBLocal.jar'),
-      '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(chosen),
+      ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']), '-sharedDb', '-disableTelemetry', '-port', String(chosen),
     ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
