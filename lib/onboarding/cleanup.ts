@@ -31,6 +31,14 @@ export interface CleanupReport {
  * the state read, so a concurrent or repeated run, a cancel or a webhook in between, are all safe.
  * Expired requests leave the index, so the next run resumes by simply asking again.
  */
+/** "7 days", "72 hours", "30 minutes": the largest unit that says the age exactly. */
+function describeAge(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes >= 2 * 24 * 60 && minutes % (24 * 60) === 0) return `${minutes / (24 * 60)} days`;
+  if (minutes >= 120 && minutes % 60 === 0) return `${minutes / 60} hours`;
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
 export async function runCleanup(options: CleanupOptions): Promise<CleanupReport> {
   const now = options.now ?? (() => new Date());
   const pageSize = options.pageSize ?? 25;
@@ -71,7 +79,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
                   reason: 'Expired',
                   errors: [{
                     code: 'Expired',
-                    message: `The request stayed ${current.status} longer than ${Math.round(options.maxAgeMs[current.status]! / 60_000)} minutes.`,
+                    message: `The request stayed ${current.status} longer than ${describeAge(options.maxAgeMs[current.status]!)}.`,
                   }],
                 }
               : 'unchanged',
