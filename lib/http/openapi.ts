@@ -3,6 +3,7 @@ import {
   createCollectiveBody, createEntityBody, idempotencyKey, listCollectivesQuery, listEntitiesQuery, pageQuery, requestIdParams,
 } from '../onboarding/schemas.ts';
 import { ACTOR_TYPES, REQUEST_TYPES, SOURCES, STATUSES } from '../onboarding/types.ts';
+import { webhookEvent } from '../webhooks/event.ts';
 
 /**
  * The OpenAPI 3.1 document, built from the very schemas that validate requests (lib/onboarding/schemas.ts),
@@ -173,6 +174,37 @@ export function buildOpenApiDocument() {
     paths: {
       ...onboardingPaths('collectives', 'Collective'),
       ...onboardingPaths('entities', 'Entity'),
+      '/v1/webhooks/onboarding': {
+        post: {
+          tags: ['Webhooks'],
+          operationId: 'receiveOnboardingWebhook',
+          summary: 'A provider reports progress (Standard Webhooks signature, no bearer token)',
+          security: [],
+          parameters: ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({
+            name, in: 'header', required: true, schema: { type: 'string' },
+          })),
+          requestBody: { required: true, content: json(ref('OnboardingWebhookEvent')) },
+          responses: {
+            '200': {
+              description: 'Applied, a duplicate of a delivered message, or ignored (not allowed now); never retry a 200',
+              content: json({
+                type: 'object',
+                properties: {
+                  outcome: { type: 'string', enum: ['applied', 'duplicate', 'ignored'] },
+                  version: { type: 'integer' },
+                  reason: { type: 'string' },
+                },
+                required: ['outcome'],
+              }),
+            },
+            '400': problemResponse('Signature fine, body malformed (code validation_failed, malformed_json)'),
+            '401': problemResponse('Bad or missing signature, or timestamp outside ±300 s (code invalid_signature)'),
+            '404': problemResponse('No such onboarding request (code not_found); retry later'),
+            '413': problemResponse('Body over 64 KiB (code payload_too_large)'),
+            '503': problemResponse('Database unavailable; retry after Retry-After seconds (code service_unavailable)'),
+          },
+        },
+      },
       '/v1/openapi.json': {
         get: {
           tags: ['Meta'],
@@ -195,6 +227,7 @@ export function buildOpenApiDocument() {
         OnboardingRequestPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', items: ref('OnboardingRequest') } } },
         TransitionPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', items: ref('Transition') } } },
         Problem: jsonSchema(problem),
+        OnboardingWebhookEvent: jsonSchema(webhookEvent),
       },
     },
   };
