@@ -9,6 +9,7 @@ import { ServiceError, ValidationError } from '../onboarding/errors.ts';
 import type { Caller } from '../onboarding/types.ts';
 import { parseJsonBody, readRawBody } from './body.ts';
 import { problemResponse } from './problem.ts';
+import { noQuery } from '../onboarding/schemas.ts';
 import { validate } from './validation.ts';
 
 type Schema = z.core.$ZodType;
@@ -87,7 +88,7 @@ const input = (schemas: { body?: Schema; query?: Schema; params?: Schema; rawBod
     const { event } = request;
     const state = stateOf(event);
     if (schemas.params) state.params = validate(schemas.params, event.pathParameters ?? {}, 'path');
-    state.query = validate(schemas.query ?? ({ safeParse: emptyOnly } as unknown as Schema), event.queryStringParameters ?? {}, 'query');
+    state.query = validate(schemas.query ?? noQuery, event.queryStringParameters ?? {}, 'query');
     if (schemas.rawBody) {
       state.rawBody = readRawBody(event);
       return;
@@ -102,12 +103,6 @@ const input = (schemas: { body?: Schema; query?: Schema; params?: Schema; rawBod
   },
 });
 
-/** The query of a route without a query schema must be empty: nothing is silently ignored. */
-function emptyOnly(value: Record<string, unknown>) {
-  const keys = Object.keys(value);
-  if (keys.length === 0) return { success: true, data: {} };
-  return { success: false, error: { issues: [{ code: 'unrecognized_keys', keys, path: [], message: '' }] } };
-}
 
 /**
  * The headers that matter for a JSON API (OWASP REST Security Cheat Sheet). @middy/http-security-headers

@@ -81,6 +81,9 @@ export const requestIdParams = z.strictObject({
 const pageSize = z.string().check(z.regex(/^(?:[1-9]|[1-9]\d|100)$/, 'must be an integer from 1 to 100'));
 const continuationToken = z.string().check(z.minLength(1), z.maxLength(2048));
 
+/** A route without query parameters refuses any: nothing is silently ignored. */
+export const noQuery = z.strictObject({});
+
 export const pageQuery = z.strictObject({
   pageSize: z.optional(pageSize),
   continuationToken: z.optional(continuationToken),
