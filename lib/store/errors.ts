@@ -10,6 +10,8 @@ const TRANSIENT_NAMES = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
 ]);
+/** A transaction DynamoDB canceled for lack of capacity is as retryable as a throttled call. */
+const TRANSIENT_CANCELLATION_REASONS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'TransactionConflict']);
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** Anything the database said that is not a retryable fault; the message stays in the log, never in a response. */
@@ -24,7 +26,12 @@ export class StoreError extends Error {
 export function translateStoreError(operation: string, error: unknown): Error {
   const { name, code } = (error ?? {}) as { name?: string; code?: string };
   const codes = [code, (error as { cause?: { code?: string } })?.cause?.code];
-  if ((name && TRANSIENT_NAMES.has(name)) || codes.some((c) => c && TRANSIENT_CODES.has(c))) {
+  const reasons = ((error as { CancellationReasons?: Array<{ Code?: string }> })?.CancellationReasons ?? []).map((reason) => reason.Code);
+  if (
+    (name && TRANSIENT_NAMES.has(name))
+    || codes.some((c) => c && TRANSIENT_CODES.has(c))
+    || reasons.some((reason) => reason && TRANSIENT_CANCELLATION_REASONS.has(reason))
+  ) {
     return new ServiceUnavailableError('The database is unavailable right now; retry shortly.', 2, { cause: error });
   }
   return new StoreError(operation, { cause: error });

@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { vi } from 'vitest';
+import { type RunningDynamo, startDynamoLocal } from '../../scripts/local/dynamodb-local.ts';
+import { createTables } from '../../scripts/local/tables.ts';
+import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
+
+type OnboardingApiModule = typeof import('../support/onboarding-api.ts');
+type RuntimeModule = typeof import('../../lib/runtime.ts');
+type AuditModule = typeof import('../../lib/onboarding/audit.ts');
+type WebhookModule = typeof import('../../functions/webhooks/onboarding.ts');
+type CleanupModule = typeof import('../../functions/scheduled/cleanup.ts');
+
+/**
+ * A DynamoDB Local of this file's own, persisted to a temporary directory so it can be stopped and started
+ * again on the same port with its data, and the function handlers imported fresh so that they bind to it
+ * (configuration is read at import, as at a cold start). The shared DynamoDB Local of the other test files
+ * is never touched.
+ */
+export interface IsolatedStack {
+  readonly endpoint: string;
+  readonly tableName: string;
+  readonly api: OnboardingApiModule;
+  readonly runtime: RuntimeModule;
+  readonly audit: AuditModule;
+  readonly webhooks: WebhookModule;
+  readonly cleanup: CleanupModule;
+  /** Stops the database (SIGTERM, as a host failure would end it); the handlers stay loaded. */
+  stopDatabase(): Promise<void>;
+  /** Starts it again on the same port and directory. */
+  startDatabase(): Promise<void>;
+  /** Every item of the private table (a Scan: fine on a test's own table, never in the service). */
+  items(): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+export async function startIsolatedStack(): Promise<IsolatedStack> {
+  const dbPath = mkdtempSync(join(tmpdir(), 'onboarding-faults-'));
+  let dynamo: RunningDynamo | undefined = await startDynamoLocal(0, { dbPath });
+  const { endpoint, port } = dynamo;
+  const tableName = process.env.TABLE_NAME!;
+  await createTables(endpoint, { OnboardingTable: tableName }).catch(async (error: unknown) => {
+    await dynamo?.stop();
+    throw error;
+  });
+
+  const sharedEndpoint = process.env.DYNAMODB_ENDPOINT;
+  process.env.DYNAMODB_ENDPOINT = endpoint;
+  let modules: [OnboardingApiModule, RuntimeModule, AuditModule, WebhookModule, CleanupModule];
+  try {
+    vi.resetModules();
+    modules = await Promise.all([
+      import('../support/onboarding-api.ts'),
+      import('../../lib/runtime.ts'),
+      import('../../lib/onboarding/audit.ts'),
+      import('../../functions/webhooks/onboarding.ts'),
+      import('../../functions/scheduled/cleanup.ts'),
+    ]);
+  } finally {
+    process.env.DYNAMODB_ENDPOINT = sharedEndpoint;
+  }
+  const [api, runtime, audit, webhooks, cleanup] = modules;
+
+  return {
+    endpoint,
+    tableName,
+    api,
+    runtime,
+    audit,
+    webhooks,
+    cleanup,
+    async stopDatabase() {
+      await dynamo?.stop();
+      dynamo = undefined;
+    },
+    async startDatabase() {
+      if (!dynamo) dynamo = await startDynamoLocal(port, { dbPath });
+    },
+    async items() {
+      const client = createDocumentClient(createDynamoClient({ region: 'eu-west-1', endpoint }));
+      try {
+        const items: Record<string, unknown>[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+          items.push(...(page.Items ?? []));
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        return items;
+      } finally {
+        client.destroy();
+      }
+    },
+    async close() {
+      await dynamo?.stop();
+      dynamo = undefined;
+      rmSync(dbPath, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Everything the table holds, checked as a whole: each request's trail (auditRequest), no transition
+ * record without its request, and each webhook message id remembered if and only if its transition was
+ * written, at the same version (they are one transaction, contract §6). Empty when nothing is half-written.
+ */
+export async function integrityFindings(stack: IsolatedStack): Promise<string[]> {
+  const items = await stack.items();
+  const requests = items.filter((item) => item.entity === 'OnboardingRequest');
+  const transitions = items.filter((item) => item.entity === 'Transition') as Array<{
+    requestId: string; version: number; actor: { type: string; id: string };
+  }>;
+  const markers = items.filter((item) => item.entity === 'WebhookMessage') as Array<{ pk: string; requestId: string; version: number }>;
+  const findings: string[] = [];
+  const requestIds = new Set(requests.map((request) => request.id as string));
+  for (const id of requestIds) {
+    for (const finding of await stack.audit.auditRequest(stack.runtime.store, id)) {
+      findings.push(`${id} v${finding.version}: ${finding.problem}`);
+    }
+  }
+  for (const record of transitions) {
+    if (!requestIds.has(record.requestId)) findings.push(`${record.requestId} v${record.version}: a record without its request`);
+  }
+  const markerOf = new Map(markers.map((marker) => [marker.pk.slice('WEBHOOK#'.length), marker]));
+  const webhookRecords = transitions.filter((record) => record.actor.type === 'webhook');
+  for (const record of webhookRecords) {
+    const marker = markerOf.get(record.actor.id);
+    if (!marker || marker.requestId !== record.requestId || marker.version !== record.version) {
+      findings.push(`${record.requestId} v${record.version}: webhook ${record.actor.id} applied but its message id not remembered with it`);
+    }
+  }
+  for (const [messageId, marker] of markerOf) {
+    if (!webhookRecords.some((record) => record.actor.id === messageId && record.requestId === marker.requestId)) {
+      findings.push(`${marker.requestId}: webhook ${messageId} remembered without its transition`);
+    }
+  }
+  return findings;
+}
