@@ -3,6 +3,7 @@ import { type FieldError, ValidationError } from '../onboarding/errors.ts';
 import { READ_ONLY_FIELDS } from '../onboarding/schemas.ts';
 
 const readOnly = new Set<string>(READ_ONLY_FIELDS);
+const MAX_REPORTED_ERRORS = 20;
 
 function pointer(path: readonly PropertyKey[]): string {
   return path.map((part) => `/${String(part).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
@@ -36,7 +37,8 @@ function describe(issue: z.core.$ZodIssue): FieldError[] {
 export function validate<S extends z.core.$ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const result = (schema as unknown as z.ZodMiniType).safeParse(value);
   if (result.success) return result.data as z.infer<S>;
-  const errors = result.error.issues.flatMap(describe);
+  // Capped, so a body of thousands of unknown keys cannot make the answer larger than the question.
+  const errors = result.error.issues.flatMap(describe).slice(0, MAX_REPORTED_ERRORS);
   const named = errors.slice(0, 3).map((error) => `${error.path || where} ${error.message}`).join('; ');
   throw new ValidationError(`The ${where} is not valid: ${named}${errors.length > 3 ? '; …' : ''}.`, errors);
 }

@@ -17,7 +17,7 @@ export const READ_ONLY_FIELDS = [
 
 // Any 8-4-4-4-12 hex id: the platform does not promise RFC 4122 versions, and ids are only compared.
 const uuid = () => z.guid();
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 /** A one-line string: not empty, not too long, no control characters, no lone surrogates. */
 const text = (max: number) =>
   z.string().check(
@@ -37,9 +37,11 @@ function depthOf(value: unknown, limit: number): number {
   return deepest + 1;
 }
 
-const properties = z.unknown().check(
+/** Any JSON, nested at most `MAX_PROPERTIES_DEPTH` levels. */
+export const boundedJson = () => z.unknown().check(
   z.refine((value) => depthOf(value, MAX_PROPERTIES_DEPTH) <= MAX_PROPERTIES_DEPTH, `must not nest deeper than ${MAX_PROPERTIES_DEPTH} levels`),
 );
+const properties = boundedJson();
 const optional = <T extends z.core.SomeType>(schema: T) => z.optional(z.nullable(schema));
 
 const common = {

@@ -15,7 +15,14 @@ export function createDynamoClient(settings: DynamoSettings): DynamoDBClient {
   return new DynamoDBClient({
     region: settings.region,
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    // More sockets than the SDK's default 50: a queued request's wait counts against connectionTimeout,
+    // and npm start (or a test) runs many invocations in one process, unlike Lambda.
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: 3_000,
+      httpAgent: { keepAlive: true, maxSockets: 256 },
+      httpsAgent: { keepAlive: true, maxSockets: 256 },
+    },
     ...(settings.endpoint
       ? { endpoint: settings.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),

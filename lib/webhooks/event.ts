@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { boundedJson } from '../onboarding/schemas.ts';
 
 /**
  * A provider's status event (contract §6). Not strict: providers may add fields in newer versions, and a
@@ -16,7 +17,7 @@ export const webhookEvent = z.object({
       code: z.string().check(z.minLength(1), z.maxLength(100)),
       message: z.string().check(z.maxLength(1000)),
     })).check(z.maxLength(50))),
-    entity: z.optional(z.record(z.string(), z.unknown())),
+    entity: z.optional(z.record(z.string(), boundedJson())),
   }),
 });
 export type WebhookEvent = z.infer<typeof webhookEvent>;
