@@ -74,8 +74,10 @@ export interface BuiltBundle {
   entry: string;
   file: string;
   bytes: number;
-  /** The largest inputs, for explaining a size. */
+  /** The largest inputs (by package), for explaining a size. */
   largestInputs: Array<{ path: string; bytes: number }>;
+  /** Packages left external that the bundle imports (loaded from the runtime at cold start). */
+  externalImports: string[];
 }
 
 async function build(entry: string, outRoot: string, options: esbuild.BuildOptions, outputFileExtension: string): Promise<BuiltBundle> {
@@ -97,7 +99,8 @@ async function build(entry: string, outRoot: string, options: esbuild.BuildOptio
     packages.set(key, (packages.get(key) ?? 0) + bytes);
   }
   const largestInputs = [...packages].map(([path, bytes]) => ({ path, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 6);
-  return { entry, file, bytes: statSync(file).size, largestInputs };
+  const externalImports = [...new Set((output?.[1].imports ?? []).filter((entry) => entry.external && !entry.path.startsWith('node:')).map((entry) => entry.path))].sort();
+  return { entry, file, bytes: statSync(file).size, largestInputs, externalImports };
 }
 
 export interface Bundles {
@@ -105,15 +108,13 @@ export interface Bundles {
   /** By source entry (several functions share one file). */
   byEntry: Map<string, BuiltBundle>;
   sdkBundled: BuiltBundle & { functionName: string };
-  linkedSourceMap: BuiltBundle & { functionName: string };
 }
 
-/** `probeFunction`: the function also built with the SDK bundled and with a linked source map. */
+/** `probeFunction`: the function also built with the SDK bundled. */
 export async function buildBundles(probeFunction: string): Promise<Bundles> {
   const config = readServerlessBuild();
   rmSync(join(BENCH_DIR, 'bundles'), { recursive: true, force: true });
   rmSync(join(BENCH_DIR, 'sdk-bundled'), { recursive: true, force: true });
-  rmSync(join(BENCH_DIR, 'linked-sourcemap'), { recursive: true, force: true });
   const entries = [...new Set(config.functions.map((fn) => fn.entry))];
   const built = await Promise.all(entries.map((entry) => build(entry, join(BENCH_DIR, 'bundles'), config.options, config.outputFileExtension)));
   const probe = config.functions.find((fn) => fn.name === probeFunction);
@@ -122,12 +123,10 @@ export async function buildBundles(probeFunction: string): Promise<Bundles> {
     ...config.options,
     external: (config.options.external ?? []).filter((pattern) => !pattern.startsWith('@aws-sdk')),
   }, config.outputFileExtension);
-  const linkedSourceMap = await build(probe.entry, join(BENCH_DIR, 'linked-sourcemap'), { ...config.options, sourcemap: 'linked' }, config.outputFileExtension);
   return {
     config,
     byEntry: new Map(built.map((bundle) => [bundle.entry, bundle])),
     sdkBundled: { ...sdkBundled, functionName: probe.name },
-    linkedSourceMap: { ...linkedSourceMap, functionName: probe.name },
   };
 }
 
@@ -171,9 +170,14 @@ export function childEnv(nodeOptions?: string): NodeJS.ProcessEnv {
 }
 
 export function helloModule(): string {
+  return benchModule('hello.mjs', HELLO);
+}
+
+/** A module written into .bench/ (inside the repo, so bare imports resolve from node_modules). */
+export function benchModule(name: string, source: string): string {
   mkdirSync(BENCH_DIR, { recursive: true });
-  const file = join(BENCH_DIR, 'hello.mjs');
-  writeFileSync(file, HELLO);
+  const file = join(BENCH_DIR, name);
+  writeFileSync(file, source);
   return file;
 }
 
