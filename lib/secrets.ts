@@ -1,4 +1,3 @@
-import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { isDeployed } from './config.ts';
 
 /**
@@ -13,6 +12,8 @@ export async function withSecretsFromSsm(env: NodeJS.ProcessEnv): Promise<NodeJS
   if (!isDeployed(env)) return env;
   const wanted = SECRET_NAMES.filter((name) => env[`${name}_PARAMETER`] && !env[name]);
   if (wanted.length === 0) return env;
+  // Imported here, not at the top: offline and in tests it is never needed, and loading it costs ~65 ms.
+  const { GetParametersCommand, SSMClient } = await import('@aws-sdk/client-ssm');
   const client = new SSMClient({});
   try {
     const names = wanted.map((name) => env[`${name}_PARAMETER`]!);

@@ -26,13 +26,31 @@ export function createAuthenticator(settings: Config['auth']) {
         new TextEncoder().encode(settings.jwtSecret),
       );
 
+  const verified = new VerifiedTokens();
+
   return async function authenticate(authorization: string | undefined, required: Scope): Promise<Caller> {
     if (!authorization) throw new UnauthorizedError('A bearer token is required.', null);
     const match = /^Bearer +([A-Za-z0-9_.~+/=-]+)\s*$/i.exec(authorization);
     if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <token>".', 'invalid_request');
+    const token = match[1]!;
+    let claims = verified.get(token);
+    if (!claims) {
+      claims = await verifyClaims(token);
+      verified.set(token, claims);
+    }
+    const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []);
+    if (!scopes.has(required)) {
+      const error = new ForbiddenError(`The token lacks the ${required} scope.`);
+      error.headers['WWW-Authenticate'] = `Bearer realm="onboarding", error="insufficient_scope", scope="${required}"`;
+      throw error;
+    }
+    return { principalId: claims.sub!, tenantId: (claims.tenant_id as string).toLowerCase(), scopes };
+  };
+
+  async function verifyClaims(token: string): Promise<JWTPayload> {
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await verify(match[1]!));
+      ({ payload: claims } = await verify(token));
     } catch (error) {
       if (error instanceof joseErrors.JWKSTimeout) {
         throw new ServiceUnavailableError('The identity provider keys could not be fetched; retry shortly.', 5, { cause: error });
@@ -46,14 +64,34 @@ export function createAuthenticator(settings: Config['auth']) {
     if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 256) {
       throw new UnauthorizedError('The token has no valid sub claim.');
     }
-    const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []);
-    if (!scopes.has(required)) {
-      const error = new ForbiddenError(`The token lacks the ${required} scope.`);
-      error.headers['WWW-Authenticate'] = `Bearer realm="onboarding", error="insufficient_scope", scope="${required}"`;
-      throw error;
+    return claims;
+  }
+}
+
+/**
+ * Tokens this container verified, until they expire: a client reuses its token for many calls, and the
+ * signature check (WebCrypto, off the main thread) is most of the middleware's cost. Keyed by the whole
+ * token, so any other token, however similar, is verified afresh; bounded, oldest dropped first.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, JWTPayload>();
+  private static readonly MAX = 1_000;
+
+  get(token: string): JWTPayload | undefined {
+    const claims = this.entries.get(token);
+    if (!claims) return undefined;
+    // Expired since it was verified: drop it, so the full check runs and answers as it would.
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) {
+      this.entries.delete(token);
+      return undefined;
     }
-    return { principalId: claims.sub, tenantId: tenantId.toLowerCase(), scopes };
-  };
+    return claims;
+  }
+
+  set(token: string, claims: JWTPayload): void {
+    if (this.entries.size >= VerifiedTokens.MAX) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, claims);
+  }
 }
 
 /** Says which check failed without echoing anything from the token. */
