@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { devToken } from '../local/dev-token.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
-import { apiEvent, lambdaContext } from './events.ts';
+import { apiEvent, lambdaContext } from '../local/lambda-events.ts';
 import { createMeter, type Meter, summarize, type Tally, type TallySummary } from './meter.ts';
 import { createSeeder } from './seeder.ts';
 import { mapLimit, percentile, range } from './stats.ts';

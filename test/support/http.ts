@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { lambdaContext } from '../../scripts/local/lambda-events.ts';
 import { SignJWT } from 'jose';
 import { TEST_JWT_SECRET } from './env.ts';
+
+export { apiEvent, type EventOptions, lambdaContext } from '../../scripts/local/lambda-events.ts';
 
 export interface TokenOptions {
   tenantId?: string;
@@ -34,69 +37,6 @@ export async function tenant(scope?: string) {
   const tenantId = randomUUID();
   const sub = `principal-${tenantId.slice(0, 8)}`;
   return { tenantId, sub, authorization: `Bearer ${await token({ tenantId, sub, ...(scope ? { scope } : {}) })}` };
-}
-
-export interface EventOptions {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-  rawBody?: string;
-  isBase64Encoded?: boolean;
-  query?: Record<string, string>;
-  pathParameters?: Record<string, string>;
-}
-
-export function apiEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = { ...options.headers };
-  let body: string | undefined = options.rawBody;
-  if (options.body !== undefined && body === undefined) {
-    body = JSON.stringify(options.body);
-    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-  }
-  const method = options.method ?? 'GET';
-  const path = options.path ?? '/';
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: new URLSearchParams(options.query).toString(),
-    headers,
-    ...(options.query ? { queryStringParameters: options.query } : {}),
-    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'local',
-      domainName: '127.0.0.1',
-      domainPrefix: 'local',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: randomUUID(),
-      routeKey: `${method} ${path}`,
-      stage: '$default',
-      time: new Date().toISOString(),
-      timeEpoch: Date.now(),
-    },
-    ...(body !== undefined ? { body } : {}),
-    isBase64Encoded: options.isBase64Encoded ?? false,
-  };
-}
-
-export function lambdaContext(name = 'test-function'): Context {
-  const deadline = Date.now() + 10_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 export interface Response<T = any> {

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
-/** API Gateway HTTP API (payload 2.0) events and Lambda contexts, as test/support/http.ts builds them. */
+/**
+ * API Gateway HTTP API (payload 2.0) events and Lambda contexts, built as AWS sends them, for invoking
+ * the wrapped handlers in process: the tests and the benchmark share these.
+ */
 export interface EventOptions {
   method?: string;
   path?: string;
   headers?: Record<string, string>;
   body?: unknown;
   rawBody?: string;
+  isBase64Encoded?: boolean;
   query?: Record<string, string>;
   pathParameters?: Record<string, string>;
 }
@@ -34,7 +38,7 @@ export function apiEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
       apiId: 'local',
       domainName: '127.0.0.1',
       domainPrefix: 'local',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'local' },
       requestId: randomUUID(),
       routeKey: `${method} ${path}`,
       stage: '$default',
@@ -42,11 +46,11 @@ export function apiEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
       timeEpoch: Date.now(),
     },
     ...(body !== undefined ? { body } : {}),
-    isBase64Encoded: false,
+    isBase64Encoded: options.isBase64Encoded ?? false,
   };
 }
 
-export function lambdaContext(name = 'bench-function', timeoutMs = 10_000): Context {
+export function lambdaContext(name = 'local-function', timeoutMs = 10_000): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -56,7 +60,7 @@ export function lambdaContext(name = 'bench-function', timeoutMs = 10_000): Cont
     memoryLimitInMB: '256',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'bench',
+    logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
