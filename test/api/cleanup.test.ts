@@ -4,7 +4,6 @@ import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as cleanup from '../../functions/scheduled/cleanup.ts';
 import * as webhooks from '../../functions/webhooks/onboarding.ts';
-import { DEV_WEBHOOK_SECRET } from '../../lib/config.ts';
 import { config } from '../../lib/context.ts';
 import { type CleanupOptions, type CleanupReport, runCleanup } from '../../lib/onboarding/cleanup.ts';
 import { verifyChain } from '../../lib/onboarding/hash-chain.ts';
@@ -14,8 +13,7 @@ import type { Status, Transition } from '../../lib/onboarding/types.ts';
 import { onboarding, store } from '../../lib/runtime.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { INDEX, requestKey } from '../../lib/store/keys.ts';
-import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
-import { apiEvent, invoke, lambdaContext, tenant, token } from '../support/http.ts';
+import { invoke, lambdaContext, tenant, token, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, onboardingApi } from '../support/onboarding-api.ts';
 
 /*
@@ -43,7 +41,6 @@ const BODIES = {
 } as const;
 
 const documents = createDocumentClient(createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint }));
-const WEBHOOK_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
 
 afterEach(() => {
   vi.useRealTimers();
@@ -97,19 +94,8 @@ function movedAt(id: string, instant: number, to: Status): Promise<void> {
 /** A signed provider event through the webhook function, in real time (contract §6). */
 async function deliverWebhook(id: string, status: Status) {
   const messageId = `msg_${randomUUID().replaceAll('-', '')}`;
-  const timestamp = Math.floor(Date.now() / 1000);
   const body = JSON.stringify({ type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: { id, status } });
-  const response = await invoke(webhooks.handler, apiEvent({
-    method: 'POST',
-    path: '/v1/webhooks/onboarding',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': messageId,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': sign(WEBHOOK_KEY, messageId, timestamp, body),
-    },
-    rawBody: body,
-  }));
+  const response = await invoke(webhooks.handler, signedWebhookEvent(messageId, body));
   expect(response.body).toMatchObject({ outcome: 'applied' });
 }
 

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as webhooks from '../../functions/webhooks/onboarding.ts';
-import { DEV_WEBHOOK_SECRET } from '../../lib/config.ts';
 import { logger } from '../../lib/context.ts';
 import { verifyChain } from '../../lib/onboarding/hash-chain.ts';
 import type { Transition } from '../../lib/onboarding/types.ts';
 import { store } from '../../lib/runtime.ts';
-import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
-import { apiEvent, invoke, type Response, tenant } from '../support/http.ts';
+import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, expectNoLeak, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
 
 /**
@@ -24,7 +22,6 @@ import { type CollectionPath, expectNoLeak, onboardingApi, type OnboardingApi } 
 const STORM = 50;
 /** 10 tenants × 10 creates at once (twice the SDK's 50 sockets), half of them then canceled. */
 const REQUESTS_PER_TENANT = 10;
-const WEBHOOK_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
 const BODIES = {
   collectives: { name: 'Home', type: 'Household' },
   entities: { type: 'Battery', manufacturer: 'Tesla' },
@@ -86,13 +83,7 @@ function webhookDelivery(requestId: string, message: Message) {
     timestamp: new Date().toISOString(),
     data: { id: requestId, status: message.status, ...(message.errors ? { errors: message.errors } : {}) },
   });
-  const headers = {
-    'webhook-id': message.messageId,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': sign(WEBHOOK_KEY, message.messageId, timestamp, body),
-    'content-type': 'application/json',
-  };
-  return () => invoke(webhooks.handler, apiEvent({ method: 'POST', path: '/v1/webhooks/onboarding', headers, rawBody: body }));
+  return () => invoke(webhooks.handler, signedWebhookEvent(message.messageId, body, timestamp));
 }
 
 async function givenPending(path: CollectionPath = 'collectives') {

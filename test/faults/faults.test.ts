@@ -3,7 +3,6 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_WEBHOOK_SECRET } from '../../lib/config.ts';
 import { problemResponse } from '../../lib/http/problem.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
 import { ServiceUnavailableError } from '../../lib/onboarding/errors.ts';
@@ -11,8 +10,7 @@ import { createOnboardingService } from '../../lib/onboarding/service.ts';
 import type { Caller } from '../../lib/onboarding/types.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { createDynamoStore } from '../../lib/store/dynamo-store.ts';
-import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
-import { apiEvent, invoke, lambdaContext, type Response, tenant } from '../support/http.ts';
+import { invoke, lambdaContext, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { integrityFindings, type IsolatedStack, startIsolatedStack } from './isolated-stack.ts';
 
 /*
@@ -20,7 +18,6 @@ import { integrityFindings, type IsolatedStack, startIsolatedStack } from './iso
  * and started again), with the handlers imported fresh to bind to it; see ./isolated-stack.ts.
  */
 
-const WEBHOOK_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
 const BODIES = {
   collectives: { name: 'Home', type: 'Household' },
   entities: { type: 'Battery', manufacturer: 'Tesla' },
@@ -53,18 +50,7 @@ afterAll(async () => {
 });
 
 function webhookEvent(messageId: string, body: string): APIGatewayProxyEventV2 {
-  const timestamp = Math.floor(Date.now() / 1000);
-  return apiEvent({
-    method: 'POST',
-    path: '/v1/webhooks/onboarding',
-    headers: {
-      'webhook-id': messageId,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': sign(WEBHOOK_KEY, messageId, timestamp, body),
-      'content-type': 'application/json',
-    },
-    rawBody: body,
-  });
+  return signedWebhookEvent(messageId, body);
 }
 
 function statusEvent(id: string, status: WebhookStatus): string {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as webhooks from '../../functions/webhooks/onboarding.ts';
-import { DEV_WEBHOOK_SECRET } from '../../lib/config.ts';
 import { auditRequest } from '../../lib/onboarding/audit.ts';
 import { runCleanup } from '../../lib/onboarding/cleanup.ts';
 import { verifyChain } from '../../lib/onboarding/hash-chain.ts';
@@ -11,8 +10,7 @@ import type { OnboardingStore } from '../../lib/onboarding/store.ts';
 import type { Transition } from '../../lib/onboarding/types.ts';
 import { onboarding, store } from '../../lib/runtime.ts';
 import { openShardOf } from '../../lib/store/keys.ts';
-import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
-import { apiEvent, invoke, type Response, tenant } from '../support/http.ts';
+import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
 
 /*
@@ -41,7 +39,6 @@ const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['Processing', 'Succeeded', '
 
 const NUM_RUNS = 30;
 const BURST_RUNS = 30;
-const WEBHOOK_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
 const BODIES = {
   collectives: { name: 'Home', type: 'Household' },
   entities: { type: 'Battery', manufacturer: 'Tesla' },
@@ -186,18 +183,7 @@ interface Sent {
 }
 
 function deliver(messageId: string, body: string): Promise<Response> {
-  const timestamp = Math.floor(Date.now() / 1000);
-  return invoke(webhooks.handler, apiEvent({
-    method: 'POST',
-    path: '/v1/webhooks/onboarding',
-    headers: {
-      'webhook-id': messageId,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': sign(WEBHOOK_KEY, messageId, timestamp, body),
-      'content-type': 'application/json',
-    },
-    rawBody: body,
-  }));
+  return invoke(webhooks.handler, signedWebhookEvent(messageId, body));
 }
 
 /** A provider's event; a late one says it happened minutes ago (the body's timestamp is informational). */

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext } from '../../scripts/local/lambda-events.ts';
 import { SignJWT } from 'jose';
+import { DEV_WEBHOOK_SECRET } from '../../lib/config.ts';
+import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
+import { apiEvent } from '../../scripts/local/lambda-events.ts';
 import { TEST_JWT_SECRET } from './env.ts';
 
 export { apiEvent, type EventOptions, lambdaContext } from '../../scripts/local/lambda-events.ts';
@@ -53,4 +56,21 @@ export async function invoke<T = any>(handler: Handler, event: APIGatewayProxyEv
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
   const text = typeof result.body === 'string' ? result.body : '';
   return { status: result.statusCode ?? 200, headers, body: text ? JSON.parse(text) : undefined };
+}
+
+const DEV_WEBHOOK_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
+
+/** A webhook delivery signed now with the local secret, as a provider sends it (contract §6). */
+export function signedWebhookEvent(messageId: string, body: string, timestamp = Math.floor(Date.now() / 1000)): APIGatewayProxyEventV2 {
+  return apiEvent({
+    method: 'POST',
+    path: '/v1/webhooks/onboarding',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': messageId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': sign(DEV_WEBHOOK_KEY, messageId, timestamp, body),
+    },
+    rawBody: body,
+  });
 }
