@@ -1,0 +1,63 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthenticator } from '../../lib/http/auth.ts';
+import { UnauthorizedError } from '../../lib/onboarding/errors.ts';
+
+/** The deployed path of contract §5: keys from a JWKS URL (an identity provider on loopback), RS256/ES256 only. */
+const TENANT = '0b6a4f3e-2c1d-4e5f-9a8b-7c6d5e4f3a2b';
+let server: Server;
+let jwksUrl: string;
+let rsa: Awaited<ReturnType<typeof generateKeyPair>>;
+let ec: Awaited<ReturnType<typeof generateKeyPair>>;
+let stranger: Awaited<ReturnType<typeof generateKeyPair>>;
+
+beforeAll(async () => {
+  rsa = await generateKeyPair('RS256');
+  ec = await generateKeyPair('ES256');
+  stranger = await generateKeyPair('RS256');
+  const keys = [
+    { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
+    { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' },
+  ];
+  server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function authenticator() {
+  return createAuthenticator({ issuer: 'https://idp.test/', audience: 'onboarding-api', jwksUrl, jwtSecret: undefined });
+}
+
+function claims() {
+  return new SignJWT({ tenant_id: TENANT, scope: 'onboarding:read' })
+    .setSubject('integrator').setIssuer('https://idp.test/').setAudience('onboarding-api').setIssuedAt().setExpirationTime('5m');
+}
+
+describe('bearer tokens verified against a JWKS', () => {
+  it('accepts an RS256 token signed by a published key', async () => {
+    const token = await claims().setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa.privateKey);
+    await expect(authenticator()(`Bearer ${token}`, 'onboarding:read')).resolves.toMatchObject({ tenantId: TENANT, principalId: 'integrator' });
+  });
+
+  it('accepts an ES256 token signed by a published key', async () => {
+    const token = await claims().setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).sign(ec.privateKey);
+    await expect(authenticator()(`Bearer ${token}`, 'onboarding:read')).resolves.toMatchObject({ tenantId: TENANT });
+  });
+
+  it('refuses a token signed by a key the JWKS does not publish', async () => {
+    const token = await claims().setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(stranger.privateKey);
+    await expect(authenticator()(`Bearer ${token}`, 'onboarding:read')).rejects.toThrow(UnauthorizedError);
+  });
+
+  it('refuses HS256 when keys come from a JWKS, even signed with a public key as the secret (algorithm confusion)', async () => {
+    const publicJwk = JSON.stringify(await exportJWK(rsa.publicKey));
+    const token = await claims().setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).sign(new TextEncoder().encode(publicJwk));
+    await expect(authenticator()(`Bearer ${token}`, 'onboarding:read')).rejects.toThrow('algorithm that is not accepted');
+  });
+});
