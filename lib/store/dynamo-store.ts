@@ -69,10 +69,7 @@ function transitionFrom(item: Record<string, unknown>): Transition {
   };
 }
 
-export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): OnboardingStore & {
-  /** For tests and audit tools: the raw transition record as stored. */
-  readonly tableName: string;
-} {
+export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): OnboardingStore {
   async function run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -106,8 +103,6 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
   }
 
   return {
-    tableName,
-
     async insert(request, first, idempotency?: IdempotencyRecord): Promise<InsertResult> {
       const items: TransactItems = [
         { Put: { TableName: tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -309,5 +304,3 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
     },
   };
 }
-
-export type DynamoStore = ReturnType<typeof createDynamoStore>;
