@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in for the Realto platform on 127.0.0.1: the documented shapes of POST /v1/authentication and
+ * the onboarding endpoints (facts sheet §2–§4), in memory, with switches for the faults a client must
+ * survive and counters of what reached it.
+ */
+
+export type Kind = 'collectives' | 'entities';
+
+export interface FakeRealtoBehaviour {
+  /** Delay before every onboarding answer (authentication is never delayed). */
+  delayMs: number;
+  /** The next N onboarding requests fail with `failureStatus`. */
+  failures: number;
+  failureStatus: number;
+  /** The next N onboarding requests get a 200 whose body is cut-off JSON. */
+  malformed: number;
+  /** When set, every cancel is refused with 400 `{ title, status }` carrying this title. */
+  rejectCancelWith: string | undefined;
+  /** `expires_in` of the tokens handed out. */
+  tokenLifetimeSeconds: number;
+}
+
+export interface FakeRealto {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  behaviour: FakeRealtoBehaviour;
+  /** Calls of POST /v1/authentication, accepted or not. */
+  readonly authCalls: number;
+  /** Requests per route, e.g. `GET /v1/onboarding/entities/{id}`, counted before any switch applies. */
+  hits(route: string): number;
+  /** Onboarding requests of every route. */
+  readonly onboardingCalls: number;
+  /** From now on the given token (default: every token issued so far) is answered with 401. */
+  revokeTokens(token?: string): void;
+  readonly issuedTokens: readonly string[];
+  seed(kind: Kind, fields?: Record<string, unknown>): Record<string, unknown>;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const ITEM = /^\/v1\/onboarding\/(collectives|entities)\/([^/]+)$/;
+const CANCEL = /^\/v1\/onboarding\/(collectives|entities)\/([^/]+)\/cancel$/;
+const COLLECTION = /^\/v1\/onboarding\/(collectives|entities)$/;
+
+function defaults(): FakeRealtoBehaviour {
+  return { delayMs: 0, failures: 0, failureStatus: 503, malformed: 0, rejectCancelWith: undefined, tokenLifetimeSeconds: 3599 };
+}
+
+export async function startFakeRealto(): Promise<FakeRealto> {
+  const clientId = 'fake-client';
+  const clientSecret = 'fake-secret';
+  const requests = new Map<Kind, Map<string, Record<string, unknown>>>([
+    ['collectives', new Map()],
+    ['entities', new Map()],
+  ]);
+  const counters = new Map<string, number>();
+  const validTokens = new Set<string>();
+  const issuedTokens: string[] = [];
+  const pendingDelays = new Set<NodeJS.Timeout>();
+  let authCalls = 0;
+  let onboardingCalls = 0;
+  let behaviour = defaults();
+
+  function onboardingRequest(kind: Kind, input: Record<string, unknown>): Record<string, unknown> {
+    const id = randomUUID();
+    return {
+      action: {
+        documentationLink: 'https://docs.realto.io/guides/manual-onboarding',
+        redirectLink: `https://platform.realto.io/consent/${id}`,
+        type: 'Consent',
+      },
+      created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      data: kind === 'collectives' ? { collective: { ...input } } : { entity: { information: { ...input } } },
+      id,
+      principalId: randomUUID(),
+      requestType: kind === 'collectives' ? 'Collective' : 'Entity',
+      returnUrl: typeof input.returnUrl === 'string' ? input.returnUrl : null,
+      status: 'Pending',
+      errors: [],
+    };
+  }
+
+  function send(response: ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  function problem(response: ServerResponse, status: number, title: string): void {
+    send(response, status, { title, status });
+  }
+
+  async function readBody(request: IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (text === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return null;
+    }
+  }
+
+  function delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        pendingDelays.delete(timer);
+        resolve();
+      }, ms);
+      pendingDelays.add(timer);
+    });
+  }
+
+  function count(route: string): void {
+    counters.set(route, (counters.get(route) ?? 0) + 1);
+  }
+
+  async function authenticate(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    authCalls += 1;
+    const body = (await readBody(request)) as { clientId?: unknown; clientSecret?: unknown } | null | undefined;
+    if (body?.clientId !== clientId || body.clientSecret !== clientSecret) {
+      problem(response, 401, 'Invalid client credentials');
+      return;
+    }
+    const token = `fake-token-${issuedTokens.length + 1}-${randomUUID()}`;
+    issuedTokens.push(token);
+    validTokens.add(token);
+    send(response, 200, { access_token: token, expires_in: behaviour.tokenLifetimeSeconds, token_type: 'Bearer' });
+  }
+
+  async function onboarding(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const method = request.method ?? 'GET';
+    const cancel = CANCEL.exec(url.pathname);
+    const item = ITEM.exec(url.pathname);
+    const collection = COLLECTION.exec(url.pathname);
+    const match = cancel ?? item ?? collection;
+    const kind = match?.[1] as Kind | undefined;
+    const route = cancel
+      ? `${method} /v1/onboarding/${kind}/{id}/cancel`
+      : item
+        ? `${method} /v1/onboarding/${kind}/{id}`
+        : `${method} ${url.pathname}`;
+    count(route);
+    onboardingCalls += 1;
+
+    if (behaviour.delayMs > 0) await delay(behaviour.delayMs);
+    if (behaviour.failures > 0) {
+      behaviour.failures -= 1;
+      response.writeHead(behaviour.failureStatus, { 'content-type': 'text/html' }).end('<h1>upstream error</h1>');
+      return;
+    }
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (!token || !validTokens.has(token)) {
+      problem(response, 401, 'Unauthorized');
+      return;
+    }
+    if (behaviour.malformed > 0) {
+      behaviour.malformed -= 1;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "3f1c');
+      return;
+    }
+    if (!kind) {
+      problem(response, 404, 'Not Found');
+      return;
+    }
+    const store = requests.get(kind)!;
+
+    if (cancel && method === 'PATCH') {
+      const found = store.get(decodeURIComponent(cancel[2]!));
+      if (!found) return problem(response, 404, 'Onboarding request not found');
+      if (behaviour.rejectCancelWith !== undefined) return problem(response, 400, behaviour.rejectCancelWith);
+      if (found.status !== 'Pending' && found.status !== 'Canceled') {
+        return problem(response, 400, 'Only Onboarding Requests in Pending status can be cancelled');
+      }
+      found.status = 'Canceled';
+      return send(response, 200, found);
+    }
+    if (item && method === 'GET') {
+      const found = store.get(decodeURIComponent(item[2]!));
+      return found ? send(response, 200, found) : problem(response, 404, 'Onboarding request not found');
+    }
+    if (collection && method === 'POST') {
+      const body = await readBody(request);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        return problem(response, 400, 'The request body must be a JSON object');
+      }
+      const created = onboardingRequest(kind, body as Record<string, unknown>);
+      store.set(created.id as string, created);
+      return send(response, 201, created);
+    }
+    if (collection && method === 'GET') {
+      const pageSize = Number(url.searchParams.get('pageSize') ?? 25);
+      const offset = Number(Buffer.from(url.searchParams.get('continuationToken') ?? '', 'base64url').toString() || 0);
+      const all = [...store.values()];
+      const data = all.slice(offset, offset + pageSize);
+      const next = offset + pageSize < all.length ? Buffer.from(String(offset + pageSize)).toString('base64url') : null;
+      return send(response, 200, {
+        data,
+        links: { next: next ? `${url.pathname}?pageSize=${pageSize}&continuationToken=${next}` : null },
+        meta: { continuationToken: next, pageSize },
+      });
+    }
+    problem(response, 405, 'Method Not Allowed');
+  }
+
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const handled =
+      request.method === 'POST' && url.pathname === '/v1/authentication'
+        ? authenticate(request, response)
+        : onboarding(request, response, url);
+    handled.catch(() => {
+      if (!response.headersSent) problem(response, 500, 'Fake platform failure');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    clientId,
+    clientSecret,
+    get behaviour() {
+      return behaviour;
+    },
+    set behaviour(next) {
+      behaviour = next;
+    },
+    get authCalls() {
+      return authCalls;
+    },
+    get onboardingCalls() {
+      return onboardingCalls;
+    },
+    hits: (route) => counters.get(route) ?? 0,
+    revokeTokens(token) {
+      if (token === undefined) validTokens.clear();
+      else validTokens.delete(token);
+    },
+    get issuedTokens() {
+      return issuedTokens;
+    },
+    seed(kind, fields = {}) {
+      const created = { ...onboardingRequest(kind, {}), ...fields };
+      requests.get(kind)!.set(created.id as string, created);
+      return created;
+    },
+    reset() {
+      for (const store of requests.values()) store.clear();
+      counters.clear();
+      validTokens.clear();
+      issuedTokens.length = 0;
+      authCalls = 0;
+      onboardingCalls = 0;
+      behaviour = defaults();
+    },
+    close() {
+      for (const timer of pendingDelays) clearTimeout(timer);
+      pendingDelays.clear();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
