@@ -1,12 +1,42 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: the whole suite in local mode, and the API suite again in proxy mode
+ * (ONBOARDING_MODE=realto) against a fake Realto platform: one suite, run twice.
+ */
+const API_SUITE = [
+  'test/api/onboarding.test.ts',
+  'test/api/security.test.ts',
+  'test/api/concurrency.test.ts',
+  'test/api/openapi.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
-    setupFiles: ['test/support/env.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'local',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/proxy/**', 'node_modules/**'],
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/env.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'realto',
+          include: [...API_SUITE, 'test/proxy/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/realto-setup.ts'],
+          setupFiles: ['test/support/env.ts'],
+          env: { ONBOARDING_MODE: 'realto' },
+        },
+      },
+    ],
   },
 });

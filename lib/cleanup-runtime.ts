@@ -3,7 +3,9 @@ import * as z from 'zod/mini';
 import { config } from './context.ts';
 import { runCleanup } from './onboarding/cleanup.ts';
 import { ValidationError } from './onboarding/errors.ts';
-import { onboarding, store } from './runtime.ts';
+import { reconcileOpenRequests } from './onboarding/reconcile.ts';
+import type { OpenRequestRef } from './onboarding/store.ts';
+import { onboarding, proxy, store, upstream } from './runtime.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -19,12 +21,37 @@ export async function expireStaleRequests(event: unknown, context: Context) {
   const maxAgeMs = override === undefined
     ? { Pending: config.cleanup.pendingMaxAgeHours * HOUR_MS, Processing: config.cleanup.processingMaxAgeHours * HOUR_MS }
     : { Pending: override * 60_000, Processing: override * 60_000 };
-  return runCleanup({
-    service: onboarding,
-    store,
-    maxAgeMs,
+  const budget = {
     remainingMs: () => context.getRemainingTimeInMillis(),
     safetyMarginMs: config.cleanup.safetyMarginMs,
     correlationId: context.awsRequestId,
+  };
+  // Proxy mode: first learn what changed on the platform, then expire what is still stale, there first.
+  const reconciled = upstream && proxy
+    ? await reconcileOpenRequests({ store, upstream, observe: proxy.observe, ...budget })
+    : undefined;
+  const expired = await runCleanup({
+    service: onboarding,
+    store,
+    maxAgeMs,
+    ...budget,
+    ...(upstream && proxy ? { beforeExpire: cancelOnPlatformFirst(upstream, proxy.observe, budget.correlationId) } : {}),
   });
+  return reconciled ? { ...expired, reconciled } : expired;
+}
+
+function cancelOnPlatformFirst(
+  platform: NonNullable<typeof upstream>, observe: NonNullable<typeof proxy>['observe'], correlationId: string,
+) {
+  return async (stale: OpenRequestRef): Promise<boolean> => {
+    const kind = stale.requestType === 'Collective' ? 'collectives' : 'entities';
+    try {
+      await platform.cancelOnboarding(kind, stale.id);
+      return true;
+    } catch {
+      // Refused or unreachable: record what the platform says if it answers, and expire nothing here.
+      await platform.getOnboarding(kind, stale.id).then((seen) => observe(stale.id, seen, correlationId)).catch(() => undefined);
+      return false;
+    }
+  };
 }

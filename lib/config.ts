@@ -28,6 +28,9 @@ export interface Config {
     /** The run stops when less than this is left of the invocation's time. */
     safetyMarginMs: number;
   };
+  /** `local` runs the lifecycle here; `realto` proxies to the platform and records what it observes. */
+  mode: 'local' | 'realto';
+  realto: { baseUrl: string; clientId: string; clientSecret: string } | undefined;
   logLevel: string;
 }
 
@@ -86,8 +89,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const webhookSecrets = text(env, 'WEBHOOK_SECRETS') ?? (devDefaults ? DEV_WEBHOOK_SECRET : undefined);
   if (!webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS (or WEBHOOK_SECRETS_PARAMETER) is required when deployed');
   const mode = text(env, 'ONBOARDING_MODE') ?? 'local';
-  if (mode !== 'local') {
-    throw new ConfigError(`ONBOARDING_MODE "${mode}" is not supported by this build; use "local"`);
+  if (mode !== 'local' && mode !== 'realto') {
+    throw new ConfigError(`ONBOARDING_MODE must be "local" or "realto", got "${mode}"`);
+  }
+  let realto: Config['realto'];
+  if (mode === 'realto') {
+    const clientId = text(env, 'REALTO_CLIENT_ID');
+    const clientSecret = text(env, 'REALTO_CLIENT_SECRET');
+    if (!clientId || !clientSecret) {
+      throw new ConfigError('ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET (or REALTO_CLIENT_SECRET_PARAMETER)');
+    }
+    realto = { baseUrl: url(env, 'REALTO_BASE_URL', 'https://platform.realto.io/api')!, clientId, clientSecret };
   }
   return {
     stage,
@@ -111,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       processingMaxAgeHours: positiveNumber(env, 'PROCESSING_MAX_AGE_HOURS', 3 * 24),
       safetyMarginMs: positiveNumber(env, 'CLEANUP_SAFETY_MARGIN_MS', 10_000),
     },
+    mode,
+    realto,
     logLevel: text(env, 'LOG_LEVEL') ?? 'INFO',
   };
 }

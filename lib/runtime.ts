@@ -1,6 +1,8 @@
 import { config } from './context.ts';
 import { createPageTokens } from './http/page-tokens.ts';
+import { createProxyService } from './onboarding/proxy.ts';
 import { createOnboardingService } from './onboarding/service.ts';
+import { createRealtoClient } from './upstream/realto-client.ts';
 import { createDocumentClient, createDynamoClient } from './store/client.ts';
 import { createDynamoStore } from './store/dynamo-store.ts';
 
@@ -10,10 +12,17 @@ export const dynamo = createDynamoClient({ region: config.region, endpoint: conf
 
 export const store = createDynamoStore(createDocumentClient(dynamo), config.tableName);
 
-export const onboarding = createOnboardingService({
+const local = createOnboardingService({
   store,
   pageTokens: createPageTokens(config.pageTokenSecret),
   consentUrl: config.consentUrl,
   documentationUrl: config.documentationUrl,
   allowLoopbackHttpReturnUrl: !config.production,
 });
+
+/** The platform client, in proxy mode only. */
+export const upstream = config.realto ? createRealtoClient(config.realto) : undefined;
+
+/** In proxy mode every call goes through the platform first (lib/onboarding/proxy.ts). */
+export const proxy = upstream ? createProxyService(local, upstream) : undefined;
+export const onboarding = proxy ?? local;

@@ -5,7 +5,7 @@ import { isDeployed } from './config.ts';
  * only the names. They are fetched once, during the cold start, in one call, and fill `<NAME>`.
  * Rotating one takes effect at the next cold start (WEBHOOK_SECRETS holds old and new during rotation).
  */
-const SECRET_NAMES = ['PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS'] as const;
+const SECRET_NAMES = ['PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SECRET'] as const;
 
 export async function withSecretsFromSsm(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   // Offline (npm start) and in tests the secrets come from the environment or the dev defaults.

@@ -1,6 +1,6 @@
 import type { OnboardingService } from './service.ts';
 import { OPEN_STATUSES } from './status-machine.ts';
-import type { OnboardingStore } from './store.ts';
+import type { OnboardingStore, OpenRequestRef } from './store.ts';
 import type { OnboardingRequest, Status } from './types.ts';
 
 export interface CleanupOptions {
@@ -13,6 +13,11 @@ export interface CleanupOptions {
   correlationId: string;
   pageSize?: number;
   now?: () => Date;
+  /**
+   * Proxy mode: cancel on the platform first; false leaves the request for the reconciliation to settle
+   * (the platform refused, so its status is the truth).
+   */
+  beforeExpire?: (stale: OpenRequestRef) => Promise<boolean>;
 }
 
 export interface CleanupReport {
@@ -71,6 +76,10 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
         const page = await options.store.listStale({ status, before, shard, limit: pageSize, after });
         for (const stale of page.items) {
           if (outOfTime()) return stopEarly();
+          if (options.beforeExpire && !(await options.beforeExpire(stale))) {
+            report.skipped++;
+            continue;
+          }
           const result = await options.service.transition(
             stale.id,
             (current) => isStale(current)

@@ -168,13 +168,32 @@ export function createOnboardingService(options: ServiceOptions) {
    * With an Idempotency-Key, the key is written in the create's own transaction: the same key and body
    * within 24 h replays the first answer; another body is a 422. No in-progress window, no orphan keys.
    */
+  function replayOf(record: { payloadHash: string; response: unknown }, payloadHash: string) {
+    if (record.payloadHash !== payloadHash) {
+      throw new IdempotencyKeyReusedError('This Idempotency-Key was used with a different request body.');
+    }
+    return { request: record.response as OnboardingRequestView, replayed: true };
+  }
+
+  /**
+   * `assignId`, in proxy mode, creates the request on the platform (after every local check and after an
+   * idempotent replay had its chance) and returns the platform's id.
+   */
   async function create(
     requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string,
+    assignId?: () => Promise<string>,
   ): Promise<{ request: OnboardingRequestView; replayed: boolean }> {
     if (input.tenantId != null && input.tenantId.toLowerCase() !== caller.tenantId) {
       throw new ForbiddenError('tenantId is not the tenant of your token.');
     }
     const returnUrl = checkReturnUrl(input.returnUrl);
+    const scopedKey = `${caller.tenantId}|${requestType}|${idempotencyKey}`;
+    const payloadHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+    if (idempotencyKey !== undefined && assignId) {
+      const held = await store.findIdempotency(scopedKey);
+      if (held) return replayOf(held, payloadHash);
+    }
+    const id = assignId ? await assignId() : newId();
     const at = now().toISOString();
     const first = record({
       version: 1,
@@ -187,7 +206,7 @@ export function createOnboardingService(options: ServiceOptions) {
       previousHash: null,
     });
     const request: OnboardingRequest = {
-      id: newId(),
+      id,
       requestType,
       status: 'Pending',
       created: at,
@@ -205,9 +224,8 @@ export function createOnboardingService(options: ServiceOptions) {
       await store.insert(request, first);
       return { request: created, replayed: false };
     }
-    const payloadHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
     const idempotency = {
-      key: `${caller.tenantId}|${requestType}|${idempotencyKey}`,
+      key: scopedKey,
       payloadHash,
       response: created,
       expiresAt: Math.floor(now().getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
@@ -215,12 +233,7 @@ export function createOnboardingService(options: ServiceOptions) {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const result = await store.insert(request, first, idempotency);
       if (result.outcome === 'inserted') return { request: created, replayed: false };
-      if (result.outcome === 'replay') {
-        if (result.record.payloadHash !== payloadHash) {
-          throw new IdempotencyKeyReusedError('This Idempotency-Key was used with a different request body.');
-        }
-        return { request: result.record.response as OnboardingRequestView, replayed: true };
-      }
+      if (result.outcome === 'replay') return replayOf(result.record, payloadHash);
     }
     throw new ConflictError('A request with this Idempotency-Key is being created right now; retry.', 'idempotency_in_progress');
   }

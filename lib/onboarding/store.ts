@@ -22,6 +22,7 @@ export interface TenantListQuery {
 /** An entry of the open-requests index: enough to decide whether to look closer. */
 export interface OpenRequestRef {
   id: string;
+  requestType: RequestType;
   status: Status;
   updated: string;
 }
@@ -66,6 +67,8 @@ export interface OnboardingStore {
    */
   insert(request: OnboardingRequest, first: Transition, idempotency?: IdempotencyRecord): Promise<InsertResult>;
   get(id: string): Promise<OnboardingRequest | undefined>;
+  /** The unexpired idempotency record of a scoped key, if any. */
+  findIdempotency(key: string): Promise<Pick<IdempotencyRecord, 'payloadHash' | 'response'> | undefined>;
   /**
    * Writes `next` and its record if the stored request is still at `current.version` and `current.status`.
    * `conflict` means somebody else moved it first; nothing was written.

@@ -5,7 +5,7 @@ import {
 import type {
   ApplyResult, Cursor, IdempotencyRecord, InboxMarker, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
 } from '../onboarding/store.ts';
-import type { OnboardingRequest, Status, Transition } from '../onboarding/types.ts';
+import type { OnboardingRequest, RequestType, Status, Transition } from '../onboarding/types.ts';
 import { translateStoreError } from './errors.ts';
 import {
   allShardPk, idempotencyKey, INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
@@ -102,6 +102,15 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
     return { items: items.map(decode), cursor: startKey };
   }
 
+  async function findIdempotency(key: string) {
+    const held = await run('idempotency', () =>
+      client.send(new GetCommand({ TableName: tableName, Key: idempotencyKey(key), ConsistentRead: true })),
+    );
+    const item = held.Item;
+    if (!item || (item.expiresAt as number) < Math.floor(Date.now() / 1000)) return undefined;
+    return { payloadHash: item.payloadHash as string, response: JSON.parse(item.response as string) as unknown };
+  }
+
   return {
     async insert(request, first, idempotency?: IdempotencyRecord): Promise<InsertResult> {
       const items: TransactItems = [
@@ -134,14 +143,12 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         if (!idempotency || !codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) {
           throw translateStoreError('insert', error);
         }
-        const held = await run('idempotency', () =>
-          client.send(new GetCommand({ TableName: tableName, Key: idempotencyKey(idempotency.key), ConsistentRead: true })),
-        );
-        const item = held.Item;
-        if (!item || (item.expiresAt as number) < Math.floor(Date.now() / 1000)) return { outcome: 'conflict' };
-        return { outcome: 'replay', record: { payloadHash: item.payloadHash as string, response: JSON.parse(item.response as string) } };
+        const record = await findIdempotency(idempotency.key);
+        return record ? { outcome: 'replay', record } : { outcome: 'conflict' };
       }
     },
+
+    findIdempotency,
 
     async get(id) {
       const result = await run('get', () =>
@@ -198,14 +205,16 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
             ':from': `${query.status}#`,
             ':to': `${query.status}#${query.before}`,
           },
-          ProjectionExpression: 'pk, sk, openShard, openKey, id, #status, updated',
+          ProjectionExpression: 'pk, sk, openShard, openKey, id, requestType, #status, updated',
           ExpressionAttributeNames: { '#status': 'status' },
           ScanIndexForward: true,
           ExclusiveStartKey: query.after,
         },
         query.limit,
         (item) => ({ pk: item.pk, sk: item.sk, openShard: item.openShard, openKey: item.openKey }),
-        (item) => ({ id: item.id as string, status: item.status as Status, updated: item.updated as string }),
+        (item) => ({
+          id: item.id as string, requestType: item.requestType as RequestType, status: item.status as Status, updated: item.updated as string,
+        }),
       );
     },
 

@@ -20,3 +20,13 @@ Object.assign(process.env, {
   POWERTOOLS_METRICS_DISABLED: 'true',
   LOG_LEVEL: 'SILENT',
 });
+
+/** Proxy mode (the realto project of vitest.config.ts): the fake platform started by realto-setup.ts. */
+const realto = process.env.ONBOARDING_MODE === 'realto' ? inject('realto') : undefined;
+if (realto) {
+  Object.assign(process.env, {
+    REALTO_BASE_URL: realto.baseUrl,
+    REALTO_CLIENT_ID: realto.clientId,
+    REALTO_CLIENT_SECRET: realto.clientSecret,
+  });
+}

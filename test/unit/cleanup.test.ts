@@ -49,7 +49,7 @@ function givenStore() {
   }) as OnboardingStore;
 
   /** A request that is `status` since `updated`, with the index saying `indexed` (defaults to the truth). */
-  function given(id: string, status: Status, updated: number, indexed: OpenRequestRef = { id, status, updated: iso(updated) }) {
+  function given(id: string, status: Status, updated: number, indexed: OpenRequestRef = { id, requestType: 'Collective', status, updated: iso(updated) }) {
     const request: OnboardingRequest = {
       id, requestType: 'Collective', status, created: iso(updated), updated: iso(updated), principalId: 'p', tenantId: 't',
       returnUrl: null, data: { tenant: { id: 't' } }, errors: [], version: status === 'Pending' ? 1 : 2, lastHash: 'h',
@@ -79,7 +79,7 @@ function givenStore() {
 describe('runCleanup (contract §7)', () => {
   it('given an index entry that still says Pending but the request moved to Processing a minute ago, then it is skipped, not expired', async () => {
     const { requests, trails, given, cleanup } = givenStore();
-    const request = given('moved-on', 'Processing', NOW - 60_000, { id: 'moved-on', status: 'Pending', updated: iso(NOW - 10 * DAY) });
+    const request = given('moved-on', 'Processing', NOW - 60_000, { id: 'moved-on', requestType: 'Collective', status: 'Pending', updated: iso(NOW - 10 * DAY) });
 
     const report = await cleanup({ Pending: 7 * DAY, Processing: 3 * DAY });
 
@@ -92,7 +92,7 @@ describe('runCleanup (contract §7)', () => {
     'given an index entry that still says Pending but the request is %s, then it is skipped, not expired',
     async (status) => {
       const { requests, trails, given, cleanup } = givenStore();
-      const request = given('finished', status, NOW - 9 * DAY, { id: 'finished', status: 'Pending', updated: iso(NOW - 10 * DAY) });
+      const request = given('finished', status, NOW - 9 * DAY, { id: 'finished', requestType: 'Collective', status: 'Pending', updated: iso(NOW - 10 * DAY) });
 
       const report = await cleanup({ Pending: 7 * DAY, Processing: 3 * DAY });
 

@@ -1,0 +1,80 @@
+import type { OnboardingService, CreateInput } from './service.ts';
+import { canTransition, decideCancel } from './status-machine.ts';
+import { InvalidTransitionError } from './errors.ts';
+import { STATUSES, type Caller, type RequestError, type RequestType, type Status } from './types.ts';
+
+/** What the platform answers about one request (realto-api-facts §3); only these fields are used. */
+export interface UpstreamRequest {
+  id: string;
+  status: string;
+  errors?: unknown;
+}
+
+/** The platform, as proxy mode needs it (lib/upstream/realto-client.ts implements it). */
+export interface UpstreamOnboarding {
+  createOnboarding(kind: 'collectives' | 'entities', body: unknown): Promise<UpstreamRequest>;
+  getOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
+  cancelOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
+}
+
+const kindOf = (requestType: RequestType) => (requestType === 'Collective' ? 'collectives' : 'entities');
+
+function errorsOf(seen: UpstreamRequest): RequestError[] | undefined {
+  if (!Array.isArray(seen.errors) || seen.errors.length === 0) return undefined;
+  return seen.errors
+    .filter((error): error is RequestError => typeof error?.code === 'string' && typeof error?.message === 'string')
+    .map(({ code, message }) => ({ code, message }));
+}
+
+/**
+ * Proxy mode (ONBOARDING_MODE=realto): the platform runs the lifecycle, this service keeps tenant isolation,
+ * idempotency and the audit trail. Every call goes to the platform first; a platform error changes nothing
+ * here. What we initiate is recorded as in local mode (the principal's create and cancel, once the platform
+ * accepted them); a status change we only observe (in an answer, a webhook or the reconciliation) is
+ * recorded through the same transition() with actor `upstream`.
+ */
+export function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding) {
+  async function observe(id: string, seen: UpstreamRequest, correlationId: string) {
+    if (!(STATUSES as readonly string[]).includes(seen.status)) return;
+    const status = seen.status as Status;
+    const errors = errorsOf(seen);
+    return local.transition(
+      id,
+      (current) => (current.status !== status && canTransition(current.status, status)
+        ? { to: status, reason: 'Observed on the Realto platform', ...(errors ? { errors } : {}) }
+        : 'unchanged'),
+      { actor: { type: 'upstream', id: 'realto' }, source: 'upstream', correlationId },
+    );
+  }
+
+  return {
+    ...local,
+    observe,
+
+    async create(requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string) {
+      let seen: UpstreamRequest | undefined;
+      const result = await local.create(requestType, input, caller, correlationId, idempotencyKey, async () => {
+        seen = await upstream.createOnboarding(kindOf(requestType), { ...input, tenantId: caller.tenantId });
+        return seen.id.toLowerCase();
+      });
+      if (!seen || result.replayed || seen.status === 'Pending') return result;
+      await observe(result.request.id, seen, correlationId);
+      return { request: await local.get(requestType, result.request.id, caller), replayed: false };
+    },
+
+    async get(requestType: RequestType, id: string, caller: Caller) {
+      await local.get(requestType, id, caller);
+      await observe(id, await upstream.getOnboarding(kindOf(requestType), id), `get:${id}`);
+      return local.get(requestType, id, caller);
+    },
+
+    async cancel(requestType: RequestType, id: string, caller: Caller, correlationId: string) {
+      const current = await local.get(requestType, id, caller);
+      const decision = decideCancel(current.status);
+      if (decision === 'already-canceled') return current;
+      if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
+      await upstream.cancelOnboarding(kindOf(requestType), id);
+      return local.cancel(requestType, id, caller, correlationId);
+    },
+  };
+}

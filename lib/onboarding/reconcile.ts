@@ -1,0 +1,56 @@
+import type { UpstreamOnboarding, UpstreamRequest } from './proxy.ts';
+import { OPEN_STATUSES } from './status-machine.ts';
+import type { OnboardingStore } from './store.ts';
+import type { TransitionOutcome } from './service.ts';
+
+export interface ReconcileOptions {
+  store: Pick<OnboardingStore, 'listStale' | 'openShards'>;
+  upstream: Pick<UpstreamOnboarding, 'getOnboarding'>;
+  observe: (id: string, seen: UpstreamRequest, correlationId: string) => Promise<TransitionOutcome | undefined>;
+  remainingMs: () => number;
+  safetyMarginMs: number;
+  correlationId: string;
+  pageSize?: number;
+  now?: () => Date;
+}
+
+export interface ReconcileReport {
+  checked: number;
+  changed: number;
+  failed: number;
+  stoppedEarly: boolean;
+}
+
+/**
+ * Proxy mode's polling (the platform has no webhooks of its own): asks the platform about every open
+ * request, found through the open-request index in pages, and records what changed through the same
+ * transition() as everything else. Within the time budget; the next run continues.
+ */
+export async function reconcileOpenRequests(options: ReconcileOptions): Promise<ReconcileReport> {
+  const now = options.now ?? (() => new Date());
+  const report: ReconcileReport = { checked: 0, changed: 0, failed: 0, stoppedEarly: false };
+  const before = new Date(now().getTime() + 1).toISOString();
+  for (const status of OPEN_STATUSES) {
+    for (let shard = 0; shard < options.store.openShards; shard++) {
+      let after: Record<string, unknown> | undefined;
+      do {
+        if (options.remainingMs() < options.safetyMarginMs) return { ...report, stoppedEarly: true };
+        const page = await options.store.listStale({ status, before, shard, limit: options.pageSize ?? 25, after });
+        for (const open of page.items) {
+          if (options.remainingMs() < options.safetyMarginMs) return { ...report, stoppedEarly: true };
+          report.checked++;
+          try {
+            const seen = await options.upstream.getOnboarding(open.requestType === 'Collective' ? 'collectives' : 'entities', open.id);
+            const outcome = await options.observe(open.id, seen, options.correlationId);
+            if (outcome?.outcome === 'applied') report.changed++;
+          } catch {
+            // One request the platform cannot answer for now does not stop the others; the next run retries it.
+            report.failed++;
+          }
+        }
+        after = page.cursor;
+      } while (after);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPageTokens } from '../../lib/http/page-tokens.ts';
+import { problemResponse } from '../../lib/http/problem.ts';
+import { createProxyService } from '../../lib/onboarding/proxy.ts';
+import { reconcileOpenRequests } from '../../lib/onboarding/reconcile.ts';
+import { createOnboardingService } from '../../lib/onboarding/service.ts';
+import type { Caller } from '../../lib/onboarding/types.ts';
+import { onboarding, store } from '../../lib/runtime.ts';
+import { createRealtoClient } from '../../lib/upstream/realto-client.ts';
+import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
+
+/**
+ * Proxy-only behaviour (issue 5), against a fake Realto platform this file controls, on the shared table.
+ * The API suite itself runs in proxy mode through the `realto` project of vitest.config.ts.
+ */
+let fake: FakeRealto;
+let proxy: ReturnType<typeof createProxyService>;
+
+function caller(): Caller {
+  return { principalId: 'proxy-test', tenantId: randomUUID(), scopes: new Set(['onboarding:read', 'onboarding:write']) };
+}
+
+async function status(error: Promise<unknown>) {
+  try {
+    await error;
+  } catch (caught) {
+    const response = problemResponse(caught, 'test');
+    return { status: response.statusCode, code: JSON.parse(response.body as string).code as string };
+  }
+  throw new Error('expected a failure');
+}
+
+beforeAll(async () => {
+  fake = await startFakeRealto();
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.reset();
+  const local = createOnboardingService({
+    store, pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
+    documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
+  });
+  proxy = createProxyService(local, createRealtoClient({ ...fake, timeoutMs: 300, retries: 1, backoffBaseMs: 1 }));
+});
+
+describe('proxy mode', () => {
+  it('runs the API of this project through the platform (the runtime is the proxy service)', () => {
+    expect('observe' in onboarding).toBe(true);
+  });
+
+  it('given several calls, then one platform token serves them all', async () => {
+    const who = caller();
+    const { request } = await proxy.create('Entity', { type: 'Battery', manufacturer: 'Tesla' }, who, 'c1');
+    await proxy.get('Entity', request.id, who);
+    await proxy.cancel('Entity', request.id, who, 'c2');
+    expect(fake.authCalls).toBe(1);
+    expect(fake.hits('POST /v1/onboarding/entities')).toBe(1);
+  });
+
+  it('given the platform answers 5xx, when creating, then 502 and nothing is written here', async () => {
+    const who = caller();
+    fake.behaviour.failures = 5;
+    fake.behaviour.failureStatus = 500;
+    expect(await status(proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c'))).toEqual({ status: 502, code: 'upstream_unavailable' });
+    expect((await proxy.list('Collective', who, {})).items).toEqual([]);
+  });
+
+  it('given the platform is too slow, when reading, then 504 and the request is unchanged', async () => {
+    const who = caller();
+    const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
+    fake.behaviour.delayMs = 1_000;
+    expect(await status(proxy.get('Collective', request.id, who))).toEqual({ status: 504, code: 'upstream_timeout' });
+    fake.behaviour.delayMs = 0;
+    const trail = await proxy.history('Collective', request.id, who, {});
+    expect(trail.items.map((record) => record.to)).toEqual(['Pending']);
+  });
+
+  it('given the platform refuses a cancel, then its message comes back as a 400 and nothing is recorded', async () => {
+    const who = caller();
+    const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
+    fake.behaviour.rejectCancelWith = 'Only Onboarding Requests in Pending status can be cancelled';
+    expect(await status(proxy.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 400, code: 'upstream_rejected' });
+    expect((await proxy.history('Entity', request.id, who, {})).items).toHaveLength(1);
+  });
+
+  it('given a change seen only by the reconciliation, when it runs twice, then it is recorded once with actor upstream', async () => {
+    const who = caller();
+    const { request } = await proxy.create('Entity', { type: 'HeatPump', manufacturer: 'Daikin' }, who, 'c');
+    fake.seed('entities', { id: request.id, status: 'Processing' });
+    const isOurs = (id: string) => id === request.id;
+    const ownStore = {
+      openShards: store.openShards,
+      listStale: async (query: Parameters<typeof store.listStale>[0]) => {
+        const page = await store.listStale(query);
+        return { ...page, items: page.items.filter((open) => isOurs(open.id)) };
+      },
+    };
+    const client = createRealtoClient({ ...fake, timeoutMs: 1_000 });
+    for (let run = 0; run < 2; run++) {
+      await reconcileOpenRequests({
+        store: ownStore, upstream: client, observe: proxy.observe, remainingMs: () => 60_000, safetyMarginMs: 0, correlationId: `run-${run}`,
+      });
+    }
+    const trail = (await proxy.history('Entity', request.id, who, {})).items;
+    expect(trail.map((record) => [record.to, record.actor.type, record.source])).toEqual([
+      ['Pending', 'principal', 'api'],
+      ['Processing', 'upstream', 'upstream'],
+    ]);
+  });
+
+  it('given the platform reports a status in the answer to a get, then it is recorded with actor upstream', async () => {
+    const who = caller();
+    const { request } = await proxy.create('Collective', { name: 'Farm', type: 'SolarFarm' }, who, 'c');
+    fake.seed('collectives', { id: request.id, status: 'Failed', errors: [{ code: 'Rejected', message: 'No consent' }] });
+    const seen = await proxy.get('Collective', request.id, who);
+    expect(seen).toMatchObject({ status: 'Failed', version: 2, errors: [{ code: 'Rejected', message: 'No consent' }] });
+  });
+});
