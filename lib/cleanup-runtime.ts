@@ -5,7 +5,8 @@ import { runCleanup } from './onboarding/cleanup.ts';
 import { ValidationError } from './onboarding/errors.ts';
 import { reconcileOpenRequests } from './onboarding/reconcile.ts';
 import type { OpenRequestRef } from './onboarding/store.ts';
-import { onboarding, proxy, store, upstream } from './runtime.ts';
+import { onboarding, proxy, upstream } from './proxy-runtime.ts';
+import { store } from './runtime.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 

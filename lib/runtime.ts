@@ -1,8 +1,6 @@
 import { config } from './context.ts';
 import { createPageTokens } from './http/page-tokens.ts';
-import { createProxyService } from './onboarding/proxy.ts';
 import { createOnboardingService } from './onboarding/service.ts';
-import { createRealtoClient } from './upstream/realto-client.ts';
 import { createDocumentClient, createDynamoClient } from './store/client.ts';
 import { createDynamoStore } from './store/dynamo-store.ts';
 
@@ -12,17 +10,14 @@ export const dynamo = createDynamoClient({ region: config.region, endpoint: conf
 
 export const store = createDynamoStore(createDocumentClient(dynamo), config.tableName);
 
-const local = createOnboardingService({
+/**
+ * The service on our own table. Lists and histories always answer from here; in proxy mode the
+ * functions that talk to the platform use lib/proxy-runtime.ts, so the others do not carry its client.
+ */
+export const onboarding = createOnboardingService({
   store,
   pageTokens: createPageTokens(config.pageTokenSecret),
   consentUrl: config.consentUrl,
   documentationUrl: config.documentationUrl,
   allowLoopbackHttpReturnUrl: !config.production,
 });
-
-/** The platform client, in proxy mode only. */
-export const upstream = config.realto ? createRealtoClient(config.realto) : undefined;
-
-/** In proxy mode every call goes through the platform first (lib/onboarding/proxy.ts). */
-export const proxy = upstream ? createProxyService(local, upstream) : undefined;
-export const onboarding = proxy ?? local;

@@ -3,7 +3,7 @@ import { http } from '../../lib/http/handler.ts';
 import { resource } from '../../lib/http/replies.ts';
 import { requestIdParams } from '../../lib/onboarding/schemas.ts';
 import type { RequestType } from '../../lib/onboarding/types.ts';
-import { onboarding } from '../../lib/runtime.ts';
+import { onboarding } from '../../lib/proxy-runtime.ts';
 
 /** PATCH /v1/onboarding/{collectives|entities}/{id}/cancel: safe to retry; a finished request is a 409. */
 function cancelFor(requestType: RequestType) {

@@ -6,7 +6,8 @@ import { createProxyService } from '../../lib/onboarding/proxy.ts';
 import { reconcileOpenRequests } from '../../lib/onboarding/reconcile.ts';
 import { createOnboardingService } from '../../lib/onboarding/service.ts';
 import type { Caller } from '../../lib/onboarding/types.ts';
-import { onboarding, store } from '../../lib/runtime.ts';
+import { onboarding } from '../../lib/proxy-runtime.ts';
+import { store } from '../../lib/runtime.ts';
 import { createRealtoClient } from '../../lib/upstream/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
 
