@@ -10,7 +10,9 @@ const SECRET_NAMES = ['PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SEC
 export async function withSecretsFromSsm(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   // Offline (npm start) and in tests the secrets come from the environment or the dev defaults.
   if (!isDeployed(env)) return env;
-  const wanted = SECRET_NAMES.filter((name) => env[`${name}_PARAMETER`] && !env[name]);
+  const wanted = SECRET_NAMES
+    .filter((name) => name !== 'REALTO_CLIENT_SECRET' || env.ONBOARDING_MODE === 'realto')
+    .filter((name) => env[`${name}_PARAMETER`] && !env[name]);
   if (wanted.length === 0) return env;
   // Imported here, not at the top: offline and in tests it is never needed, and loading it costs ~65 ms.
   const { GetParametersCommand, SSMClient } = await import('@aws-sdk/client-ssm');

@@ -17,6 +17,7 @@ const SHELL_SECRETS = {
   PAGE_TOKEN_SECRET: 'shell-page-secret-must-not-leak',
   WEBHOOK_SECRETS: `whsec_${Buffer.from('shell-webhook-secret-must-not-leak').toString('base64')}`,
   DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+  REALTO_CLIENT_SECRET: 'shell-realto-secret-must-not-leak',
 };
 const CONTRACT_ROUTES = [
   'POST /v1/onboarding/collectives',
@@ -143,7 +144,7 @@ describe('the packaged prod stack', () => {
     for (const secret of Object.values(SHELL_SECRETS)) expect(rawTemplate).not.toContain(secret);
     for (const [name, fn] of resources('AWS::Lambda::Function')) {
       const variables = fn.Properties.Environment.Variables;
-      for (const key of ['AUTH_JWT_SECRET', 'PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'DYNAMODB_ENDPOINT']) {
+      for (const key of ['AUTH_JWT_SECRET', 'PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SECRET', 'DYNAMODB_ENDPOINT']) {
         expect(variables[key] ?? '', `${name} ${key}`).toBe('');
       }
       expect(variables.PAGE_TOKEN_SECRET_PARAMETER, name).toBe('/onboarding/prod/page-token-secret');
