@@ -9,4 +9,5 @@ export const receiveWebhook = createWebhookReceiver({
   store,
   keys: parseSecrets(config.webhookSecrets),
   inboxTtlSeconds: config.webhookInboxTtlSeconds,
+  actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
 });

@@ -15,6 +15,8 @@ export interface WebhookReceiverOptions {
   store: Pick<OnboardingStore, 'hasWebhookMessage'>;
   keys: readonly Buffer[];
   inboxTtlSeconds: number;
+  /** `upstream` in proxy mode: the event reports a change the platform made, not one a provider made here. */
+  actorType?: 'webhook' | 'upstream';
   now?: () => Date;
 }
 
@@ -69,7 +71,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
         };
       },
       {
-        actor: { type: 'webhook', id: messageId },
+        actor: { type: options.actorType ?? 'webhook', id: messageId },
         source: 'webhook',
         correlationId: messageId,
         inbox: { messageId, expiresAt: Math.floor(now().getTime() / 1000) + options.inboxTtlSeconds },
