@@ -3,8 +3,7 @@ import * as z from 'zod/mini';
 import { config } from './context.ts';
 import { runCleanup } from './onboarding/cleanup.ts';
 import { ValidationError } from './onboarding/errors.ts';
-import { reconcileOpenRequests } from './onboarding/reconcile.ts';
-import type { OpenRequestRef } from './onboarding/store.ts';
+import { cancelOnPlatformFirst, reconcileOpenRequests } from './onboarding/reconcile.ts';
 import { onboarding, proxy, upstream } from './proxy-runtime.ts';
 import { store } from './runtime.ts';
 
@@ -39,20 +38,4 @@ export async function expireStaleRequests(event: unknown, context: Context) {
     ...(upstream && proxy ? { beforeExpire: cancelOnPlatformFirst(upstream, proxy.observe, budget.correlationId) } : {}),
   });
   return reconciled ? { ...expired, reconciled } : expired;
-}
-
-function cancelOnPlatformFirst(
-  platform: NonNullable<typeof upstream>, observe: NonNullable<typeof proxy>['observe'], correlationId: string,
-) {
-  return async (stale: OpenRequestRef): Promise<boolean> => {
-    const kind = stale.requestType === 'Collective' ? 'collectives' : 'entities';
-    try {
-      await platform.cancelOnboarding(kind, stale.id);
-      return true;
-    } catch {
-      // Refused or unreachable: record what the platform says if it answers, and expire nothing here.
-      await platform.getOnboarding(kind, stale.id).then((seen) => observe(stale.id, seen, correlationId)).catch(() => undefined);
-      return false;
-    }
-  };
 }

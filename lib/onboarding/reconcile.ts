@@ -1,6 +1,6 @@
 import type { UpstreamOnboarding, UpstreamRequest } from './proxy.ts';
 import { OPEN_STATUSES } from './status-machine.ts';
-import type { OnboardingStore } from './store.ts';
+import type { OnboardingStore, OpenRequestRef } from './store.ts';
 import type { TransitionOutcome } from './service.ts';
 
 export interface ReconcileOptions {
@@ -53,4 +53,26 @@ export async function reconcileOpenRequests(options: ReconcileOptions): Promise<
     }
   }
   return report;
+}
+
+/**
+ * The cleanup's `beforeExpire` in proxy mode: a stale request is canceled on the platform first. If the
+ * platform refuses (it finished meanwhile) or cannot be reached, what it says is recorded when it answers,
+ * and nothing is expired here this time.
+ */
+export function cancelOnPlatformFirst(
+  platform: Pick<UpstreamOnboarding, 'cancelOnboarding' | 'getOnboarding'>,
+  observe: ReconcileOptions['observe'],
+  correlationId: string,
+) {
+  return async (stale: OpenRequestRef): Promise<boolean> => {
+    const kind = stale.requestType === 'Collective' ? 'collectives' : 'entities';
+    try {
+      await platform.cancelOnboarding(kind, stale.id);
+      return true;
+    } catch {
+      await platform.getOnboarding(kind, stale.id).then((seen) => observe(stale.id, seen, correlationId)).catch(() => undefined);
+      return false;
+    }
+  };
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
 import { problemResponse } from '../../lib/http/problem.ts';
 import { createProxyService } from '../../lib/onboarding/proxy.ts';
-import { reconcileOpenRequests } from '../../lib/onboarding/reconcile.ts';
+import { cancelOnPlatformFirst, reconcileOpenRequests } from '../../lib/onboarding/reconcile.ts';
+import { runCleanup } from '../../lib/onboarding/cleanup.ts';
 import { createOnboardingService } from '../../lib/onboarding/service.ts';
 import type { Caller } from '../../lib/onboarding/types.ts';
 import { onboarding } from '../../lib/proxy-runtime.ts';
@@ -116,5 +117,59 @@ describe('proxy mode', () => {
     fake.seed('collectives', { id: request.id, status: 'Failed', errors: [{ code: 'Rejected', message: 'No consent' }] });
     const seen = await proxy.get('Collective', request.id, who);
     expect(seen).toMatchObject({ status: 'Failed', version: 2, errors: [{ code: 'Rejected', message: 'No consent' }] });
+  });
+
+  describe('the cleanup in proxy mode', () => {
+    afterEach(() => vi.useRealTimers());
+
+    /** Two requests made 40 days ago (only Date is faked), so that only they are stale for a 39-day age. */
+    async function staleRequests(who: Caller) {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() - 40 * 24 * 60 * 60 * 1000);
+      const first = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'old');
+      const second = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'old');
+      vi.useRealTimers();
+      return [first.request.id, second.request.id];
+    }
+
+    async function expire(ids: string[]) {
+      const client = createRealtoClient({ ...fake, timeoutMs: 1_000, retries: 0 });
+      const ownStore = {
+        openShards: store.openShards,
+        countStale: store.countStale,
+        listStale: async (query: Parameters<typeof store.listStale>[0]) => {
+          const page = await store.listStale(query);
+          return { ...page, items: page.items.filter((open) => ids.includes(open.id)) };
+        },
+      };
+      return runCleanup({
+        service: proxy, store: ownStore, maxAgeMs: { Pending: 39 * 24 * 60 * 60 * 1000 },
+        remainingMs: () => 60_000, safetyMarginMs: 0, correlationId: 'cleanup-test',
+        beforeExpire: cancelOnPlatformFirst(client, proxy.observe, 'cleanup-test'),
+      });
+    }
+
+    it('cancels a stale request on the platform first, then records the expiry', async () => {
+      const who = caller();
+      const ids = await staleRequests(who);
+      const report = await expire(ids);
+      expect(report).toMatchObject({ expired: 2, skipped: 0 });
+      expect(fake.hits('PATCH /v1/onboarding/entities/{id}/cancel')).toBe(2);
+      for (const id of ids) {
+        const trail = (await proxy.history('Entity', id, who, {})).items;
+        expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Canceled', 'system']]);
+      }
+    });
+
+    it('given the platform refuses the cancel because the request succeeded there, then that is recorded instead and nothing expires', async () => {
+      const who = caller();
+      const [id] = await staleRequests(who);
+      fake.seed('entities', { id, status: 'Succeeded' });
+      fake.behaviour.rejectCancelWith = 'Only Onboarding Requests in Pending status can be cancelled';
+      const report = await expire([id!]);
+      expect(report).toMatchObject({ expired: 0, skipped: 1 });
+      const trail = (await proxy.history('Entity', id!, who, {})).items;
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+    });
   });
 });
