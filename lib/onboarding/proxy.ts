@@ -8,6 +8,7 @@ export interface UpstreamRequest {
   id: string;
   status: string;
   errors?: unknown;
+  action?: unknown;
 }
 
 /** The platform, as proxy mode needs it (lib/upstream/realto-client.ts implements it). */
@@ -15,6 +16,14 @@ export interface UpstreamOnboarding {
   createOnboarding(kind: 'collectives' | 'entities', body: unknown): Promise<UpstreamRequest>;
   getOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
   cancelOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
+}
+
+/** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
+function consentLinksOf(seen: UpstreamRequest) {
+  const action = seen.action as { redirectLink?: unknown; documentationLink?: unknown } | null | undefined;
+  if (typeof action?.redirectLink !== 'string' || !/^https?:\/\//.test(action.redirectLink)) return {};
+  const documentationLink = typeof action.documentationLink === 'string' ? action.documentationLink : '';
+  return { action: { redirectLink: action.redirectLink, documentationLink } };
 }
 
 const kindOf = (requestType: RequestType) => (requestType === 'Collective' ? 'collectives' : 'entities');
@@ -55,7 +64,7 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       let seen: UpstreamRequest | undefined;
       const result = await local.create(requestType, input, caller, correlationId, idempotencyKey, async () => {
         seen = await upstream.createOnboarding(kindOf(requestType), { ...input, tenantId: caller.tenantId });
-        return seen.id.toLowerCase();
+        return { id: seen.id.toLowerCase(), ...consentLinksOf(seen) };
       });
       if (!seen || result.replayed || seen.status === 'Pending') return result;
       await observe(result.request.id, seen, correlationId);

@@ -75,8 +75,8 @@ export function createOnboardingService(options: ServiceOptions) {
     const action = request.status === 'Pending'
       ? {
           type: 'Consent' as const,
-          redirectLink: options.consentUrl.replaceAll('{id}', request.id),
-          documentationLink: options.documentationUrl,
+          redirectLink: request.platformAction?.redirectLink ?? options.consentUrl.replaceAll('{id}', request.id),
+          documentationLink: request.platformAction?.documentationLink ?? options.documentationUrl,
         }
       : null;
     return {
@@ -176,12 +176,12 @@ export function createOnboardingService(options: ServiceOptions) {
   }
 
   /**
-   * `assignId`, in proxy mode, creates the request on the platform (after every local check and after an
+   * `onPlatform`, in proxy mode, creates the request on the platform (after every local check and after an
    * idempotent replay had its chance) and returns the platform's id.
    */
   async function create(
     requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string,
-    assignId?: () => Promise<string>,
+    onPlatform?: () => Promise<{ id: string; action?: OnboardingRequest['platformAction'] }>,
   ): Promise<{ request: OnboardingRequestView; replayed: boolean }> {
     if (input.tenantId != null && input.tenantId.toLowerCase() !== caller.tenantId) {
       throw new ForbiddenError('tenantId is not the tenant of your token.');
@@ -189,11 +189,12 @@ export function createOnboardingService(options: ServiceOptions) {
     const returnUrl = checkReturnUrl(input.returnUrl);
     const scopedKey = `${caller.tenantId}|${requestType}|${idempotencyKey}`;
     const payloadHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
-    if (idempotencyKey !== undefined && assignId) {
+    if (idempotencyKey !== undefined && onPlatform) {
       const held = await store.findIdempotency(scopedKey);
       if (held) return replayOf(held, payloadHash);
     }
-    const id = assignId ? await assignId() : newId();
+    const platform = onPlatform ? await onPlatform() : undefined;
+    const id = platform?.id ?? newId();
     const at = now().toISOString();
     const first = record({
       version: 1,
@@ -218,6 +219,7 @@ export function createOnboardingService(options: ServiceOptions) {
       errors: [],
       version: 1,
       lastHash: first.hash,
+      ...(platform?.action ? { platformAction: platform.action } : {}),
     };
     const created = view(request);
     if (idempotencyKey === undefined) {

@@ -43,6 +43,8 @@ export interface OnboardingRequest {
   version: number;
   /** Hash of the newest transition, so the next one can chain to it without reading the trail. */
   lastHash: string;
+  /** Proxy mode: the consent links the platform gave, used for `action` instead of CONSENT_URL. */
+  platformAction?: { redirectLink: string; documentationLink: string };
 }
 
 /** One entry of the audit trail. `hash` covers `previousHash` and every other field. */

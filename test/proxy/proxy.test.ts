@@ -111,6 +111,12 @@ describe('proxy mode', () => {
     ]);
   });
 
+  it('given a create, then the consent link is the one the platform gave, not ours', async () => {
+    const { request } = await proxy.create('Entity', { type: 'PV', manufacturer: 'SMA' }, caller(), 'c');
+    expect(request.action?.redirectLink).toBe(`https://platform.realto.io/consent/${request.id}`);
+    expect(request.action?.documentationLink).toBe('https://docs.realto.io/guides/manual-onboarding');
+  });
+
   it('given the platform reports a status in the answer to a get, then it is recorded with actor upstream', async () => {
     const who = caller();
     const { request } = await proxy.create('Collective', { name: 'Farm', type: 'SolarFarm' }, who, 'c');
