@@ -1,5 +1,6 @@
 import type { OnboardingService } from './service.ts';
 import { OPEN_STATUSES } from './status-machine.ts';
+import { walkOpenRequests } from './open-requests.ts';
 import type { OnboardingStore, OpenRequestRef } from './store.ts';
 import type { OnboardingRequest, Status } from './types.ts';
 
@@ -49,57 +50,46 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
   const pageSize = options.pageSize ?? 25;
   const report: CleanupReport = { expired: 0, skipped: 0, stoppedEarly: false, remaining: 0 };
   const outOfTime = () => options.remainingMs() < options.safetyMarginMs;
-  const cutoff = (maxAge: number) => new Date(now().getTime() - maxAge).toISOString();
+  const cutoffs: Partial<Record<Status, string>> = {};
+  for (const status of OPEN_STATUSES) {
+    const maxAge = options.maxAgeMs[status];
+    if (maxAge !== undefined) cutoffs[status] = new Date(now().getTime() - maxAge).toISOString();
+  }
   const stopEarly = async (): Promise<CleanupReport> => {
     let remaining = 0;
-    for (const status of OPEN_STATUSES) {
-      const maxAge = options.maxAgeMs[status];
-      if (maxAge !== undefined) remaining += await options.store.countStale(status, cutoff(maxAge));
+    for (const [status, before] of Object.entries(cutoffs) as Array<[Status, string]>) {
+      remaining += await options.store.countStale(status, before);
     }
     return { ...report, stoppedEarly: true, remaining };
   };
-
   const isStale = (request: OnboardingRequest) => {
     const maxAge = options.maxAgeMs[request.status];
     return maxAge !== undefined && OPEN_STATUSES.includes(request.status)
       && now().getTime() - Date.parse(request.updated) > maxAge;
   };
 
-  for (const status of OPEN_STATUSES) {
-    const maxAge = options.maxAgeMs[status];
-    if (maxAge === undefined) continue;
-    const before = cutoff(maxAge);
-    for (let shard = 0; shard < options.store.openShards; shard++) {
-      let after: Record<string, unknown> | undefined;
-      do {
-        if (outOfTime()) return stopEarly();
-        const page = await options.store.listStale({ status, before, shard, limit: pageSize, after });
-        for (const stale of page.items) {
-          if (outOfTime()) return stopEarly();
-          if (options.beforeExpire && !(await options.beforeExpire(stale))) {
-            report.skipped++;
-            continue;
-          }
-          const result = await options.service.transition(
-            stale.id,
-            (current) => isStale(current)
-              ? {
-                  to: 'Canceled',
-                  reason: 'Expired',
-                  errors: [{
-                    code: 'Expired',
-                    message: `The request stayed ${current.status} longer than ${describeAge(options.maxAgeMs[current.status]!)}.`,
-                  }],
-                }
-              : 'unchanged',
-            { actor: { type: 'system', id: 'cleanup' }, source: 'schedule', correlationId: options.correlationId },
-          );
-          if (result.outcome === 'applied') report.expired++;
-          else report.skipped++;
-        }
-        after = page.cursor;
-      } while (after);
+  const walk = walkOpenRequests(options.store, cutoffs, { pageSize, stop: outOfTime });
+  for await (const stale of walk.items) {
+    if (options.beforeExpire && !(await options.beforeExpire(stale))) {
+      report.skipped++;
+      continue;
     }
+    const result = await options.service.transition(
+      stale.id,
+      (current) => isStale(current)
+        ? {
+            to: 'Canceled',
+            reason: 'Expired',
+            errors: [{
+              code: 'Expired',
+              message: `The request stayed ${current.status} longer than ${describeAge(options.maxAgeMs[current.status]!)}.`,
+            }],
+          }
+        : 'unchanged',
+      { actor: { type: 'system', id: 'cleanup' }, source: 'schedule', correlationId: options.correlationId },
+    );
+    if (result.outcome === 'applied') report.expired++;
+    else report.skipped++;
   }
-  return report;
+  return walk.stopped ? stopEarly() : report;
 }

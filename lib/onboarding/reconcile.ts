@@ -1,5 +1,5 @@
 import type { UpstreamOnboarding, UpstreamRequest } from './proxy.ts';
-import { OPEN_STATUSES } from './status-machine.ts';
+import { walkOpenRequests } from './open-requests.ts';
 import type { OnboardingStore, OpenRequestRef } from './store.ts';
 import type { TransitionOutcome } from './service.ts';
 
@@ -29,30 +29,24 @@ export interface ReconcileReport {
 export async function reconcileOpenRequests(options: ReconcileOptions): Promise<ReconcileReport> {
   const now = options.now ?? (() => new Date());
   const report: ReconcileReport = { checked: 0, changed: 0, failed: 0, stoppedEarly: false };
+  // Every open request: both statuses, entered before now.
   const before = new Date(now().getTime() + 1).toISOString();
-  for (const status of OPEN_STATUSES) {
-    for (let shard = 0; shard < options.store.openShards; shard++) {
-      let after: Record<string, unknown> | undefined;
-      do {
-        if (options.remainingMs() < options.safetyMarginMs) return { ...report, stoppedEarly: true };
-        const page = await options.store.listStale({ status, before, shard, limit: options.pageSize ?? 25, after });
-        for (const open of page.items) {
-          if (options.remainingMs() < options.safetyMarginMs) return { ...report, stoppedEarly: true };
-          report.checked++;
-          try {
-            const seen = await options.upstream.getOnboarding(open.requestType === 'Collective' ? 'collectives' : 'entities', open.id);
-            const outcome = await options.observe(open.id, seen, options.correlationId);
-            if (outcome?.outcome === 'applied') report.changed++;
-          } catch {
-            // One request the platform cannot answer for now does not stop the others; the next run retries it.
-            report.failed++;
-          }
-        }
-        after = page.cursor;
-      } while (after);
+  const walk = walkOpenRequests(options.store, { Pending: before, Processing: before }, {
+    pageSize: options.pageSize ?? 25,
+    stop: () => options.remainingMs() < options.safetyMarginMs,
+  });
+  for await (const open of walk.items) {
+    report.checked++;
+    try {
+      const seen = await options.upstream.getOnboarding(open.requestType === 'Collective' ? 'collectives' : 'entities', open.id);
+      const outcome = await options.observe(open.id, seen, options.correlationId);
+      if (outcome?.outcome === 'applied') report.changed++;
+    } catch {
+      // One request the platform cannot answer for now does not stop the others; the next run retries it.
+      report.failed++;
     }
   }
-  return report;
+  return { ...report, stoppedEarly: walk.stopped };
 }
 
 /**
