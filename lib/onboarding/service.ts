@@ -94,6 +94,7 @@ export function createOnboardingService(options: ServiceOptions) {
     };
   }
 
+  /** A request the caller may see: same tenant, same type. Anything else is indistinguishable from missing. */
   function ensureOwned(request: OnboardingRequest | undefined, requestType: RequestType, id: string, caller: Caller) {
     if (!request || request.tenantId !== caller.tenantId || request.requestType !== requestType) {
       throw new NotFoundError(`No ${requestType.toLowerCase()} onboarding request with id ${id}.`);
@@ -164,10 +165,7 @@ export function createOnboardingService(options: ServiceOptions) {
     return { ...fields, hash: transitionHash(fields) };
   }
 
-  /**
-   * With an Idempotency-Key, the key is written in the create's own transaction: the same key and body
-   * within 24 h replays the first answer; another body is a 422. No in-progress window, no orphan keys.
-   */
+  /** The stored first answer for a key, if the body is the same one; another body is a 422. */
   function replayOf(record: { payloadHash: string; response: unknown }, payloadHash: string) {
     if (record.payloadHash !== payloadHash) {
       throw new IdempotencyKeyReusedError('This Idempotency-Key was used with a different request body.');
@@ -176,8 +174,10 @@ export function createOnboardingService(options: ServiceOptions) {
   }
 
   /**
+   * With an Idempotency-Key, the key is written in the create's own transaction: the same key and body
+   * within 24 h replays the first answer; another body is a 422. No in-progress window, no orphan keys.
    * `onPlatform`, in proxy mode, creates the request on the platform (after every local check and after an
-   * idempotent replay had its chance) and returns the platform's id.
+   * idempotent replay had its chance) and returns the platform's id and consent links.
    */
   async function create(
     requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string,
@@ -188,7 +188,8 @@ export function createOnboardingService(options: ServiceOptions) {
     }
     const returnUrl = checkReturnUrl(input.returnUrl);
     const scopedKey = `${caller.tenantId}|${requestType}|${idempotencyKey}`;
-    const payloadHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+    // Only keyed creates compare bodies; the others do not pay for hashing one.
+    const payloadHash = idempotencyKey === undefined ? '' : createHash('sha256').update(canonicalJson(input)).digest('hex');
     if (idempotencyKey !== undefined && onPlatform) {
       const held = await store.findIdempotency(scopedKey);
       if (held) return replayOf(held, payloadHash);
