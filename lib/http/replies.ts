@@ -1,9 +1,9 @@
 import type { OnboardingRequestView } from '../onboarding/service.ts';
-import type { Page, RequestType } from '../onboarding/types.ts';
+import { collectionOf, type Page, type RequestType } from '../onboarding/types.ts';
 import type { Reply } from './handler.ts';
 
 export const collectionPath = (requestType: RequestType) =>
-  `/v1/onboarding/${requestType === 'Collective' ? 'collectives' : 'entities'}`;
+  `/v1/onboarding/${collectionOf(requestType)}`;
 
 const etag = (request: OnboardingRequestView) => `"${request.version}"`;
 

@@ -1,7 +1,7 @@
 import type { OnboardingService, CreateInput } from './service.ts';
 import { canTransition, decideCancel } from './status-machine.ts';
 import { InvalidTransitionError } from './errors.ts';
-import { STATUSES, type Caller, type RequestError, type RequestType, type Status } from './types.ts';
+import { collectionOf, STATUSES, type Caller, type RequestError, type RequestType, type Status } from './types.ts';
 
 /** What the platform answers about one request (realto-api-facts §3); only these fields are used. */
 export interface UpstreamRequest {
@@ -26,7 +26,6 @@ function consentLinksOf(seen: UpstreamRequest) {
   return { action: { redirectLink: action.redirectLink, documentationLink } };
 }
 
-const kindOf = (requestType: RequestType) => (requestType === 'Collective' ? 'collectives' : 'entities');
 
 function errorsOf(seen: UpstreamRequest): RequestError[] | undefined {
   if (!Array.isArray(seen.errors) || seen.errors.length === 0) return undefined;
@@ -63,7 +62,7 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     async create(requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string) {
       let seen: UpstreamRequest | undefined;
       const result = await local.create(requestType, input, caller, correlationId, idempotencyKey, async () => {
-        seen = await upstream.createOnboarding(kindOf(requestType), { ...input, tenantId: caller.tenantId });
+        seen = await upstream.createOnboarding(collectionOf(requestType), { ...input, tenantId: caller.tenantId });
         return { id: seen.id.toLowerCase(), ...consentLinksOf(seen) };
       });
       if (!seen || result.replayed || seen.status === 'Pending') return result;
@@ -73,7 +72,7 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
 
     async get(requestType: RequestType, id: string, caller: Caller) {
       await local.get(requestType, id, caller);
-      await observe(id, await upstream.getOnboarding(kindOf(requestType), id), `get:${id}`);
+      await observe(id, await upstream.getOnboarding(collectionOf(requestType), id), `get:${id}`);
       return local.get(requestType, id, caller);
     },
 
@@ -82,7 +81,7 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       const decision = decideCancel(current.status);
       if (decision === 'already-canceled') return current;
       if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
-      await upstream.cancelOnboarding(kindOf(requestType), id);
+      await upstream.cancelOnboarding(collectionOf(requestType), id);
       return local.cancel(requestType, id, caller, correlationId);
     },
   };

@@ -1,5 +1,6 @@
 import type { UpstreamOnboarding, UpstreamRequest } from './proxy.ts';
 import { walkOpenRequests } from './open-requests.ts';
+import { collectionOf } from './types.ts';
 import type { OnboardingStore, OpenRequestRef } from './store.ts';
 import type { TransitionOutcome } from './service.ts';
 
@@ -38,7 +39,7 @@ export async function reconcileOpenRequests(options: ReconcileOptions): Promise<
   for await (const open of walk.items) {
     report.checked++;
     try {
-      const seen = await options.upstream.getOnboarding(open.requestType === 'Collective' ? 'collectives' : 'entities', open.id);
+      const seen = await options.upstream.getOnboarding(collectionOf(open.requestType), open.id);
       const outcome = await options.observe(open.id, seen, options.correlationId);
       if (outcome?.outcome === 'applied') report.changed++;
     } catch {
@@ -60,7 +61,7 @@ export function cancelOnPlatformFirst(
   correlationId: string,
 ) {
   return async (stale: OpenRequestRef): Promise<boolean> => {
-    const kind = stale.requestType === 'Collective' ? 'collectives' : 'entities';
+    const kind = collectionOf(stale.requestType);
     try {
       await platform.cancelOnboarding(kind, stale.id);
       return true;

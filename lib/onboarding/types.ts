@@ -1,6 +1,9 @@
 export const REQUEST_TYPES = ['Collective', 'Entity'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
+/** The plural of a request type, as it appears in paths (ours and the platform's). */
+export const collectionOf = (requestType: RequestType) => (requestType === 'Collective' ? 'collectives' : 'entities');
+
 export const STATUSES = ['Pending', 'Processing', 'Succeeded', 'Failed', 'Canceled'] as const;
 export type Status = (typeof STATUSES)[number];
 
