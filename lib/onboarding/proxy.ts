@@ -66,14 +66,15 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
         return { id: seen.id.toLowerCase(), ...consentLinksOf(seen) };
       });
       if (!seen || result.replayed || seen.status === 'Pending') return result;
-      await observe(result.request.id, seen, correlationId);
-      return { request: await local.get(requestType, result.request.id, caller), replayed: false };
+      const observed = await observe(result.request.id, seen, correlationId);
+      return observed?.outcome === 'applied' ? { request: local.view(observed.request), replayed: false } : result;
     },
 
     async get(requestType: RequestType, id: string, caller: Caller) {
-      await local.get(requestType, id, caller);
-      await observe(id, await upstream.getOnboarding(collectionOf(requestType), id), `get:${id}`);
-      return local.get(requestType, id, caller);
+      const mirrored = await local.get(requestType, id, caller);
+      const observed = await observe(id, await upstream.getOnboarding(collectionOf(requestType), id), `get:${id}`);
+      // Read again only when the platform's answer changed something.
+      return observed?.outcome === 'applied' ? local.view(observed.request) : mirrored;
     },
 
     async cancel(requestType: RequestType, id: string, caller: Caller, correlationId: string) {
