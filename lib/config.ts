@@ -18,8 +18,11 @@ export interface Config {
   pageTokenSecret: string;
   consentUrl: string;
   documentationUrl: string;
-  /** Comma-separated `whsec_<base64>` secrets; any one may sign (rotation). */
-  webhookSecrets: string;
+  /**
+   * Comma-separated `whsec_<base64>` secrets; any one may sign (rotation). Deployed, only the webhook
+   * function is given them (lib/webhook-runtime.ts refuses to start without).
+   */
+  webhookSecrets: string | undefined;
   /** How long a webhook message id is remembered for duplicate detection (Standard Webhooks senders retry for days). */
   webhookInboxTtlSeconds: number;
   cleanup: {
@@ -30,9 +33,18 @@ export interface Config {
   };
   /** `local` runs the lifecycle here; `realto` proxies to the platform and records what it observes. */
   mode: 'local' | 'realto';
-  realto: { baseUrl: string; clientId: string; clientSecret: string } | undefined;
+  realto: RealtoSettings | undefined;
   logLevel: string;
 }
+
+/**
+ * Proxy mode's platform credentials. Deployed, the secret is only ever the name of an SSM parameter,
+ * read through lib/ssm-secret.ts with a cache (it may rotate); locally it may be a plain value.
+ */
+export type RealtoSettings = { baseUrl: string; clientId: string } & (
+  | { clientSecret: string; clientSecretParameter?: undefined }
+  | { clientSecretParameter: string; clientSecret?: undefined }
+);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -87,7 +99,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const pageTokenSecret = text(env, 'PAGE_TOKEN_SECRET') ?? (devDefaults ? DEV_PAGE_TOKEN_SECRET : undefined);
   if (!pageTokenSecret) throw new ConfigError('PAGE_TOKEN_SECRET (or PAGE_TOKEN_SECRET_PARAMETER) is required when deployed');
   const webhookSecrets = text(env, 'WEBHOOK_SECRETS') ?? (devDefaults ? DEV_WEBHOOK_SECRET : undefined);
-  if (!webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS (or WEBHOOK_SECRETS_PARAMETER) is required when deployed');
   const mode = text(env, 'ONBOARDING_MODE') ?? 'local';
   if (mode !== 'local' && mode !== 'realto') {
     throw new ConfigError(`ONBOARDING_MODE must be "local" or "realto", got "${mode}"`);
@@ -96,10 +107,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (mode === 'realto') {
     const clientId = text(env, 'REALTO_CLIENT_ID');
     const clientSecret = text(env, 'REALTO_CLIENT_SECRET');
-    if (!clientId || !clientSecret) {
+    const clientSecretParameter = text(env, 'REALTO_CLIENT_SECRET_PARAMETER');
+    if (isDeployed(env) && clientSecret) {
+      throw new ConfigError('REALTO_CLIENT_SECRET must not be plain configuration when deployed: set REALTO_CLIENT_SECRET_PARAMETER');
+    }
+    if (!clientId || !(clientSecret || clientSecretParameter)) {
       throw new ConfigError('ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET (or REALTO_CLIENT_SECRET_PARAMETER)');
     }
-    realto = { baseUrl: url(env, 'REALTO_BASE_URL', 'https://platform.realto.io/api')!, clientId, clientSecret };
+    const baseUrl = url(env, 'REALTO_BASE_URL', 'https://platform.realto.io/api')!;
+    // A plain value wins locally, so a developer's shell can override the deployed parameter name.
+    realto = clientSecret ? { baseUrl, clientId, clientSecret } : { baseUrl, clientId, clientSecretParameter: clientSecretParameter! };
   }
   return {
     stage,

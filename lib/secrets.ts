@@ -1,18 +1,18 @@
 import { isDeployed } from './config.ts';
 
 /**
- * Deployed, secrets are SSM Parameter Store SecureStrings named by `<NAME>_PARAMETER`; the template holds
- * only the names. They are fetched once, during the cold start, in one call, and fill `<NAME>`.
- * Rotating one takes effect at the next cold start (WEBHOOK_SECRETS holds old and new during rotation).
+ * Deployed, the service's own secrets are SSM Parameter Store SecureStrings named by `<NAME>_PARAMETER`;
+ * the template holds only the names. They are fetched once, during the cold start, in one call, and fill
+ * `<NAME>`: rotating one takes effect at the next cold start (WEBHOOK_SECRETS holds old and new during
+ * rotation). The Realto client secret, which the platform's owner may rotate at any time, is not among
+ * them: lib/ssm-secret.ts reads it per invocation through a cache.
  */
-const SECRET_NAMES = ['PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SECRET'] as const;
+const SECRET_NAMES = ['PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS'] as const;
 
 export async function withSecretsFromSsm(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   // Offline (npm start) and in tests the secrets come from the environment or the dev defaults.
   if (!isDeployed(env)) return env;
-  const wanted = SECRET_NAMES
-    .filter((name) => name !== 'REALTO_CLIENT_SECRET' || env.ONBOARDING_MODE === 'realto')
-    .filter((name) => env[`${name}_PARAMETER`] && !env[name]);
+  const wanted = SECRET_NAMES.filter((name) => env[`${name}_PARAMETER`] && !env[name]);
   if (wanted.length === 0) return env;
   // Imported here, not at the top: offline and in tests it is never needed, and loading it costs ~65 ms.
   const { GetParametersCommand, SSMClient } = await import('@aws-sdk/client-ssm');

@@ -25,7 +25,7 @@ if (values.help || !values.id || !values.status) {
   process.exitCode = values.help ? 0 : 2;
 } else {
   const config = loadConfig();
-  const [key] = parseSecrets(config.webhookSecrets);
+  const [key] = parseSecrets(config.webhookSecrets!);
   const errors = values.error?.map((entry) => {
     const [code, ...message] = entry.split(':');
     return { code: code!, message: message.join(':') || code! };

@@ -3,13 +3,13 @@ import { http } from '../../lib/http/handler.ts';
 import { resource } from '../../lib/http/replies.ts';
 import { requestIdParams } from '../../lib/onboarding/schemas.ts';
 import type { RequestType } from '../../lib/onboarding/types.ts';
-import { onboarding } from '../../lib/proxy-runtime.ts';
+import { onboarding, platformCredentials } from '../../lib/proxy-runtime.ts';
 
 /** GET /v1/onboarding/{collectives|entities}/{id}: another tenant's or another type's request is a 404. */
 function getFor(requestType: RequestType) {
   return http(
     async ({ params, caller }) => resource(await onboarding.get(requestType, params.onboardingRequestId, caller)),
-    { auth: bearer('onboarding:read'), params: requestIdParams },
+    { auth: bearer('onboarding:read'), params: requestIdParams, secrets: platformCredentials },
   );
 }
 

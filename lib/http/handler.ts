@@ -26,6 +26,11 @@ export interface HttpOptions<B extends Schema | undefined, Q extends Schema | un
   params?: P;
   /** Hand the body over as bytes, unparsed (signed webhooks verify the exact bytes first). */
   rawBody?: boolean;
+  /**
+   * Fetches the secrets the call needs (lib/ssm-secret.ts; proxy mode's platform credentials). Runs after
+   * auth and validation, so a refused call never costs a fetch.
+   */
+  secrets?: MiddlewareObj | undefined;
 }
 
 export interface HttpInput<B, Q, P> {
@@ -140,7 +145,8 @@ const problems = (): HttpMiddleware => ({
 
 /**
  * The one HTTP middleware stack; every API function is `http(fn, options)`. The order is the design:
- * normalise headers → correlation id + logger → auth → body and validation → security headers → problems.
+ * normalise headers → correlation id + logger → auth → body and validation → secrets → security headers →
+ * problems.
  */
 export function http<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
   handler: (input: HttpInput<Infer<B>, Infer<Q>, Infer<P>>) => Promise<Reply>,
@@ -151,8 +157,9 @@ export function http<B extends Schema | undefined = undefined, Q extends Schema 
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(correlation());
   if (options.auth) stack.use(options.auth);
+  stack.use(input(options));
+  if (options.secrets) stack.use(options.secrets);
   return stack
-    .use(input(options))
     .use(securityHeaders())
     .use(problems())
     .handler(async (event, context) => {

@@ -40,7 +40,10 @@ export interface ListOnboardingQuery {
 export interface RealtoClientOptions {
   baseUrl?: string;
   clientId: string;
-  clientSecret: string;
+  /** A function when the secret may rotate (lib/ssm-secret.ts): read at every authentication. */
+  clientSecret: string | (() => string);
+  /** Called when the platform refuses the credentials, so a cached secret is fetched again. */
+  onCredentialsRefused?: () => void;
   timeoutMs?: number;
   retries?: number;
   fetch?: typeof globalThis.fetch;
@@ -90,7 +93,9 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
     now = Date.now,
     backoffBaseMs = 100,
     random = Math.random,
+    onCredentialsRefused,
   } = options;
+  const secret = typeof clientSecret === 'function' ? clientSecret : () => clientSecret;
   const root = baseUrl.replace(/\/+$/, '');
   const breaker = createBreaker(now);
   let cached: { token: string; refreshAt: number } | undefined;
@@ -160,11 +165,12 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
     const answer = await send({
       method: 'POST',
       path: '/v1/authentication',
-      body: { clientId, clientSecret },
+      body: { clientId, clientSecret: secret() },
       repeatable: true,
     });
     if (answer.status < 200 || answer.status > 299) {
-      // Our own credentials are refused: that is our misconfiguration, never the caller's 401.
+      // Our own credentials are refused: that is our misconfiguration (or a rotation), never the caller's 401.
+      if (answer.status === 400 || answer.status === 401 || answer.status === 403) onCredentialsRefused?.();
       throw new UpstreamUnavailableError(`The Realto platform refused the service credentials (status ${answer.status})`);
     }
     const body = parseJson(answer.text);

@@ -142,7 +142,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   const principalId = 'bench-integrator';
   const caller = { principalId, tenantId, scopes: new Set(['onboarding:read', 'onboarding:write']) };
   const authorization = `Bearer ${await devToken({ tenantId, sub: principalId })}`;
-  const webhookKey = parseSecrets(config.webhookSecrets)[0]!;
+  const webhookKey = parseSecrets(config.webhookSecrets!)[0]!;
   const body = { name: 'Bench household', type: 'Household' } as const;
   const base = '/v1/onboarding/collectives';
 

@@ -35,25 +35,55 @@ const CONTRACT_ROUTES = [
 ];
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
+type Template = { Resources: Record<string, Resource> };
 let outDir: string;
-let template: { Resources: Record<string, Resource> };
+let proxyOutDir: string;
+let template: Template;
+let proxyTemplate: Template;
 let rawTemplate: string;
+let rawProxyTemplate: string;
 
-const resources = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const resources = (type: string, from: Template = template) => Object.entries(from.Resources).filter(([, r]) => r.Type === type);
 
-beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'onboarding-package-'));
+/** The statements a function's role allows, as `action on resource` strings. */
+function allowed(from: Template, roleName: string): string[] {
+  return from.Resources[roleName]!.Properties.Policies
+    .flatMap((policy: any) => policy.PolicyDocument.Statement)
+    .filter((statement: any) => statement.Effect === 'Allow')
+    .flatMap((statement: any) => [statement.Action].flat().map((action: string) => `${action} on ${JSON.stringify(statement.Resource)}`));
+}
+
+const SECRET_READS = {
+  pageToken: 'ssm:GetParameters on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/page-token-secret"}]',
+  webhook: 'ssm:GetParameters on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/webhook-secrets"}]',
+  realto: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/realto-client-secret"}]',
+};
+const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel'].flatMap((verb) => [`${verb}CollectiveOnboarding`, `${verb}EntityOnboarding`]).concat('Cleanup');
+
+/** `serverless package` for the prod stage into a fresh folder; one at a time, they share `.esbuild/`. */
+async function packageStack(extraEnv: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'onboarding-package-'));
   const osls = join(dirname(createRequire(import.meta.url).resolve('osls/package.json')), 'bin', 'serverless.js');
-  await promisify(execFile)(process.execPath, [osls, 'package', '--stage', 'prod', '--package', outDir], {
+  await promisify(execFile)(process.execPath, [osls, 'package', '--stage', 'prod', '--package', dir], {
     cwd: root,
-    env: { ...process.env, ...SHELL_SECRETS, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    env: { ...process.env, ...SHELL_SECRETS, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extraEnv },
     timeout: 120_000,
   });
-  rawTemplate = readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8');
-  template = JSON.parse(rawTemplate);
-}, 180_000);
+  const raw = readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
+  return { dir, raw, parsed: JSON.parse(raw) as Template };
+}
 
-afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+beforeAll(async () => {
+  const local = await packageStack({ ONBOARDING_MODE: 'local' });
+  ({ dir: outDir, raw: rawTemplate, parsed: template } = local);
+  const proxy = await packageStack({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client-of-this-stack' });
+  ({ dir: proxyOutDir, raw: rawProxyTemplate, parsed: proxyTemplate } = proxy);
+}, 300_000);
+
+afterAll(() => {
+  rmSync(outDir, { recursive: true, force: true });
+  rmSync(proxyOutDir, { recursive: true, force: true });
+});
 
 describe('the packaged prod stack', () => {
   it('has one zip per function, each with its bundle and source map', () => {
@@ -98,7 +128,7 @@ describe('the packaged prod stack', () => {
     }
   });
 
-  it('gives the read-only functions no write action', () => {
+  it('gives the read-only functions no write action in local mode', () => {
     const actionsOf = (roleName: string) => template.Resources[roleName]!.Properties.Policies
       .flatMap((policy: any) => policy.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
     expect(actionsOf('GetCollectiveOnboardingIamRoleLambdaExecution')).not.toContain('dynamodb:PutItem');
@@ -141,13 +171,54 @@ describe('the packaged prod stack', () => {
   });
 
   it('holds secrets only as SSM parameter names, never as values, whatever the packaging shell had set', () => {
-    for (const secret of Object.values(SHELL_SECRETS)) expect(rawTemplate).not.toContain(secret);
-    for (const [name, fn] of resources('AWS::Lambda::Function')) {
+    for (const secret of Object.values(SHELL_SECRETS)) {
+      expect(rawTemplate).not.toContain(secret);
+      expect(rawProxyTemplate).not.toContain(secret);
+    }
+    for (const [name, fn] of [...resources('AWS::Lambda::Function'), ...resources('AWS::Lambda::Function', proxyTemplate)]) {
       const variables = fn.Properties.Environment.Variables;
       for (const key of ['AUTH_JWT_SECRET', 'PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SECRET', 'DYNAMODB_ENDPOINT']) {
         expect(variables[key] ?? '', `${name} ${key}`).toBe('');
       }
       expect(variables.PAGE_TOKEN_SECRET_PARAMETER, name).toBe('/onboarding/prod/page-token-secret');
+    }
+  });
+
+  it('lets only the webhook function read the webhook secrets, and no function the Realto secret in local mode', () => {
+    for (const [name, fn] of resources('AWS::Lambda::Function')) {
+      const role = fn.Properties.Role['Fn::GetAtt'][0];
+      const reads = allowed(template, role);
+      expect(reads, name).toContain(SECRET_READS.pageToken);
+      expect(reads, name).not.toContain(SECRET_READS.realto);
+      const webhook = name === 'OnboardingWebhookLambdaFunction';
+      expect(reads.includes(SECRET_READS.webhook), name).toBe(webhook);
+      expect(Boolean(fn.Properties.Environment.Variables.WEBHOOK_SECRETS_PARAMETER), name).toBe(webhook);
+    }
+  });
+});
+
+describe('the packaged prod stack in proxy mode (ONBOARDING_MODE=realto)', () => {
+  it('runs every function in proxy mode with the client id, and the client secret only as a parameter name', () => {
+    for (const [name, fn] of resources('AWS::Lambda::Function', proxyTemplate)) {
+      const variables = fn.Properties.Environment.Variables;
+      expect(variables.ONBOARDING_MODE, name).toBe('realto');
+      expect(variables.REALTO_CLIENT_ID, name).toBe('client-of-this-stack');
+      expect(variables.REALTO_CLIENT_SECRET_PARAMETER, name).toBe('/onboarding/prod/realto-client-secret');
+    }
+  });
+
+  it('lets exactly the functions that call the platform read its client secret', () => {
+    for (const [name, fn] of resources('AWS::Lambda::Function', proxyTemplate)) {
+      const reads = allowed(proxyTemplate, fn.Properties.Role['Fn::GetAtt'][0]);
+      expect(reads.includes(SECRET_READS.realto), name).toBe(PLATFORM_CALLERS.some((caller) => name === `${caller}LambdaFunction`));
+    }
+  });
+
+  it('lets get and list record the transitions they observe on the platform, and nothing beyond that', () => {
+    for (const role of ['GetEntityOnboardingIamRoleLambdaExecution', 'ListCollectiveOnboardingIamRoleLambdaExecution']) {
+      const actions = allowed(proxyTemplate, role).map((entry) => entry.split(' on ')[0]!);
+      expect(actions, role).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+      expect(actions.filter((action) => action.startsWith('dynamodb:') && !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'].includes(action)), role).toEqual([]);
     }
   });
 });

@@ -27,7 +27,7 @@ export interface FakeRealtoBehaviour {
 export interface FakeRealto {
   baseUrl: string;
   clientId: string;
-  clientSecret: string;
+  readonly clientSecret: string;
   behaviour: FakeRealtoBehaviour;
   /** Calls of POST /v1/authentication, accepted or not. */
   readonly authCalls: number;
@@ -35,6 +35,8 @@ export interface FakeRealto {
   hits(route: string): number;
   /** Onboarding requests of every route. */
   readonly onboardingCalls: number;
+  /** From now on only this client secret is accepted (a rotation by the platform's owner). */
+  rotateSecret(next: string): void;
   /** From now on the given token (default: every token issued so far) is answered with 401. */
   revokeTokens(token?: string): void;
   readonly issuedTokens: readonly string[];
@@ -53,7 +55,8 @@ function defaults(): FakeRealtoBehaviour {
 
 export async function startFakeRealto(): Promise<FakeRealto> {
   const clientId = 'fake-client';
-  const clientSecret = 'fake-secret';
+  const originalSecret = 'fake-secret';
+  let clientSecret = originalSecret;
   const requests = new Map<Kind, Map<string, Record<string, unknown>>>([
     ['collectives', new Map()],
     ['entities', new Map()],
@@ -223,7 +226,12 @@ export async function startFakeRealto(): Promise<FakeRealto> {
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     clientId,
-    clientSecret,
+    get clientSecret() {
+      return clientSecret;
+    },
+    rotateSecret(next) {
+      clientSecret = next;
+    },
     get behaviour() {
       return behaviour;
     },
@@ -257,6 +265,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       authCalls = 0;
       onboardingCalls = 0;
       behaviour = defaults();
+      clientSecret = originalSecret;
     },
     close() {
       for (const timer of pendingDelays) clearTimeout(timer);

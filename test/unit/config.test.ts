@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config.ts';
+
+/** Configuration is read once at cold start; a setting that cannot work stops the start, naming itself. */
+const DEPLOYED = {
+  AWS_LAMBDA_FUNCTION_NAME: 'onboarding-prod-getEntityOnboarding',
+  STAGE: 'prod',
+  AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+  PAGE_TOKEN_SECRET: 'page-token-secret-from-ssm',
+};
+
+describe('configuration', () => {
+  it('given no settings at all, when run locally, then local mode with the dev defaults', () => {
+    const config = loadConfig({});
+    expect(config.mode).toBe('local');
+    expect(config.realto).toBeUndefined();
+    expect(config.auth.jwtSecret).toBeDefined();
+    expect(config.webhookSecrets).toMatch(/^whsec_/);
+  });
+
+  it('given a deployed function without AUTH_JWKS_URL, then the start fails naming it', () => {
+    expect(() => loadConfig({ ...DEPLOYED, AUTH_JWKS_URL: '' })).toThrow(/AUTH_JWKS_URL/);
+  });
+
+  it('given a deployed function, then no dev webhook secret is made up (only the webhook function gets one)', () => {
+    expect(loadConfig(DEPLOYED).webhookSecrets).toBeUndefined();
+  });
+
+  it('given deployed proxy mode with the client secret as plain configuration, then the start fails', () => {
+    const env = { ...DEPLOYED, ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 'plain-secret' };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(/REALTO_CLIENT_SECRET_PARAMETER/);
+  });
+
+  it('given deployed proxy mode with the secret as an SSM parameter name, then that name is what the config holds', () => {
+    const config = loadConfig({
+      ...DEPLOYED, ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/onboarding/prod/realto-client-secret',
+    });
+    expect(config.realto).toEqual({
+      baseUrl: 'https://platform.realto.io/api', clientId: 'client', clientSecretParameter: '/onboarding/prod/realto-client-secret',
+    });
+  });
+
+  it('given proxy mode without credentials, then the start fails naming what is missing', () => {
+    expect(() => loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client' })).toThrow(/REALTO_CLIENT_SECRET/);
+    expect(() => loadConfig({ ONBOARDING_MODE: 'proxy' })).toThrow(/ONBOARDING_MODE/);
+  });
+
+  it('given a local run with a plain secret, then it wins over a parameter name', () => {
+    const config = loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 's', REALTO_CLIENT_SECRET_PARAMETER: '/p' });
+    expect(config.realto).toMatchObject({ clientSecret: 's' });
+    expect(config.realto?.clientSecretParameter).toBeUndefined();
+  });
+});
