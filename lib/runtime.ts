@@ -11,8 +11,9 @@ export const dynamo = createDynamoClient({ region: config.region, endpoint: conf
 export const store = createDynamoStore(createDocumentClient(dynamo), config.tableName);
 
 /**
- * The service on our own table. Lists and histories always answer from here; in proxy mode the
- * functions that talk to the platform use lib/proxy-runtime.ts, so the others do not carry its client.
+ * The service on our own table. Histories and webhooks always answer from here; the functions that talk
+ * to the platform in proxy mode (create, list, get, cancel, cleanup) use lib/proxy-runtime.ts, so the
+ * others do not carry its client.
  */
 export const onboarding = createOnboardingService({
   store,

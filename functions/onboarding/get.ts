@@ -8,7 +8,7 @@ import { onboarding, platformCredentials } from '../../lib/proxy-runtime.ts';
 /** GET /v1/onboarding/{collectives|entities}/{id}: another tenant's or another type's request is a 404. */
 function getFor(requestType: RequestType) {
   return http(
-    async ({ params, caller }) => resource(await onboarding.get(requestType, params.onboardingRequestId, caller)),
+    async ({ params, caller, correlationId }) => resource(await onboarding.get(requestType, params.onboardingRequestId, caller, correlationId)),
     { auth: bearer('onboarding:read'), params: requestIdParams, secrets: platformCredentials },
   );
 }

@@ -1,7 +1,11 @@
-import type { OnboardingService, CreateInput } from './service.ts';
-import { canTransition, decideCancel } from './status-machine.ts';
+import type { Mirror, OnboardingService, CreateInput } from './service.ts';
+import { mergeSnapshot, platformSnapshot } from './snapshot.ts';
+import { canTransition, decideCancel, isTerminal } from './status-machine.ts';
 import { InvalidTransitionError } from './errors.ts';
-import { collectionOf, STATUSES, type Caller, type RequestError, type RequestType, type Status } from './types.ts';
+import type { ListQuery } from './schemas.ts';
+import {
+  collectionOf, STATUSES, type Caller, type OnboardingRequest, type RequestError, type RequestType, type Status,
+} from './types.ts';
 
 /** What the platform answers about one request (realto-api-facts §3); only these fields are used. */
 export interface UpstreamRequest {
@@ -9,6 +13,7 @@ export interface UpstreamRequest {
   status: string;
   errors?: unknown;
   action?: unknown;
+  data?: unknown;
 }
 
 /** The platform, as proxy mode needs it (lib/upstream/realto-client.ts implements it). */
@@ -18,14 +23,16 @@ export interface UpstreamOnboarding {
   cancelOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
 }
 
-/** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
-function consentLinksOf(seen: UpstreamRequest) {
-  const action = seen.action as { redirectLink?: unknown; documentationLink?: unknown } | null | undefined;
-  if (typeof action?.redirectLink !== 'string' || !/^https?:\/\//.test(action.redirectLink)) return {};
-  const documentationLink = typeof action.documentationLink === 'string' ? action.documentationLink : '';
-  return { action: { redirectLink: action.redirectLink, documentationLink } };
-}
+/** How many of a list page's open requests are asked about on the platform at once. */
+const LIST_REFRESH_CONCURRENCY = 8;
 
+/** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
+function consentLinksOf(seen: UpstreamRequest): OnboardingRequest['platformAction'] {
+  const action = seen.action as { redirectLink?: unknown; documentationLink?: unknown } | null | undefined;
+  if (typeof action?.redirectLink !== 'string' || !/^https?:\/\//.test(action.redirectLink)) return undefined;
+  const documentationLink = typeof action.documentationLink === 'string' ? action.documentationLink : '';
+  return { redirectLink: action.redirectLink, documentationLink };
+}
 
 function errorsOf(seen: UpstreamRequest): RequestError[] | undefined {
   if (!Array.isArray(seen.errors) || seen.errors.length === 0) return undefined;
@@ -34,25 +41,70 @@ function errorsOf(seen: UpstreamRequest): RequestError[] | undefined {
     .map(({ code, message }) => ({ code, message }));
 }
 
+function knownStatus(seen: UpstreamRequest): Status | undefined {
+  return (STATUSES as readonly string[]).includes(seen.status) ? (seen.status as Status) : undefined;
+}
+
+/** Our copy of a request with the platform's answer laid over it: its snapshot and its consent links. */
+function mirrorer(seen: UpstreamRequest) {
+  const snapshot = platformSnapshot(seen.data);
+  const platformAction = consentLinksOf(seen);
+  return (current: OnboardingRequest): Mirror => ({
+    data: snapshot ? mergeSnapshot(current.data, snapshot) : current.data,
+    ...(platformAction ? { platformAction } : {}),
+  });
+}
+
+function sameMirror(current: OnboardingRequest, mirror: Mirror): boolean {
+  return JSON.stringify(current.data) === JSON.stringify(mirror.data)
+    && JSON.stringify(current.platformAction) === JSON.stringify(mirror.platformAction ?? current.platformAction);
+}
+
+/** Runs `work` over `items`, at most `limit` at a time, keeping the order; the first failure fails all. */
+async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /**
  * Proxy mode (ONBOARDING_MODE=realto): the platform runs the lifecycle, this service keeps tenant isolation,
  * idempotency and the audit trail. Every call goes to the platform first; a platform error changes nothing
  * here. What we initiate is recorded as in local mode (the principal's create and cancel, once the platform
  * accepted them); a status change we only observe (in an answer, a webhook or the reconciliation) is
- * recorded through the same transition() with actor `upstream`.
+ * recorded through the same transition() with actor `upstream`. Every answer is mirrored: its snapshot
+ * goes with the transition it causes, or, when the status did not change, replaces ours on its own.
  */
 export function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding) {
   async function observe(id: string, seen: UpstreamRequest, correlationId: string) {
-    if (!(STATUSES as readonly string[]).includes(seen.status)) return;
-    const status = seen.status as Status;
+    const status = knownStatus(seen);
     const errors = errorsOf(seen);
-    return local.transition(
+    const mirror = mirrorer(seen);
+    const result = await local.transition(
       id,
-      (current) => (current.status !== status && canTransition(current.status, status)
-        ? { to: status, reason: 'Observed on the Realto platform', ...(errors ? { errors } : {}) }
+      (current) => (status && current.status !== status && canTransition(current.status, status)
+        ? { to: status, reason: 'Observed on the Realto platform', ...(errors ? { errors } : {}), mirror: mirror(current) }
         : 'unchanged'),
       { actor: { type: 'upstream', id: 'realto' }, source: 'upstream', correlationId },
     );
+    if (result.outcome !== 'unchanged') return result;
+    const refreshed = mirror(result.request);
+    if (sameMirror(result.request, refreshed)) return result;
+    return { outcome: 'refreshed' as const, request: await local.refreshMirror(result.request, refreshed) };
+  }
+
+  /** Asks the platform about one of our requests and returns it as it is now. */
+  async function refresh(requestType: RequestType, mirrored: ReturnType<OnboardingService['view']>, correlationId: string) {
+    const observed = await observe(mirrored.id, await upstream.getOnboarding(collectionOf(requestType), mirrored.id), correlationId);
+    // Viewed again only when the platform's answer changed something.
+    return observed.outcome === 'applied' || observed.outcome === 'refreshed' ? local.view(observed.request) : mirrored;
   }
 
   return {
@@ -63,18 +115,29 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       let seen: UpstreamRequest | undefined;
       const result = await local.create(requestType, input, caller, correlationId, idempotencyKey, async () => {
         seen = await upstream.createOnboarding(collectionOf(requestType), { ...input, tenantId: caller.tenantId });
-        return { id: seen.id.toLowerCase(), ...consentLinksOf(seen) };
+        const action = consentLinksOf(seen);
+        const data = platformSnapshot(seen.data);
+        return { id: seen.id.toLowerCase(), ...(action ? { action } : {}), ...(data ? { data } : {}) };
       });
       if (!seen || result.replayed || seen.status === 'Pending') return result;
       const observed = await observe(result.request.id, seen, correlationId);
-      return observed?.outcome === 'applied' ? { request: local.view(observed.request), replayed: false } : result;
+      return observed.outcome === 'applied' ? { request: local.view(observed.request), replayed: false } : result;
     },
 
-    async get(requestType: RequestType, id: string, caller: Caller) {
-      const mirrored = await local.get(requestType, id, caller);
-      const observed = await observe(id, await upstream.getOnboarding(collectionOf(requestType), id), `get:${id}`);
-      // Read again only when the platform's answer changed something.
-      return observed?.outcome === 'applied' ? local.view(observed.request) : mirrored;
+    async get(requestType: RequestType, id: string, caller: Caller, correlationId = `get:${id}`) {
+      return refresh(requestType, await local.get(requestType, id, caller), correlationId);
+    },
+
+    /**
+     * A page from our copy (tenant isolation and page tokens are ours), its open requests asked about on
+     * the platform, so a list is as current as a get. A request that left the `status` asked for is dropped
+     * from the page.
+     */
+    async list(requestType: RequestType, caller: Caller, query: ListQuery, correlationId = 'list') {
+      const page = await local.list(requestType, caller, query);
+      const items = await mapBounded(page.items, LIST_REFRESH_CONCURRENCY, (item) =>
+        isTerminal(item.status) ? Promise.resolve(item) : refresh(requestType, item, correlationId));
+      return { ...page, items: query.status ? items.filter((item) => item.status === query.status) : items };
     },
 
     async cancel(requestType: RequestType, id: string, caller: Caller, correlationId: string) {
@@ -82,8 +145,14 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       const decision = decideCancel(current.status);
       if (decision === 'already-canceled') return current;
       if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
-      await upstream.cancelOnboarding(collectionOf(requestType), id);
-      return local.cancel(requestType, id, caller, correlationId);
+      const seen = await upstream.cancelOnboarding(collectionOf(requestType), id);
+      const status = knownStatus(seen);
+      if (status && status !== 'Canceled') {
+        // The platform answered with another status (it finished meanwhile): that is what happened.
+        await observe(id, seen, correlationId);
+        throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);
+      }
+      return local.cancel(requestType, id, caller, correlationId, mirrorer(seen));
     },
   };
 }

@@ -2,12 +2,12 @@ import type { UpstreamOnboarding, UpstreamRequest } from './proxy.ts';
 import { walkOpenRequests } from './open-requests.ts';
 import { collectionOf } from './types.ts';
 import type { OnboardingStore, OpenRequestRef } from './store.ts';
-import type { TransitionOutcome } from './service.ts';
 
 export interface ReconcileOptions {
   store: Pick<OnboardingStore, 'listStale' | 'openShards'>;
   upstream: Pick<UpstreamOnboarding, 'getOnboarding'>;
-  observe: (id: string, seen: UpstreamRequest, correlationId: string) => Promise<TransitionOutcome | undefined>;
+  /** Records what the platform says (proxy.observe); `applied` when a transition was recorded. */
+  observe: (id: string, seen: UpstreamRequest, correlationId: string) => Promise<{ outcome: string }>;
   remainingMs: () => number;
   safetyMarginMs: number;
   correlationId: string;
@@ -41,7 +41,7 @@ export async function reconcileOpenRequests(options: ReconcileOptions): Promise<
     try {
       const seen = await options.upstream.getOnboarding(collectionOf(open.requestType), open.id);
       const outcome = await options.observe(open.id, seen, options.correlationId);
-      if (outcome?.outcome === 'applied') report.changed++;
+      if (outcome.outcome === 'applied') report.changed++;
     } catch {
       // One request the platform cannot answer for now does not stop the others; the next run retries it.
       report.failed++;

@@ -3,6 +3,7 @@ import {
   ConflictError, ForbiddenError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError, ValidationError,
 } from './errors.ts';
 import { canonicalJson, transitionHash } from './hash-chain.ts';
+import { mergeSnapshot } from './snapshot.ts';
 import type { CreateCollectiveInput, CreateEntityInput, ListQuery } from './schemas.ts';
 import { canTransition, decideCancel } from './status-machine.ts';
 import type { Cursor, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
@@ -43,6 +44,14 @@ export interface TransitionChange {
   reason?: string;
   /** Merged into `data.entity` (a Succeeded event may carry the created entity). */
   entity?: Record<string, unknown>;
+  /** Proxy mode: the snapshot and consent links as the platform now has them, replacing ours. */
+  mirror?: Mirror;
+}
+
+/** What proxy mode keeps of the platform's answer besides the status (lib/onboarding/proxy.ts). */
+export interface Mirror {
+  data: RequestData;
+  platformAction?: OnboardingRequest['platformAction'];
 }
 
 export interface TransitionMeta {
@@ -177,11 +186,11 @@ export function createOnboardingService(options: ServiceOptions) {
    * With an Idempotency-Key, the key is written in the create's own transaction: the same key and body
    * within 24 h replays the first answer; another body is a 422. No in-progress window, no orphan keys.
    * `onPlatform`, in proxy mode, creates the request on the platform (after every local check and after an
-   * idempotent replay had its chance) and returns the platform's id and consent links.
+   * idempotent replay had its chance) and returns the platform's id, consent links and snapshot.
    */
   async function create(
     requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string,
-    onPlatform?: () => Promise<{ id: string; action?: OnboardingRequest['platformAction'] }>,
+    onPlatform?: () => Promise<{ id: string; action?: OnboardingRequest['platformAction']; data?: Partial<RequestData> }>,
   ): Promise<{ request: OnboardingRequestView; replayed: boolean }> {
     if (input.tenantId != null && input.tenantId.toLowerCase() !== caller.tenantId) {
       throw new ForbiddenError('tenantId is not the tenant of your token.');
@@ -196,6 +205,7 @@ export function createOnboardingService(options: ServiceOptions) {
     }
     const platform = onPlatform ? await onPlatform() : undefined;
     const id = platform?.id ?? newId();
+    const ours = snapshot(requestType, input, caller.tenantId);
     const at = now().toISOString();
     const first = record({
       version: 1,
@@ -216,7 +226,7 @@ export function createOnboardingService(options: ServiceOptions) {
       principalId: caller.principalId,
       tenantId: caller.tenantId,
       returnUrl,
-      data: snapshot(requestType, input, caller.tenantId),
+      data: platform?.data ? mergeSnapshot(ours, platform.data) : ours,
       errors: [],
       version: 1,
       lastHash: first.hash,
@@ -274,8 +284,10 @@ export function createOnboardingService(options: ServiceOptions) {
         updated: at,
         version: entry.version,
         errors: change.errors ?? current.errors,
-        data: change.entity ? { ...current.data, entity: { ...current.data.entity, ...change.entity } } : current.data,
+        data: change.mirror?.data
+          ?? (change.entity ? { ...current.data, entity: { ...current.data.entity, ...change.entity } } : current.data),
         lastHash: entry.hash,
+        ...(change.mirror?.platformAction ? { platformAction: change.mirror.platformAction } : {}),
       };
       const result = await store.applyTransition(current, next, entry, meta.inbox);
       if (result === 'applied') return { outcome: 'applied', request: next, record: entry };
@@ -287,7 +299,20 @@ export function createOnboardingService(options: ServiceOptions) {
     }
   }
 
-  async function cancel(requestType: RequestType, id: string, caller: Caller, correlationId: string) {
+  /**
+   * Proxy mode: the platform's snapshot changed but not the status. Not a transition (the version counts
+   * transitions, and `updated` is when the status last changed, which the expiry ages go by); written only
+   * if the request is still as read, so it never overwrites a newer state. A lost race keeps the newer one.
+   */
+  async function refreshMirror(current: OnboardingRequest, mirror: Mirror): Promise<OnboardingRequest> {
+    const next: OnboardingRequest = { ...current, data: mirror.data, ...(mirror.platformAction ? { platformAction: mirror.platformAction } : {}) };
+    return (await store.replaceMirror(current, next)) === 'applied' ? next : current;
+  }
+
+  /** `mirror`, in proxy mode: the platform's answer to its own cancel, kept with ours. */
+  async function cancel(
+    requestType: RequestType, id: string, caller: Caller, correlationId: string, mirror?: (current: OnboardingRequest) => Mirror,
+  ) {
     const result = await transition(
       id,
       (current) => {
@@ -297,7 +322,7 @@ export function createOnboardingService(options: ServiceOptions) {
         if (decision === 'refuse') {
           throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
         }
-        return { to: 'Canceled', reason: 'Canceled by the API caller' };
+        return { to: 'Canceled', reason: 'Canceled by the API caller', ...(mirror ? { mirror: mirror(current) } : {}) };
       },
       { actor: { type: 'principal', id: caller.principalId }, source: 'api', correlationId },
     );
@@ -340,7 +365,7 @@ export function createOnboardingService(options: ServiceOptions) {
     return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
   }
 
-  return { create, get, list, cancel, history, transition, view };
+  return { create, get, list, cancel, history, transition, refreshMirror, view };
 }
 
 export type OnboardingService = ReturnType<typeof createOnboardingService>;

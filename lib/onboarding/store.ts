@@ -74,6 +74,11 @@ export interface OnboardingStore {
    * `conflict` means somebody else moved it first; nothing was written.
    */
   applyTransition(current: OnboardingRequest, next: OnboardingRequest, record: Transition, inbox?: InboxMarker): Promise<ApplyResult>;
+  /**
+   * Proxy mode: writes `next` (same status and version, another snapshot) if the stored request is still
+   * `current`; no transition record, since nothing transitioned.
+   */
+  replaceMirror(current: OnboardingRequest, next: OnboardingRequest): Promise<'applied' | 'conflict'>;
   listByTenant(query: TenantListQuery): Promise<StoredPage<OnboardingRequest>>;
   /** Open requests in `status` since before `before`, oldest first, from one shard of the sparse open index. */
   listStale(query: StaleQuery): Promise<StoredPage<OpenRequestRef>>;

@@ -1,6 +1,6 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand,
+  type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
   ApplyResult, Cursor, IdempotencyRecord, InboxMarker, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
@@ -188,6 +188,22 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         if (inbox && codes[2] === 'ConditionalCheckFailed') return 'duplicate-message';
         if (codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) return 'conflict';
         throw translateStoreError('transition', error);
+      }
+    },
+
+    async replaceMirror(current, next) {
+      try {
+        await client.send(new PutCommand({
+          TableName: tableName,
+          Item: requestItem(next),
+          ConditionExpression: '#version = :version AND #status = :status',
+          ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+          ExpressionAttributeValues: { ':version': current.version, ':status': current.status },
+        }));
+        return 'applied';
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'conflict';
+        throw translateStoreError('replace-mirror', error);
       }
     },
 

@@ -125,6 +125,112 @@ describe('proxy mode', () => {
     expect(seen).toMatchObject({ status: 'Failed', version: 2, errors: [{ code: 'Rejected', message: 'No consent' }] });
   });
 
+  describe('mirroring the platform\'s answers', () => {
+    it('given a create, then the platform\'s snapshot is kept, with our tenant as owner', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
+      const onPlatform = await createRealtoClient({ ...fake }).getOnboarding('collectives', request.id);
+      const platformData = onPlatform.data as { collective: { id: string }; tenant: Record<string, unknown>; client: Record<string, unknown> };
+      expect(request.data.collective).toMatchObject({ id: platformData.collective.id, name: 'Home', type: 'Household' });
+      expect(request.data.tenant).toEqual({ ...platformData.tenant, id: who.tenantId });
+      expect(request.data.client).toEqual(platformData.client);
+      expect(await proxy.get('Collective', request.id, who)).toEqual(request);
+    });
+
+    it('given the platform\'s snapshot changed but not its status, when reading, then the change shows and no transition is recorded', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla', vin: '5YJ3E1EA7KF000001' }, who, 'c');
+      const held = fake.update('entities', request.id, {}) as { data: { entity: Record<string, unknown> } };
+      fake.update('entities', request.id, {
+        data: { ...held.data, entity: { ...held.data.entity, systemProperties: { pairing: 'started' } }, user: { id: randomUUID(), language: 'nl' } },
+      });
+      const seen = await proxy.get('Entity', request.id, who);
+      expect(seen.data.entity).toMatchObject({ systemProperties: { pairing: 'started' }, information: { manufacturer: 'Tesla', vin: '5YJ3E1EA7KF000001' } });
+      expect(seen.data.user).toMatchObject({ language: 'nl' });
+      expect(seen).toMatchObject({ status: 'Pending', version: 1 });
+      expect((await proxy.history('Entity', request.id, who, {})).items).toHaveLength(1);
+      const listed = await proxy.list('Entity', who, { manufacturer: 'Tesla' });
+      expect(listed.items.map((item) => item.data.entity?.systemProperties)).toEqual([{ pairing: 'started' }]);
+    });
+
+    it('given the platform finished a request and created its entity, then the transition carries the entity id', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Entity', { type: 'HeatPump', manufacturer: 'Daikin' }, who, 'c');
+      const entityId = randomUUID();
+      const held = fake.update('entities', request.id, {}) as { data: { entity: Record<string, unknown> } };
+      fake.update('entities', request.id, { status: 'Succeeded', data: { ...held.data, entity: { ...held.data.entity, id: entityId } } });
+      const seen = await proxy.get('Entity', request.id, who);
+      expect(seen).toMatchObject({ status: 'Succeeded', version: 2, action: null, data: { entity: { id: entityId, type: 'HeatPump' } } });
+      const trail = (await proxy.history('Entity', request.id, who, {})).items;
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+    });
+
+    it('given a platform snapshot naming another tenant, then the request still belongs to and shows the caller\'s tenant', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Collective', { name: 'Fleet', type: 'Fleet' }, who, 'c');
+      const held = fake.update('collectives', request.id, {}) as { data: Record<string, Record<string, unknown>> };
+      fake.update('collectives', request.id, { data: { ...held.data, tenant: { ...held.data.tenant, id: randomUUID() } } });
+      expect((await proxy.get('Collective', request.id, who)).data.tenant.id).toBe(who.tenantId);
+    });
+
+    it('given an oversized platform snapshot, then it is not mirrored and the request keeps what it had', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
+      fake.update('collectives', request.id, { data: { collective: { properties: { blob: 'x'.repeat(70 * 1024) } } } });
+      expect((await proxy.get('Collective', request.id, who)).data).toEqual(request.data);
+    });
+  });
+
+  describe('lists in proxy mode', () => {
+    it('given a request the platform finished, when listing without reading it first, then the list shows it finished and records it once', async () => {
+      const who = caller();
+      const done = await proxy.create('Entity', { type: 'Battery', manufacturer: 'Sonnen' }, who, 'c');
+      const open = await proxy.create('Entity', { type: 'Battery', manufacturer: 'Sonnen' }, who, 'c');
+      fake.update('entities', done.request.id, { status: 'Succeeded' });
+      const listed = await proxy.list('Entity', who, {});
+      expect(listed.items.map((item) => [item.id, item.status])).toEqual([[open.request.id, 'Pending'], [done.request.id, 'Succeeded']]);
+      await proxy.list('Entity', who, {});
+      const trail = (await proxy.history('Entity', done.request.id, who, {})).items;
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+      // Finished requests are not asked about again.
+      const asked = fake.hits('GET /v1/onboarding/entities/{id}');
+      await proxy.list('Entity', who, {});
+      expect(fake.hits('GET /v1/onboarding/entities/{id}') - asked).toBe(1);
+    });
+
+    it('given a status filter, then a request that left that status on the platform is not in the page', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
+      fake.update('collectives', request.id, { status: 'Processing' });
+      expect((await proxy.list('Collective', who, { status: 'Pending' })).items).toEqual([]);
+      expect((await proxy.list('Collective', who, { status: 'Processing' })).items.map((item) => item.id)).toEqual([request.id]);
+    });
+
+    it('given the platform fails, when listing, then 502 and nothing is recorded', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
+      fake.update('collectives', request.id, { status: 'Processing' });
+      fake.behaviour.failures = 5;
+      fake.behaviour.failureStatus = 500;
+      expect(await status(proxy.list('Collective', who, {}))).toEqual({ status: 502, code: 'upstream_unavailable' });
+      expect((await proxy.history('Collective', request.id, who, {})).items).toHaveLength(1);
+    });
+  });
+
+  it('given the platform answers a cancel with another status, then 409 and that status is what gets recorded', async () => {
+    const who = caller();
+    const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
+    // A platform whose cancel does not cancel a request that has just succeeded, and says so.
+    const platform = createRealtoClient({ ...fake });
+    const answering = createProxyService(createOnboardingService({
+      store, pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
+      documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
+    }), { ...platform, cancelOnboarding: async (kind, id) => ({ ...(await platform.getOnboarding(kind, id)), status: 'Succeeded' }) });
+    expect(await status(answering.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 409, code: 'invalid_transition' });
+    const trail = (await proxy.history('Entity', request.id, who, {})).items;
+    expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+  });
+
   describe('the cleanup in proxy mode', () => {
     afterEach(() => vi.useRealTimers());
 

@@ -41,10 +41,14 @@ export interface FakeRealto {
   revokeTokens(token?: string): void;
   readonly issuedTokens: readonly string[];
   seed(kind: Kind, fields?: Record<string, unknown>): Record<string, unknown>;
+  /** Changes a request the platform holds, as its own processing would; `data` is replaced as given. */
+  update(kind: Kind, id: string, fields: Record<string, unknown>): Record<string, unknown>;
   reset(): void;
   close(): Promise<void>;
 }
 
+const CLIENT_PRINCIPAL_ID = '7d0c1f9e-5b7a-4c1e-9a52-3f4e8d2b6a10';
+const ADMINISTRATOR_ID = '2b9e4c71-0d3f-4a8e-b6c5-9f1a7e3d5c24';
 const ITEM = /^\/v1\/onboarding\/(collectives|entities)\/([^/]+)$/;
 const CANCEL = /^\/v1\/onboarding\/(collectives|entities)\/([^/]+)\/cancel$/;
 const COLLECTION = /^\/v1\/onboarding\/(collectives|entities)$/;
@@ -69,8 +73,34 @@ export async function startFakeRealto(): Promise<FakeRealto> {
   let onboardingCalls = 0;
   let behaviour = defaults();
 
+  /** A new request as the platform documents it (§3), its `data` snapshot filled from the input (§3.1). */
   function onboardingRequest(kind: Kind, input: Record<string, unknown>): Record<string, unknown> {
     const id = randomUUID();
+    const field = (name: string) => input[name] ?? null;
+    const tenantId = field('tenantId');
+    const snapshot = {
+      tenant: { type: 'Company', administrator: ADMINISTRATOR_ID, id: tenantId, name: 'Fake Energy Supplier' },
+      client: { id: CLIENT_PRINCIPAL_ID, name: 'fake-client', tenantId },
+    };
+    const data = kind === 'collectives'
+      ? {
+          collective: { id: randomUUID(), name: field('name'), owner: field('owner'), properties: field('properties'), tenantId, type: field('type') },
+          ...snapshot,
+        }
+      : {
+          entity: {
+            collectiveId: field('collectiveId'),
+            id: null,
+            information: Object.fromEntries(['code', 'ean', 'email', 'manufacturer', 'model', 'reference', 'track', 'type', 'uuid', 'vin'].map((name) => [name, field(name)])),
+            owner: field('owner'),
+            properties: field('properties'),
+            reference: { manufacturer: field('manufacturer'), type: field('type'), reference: field('reference') },
+            systemProperties: null,
+            tenantId,
+            type: field('type'),
+          },
+          ...snapshot,
+        };
     return {
       action: {
         documentationLink: 'https://docs.realto.io/guides/manual-onboarding',
@@ -78,9 +108,9 @@ export async function startFakeRealto(): Promise<FakeRealto> {
         type: 'Consent',
       },
       created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      data: kind === 'collectives' ? { collective: { ...input } } : { entity: { information: { ...input } } },
+      data,
       id,
-      principalId: randomUUID(),
+      principalId: CLIENT_PRINCIPAL_ID,
       requestType: kind === 'collectives' ? 'Collective' : 'Entity',
       returnUrl: typeof input.returnUrl === 'string' ? input.returnUrl : null,
       status: 'Pending',
@@ -256,6 +286,12 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       const created = { ...onboardingRequest(kind, {}), ...fields };
       requests.get(kind)!.set(created.id as string, created);
       return created;
+    },
+    update(kind, id, fields) {
+      const found = requests.get(kind)!.get(id);
+      if (!found) throw new Error(`the fake platform holds no ${kind} request ${id}`);
+      Object.assign(found, fields);
+      return found;
     },
     reset() {
       for (const store of requests.values()) store.clear();
