@@ -69,7 +69,7 @@ const json = (schema: unknown) => ({ 'application/json': { schema } });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const errors = (...codes: number[]) => {
   const text: Record<number, string> = {
-    400: 'Invalid input (code validation_failed, malformed_json, invalid_continuation_token)',
+    400: 'Invalid input (code validation_failed, malformed_json, invalid_continuation_token); in proxy mode also a refusal by the Realto platform, with its status and message (code upstream_rejected)',
     401: 'Missing or invalid bearer token (code unauthorized)',
     403: 'Token lacks the scope, or tenantId is not yours (code forbidden)',
     404: 'No such request for your tenant (code not_found)',
@@ -77,7 +77,9 @@ const errors = (...codes: number[]) => {
     413: 'Body over 64 KiB (code payload_too_large)',
     415: 'Body is not JSON (code unsupported_media_type)',
     422: 'Idempotency-Key reused with another body (code idempotency_key_reused)',
-    503: 'Database unavailable; retry after Retry-After seconds (code service_unavailable)',
+    503: 'Database unavailable (code service_unavailable), or in proxy mode calls to the Realto platform paused after repeated failures (code upstream_unavailable); retry after Retry-After seconds',
+    502: 'Proxy mode: the Realto platform failed or answered something unreadable (code upstream_unavailable); nothing changed here',
+    504: 'Proxy mode: the Realto platform did not answer in time (code upstream_timeout); nothing changed here',
   };
   return Object.fromEntries(codes.map((code) => [String(code), problemResponse(text[code]!)]));
 };
@@ -116,7 +118,7 @@ function onboardingPaths(plural: 'collectives' | 'entities', type: 'Collective' 
             headers: { Location: { schema: { type: 'string' } }, ETag: { schema: { type: 'string' } } },
             content: json(ref('OnboardingRequest')),
           },
-          ...errors(400, 401, 403, 409, 413, 415, 422, 503),
+          ...errors(400, 401, 403, 409, 413, 415, 422, 502, 503, 504),
         },
       },
       get: {
@@ -125,7 +127,7 @@ function onboardingPaths(plural: 'collectives' | 'entities', type: 'Collective' 
         summary: `List your tenant's ${type.toLowerCase()} onboarding requests, newest first`,
         security: [{ bearerAuth: ['onboarding:read'] }],
         parameters: queryParameters(listQuery),
-        responses: { '200': { description: 'A page', content: json(ref('OnboardingRequestPage')) }, ...errors(400, 401, 403, 503) },
+        responses: { '200': { description: 'A page', content: json(ref('OnboardingRequestPage')) }, ...errors(400, 401, 403, 502, 503, 504) },
       },
     },
     [`/v1/onboarding/${plural}/{onboardingRequestId}`]: {
@@ -135,7 +137,7 @@ function onboardingPaths(plural: 'collectives' | 'entities', type: 'Collective' 
         summary: `Retrieve a ${type.toLowerCase()} onboarding request`,
         security: [{ bearerAuth: ['onboarding:read'] }],
         parameters: [idParameter],
-        responses: { '200': { description: 'The request', content: json(ref('OnboardingRequest')) }, ...errors(400, 401, 403, 404, 503) },
+        responses: { '200': { description: 'The request', content: json(ref('OnboardingRequest')) }, ...errors(400, 401, 403, 404, 502, 503, 504) },
       },
     },
     [`/v1/onboarding/${plural}/{onboardingRequestId}/cancel`]: {
@@ -145,7 +147,7 @@ function onboardingPaths(plural: 'collectives' | 'entities', type: 'Collective' 
         summary: `Cancel a ${type.toLowerCase()} onboarding request (safe to retry)`,
         security: [{ bearerAuth: ['onboarding:write'] }],
         parameters: [idParameter],
-        responses: { '200': { description: 'The request, Canceled', content: json(ref('OnboardingRequest')) }, ...errors(400, 401, 403, 404, 409, 503) },
+        responses: { '200': { description: 'The request, Canceled', content: json(ref('OnboardingRequest')) }, ...errors(400, 401, 403, 404, 409, 502, 503, 504) },
       },
     },
     [`/v1/onboarding/${plural}/{onboardingRequestId}/transitions`]: {
