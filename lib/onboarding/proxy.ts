@@ -112,13 +112,24 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     observe,
 
     async create(requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string) {
+      const kind = collectionOf(requestType);
       let seen: UpstreamRequest | undefined;
-      const result = await local.create(requestType, input, caller, correlationId, idempotencyKey, async () => {
-        seen = await upstream.createOnboarding(collectionOf(requestType), { ...input, tenantId: caller.tenantId });
-        const action = consentLinksOf(seen);
-        const data = platformSnapshot(seen.data);
-        return { id: seen.id.toLowerCase(), ...(action ? { action } : {}), ...(data ? { data } : {}) };
-      });
+      // A request the platform made that we do not keep would live there untracked: cancel it there.
+      const withdraw = () => (seen ? upstream.cancelOnboarding(kind, seen.id).then(() => undefined, () => undefined) : undefined);
+      let result: Awaited<ReturnType<OnboardingService['create']>>;
+      try {
+        result = await local.create(requestType, input, caller, correlationId, idempotencyKey, async () => {
+          seen = await upstream.createOnboarding(kind, { ...input, tenantId: caller.tenantId });
+          const action = consentLinksOf(seen);
+          const data = platformSnapshot(seen.data);
+          return { id: seen.id.toLowerCase(), ...(action ? { action } : {}), ...(data ? { data } : {}) };
+        });
+      } catch (error) {
+        await withdraw();
+        throw error;
+      }
+      // Another create with the same Idempotency-Key won the race: ours on the platform is a duplicate.
+      if (result.replayed) await withdraw();
       if (!seen || result.replayed || seen.status === 'Pending') return result;
       const observed = await observe(result.request.id, seen, correlationId);
       return observed.outcome === 'applied' ? { request: local.view(observed.request), replayed: false } : result;

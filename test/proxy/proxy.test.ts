@@ -5,6 +5,7 @@ import { problemResponse } from '../../lib/http/problem.ts';
 import { createProxyService } from '../../lib/onboarding/proxy.ts';
 import { cancelOnPlatformFirst, reconcileOpenRequests } from '../../lib/onboarding/reconcile.ts';
 import { runCleanup } from '../../lib/onboarding/cleanup.ts';
+import { ServiceUnavailableError } from '../../lib/onboarding/errors.ts';
 import { createOnboardingService } from '../../lib/onboarding/service.ts';
 import type { Caller } from '../../lib/onboarding/types.ts';
 import { onboarding } from '../../lib/proxy-runtime.ts';
@@ -198,6 +199,16 @@ describe('proxy mode', () => {
       expect(fake.hits('GET /v1/onboarding/entities/{id}') - asked).toBe(1);
     });
 
+    it('given a page of 20 open requests and a slow platform, then at most 8 are asked about at once', async () => {
+      const who = caller();
+      for (let i = 0; i < 20; i++) await proxy.create('Collective', { name: `Home ${i}`, type: 'Household' }, who, 'c');
+      fake.behaviour.delayMs = 40;
+      const listed = await proxy.list('Collective', who, { pageSize: '20' });
+      expect(listed.items).toHaveLength(20);
+      expect(fake.mostInFlight).toBeGreaterThan(1);
+      expect(fake.mostInFlight).toBeLessThanOrEqual(8);
+    });
+
     it('given a status filter, then a request that left that status on the platform is not in the page', async () => {
       const who = caller();
       const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
@@ -229,6 +240,38 @@ describe('proxy mode', () => {
     expect(await status(answering.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 409, code: 'invalid_transition' });
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
     expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+  });
+
+  describe('a create the platform made but we could not keep', () => {
+    /** What the platform holds of one kind, read through the client's list. */
+    async function onPlatform(kind: 'collectives' | 'entities') {
+      return (await createRealtoClient({ ...fake }).listOnboarding(kind, { pageSize: 100 })).data.map((request) => request.status);
+    }
+
+    it('given our table fails after the platform created the request (throttling, simulated: DynamoDB Local cannot throttle), then it is canceled there and the caller gets 503', async () => {
+      const failing = createProxyService(createOnboardingService({
+        store: { ...store, insert: async () => { throw new ServiceUnavailableError('The database is busy; retry shortly.', 1); } },
+        pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
+        documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
+      }), createRealtoClient({ ...fake, timeoutMs: 1_000 }));
+      expect(await status(failing.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
+      expect(await onPlatform('collectives')).toEqual(['Canceled']);
+    });
+
+    it('given two creates with the same Idempotency-Key at once, then both answer the same request and the platform keeps one open', async () => {
+      const who = caller();
+      fake.behaviour.delayMs = 50;
+      const input = { type: 'Meter' as const, manufacturer: 'Landis+Gyr' };
+      const [first, second] = await Promise.all([
+        proxy.create('Entity', input, who, 'c1', 'same-key'),
+        proxy.create('Entity', input, who, 'c2', 'same-key'),
+      ]);
+      fake.behaviour.delayMs = 0;
+      expect(second.request.id).toBe(first.request.id);
+      expect([first.replayed, second.replayed].sort()).toEqual([false, true]);
+      expect((await onPlatform('entities')).sort()).toEqual(['Canceled', 'Pending']);
+      expect((await proxy.list('Entity', who, {})).items.map((item) => item.id)).toEqual([first.request.id]);
+    });
   });
 
   describe('the cleanup in proxy mode', () => {

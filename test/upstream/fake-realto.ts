@@ -35,6 +35,8 @@ export interface FakeRealto {
   hits(route: string): number;
   /** Onboarding requests of every route. */
   readonly onboardingCalls: number;
+  /** The most onboarding requests it was answering at the same time. */
+  readonly mostInFlight: number;
   /** From now on only this client secret is accepted (a rotation by the platform's owner). */
   rotateSecret(next: string): void;
   /** From now on the given token (default: every token issued so far) is answered with 401. */
@@ -71,6 +73,8 @@ export async function startFakeRealto(): Promise<FakeRealto> {
   const pendingDelays = new Set<NodeJS.Timeout>();
   let authCalls = 0;
   let onboardingCalls = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
   let behaviour = defaults();
 
   /** A new request as the platform documents it (§3), its `data` snapshot filled from the input (§3.1). */
@@ -242,10 +246,15 @@ export async function startFakeRealto(): Promise<FakeRealto> {
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const handled =
-      request.method === 'POST' && url.pathname === '/v1/authentication'
-        ? authenticate(request, response)
-        : onboarding(request, response, url);
+    const isAuthentication = request.method === 'POST' && url.pathname === '/v1/authentication';
+    if (!isAuthentication) {
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      response.once('close', () => {
+        inFlight -= 1;
+      });
+    }
+    const handled = isAuthentication ? authenticate(request, response) : onboarding(request, response, url);
     handled.catch(() => {
       if (!response.headersSent) problem(response, 500, 'Fake platform failure');
     });
@@ -274,6 +283,9 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     get onboardingCalls() {
       return onboardingCalls;
     },
+    get mostInFlight() {
+      return mostInFlight;
+    },
     hits: (route) => counters.get(route) ?? 0,
     revokeTokens(token) {
       if (token === undefined) validTokens.clear();
@@ -300,6 +312,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       issuedTokens.length = 0;
       authCalls = 0;
       onboardingCalls = 0;
+      mostInFlight = 0;
       behaviour = defaults();
       clientSecret = originalSecret;
     },
