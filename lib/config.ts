@@ -111,12 +111,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (isDeployed(env) && clientSecret) {
       throw new ConfigError('REALTO_CLIENT_SECRET must not be plain configuration when deployed: set REALTO_CLIENT_SECRET_PARAMETER');
     }
-    if (!clientId || !(clientSecret || clientSecretParameter)) {
-      throw new ConfigError('ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET (or REALTO_CLIENT_SECRET_PARAMETER)');
+    // Deployed: only the parameter. Locally: only a plain value (serverless.yml names the parameter for
+    // every run, and a laptop asking AWS for it would fail on every call instead of at the start).
+    if (!clientId || !(isDeployed(env) ? clientSecretParameter : clientSecret)) {
+      throw new ConfigError(isDeployed(env)
+        ? 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET_PARAMETER when deployed'
+        : 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET');
     }
     const baseUrl = url(env, 'REALTO_BASE_URL', 'https://platform.realto.io/api')!;
-    // A plain value wins locally, so a developer's shell can override the deployed parameter name.
-    realto = clientSecret ? { baseUrl, clientId, clientSecret } : { baseUrl, clientId, clientSecretParameter: clientSecretParameter! };
+    realto = isDeployed(env)
+      ? { baseUrl, clientId, clientSecretParameter: clientSecretParameter! }
+      : { baseUrl, clientId, clientSecret: clientSecret! };
   }
   return {
     stage,

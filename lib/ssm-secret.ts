@@ -15,6 +15,10 @@ export interface SecretSource {
 
 /** How long a fetched value is used: a rotated secret reaches every warm function within this. */
 export const SECRET_MAX_AGE_MS = 5 * 60_000;
+/** After a failed refresh, the held value is used this long before SSM is asked again. */
+export const SECRET_RETRY_AFTER_FAILURE_MS = 30_000;
+/** A refused secret is fetched again at once, but not more often than this (a wrong value in SSM). */
+export const SECRET_MIN_REFETCH_MS = 10_000;
 
 /** Local runs and tests: the value from the environment, fixed for the life of the process. */
 export function fixedSecret(value: string): SecretSource {
@@ -30,27 +34,35 @@ export interface SsmSecretOptions {
  * A SecureString from SSM Parameter Store, fetched through a middy middleware with a cache, the way
  * @middy/ssm works (prefetch during the cold start, cache with expiry, a refusal clears it). Not @middy/ssm
  * itself: it imports the SSM client at module load in every mode, local ones included (+ ~65 ms of cold
- * start), and with @middy/util it adds 5.9 KB to each bundle, which would take create, get, cancel and
- * list over their 100 KB budget. This one loads the client only when a parameter is configured.
+ * start), and with @middy/util it adds 5.9 KB to each bundle. This one loads the client only when a
+ * parameter is configured.
  *
- * When SSM fails and a value is already held, the held value is used and the fetch is tried again on the
- * next invocation: a parameter store outage must not take down calls that still have a working secret.
+ * When SSM fails and a value is already held, the held value is used and SSM is asked again only after
+ * SECRET_RETRY_AFTER_FAILURE_MS: a parameter store outage must neither take down nor slow down calls that
+ * still have a working secret.
  */
 export function ssmSecret(parameterName: string, options: SsmSecretOptions = {}): SecretSource {
   const { maxAgeMs = SECRET_MAX_AGE_MS, now = Date.now } = options;
   let value: string | undefined;
-  let fetchedAt = Number.NEGATIVE_INFINITY;
+  /** When the held value stops being fresh. */
+  let freshUntil = Number.NEGATIVE_INFINITY;
+  let lastFetchStarted = Number.NEGATIVE_INFINITY;
+  /** Bumped by invalidate(), so a fetch that was already under way cannot make a refused value fresh. */
+  let generation = 0;
   let fetching: Promise<void> | undefined;
   let client: SSMClient | undefined;
 
   async function fetchValue(): Promise<void> {
+    const startedIn = generation;
+    lastFetchStarted = now();
     const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
-    client ??= new SSMClient({});
+    // Short, so a slow parameter store costs one invocation a second or two, not its whole timeout.
+    client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
     const result = await client.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
     const fetched = result.Parameter?.Value;
     if (!fetched) throw new Error(`SSM parameter ${parameterName} has no value`);
     value = fetched;
-    fetchedAt = now();
+    freshUntil = startedIn === generation ? now() + maxAgeMs : Number.NEGATIVE_INFINITY;
   }
 
   function refresh(): Promise<void> {
@@ -70,17 +82,19 @@ export function ssmSecret(parameterName: string, options: SsmSecretOptions = {})
       return value;
     },
     invalidate() {
-      fetchedAt = Number.NEGATIVE_INFINITY;
+      generation += 1;
+      freshUntil = Math.min(freshUntil, lastFetchStarted + SECRET_MIN_REFETCH_MS);
     },
     middleware: {
       before: async () => {
-        if (value !== undefined && now() - fetchedAt < maxAgeMs) return;
+        if (value !== undefined && now() < freshUntil) return;
         try {
           await refresh();
         } catch (error) {
           if (value === undefined) {
             throw new ServiceUnavailableError('A secret this service needs could not be read; retry shortly.', 5, { cause: error });
           }
+          freshUntil = now() + SECRET_RETRY_AFTER_FAILURE_MS;
         }
       },
     },

@@ -12,8 +12,9 @@ import { onboarding, platformCredentials } from '../../lib/proxy-runtime.ts';
  */
 function listFor(requestType: RequestType, query: typeof listCollectivesQuery | typeof listEntitiesQuery) {
   return http(
-    async ({ query: filters, caller, correlationId }) => {
-      const result = await onboarding.list(requestType, caller, filters as ListQuery, correlationId);
+    async ({ query: filters, caller, correlationId, context }) => {
+      const timeLeftMs = () => context.getRemainingTimeInMillis();
+      const result = await onboarding.list(requestType, caller, filters as ListQuery, correlationId, timeLeftMs);
       return page(result, collectionPath(requestType), filters as ListQuery, pageSizeOf(filters.pageSize));
     },
     { auth: bearer('onboarding:read'), query, secrets: platformCredentials },

@@ -1,7 +1,7 @@
 import type { Mirror, OnboardingService, CreateInput } from './service.ts';
 import { mergeSnapshot, platformSnapshot } from './snapshot.ts';
 import { canTransition, decideCancel, isTerminal } from './status-machine.ts';
-import { InvalidTransitionError } from './errors.ts';
+import { ConflictError, InvalidTransitionError, NotFoundError, ServiceError } from './errors.ts';
 import type { ListQuery } from './schemas.ts';
 import {
   collectionOf, STATUSES, type Caller, type OnboardingRequest, type RequestError, type RequestType, type Status,
@@ -25,6 +25,18 @@ export interface UpstreamOnboarding {
 
 /** How many of a list page's open requests are asked about on the platform at once. */
 const LIST_REFRESH_CONCURRENCY = 8;
+/** A list stops asking the platform when less than this is left of the invocation, to answer in time. */
+const LIST_ANSWER_RESERVE_MS = 1_500;
+
+/** The platform refused (a 4xx), as opposed to failing or not answering. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof ServiceError && error.status >= 400 && error.status < 500;
+}
+
+/** The platform failed, timed out or calls to it are paused. */
+function isUnavailable(error: unknown): boolean {
+  return !(error instanceof ServiceError) || error.status >= 500;
+}
 
 /** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
 function consentLinksOf(seen: UpstreamRequest): OnboardingRequest['platformAction'] {
@@ -107,6 +119,32 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     return observed.outcome === 'applied' || observed.outcome === 'refreshed' ? local.view(observed.request) : mirrored;
   }
 
+  /**
+   * The platform's answer to our cancel. When it refuses, the request may have finished there meanwhile:
+   * then what it is now is the answer (the caller gets a 409, or a 200 if it was canceled); a request
+   * still open there keeps the refusal.
+   */
+  async function cancelOnPlatform(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest> {
+    try {
+      return await upstream.cancelOnboarding(kind, id);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      const now = await upstream.getOnboarding(kind, id).catch(() => undefined);
+      const status = now && knownStatus(now);
+      if (!now || !status || !isTerminal(status)) throw error;
+      return now;
+    }
+  }
+
+  async function isMissing(requestType: RequestType, id: string, caller: Caller): Promise<boolean> {
+    try {
+      await local.get(requestType, id, caller);
+      return false;
+    } catch (error) {
+      return error instanceof NotFoundError;
+    }
+  }
+
   return {
     ...local,
     observe,
@@ -125,7 +163,8 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
           return { id: seen.id.toLowerCase(), ...(action ? { action } : {}), ...(data ? { data } : {}) };
         });
       } catch (error) {
-        await withdraw();
+        // Withdrawn only when we know we do not have it: a write that timed out may still have committed.
+        if (seen && await isMissing(requestType, seen.id.toLowerCase(), caller)) await withdraw();
         throw error;
       }
       // Another create with the same Idempotency-Key won the race: ours on the platform is a duplicate.
@@ -142,13 +181,36 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     /**
      * A page from our copy (tenant isolation and page tokens are ours), its open requests asked about on
      * the platform, so a list is as current as a get. A request that left the `status` asked for is dropped
-     * from the page.
+     * from the page. One request the platform cannot answer for (refused, failed, or out of time) keeps our
+     * copy; only when the platform is unavailable for every one of them is the list a 502/503/504, like a get.
      */
-    async list(requestType: RequestType, caller: Caller, query: ListQuery, correlationId = 'list') {
+    async list(requestType: RequestType, caller: Caller, query: ListQuery, correlationId = 'list', timeLeftMs = () => Number.POSITIVE_INFINITY) {
       const page = await local.list(requestType, caller, query);
-      const items = await mapBounded(page.items, LIST_REFRESH_CONCURRENCY, (item) =>
-        isTerminal(item.status) ? Promise.resolve(item) : refresh(requestType, item, correlationId));
-      return { ...page, items: query.status ? items.filter((item) => item.status === query.status) : items };
+      const open = page.items.filter((item) => !isTerminal(item.status));
+      const unavailable: unknown[] = [];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const budgetMs = timeLeftMs() - LIST_ANSWER_RESERVE_MS;
+      const outOfTime = Number.isFinite(budgetMs)
+        ? new Promise<'out-of-time'>((resolve) => { timer = setTimeout(resolve, Math.max(0, budgetMs), 'out-of-time'); })
+        : new Promise<never>(() => {});
+      try {
+        const refreshed = await mapBounded(open, LIST_REFRESH_CONCURRENCY, async (item) => {
+          const answer = await Promise.race([
+            refresh(requestType, item, correlationId).catch((error: unknown) => {
+              if (isUnavailable(error)) unavailable.push(error);
+              return item;
+            }),
+            outOfTime,
+          ]);
+          return answer === 'out-of-time' ? item : answer;
+        });
+        if (open.length > 0 && unavailable.length === open.length) throw unavailable[0];
+        const byId = new Map(refreshed.map((item) => [item.id, item]));
+        const items = page.items.map((item) => byId.get(item.id) ?? item);
+        return { ...page, items: query.status ? items.filter((item) => item.status === query.status) : items };
+      } finally {
+        clearTimeout(timer);
+      }
     },
 
     async cancel(requestType: RequestType, id: string, caller: Caller, correlationId: string) {
@@ -156,12 +218,13 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       const decision = decideCancel(current.status);
       if (decision === 'already-canceled') return current;
       if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
-      const seen = await upstream.cancelOnboarding(collectionOf(requestType), id);
+      const seen = await cancelOnPlatform(collectionOf(requestType), id);
       const status = knownStatus(seen);
       if (status && status !== 'Canceled') {
-        // The platform answered with another status (it finished meanwhile): that is what happened.
+        // The platform did not cancel it: what it says the request is, is what happened.
         await observe(id, seen, correlationId);
-        throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);
+        if (isTerminal(status)) throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);
+        throw new ConflictError(`The Realto platform kept the request ${status}; retry the cancel.`);
       }
       return local.cancel(requestType, id, caller, correlationId, mirrorer(seen));
     },

@@ -1,6 +1,6 @@
 import type { UpstreamOnboarding, UpstreamRequest } from './proxy.ts';
 import { walkOpenRequests } from './open-requests.ts';
-import { collectionOf } from './types.ts';
+import { collectionOf, STATUSES } from './types.ts';
 import type { OnboardingStore, OpenRequestRef } from './store.ts';
 
 export interface ReconcileOptions {
@@ -63,8 +63,11 @@ export function cancelOnPlatformFirst(
   return async (stale: OpenRequestRef): Promise<boolean> => {
     const kind = collectionOf(stale.requestType);
     try {
-      await platform.cancelOnboarding(kind, stale.id);
-      return true;
+      const seen = await platform.cancelOnboarding(kind, stale.id);
+      if (seen.status === 'Canceled' || !(STATUSES as readonly string[]).includes(seen.status)) return true;
+      // Answered, but not canceled (it finished there meanwhile): record that, expire nothing.
+      await observe(stale.id, seen, correlationId);
+      return false;
     } catch {
       await platform.getOnboarding(kind, stale.id).then((seen) => observe(stale.id, seen, correlationId)).catch(() => undefined);
       return false;

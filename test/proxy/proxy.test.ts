@@ -217,6 +217,27 @@ describe('proxy mode', () => {
       expect((await proxy.list('Collective', who, { status: 'Processing' })).items.map((item) => item.id)).toEqual([request.id]);
     });
 
+    it('given one request the platform no longer knows, then the list still answers, with our copy of it', async () => {
+      const who = caller();
+      const gone = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
+      const moved = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
+      fake.remove('entities', gone.request.id);
+      fake.update('entities', moved.request.id, { status: 'Processing' });
+      const listed = await proxy.list('Entity', who, {});
+      expect(listed.items.map((item) => [item.id, item.status])).toEqual([[moved.request.id, 'Processing'], [gone.request.id, 'Pending']]);
+    });
+
+    it('given a platform slower than the time left, then the list answers in time with our copies', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
+      fake.update('collectives', request.id, { status: 'Processing' });
+      fake.behaviour.delayMs = 2_000;
+      const started = Date.now();
+      const listed = await proxy.list('Collective', who, {}, 'c', () => 1_700);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(listed.items.map((item) => item.status)).toEqual(['Pending']);
+    });
+
     it('given the platform fails, when listing, then 502 and nothing is recorded', async () => {
       const who = caller();
       const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
@@ -226,6 +247,15 @@ describe('proxy mode', () => {
       expect(await status(proxy.list('Collective', who, {}))).toEqual({ status: 502, code: 'upstream_unavailable' });
       expect((await proxy.history('Collective', request.id, who, {})).items).toHaveLength(1);
     });
+  });
+
+  it('given the platform refuses a cancel because the request succeeded there, then 409 and Succeeded is recorded', async () => {
+    const who = caller();
+    const { request } = await proxy.create('Entity', { type: 'SolarPlant', manufacturer: 'SMA' }, who, 'c');
+    fake.update('entities', request.id, { status: 'Succeeded' });
+    expect(await status(proxy.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 409, code: 'invalid_transition' });
+    const trail = (await proxy.history('Entity', request.id, who, {})).items;
+    expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
   });
 
   it('given the platform answers a cancel with another status, then 409 and that status is what gets recorded', async () => {
@@ -314,6 +344,20 @@ describe('proxy mode', () => {
         const trail = (await proxy.history('Entity', id, who, {})).items;
         expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Canceled', 'system']]);
       }
+    });
+
+    it('given the platform answers the cancel with another status, then that status is recorded and nothing expires', async () => {
+      const who = caller();
+      const [id] = await staleRequests(who);
+      fake.update('entities', id!, { status: 'Failed', errors: [{ code: 'ConsentDenied', message: 'The owner declined' }] });
+      // A platform whose cancel answers 200 with the request as it is, instead of refusing.
+      const platform = createRealtoClient({ ...fake });
+      const answering = { ...platform, cancelOnboarding: (kind: 'collectives' | 'entities', requestId: string) => platform.getOnboarding(kind, requestId) };
+      const expireFirst = cancelOnPlatformFirst(answering, proxy.observe, 'cleanup-test');
+      expect(await expireFirst({ id: id!, requestType: 'Entity', status: 'Pending', updated: new Date().toISOString() })).toBe(false);
+      const trail = (await proxy.history('Entity', id!, who, {})).items;
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Failed', 'upstream']]);
+      expect(trail[1]?.errors).toEqual([{ code: 'ConsentDenied', message: 'The owner declined' }]);
     });
 
     it('given the platform refuses the cancel because the request succeeded there, then that is recorded instead and nothing expires', async () => {

@@ -46,9 +46,10 @@ describe('configuration', () => {
     expect(() => loadConfig({ ONBOARDING_MODE: 'proxy' })).toThrow(/ONBOARDING_MODE/);
   });
 
-  it('given a local run with a plain secret, then it wins over a parameter name', () => {
+  it('given a local run with only the parameter name (serverless.yml always sets it), then the start fails asking for the secret', () => {
+    expect(() => loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/p' }))
+      .toThrow(/needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET$/);
     const config = loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 's', REALTO_CLIENT_SECRET_PARAMETER: '/p' });
-    expect(config.realto).toMatchObject({ clientSecret: 's' });
-    expect(config.realto?.clientSecretParameter).toBeUndefined();
+    expect(config.realto).toEqual({ baseUrl: 'https://platform.realto.io/api', clientId: 'client', clientSecret: 's' });
   });
 });

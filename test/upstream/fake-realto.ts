@@ -43,6 +43,8 @@ export interface FakeRealto {
   revokeTokens(token?: string): void;
   readonly issuedTokens: readonly string[];
   seed(kind: Kind, fields?: Record<string, unknown>): Record<string, unknown>;
+  /** The platform no longer has this request (it answers 404 for it). */
+  remove(kind: Kind, id: string): void;
   /** Changes a request the platform holds, as its own processing would; `data` is replaced as given. */
   update(kind: Kind, id: string, fields: Record<string, unknown>): Record<string, unknown>;
   reset(): void;
@@ -298,6 +300,9 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       const created = { ...onboardingRequest(kind, {}), ...fields };
       requests.get(kind)!.set(created.id as string, created);
       return created;
+    },
+    remove(kind, id) {
+      requests.get(kind)!.delete(id);
     },
     update(kind, id, fields) {
       const found = requests.get(kind)!.get(id);

@@ -10,6 +10,8 @@ export interface FakeSsm {
   put(name: string, value: string): void;
   /** While set, every call fails with this HTTP status (the SDK retries 5xx on its own). */
   failWith: number | undefined;
+  /** Delay before every answer. */
+  delayMs: number;
   /** GetParameter calls received, per parameter name. */
   calls(name: string): number;
   close(): Promise<void>;
@@ -19,6 +21,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   const parameters = new Map<string, { value: string; version: number }>();
   const counts = new Map<string, number>();
   let failWith: number | undefined;
+  let delayMs = 0;
 
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
@@ -30,6 +33,7 @@ export async function startFakeSsm(): Promise<FakeSsm> {
       return reply(400, { __type: 'UnknownOperationException', message: 'not faked' });
     }
     counts.set(body.Name ?? '', (counts.get(body.Name ?? '') ?? 0) + 1);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (failWith !== undefined) return reply(failWith, { __type: 'InternalServerError', message: 'fake outage' });
     const parameter = parameters.get(body.Name ?? '');
     if (!parameter) return reply(400, { __type: 'ParameterNotFound', message: '' });
@@ -48,6 +52,12 @@ export async function startFakeSsm(): Promise<FakeSsm> {
     },
     set failWith(status) {
       failWith = status;
+    },
+    get delayMs() {
+      return delayMs;
+    },
+    set delayMs(ms) {
+      delayMs = ms;
     },
     calls: (name) => counts.get(name) ?? 0,
     close() {

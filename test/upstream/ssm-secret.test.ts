@@ -36,6 +36,7 @@ afterAll(async () => {
 beforeEach(() => {
   platform.reset();
   ssm.failWith = undefined;
+  ssm.delayMs = 0;
   clock = 1_000_000;
   counter += 1;
   parameter = `/onboarding/test/realto-client-secret-${counter}`;
@@ -82,26 +83,51 @@ describe('the Realto client secret from SSM, through a middy middleware with a c
     expect(ssm.calls(parameter)).toBe(2);
   });
 
-  it('is fetched again at once after the platform refused it, so one call fails and the next works', async () => {
-    const fn = proxyFunction(60_000);
+  it('is fetched again after the platform refused it, without waiting for the cache age, so one call fails and a later one works', async () => {
+    const fn = proxyFunction(5 * 60_000);
     expect((await fn.invoke()).status).toBe(200);
     // The platform's owner rotates: new secret in SSM and on the platform, the old tokens revoked.
     ssm.put(parameter, 'rotated-secret');
     platform.rotateSecret('rotated-secret');
     platform.revokeTokens();
     expect(await fn.invoke()).toEqual({ status: 502, code: 'upstream_unavailable' });
+    // Not more often than every 10 s, whatever the platform says (a wrong value in SSM would otherwise
+    // cost an SSM call on every invocation).
+    expect(await fn.invoke()).toEqual({ status: 502, code: 'upstream_unavailable' });
+    expect(ssm.calls(parameter)).toBe(1);
+    clock += 10_000;
     expect(await fn.invoke()).toEqual({ status: 200, seen: 'Pending' });
     expect(ssm.calls(parameter)).toBe(2);
   });
 
-  it('keeps the secret it holds while SSM is failing, and asks again on the next invocation', async () => {
+  it('does not forget a refusal that came while a fetch was under way', async () => {
+    const fn = proxyFunction(60_000);
+    expect((await fn.invoke()).status).toBe(200);
+    clock += 60_000;
+    ssm.delayMs = 100;
+    const underway = fn.invoke();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    fn.secret.invalidate();
+    await underway;
+    ssm.delayMs = 0;
+    ssm.put(parameter, 'rotated-secret');
+    await fn.invoke();
+    expect(fn.secret.current()).toBe('rotated-secret');
+    expect(ssm.calls(parameter)).toBe(3);
+  });
+
+  it('keeps the secret it holds while SSM is failing, and asks SSM again only 30 s later', async () => {
     const fn = proxyFunction(1_000);
     expect((await fn.invoke()).status).toBe(200);
     ssm.failWith = 500;
     clock += 5_000;
     expect(await fn.invoke()).toEqual({ status: 200, seen: 'Pending' });
+    const callsDuringOutage = ssm.calls(parameter);
+    expect(await fn.invoke()).toEqual({ status: 200, seen: 'Pending' });
+    expect(ssm.calls(parameter)).toBe(callsDuringOutage);
     ssm.failWith = undefined;
     ssm.put(parameter, 'rotated-secret');
+    clock += 30_000;
     await fn.invoke();
     expect(fn.secret.current()).toBe('rotated-secret');
   });
