@@ -38,14 +38,18 @@ export interface FunctionEntry {
   entry: string;
 }
 
+/** `local` or `realto`: serverless.yml builds each stack for its one mode (custom.mode, esbuild `define`). */
+export type Mode = 'local' | 'realto';
+
 export interface ServerlessBuild {
+  mode: Mode;
   functions: FunctionEntry[];
   options: esbuild.BuildOptions;
   outputFileExtension: string;
   raw: Record<string, unknown>;
 }
 
-export function readServerlessBuild(): ServerlessBuild {
+export function readServerlessBuild(mode: Mode = 'local'): ServerlessBuild {
   const document = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { customTags }) as {
     custom?: { esbuild?: Record<string, unknown> };
     functions: Record<string, { handler: string }>;
@@ -59,6 +63,11 @@ export function readServerlessBuild(): ServerlessBuild {
   const outputFileExtension = merged.outputFileExtension as string;
   const options: Record<string, unknown> = Object.fromEntries(Object.entries(merged).filter(([key]) => !PLUGIN_KEYS.includes(key)));
   options.external = external;
+  // `${self:custom.mode}` is a Serverless variable; the benchmark builds each mode itself.
+  if (options.define) {
+    options.define = Object.fromEntries(Object.entries(options.define as Record<string, string>)
+      .map(([name, value]) => [name, value.replaceAll('${self:custom.mode}', mode)]));
+  }
   if (outputFileExtension !== '.js') options.outExtension = { '.js': outputFileExtension };
 
   const functions = Object.entries(document.functions).map(([name, { handler }]) => {
@@ -67,7 +76,7 @@ export function readServerlessBuild(): ServerlessBuild {
     if (!extension) throw new Error(`no source file for handler ${handler} of function ${name}`);
     return { name, handler, entry: base + extension };
   });
-  return { functions, options: options as esbuild.BuildOptions, outputFileExtension, raw };
+  return { mode, functions, options: options as esbuild.BuildOptions, outputFileExtension, raw };
 }
 
 export interface BuiltBundle {
@@ -111,12 +120,13 @@ export interface Bundles {
 }
 
 /** `probeFunction`: the function also built with the SDK bundled. */
-export async function buildBundles(probeFunction: string): Promise<Bundles> {
-  const config = readServerlessBuild();
-  rmSync(join(BENCH_DIR, 'bundles'), { recursive: true, force: true });
+export async function buildBundles(probeFunction: string, mode: Mode = 'local'): Promise<Bundles> {
+  const config = readServerlessBuild(mode);
+  const outRoot = join(BENCH_DIR, `bundles-${mode}`);
+  rmSync(outRoot, { recursive: true, force: true });
   rmSync(join(BENCH_DIR, 'sdk-bundled'), { recursive: true, force: true });
   const entries = [...new Set(config.functions.map((fn) => fn.entry))];
-  const built = await Promise.all(entries.map((entry) => build(entry, join(BENCH_DIR, 'bundles'), config.options, config.outputFileExtension)));
+  const built = await Promise.all(entries.map((entry) => build(entry, outRoot, config.options, config.outputFileExtension)));
   const probe = config.functions.find((fn) => fn.name === probeFunction);
   if (!probe) throw new Error(`no function ${probeFunction} in serverless.yml`);
   const sdkBundled = await build(probe.entry, join(BENCH_DIR, 'sdk-bundled'), {
@@ -142,6 +152,8 @@ export interface InitSubject {
   label: string;
   file: string;
   nodeOptions?: string;
+  /** Added to the function's environment (proxy mode's settings). */
+  env?: Record<string, string>;
 }
 
 export interface InitResult {
@@ -191,7 +203,7 @@ export function measureColdInit(subjects: readonly InitSubject[], runs: number):
   for (const round of [-1, ...range(runs)]) {
     subjects.forEach((subject, index) => {
       const child = spawnSync(process.execPath, [probe, pathToFileURL(subject.file).href], {
-        cwd: ROOT, env: childEnv(subject.nodeOptions), encoding: 'utf8', timeout: 30_000,
+        cwd: ROOT, env: { ...childEnv(subject.nodeOptions), ...subject.env }, encoding: 'utf8', timeout: 30_000,
       });
       if (child.status !== 0) {
         throw new Error(`cold init of ${relative(ROOT, subject.file)} failed (exit ${child.status}):\n${child.stderr}`);

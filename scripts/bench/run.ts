@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { type RunningDynamo, startDynamoLocal } from '../local/dynamodb-local.ts';
 import { assertNode24 } from '../local/node-version.ts';
 import { createTables } from '../local/tables.ts';
-import { benchModule, buildBundles, type Bundles, helloModule, type InitResult, measureColdInit } from './bundles.ts';
+import { benchModule, buildBundles, type BuiltBundle, type Bundles, helloModule, type InitResult, measureColdInit } from './bundles.ts';
 import { type CleanupCostResult, prepareCleanupCost } from './cleanup-cost.ts';
 import { type HttpLoadResult, type HttpService, runHttpLoad, startHttpService, stopRunningService } from './http-load.ts';
 import { describeCommands } from './meter.ts';
@@ -98,11 +98,22 @@ interface ColdInit {
   sdkDynamoSsm: InitResult;
 }
 const bundles: Bundles | undefined = await phase('bundles (esbuild as serverless.yml configures it)', () => buildBundles(PROBE_FUNCTION));
+/** The same functions built for a proxy-mode stack (ONBOARDING_MODE=realto); only those that differ are reported. */
+const proxyBundles: BuiltBundle[] = bundles
+  ? (await phase('bundles for proxy mode', async () => {
+      const built = await buildBundles(PROBE_FUNCTION, 'realto');
+      return [...built.byEntry.values()].filter((bundle) => bundle.bytes !== bundles.byEntry.get(bundle.entry)?.bytes);
+    })) ?? []
+  : [];
+/** What a proxy-mode function starts with (not deployed: a plain secret; nothing is fetched at init). */
+const PROXY_ENV = { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'bench', REALTO_CLIENT_SECRET: 'bench' };
+const proxyLabel = (entry: string) => `${entry} (proxy mode)`;
 const cold: ColdInit | undefined = bundles && await phase(`cold init (${COLD_RUNS} fresh node processes each)`, async () => {
   const entries = [...bundles.byEntry.values()];
   const subjects = [
     { label: 'hello', file: helloModule() },
     ...entries.map((bundle) => ({ label: bundle.entry, file: bundle.file })),
+    ...proxyBundles.map((bundle) => ({ label: proxyLabel(bundle.entry), file: bundle.file, env: PROXY_ENV })),
     { label: 'sdk-bundled', file: bundles.sdkBundled.file },
     { label: 'sdk-dynamodb', file: benchModule('sdk-dynamodb.mjs', "import '@aws-sdk/client-dynamodb';\nimport '@aws-sdk/lib-dynamodb';\n") },
     { label: 'sdk-dynamodb-ssm', file: benchModule('sdk-dynamodb-ssm.mjs', "import '@aws-sdk/client-dynamodb';\nimport '@aws-sdk/lib-dynamodb';\nimport '@aws-sdk/client-ssm';\n") },
@@ -110,7 +121,8 @@ const cold: ColdInit | undefined = bundles && await phase(`cold init (${COLD_RUN
   const results = new Map(measureColdInit(subjects, COLD_RUNS).map((result) => [result.label, result]));
   return {
     hello: results.get('hello')!,
-    byEntry: new Map(entries.map((bundle) => [bundle.entry, results.get(bundle.entry)!])),
+    byEntry: new Map([...entries.map((bundle) => bundle.entry), ...proxyBundles.map((bundle) => proxyLabel(bundle.entry))]
+      .map((label) => [label, results.get(label)!])),
     sdkBundled: results.get('sdk-bundled')!,
     sdkDynamo: results.get('sdk-dynamodb')!,
     sdkDynamoSsm: results.get('sdk-dynamodb-ssm')!,
@@ -193,6 +205,25 @@ if (bundles) {
       held: over === undefined ? null : over <= INIT_BUDGET_MS,
       measured: over === undefined ? null : round(over),
     });
+  }
+  for (const bundle of proxyBundles) {
+    const label = proxyLabel(bundle.entry);
+    const names = bundles.config.functions.filter((fn) => fn.entry === bundle.entry).map((fn) => fn.name);
+    const init = cold?.byEntry.get(label);
+    const over = init && helloMs !== undefined ? init.initMs - helloMs : undefined;
+    rows.push([label.replace(/^functions\//, ''), names.join(', '), kb(bundle.bytes), init ? ms(init.initMs, 0) : 'n/a', over === undefined ? 'n/a' : signedMs(over, 0), bundle.externalImports.join(' ')]);
+    for (const name of names) {
+      (functions[name] as Record<string, unknown>).proxyMode = {
+        bundleBytes: bundle.bytes,
+        initMs: init ? round(init.initMs) : null,
+        initOverHelloMs: over === undefined ? null : round(over),
+        largestInputs: bundle.largestInputs,
+      };
+    }
+    budgets.push({ name: `bundle ${label}`, value: kb(bundle.bytes), limit: '≤ 100.0 KB', held: bundle.bytes <= BUNDLE_BUDGET_BYTES, measured: bundle.bytes });
+  }
+  if (proxyBundles.length > 0) {
+    notes.push('Each stack is built for its one mode (serverless.yml: custom.mode, esbuild define): local-mode bundles carry no proxy code; the rows marked (proxy mode) are the functions that differ when the stack is packaged with ONBOARDING_MODE=realto.');
   }
   if (cold) {
     rows.push(['hello-world module', '', '', ms(cold.hello.initMs, 0), '', '']);

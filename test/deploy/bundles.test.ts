@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, type Mode, readServerlessBuild, ROOT } from '../../scripts/bench/bundles.ts';
+
+/**
+ * Each stack is built for its one mode (serverless.yml: custom.mode feeds esbuild's `define`): what a
+ * deployed function of each mode carries, built exactly as serverless.yml configures esbuild.
+ */
+const outRoot = join(ROOT, '.bench', `test-bundles-${process.pid}`);
+const built: Record<Mode, string> = { local: '', realto: '' };
+
+beforeAll(async () => {
+  for (const mode of ['local', 'realto'] as const) {
+    const { options, outputFileExtension } = readServerlessBuild(mode);
+    const outdir = join(outRoot, mode);
+    mkdirSync(outdir, { recursive: true });
+    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: ['functions/onboarding/create.ts'], outdir, logLevel: 'silent' });
+    built[mode] = join(outdir, `create${outputFileExtension}`);
+  }
+}, 60_000);
+
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+/** Starts a bundle the way Lambda's cold start does (import), in a fresh Node with the given environment. */
+function coldStart(file: string, env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(file).href)})`], {
+    cwd: ROOT, env: { ...childEnv(), ...env }, encoding: 'utf8', timeout: 30_000,
+  });
+}
+
+describe('bundles built per mode', () => {
+  it('ships the Realto client only in a proxy-mode stack', () => {
+    expect(readFileSync(built.local, 'utf8')).not.toContain('/v1/authentication');
+    expect(readFileSync(built.realto, 'utf8')).toContain('/v1/authentication');
+  });
+
+  it('starts each bundle in the mode it was built for', () => {
+    expect(coldStart(built.local, {}).status).toBe(0);
+    expect(coldStart(built.realto, { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 'secret' }).status).toBe(0);
+  });
+
+  it('refuses to start a local-mode bundle whose environment says proxy mode, rather than run without the platform', () => {
+    const started = coldStart(built.local, { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 'secret' });
+    expect(started.status).not.toBe(0);
+    expect(started.stderr).toContain('built for ONBOARDING_MODE=local but runs with realto');
+  });
+});
