@@ -33,9 +33,9 @@ export interface SsmSecretOptions {
 /**
  * A SecureString from SSM Parameter Store, fetched through a middy middleware with a cache, the way
  * @middy/ssm works (prefetch during the cold start, cache with expiry, a refusal clears it). Not @middy/ssm
- * itself: it imports the SSM client at module load in every mode, local ones included (+ ~65 ms of cold
- * start), and with @middy/util it adds 5.9 KB to each bundle. This one loads the client only when a
- * parameter is configured.
+ * itself: it imports the SSM client at module load in every mode, local ones included (+90 ms of cold
+ * start in `npm run bench`), and with @middy/util it adds 5.9 KB to each bundle. This one loads the
+ * client only when a parameter is configured.
  *
  * When SSM fails and a value is already held, the held value is used and SSM is asked again only after
  * SECRET_RETRY_AFTER_FAILURE_MS: a parameter store outage must neither take down nor slow down calls that

@@ -124,12 +124,13 @@ export async function buildBundles(probeFunction: string, mode: Mode = 'local'):
   const config = readServerlessBuild(mode);
   const outRoot = join(BENCH_DIR, `bundles-${mode}`);
   rmSync(outRoot, { recursive: true, force: true });
-  rmSync(join(BENCH_DIR, 'sdk-bundled'), { recursive: true, force: true });
+  const sdkRoot = join(BENCH_DIR, `sdk-bundled-${mode}`);
+  rmSync(sdkRoot, { recursive: true, force: true });
   const entries = [...new Set(config.functions.map((fn) => fn.entry))];
   const built = await Promise.all(entries.map((entry) => build(entry, outRoot, config.options, config.outputFileExtension)));
   const probe = config.functions.find((fn) => fn.name === probeFunction);
   if (!probe) throw new Error(`no function ${probeFunction} in serverless.yml`);
-  const sdkBundled = await build(probe.entry, join(BENCH_DIR, 'sdk-bundled'), {
+  const sdkBundled = await build(probe.entry, sdkRoot, {
     ...config.options,
     external: (config.options.external ?? []).filter((pattern) => !pattern.startsWith('@aws-sdk')),
   }, config.outputFileExtension);
