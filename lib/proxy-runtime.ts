@@ -11,7 +11,7 @@ import { createRealtoClient } from './upstream/realto-client.ts';
  * code below; unbundled (tests, scripts) it is the environment's. A function whose environment names the
  * other mode refuses to start rather than run without it.
  */
-const builtFor = process.env.ONBOARDING_MODE?.trim() || 'local';
+const builtFor = process.env.ONBOARDING_MODE || 'local';
 if (builtFor !== config.mode) {
   throw new ConfigError(`This function was built for ONBOARDING_MODE=${builtFor} but runs with ${config.mode}: package it again`);
 }

@@ -56,7 +56,7 @@ export function ssmSecret(parameterName: string, options: SsmSecretOptions = {})
     const startedIn = generation;
     lastFetchStarted = now();
     const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
-    // Short, so a slow parameter store costs one invocation a second or two, not its whole timeout.
+    // Short, so a slow parameter store costs one invocation a few seconds at most, not its whole timeout.
     client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
     const result = await client.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
     const fetched = result.Parameter?.Value;

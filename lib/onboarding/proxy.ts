@@ -28,14 +28,14 @@ const LIST_REFRESH_CONCURRENCY = 8;
 /** A list stops asking the platform when less than this is left of the invocation, to answer in time. */
 const LIST_ANSWER_RESERVE_MS = 1_500;
 
-/** The platform refused (a 4xx), as opposed to failing or not answering. */
+/** The platform refused (a 4xx other than rate limiting), as opposed to failing or not answering. */
 function isRefusal(error: unknown): boolean {
-  return error instanceof ServiceError && error.status >= 400 && error.status < 500;
+  return error instanceof ServiceError && error.status >= 400 && error.status < 500 && error.status !== 429;
 }
 
-/** The platform failed, timed out or calls to it are paused. */
+/** The platform failed, timed out, rate-limits us, or calls to it are paused (our own bugs are none of these). */
 function isUnavailable(error: unknown): boolean {
-  return !(error instanceof ServiceError) || error.status >= 500;
+  return error instanceof ServiceError && (error.status >= 500 || error.status === 429);
 }
 
 /** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
@@ -190,13 +190,22 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       const unavailable: unknown[] = [];
       let timer: ReturnType<typeof setTimeout> | undefined;
       const budgetMs = timeLeftMs() - LIST_ANSWER_RESERVE_MS;
-      const outOfTime = Number.isFinite(budgetMs)
-        ? new Promise<'out-of-time'>((resolve) => { timer = setTimeout(resolve, Math.max(0, budgetMs), 'out-of-time'); })
+      // Once out of time, nothing more is sent; what is under way keeps our copy on this page.
+      let expired = budgetMs <= 0;
+      const outOfTime = Number.isFinite(budgetMs) && !expired
+        ? new Promise<'out-of-time'>((resolve) => {
+            timer = setTimeout(() => {
+              expired = true;
+              resolve('out-of-time');
+            }, budgetMs);
+          })
         : new Promise<never>(() => {});
       try {
         const refreshed = await mapBounded(open, LIST_REFRESH_CONCURRENCY, async (item) => {
+          if (expired) return item;
           const answer = await Promise.race([
             refresh(requestType, item, correlationId).catch((error: unknown) => {
+              if (!isUnavailable(error) && !isRefusal(error)) throw error;
               if (isUnavailable(error)) unavailable.push(error);
               return item;
             }),

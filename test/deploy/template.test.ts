@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -59,6 +60,27 @@ const SECRET_READS = {
   realto: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/realto-client-secret"}]',
 };
 const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel'].flatMap((verb) => [`${verb}CollectiveOnboarding`, `${verb}EntityOnboarding`]).concat('Cleanup');
+
+/** The text of the first entry of a zip whose name ends with `suffix` (central directory, stored or deflated). */
+function zipEntryText(zipFile: string, suffix: string): string {
+  const zip = readFileSync(zipFile);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let entry = zip.readUInt32LE(end + 16);
+  for (let index = 0; index < zip.readUInt16LE(end + 10); index++) {
+    const method = zip.readUInt16LE(entry + 10);
+    const size = zip.readUInt32LE(entry + 20);
+    const nameLength = zip.readUInt16LE(entry + 28);
+    const name = zip.toString('utf8', entry + 46, entry + 46 + nameLength);
+    if (name.endsWith(suffix)) {
+      const local = zip.readUInt32LE(entry + 42);
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + size);
+      return (method === 8 ? inflateRawSync(data) : data).toString('utf8');
+    }
+    entry += 46 + nameLength + zip.readUInt16LE(entry + 30) + zip.readUInt16LE(entry + 32);
+  }
+  throw new Error(`no entry ending with ${suffix} in ${zipFile}`);
+}
 
 /** `serverless package` for the prod stage into a fresh folder; one at a time, they share `.esbuild/`. */
 async function packageStack(extraEnv: Record<string, string>) {
@@ -205,6 +227,15 @@ describe('the packaged prod stack in proxy mode (ONBOARDING_MODE=realto)', () =>
       expect(variables.REALTO_CLIENT_ID, name).toBe('client-of-this-stack');
       expect(variables.REALTO_CLIENT_SECRET_PARAMETER, name).toBe('/onboarding/prod/realto-client-secret');
     }
+  });
+
+  it('ships the Realto client only in the bundles of a proxy-mode stack, and only in the functions that call the platform', () => {
+    const bundle = (dir: string, fn: string) => zipEntryText(join(dir, `${fn}.zip`), '.mjs');
+    expect(bundle(outDir, 'createCollectiveOnboarding')).toContain('This Idempotency-Key was used with a different request body.');
+    expect(bundle(outDir, 'createCollectiveOnboarding')).not.toContain('/v1/authentication');
+    expect(bundle(proxyOutDir, 'createCollectiveOnboarding')).toContain('/v1/authentication');
+    expect(bundle(proxyOutDir, 'listEntityOnboarding')).toContain('/v1/authentication');
+    expect(bundle(proxyOutDir, 'entityOnboardingTransitions')).not.toContain('/v1/authentication');
   });
 
   it('lets exactly the functions that call the platform read its client secret', () => {

@@ -236,6 +236,21 @@ describe('proxy mode', () => {
       const listed = await proxy.list('Collective', who, {}, 'c', () => 1_700);
       expect(Date.now() - started).toBeLessThan(1_000);
       expect(listed.items.map((item) => item.status)).toEqual(['Pending']);
+      // The call the list stopped waiting for times out and retries once (300 ms each): let it end here,
+      // not in the next test.
+      await new Promise((resolve) => setTimeout(resolve, 800));
+    });
+
+    it('given the time runs out, then no further platform calls are sent for the rest of the page', async () => {
+      const who = caller();
+      for (let i = 0; i < 20; i++) await proxy.create('Collective', { name: `Home ${i}`, type: 'Household' }, who, 'c');
+      const asked = () => fake.requestsAsked('GET /v1/onboarding/collectives/{id}');
+      fake.behaviour.delayMs = 250;
+      await proxy.list('Collective', who, { pageSize: '20' }, 'c', () => 1_600);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(asked()).toBe(8);
+      await proxy.list('Collective', who, { pageSize: '20' }, 'c', () => 1_000);
+      expect(asked()).toBe(8);
     });
 
     it('given the platform fails, when listing, then 502 and nothing is recorded', async () => {

@@ -33,6 +33,8 @@ export interface FakeRealto {
   readonly authCalls: number;
   /** Requests per route, e.g. `GET /v1/onboarding/entities/{id}`, counted before any switch applies. */
   hits(route: string): number;
+  /** How many different requests a per-id route was called for (retries of one call count once). */
+  requestsAsked(route: string): number;
   /** Onboarding requests of every route. */
   readonly onboardingCalls: number;
   /** The most onboarding requests it was answering at the same time. */
@@ -70,6 +72,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     ['entities', new Map()],
   ]);
   const counters = new Map<string, number>();
+  const idsAsked = new Map<string, Set<string>>();
   const validTokens = new Set<string>();
   const issuedTokens: string[] = [];
   const pendingDelays = new Set<NodeJS.Timeout>();
@@ -154,8 +157,9 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     });
   }
 
-  function count(route: string): void {
+  function count(route: string, id: string | undefined): void {
     counters.set(route, (counters.get(route) ?? 0) + 1);
+    if (id !== undefined) idsAsked.set(route, (idsAsked.get(route) ?? new Set()).add(id));
   }
 
   async function authenticate(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -183,7 +187,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       : item
         ? `${method} /v1/onboarding/${kind}/{id}`
         : `${method} ${url.pathname}`;
-    count(route);
+    count(route, (cancel ?? item)?.[2]);
     onboardingCalls += 1;
 
     if (behaviour.delayMs > 0) await delay(behaviour.delayMs);
@@ -289,6 +293,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       return mostInFlight;
     },
     hits: (route) => counters.get(route) ?? 0,
+    requestsAsked: (route) => idsAsked.get(route)?.size ?? 0,
     revokeTokens(token) {
       if (token === undefined) validTokens.clear();
       else validTokens.delete(token);
@@ -313,6 +318,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     reset() {
       for (const store of requests.values()) store.clear();
       counters.clear();
+      idsAsked.clear();
       validTokens.clear();
       issuedTokens.length = 0;
       authCalls = 0;

@@ -104,9 +104,10 @@ describe('the Realto client secret from SSM, through a middy middleware with a c
     const fn = proxyFunction(60_000);
     expect((await fn.invoke()).status).toBe(200);
     clock += 60_000;
-    ssm.delayMs = 100;
+    ssm.delayMs = 300;
     const underway = fn.invoke();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The refusal arrives once SSM has the request and before it answers.
+    while (ssm.calls(parameter) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     fn.secret.invalidate();
     await underway;
     ssm.delayMs = 0;
