@@ -1,5 +1,5 @@
 import { ConfigError, type RealtoSettings } from './config.ts';
-import { config } from './context.ts';
+import { config, logger } from './context.ts';
 import { createProxyService } from './onboarding/proxy.ts';
 import { onboarding as local } from './runtime.ts';
 import { fixedSecret, ssmSecret } from './ssm-secret.ts';
@@ -25,7 +25,10 @@ function platformRuntime(realto: RealtoSettings) {
     clientSecret: clientSecret.current,
     onCredentialsRefused: clientSecret.invalidate,
   });
-  return { credentials: clientSecret.middleware, upstream, proxy: createProxyService(local, upstream) };
+  const proxy = createProxyService(local, upstream, {
+    onUntracked: (detail) => logger.error('A request on the Realto platform may be untracked here', detail),
+  });
+  return { credentials: clientSecret.middleware, upstream, proxy };
 }
 
 const platform = process.env.ONBOARDING_MODE === 'realto' && config.realto ? platformRuntime(config.realto) : undefined;

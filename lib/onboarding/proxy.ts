@@ -94,7 +94,15 @@ async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Pr
  * recorded through the same transition() with actor `upstream`. Every answer is mirrored: its snapshot
  * goes with the transition it causes, or, when the status did not change, replaces ours on its own.
  */
-export function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding) {
+export interface ProxyOptions {
+  /**
+   * Told about a request the platform holds that we may not track: its withdrawal failed, or whether we
+   * kept it could not be told. For the log, so an operator can look it up and cancel it there.
+   */
+  onUntracked?: (detail: { platformId: string; requestType: RequestType; correlationId: string; reason: string }) => void;
+}
+
+export function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding, options: ProxyOptions = {}) {
   async function observe(id: string, seen: UpstreamRequest, correlationId: string) {
     const status = knownStatus(seen);
     const errors = errorsOf(seen);
@@ -136,12 +144,12 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     }
   }
 
-  async function isMissing(requestType: RequestType, id: string, caller: Caller): Promise<boolean> {
+  async function kept(requestType: RequestType, id: string, caller: Caller): Promise<'yes' | 'no' | 'unknown'> {
     try {
       await local.get(requestType, id, caller);
-      return false;
+      return 'yes';
     } catch (error) {
-      return error instanceof NotFoundError;
+      return error instanceof NotFoundError ? 'no' : 'unknown';
     }
   }
 
@@ -153,7 +161,12 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       const kind = collectionOf(requestType);
       let seen: UpstreamRequest | undefined;
       // A request the platform made that we do not keep would live there untracked: cancel it there.
-      const withdraw = () => (seen ? upstream.cancelOnboarding(kind, seen.id).then(() => undefined, () => undefined) : undefined);
+      const untracked = (platformId: string, reason: string) => options.onUntracked?.({ platformId, requestType, correlationId, reason });
+      const withdraw = async () => {
+        if (!seen) return;
+        const platformId = seen.id;
+        await upstream.cancelOnboarding(kind, platformId).catch(() => untracked(platformId, 'it could not be canceled on the platform'));
+      };
       let result: Awaited<ReturnType<OnboardingService['create']>>;
       try {
         result = await local.create(requestType, input, caller, correlationId, idempotencyKey, async () => {
@@ -164,7 +177,11 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
         });
       } catch (error) {
         // Withdrawn only when we know we do not have it: a write that timed out may still have committed.
-        if (seen && await isMissing(requestType, seen.id.toLowerCase(), caller)) await withdraw();
+        if (seen) {
+          const ours = await kept(requestType, seen.id.toLowerCase(), caller);
+          if (ours === 'no') await withdraw();
+          if (ours === 'unknown') untracked(seen.id, 'our write failed and whether it committed could not be read');
+        }
         throw error;
       }
       // Another create with the same Idempotency-Key won the race: ours on the platform is a duplicate.

@@ -303,6 +303,34 @@ describe('proxy mode', () => {
       expect(await onPlatform('collectives')).toEqual(['Canceled']);
     });
 
+    /** A proxy whose table fails as given (DynamoDB Local cannot be made to fail on cue), with its untracked reports. */
+    function failingProxy(failing: Partial<typeof store>) {
+      const reports: Array<{ platformId: string; reason: string }> = [];
+      const service = createProxyService(createOnboardingService({
+        store: { ...store, ...failing },
+        pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
+        documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
+      }), createRealtoClient({ ...fake, timeoutMs: 1_000, retries: 0 }), { onUntracked: (detail) => reports.push(detail) });
+      return { service, reports };
+    }
+    const busy = async () => { throw new ServiceUnavailableError('The database is busy; retry shortly.', 1); };
+
+    it('given our write fails and the platform refuses the withdrawal too (throttling, simulated), then the request is reported with its platform id', async () => {
+      const { service, reports } = failingProxy({ insert: busy });
+      fake.behaviour.rejectCancelWith = 'Not now';
+      expect(await status(service.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
+      const onThePlatform = (await createRealtoClient({ ...fake }).listOnboarding('collectives', { pageSize: 100 })).data;
+      expect(onThePlatform.map((request) => request.status)).toEqual(['Pending']);
+      expect(reports).toEqual([{ platformId: onThePlatform[0]!.id, requestType: 'Collective', correlationId: 'c', reason: 'it could not be canceled on the platform' }]);
+    });
+
+    it('given our write fails and whether it committed cannot be read (DynamoDB down, simulated), then the request is reported and left alone', async () => {
+      const { service, reports } = failingProxy({ insert: busy, get: busy });
+      expect(await status(service.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
+      expect(await onPlatform('entities')).toEqual(['Pending']);
+      expect(reports.map((report) => report.reason)).toEqual(['our write failed and whether it committed could not be read']);
+    });
+
     it('given two creates with the same Idempotency-Key at once, then both answer the same request and the platform keeps one open', async () => {
       const who = caller();
       fake.behaviour.delayMs = 50;
