@@ -3,8 +3,8 @@ import * as z from 'zod/mini';
 import { config } from './context.ts';
 import { runCleanup } from './onboarding/cleanup.ts';
 import { ValidationError } from './onboarding/errors.ts';
-import { cancelOnPlatformFirst, reconcileOpenRequests } from './onboarding/reconcile.ts';
-import { onboarding, proxy, upstream } from './proxy-runtime.ts';
+import { reconcileOpenRequests } from './onboarding/reconcile.ts';
+import { onboarding, proxy } from './proxy-runtime.ts';
 import { store } from './runtime.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -27,15 +27,16 @@ export async function expireStaleRequests(event: unknown, context: Context) {
     correlationId: context.awsRequestId,
   };
   // Proxy mode: first learn what changed on the platform, then expire what is still stale, there first.
-  const reconciled = upstream && proxy
-    ? await reconcileOpenRequests({ store, upstream, observe: proxy.observe, ...budget })
+  const platform = proxy;
+  const reconciled = platform
+    ? await reconcileOpenRequests({ store, check: (open) => platform.observeOnPlatform(open.requestType, open.id, budget.correlationId), ...budget })
     : undefined;
   const expired = await runCleanup({
     service: onboarding,
     store,
     maxAgeMs,
     ...budget,
-    ...(upstream && proxy ? { beforeExpire: cancelOnPlatformFirst(upstream, proxy.observe, budget.correlationId) } : {}),
+    ...(platform ? { beforeExpire: (stale) => platform.cancelBeforeExpiry(stale, budget.correlationId) } : {}),
   });
   return reconciled ? { ...expired, reconciled } : expired;
 }

@@ -28,7 +28,7 @@ function platformRuntime(realto: RealtoSettings) {
   const proxy = createProxyService(local, upstream, {
     onUntracked: (detail) => logger.error('A request on the Realto platform may be untracked here', detail),
   });
-  return { credentials: clientSecret.middleware, upstream, proxy };
+  return { credentials: clientSecret.middleware, proxy };
 }
 
 const platform = process.env.ONBOARDING_MODE === 'realto' && config.realto ? platformRuntime(config.realto) : undefined;
@@ -38,9 +38,6 @@ const platform = process.env.ONBOARDING_MODE === 'realto' && config.realto ? pla
  * client secret fresh from SSM (undefined when there is nothing to fetch).
  */
 export const platformCredentials = platform?.credentials;
-
-/** The platform client, in proxy mode only. */
-export const upstream = platform?.upstream;
 
 /** In proxy mode create, get, cancel, list and the scheduled job go through the platform first (lib/onboarding/proxy.ts). */
 export const proxy = platform?.proxy;

@@ -1,8 +1,9 @@
-import type { Mirror, OnboardingService, CreateInput } from './service.ts';
+import type { CreateInput, Mirror, OnboardingRequestView, OnboardingService } from './service.ts';
 import { mergeSnapshot, platformSnapshot } from './snapshot.ts';
 import { canTransition, decideCancel, isTerminal } from './status-machine.ts';
 import { ConflictError, InvalidTransitionError, NotFoundError, ServiceError } from './errors.ts';
 import type { ListQuery } from './schemas.ts';
+import type { OpenRequestRef } from './store.ts';
 import {
   collectionOf, STATUSES, type Caller, type OnboardingRequest, type RequestError, type RequestType, type Status,
 } from './types.ts';
@@ -86,14 +87,6 @@ async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Pr
   return results;
 }
 
-/**
- * Proxy mode (ONBOARDING_MODE=realto): the platform runs the lifecycle, this service keeps tenant isolation,
- * idempotency and the audit trail. Every call goes to the platform first; a platform error changes nothing
- * here. What we initiate is recorded as in local mode (the principal's create and cancel, once the platform
- * accepted them); a status change we only observe (in an answer, a webhook or the reconciliation) is
- * recorded through the same transition() with actor `upstream`. Every answer is mirrored: its snapshot
- * goes with the transition it causes, or, when the status did not change, replaces ours on its own.
- */
 export interface ProxyOptions {
   /**
    * Told about a request the platform holds that we may not track: its withdrawal failed, or whether we
@@ -102,6 +95,14 @@ export interface ProxyOptions {
   onUntracked?: (detail: { platformId: string; requestType: RequestType; correlationId: string; reason: string }) => void;
 }
 
+/**
+ * Proxy mode (ONBOARDING_MODE=realto): the platform runs the lifecycle, this service keeps tenant isolation,
+ * idempotency and the audit trail. Every call goes to the platform first; a platform error changes nothing
+ * here. What we initiate is recorded as in local mode (the principal's create and cancel, once the platform
+ * accepted them); a status change we only observe (in an answer, a webhook or the reconciliation) is
+ * recorded through the same transition() with actor `upstream`. Every answer is mirrored: its snapshot
+ * goes with the transition it causes, or, when the status did not change, replaces ours on its own.
+ */
 export function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding, options: ProxyOptions = {}) {
   async function observe(id: string, seen: UpstreamRequest, correlationId: string) {
     const status = knownStatus(seen);
@@ -120,9 +121,14 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     return { outcome: 'refreshed' as const, request: await local.refreshMirror(result.request, refreshed) };
   }
 
+  /** Asks the platform about one of our requests and records what it says (gets, lists, the reconciliation). */
+  async function observeOnPlatform(requestType: RequestType, id: string, correlationId: string) {
+    return observe(id, await upstream.getOnboarding(collectionOf(requestType), id), correlationId);
+  }
+
   /** Asks the platform about one of our requests and returns it as it is now. */
-  async function refresh(requestType: RequestType, mirrored: ReturnType<OnboardingService['view']>, correlationId: string) {
-    const observed = await observe(mirrored.id, await upstream.getOnboarding(collectionOf(requestType), mirrored.id), correlationId);
+  async function refresh(requestType: RequestType, mirrored: OnboardingRequestView, correlationId: string) {
+    const observed = await observeOnPlatform(requestType, mirrored.id, correlationId);
     // Viewed again only when the platform's answer changed something.
     return observed.outcome === 'applied' || observed.outcome === 'refreshed' ? local.view(observed.request) : mirrored;
   }
@@ -144,6 +150,24 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     }
   }
 
+  /**
+   * The cleanup's `beforeExpire` in proxy mode: a stale request is canceled on the platform first, and
+   * expired here only if it is canceled there. If it finished there meanwhile, that is recorded instead;
+   * if the platform refuses or cannot be reached, nothing is expired this time.
+   */
+  async function cancelBeforeExpiry(stale: OpenRequestRef, correlationId: string): Promise<boolean> {
+    let seen: UpstreamRequest;
+    try {
+      seen = await cancelOnPlatform(collectionOf(stale.requestType), stale.id);
+    } catch {
+      return false;
+    }
+    const status = knownStatus(seen);
+    if (!status || status === 'Canceled') return true;
+    await observe(stale.id, seen, correlationId);
+    return false;
+  }
+
   async function kept(requestType: RequestType, id: string, caller: Caller): Promise<'yes' | 'no' | 'unknown'> {
     try {
       await local.get(requestType, id, caller);
@@ -156,6 +180,8 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
   return {
     ...local,
     observe,
+    observeOnPlatform,
+    cancelBeforeExpiry,
 
     async create(requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string) {
       const kind = collectionOf(requestType);
@@ -171,9 +197,7 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       try {
         result = await local.create(requestType, input, caller, correlationId, idempotencyKey, async () => {
           seen = await upstream.createOnboarding(kind, { ...input, tenantId: caller.tenantId });
-          const action = consentLinksOf(seen);
-          const data = platformSnapshot(seen.data);
-          return { id: seen.id.toLowerCase(), ...(action ? { action } : {}), ...(data ? { data } : {}) };
+          return { id: seen.id.toLowerCase(), mirror: mirrorer(seen) };
         });
       } catch (error) {
         // Withdrawn only when we know we do not have it: a write that timed out may still have committed.

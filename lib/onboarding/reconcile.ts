@@ -1,16 +1,12 @@
-import type { UpstreamOnboarding, UpstreamRequest } from './proxy.ts';
 import { walkOpenRequests } from './open-requests.ts';
-import { collectionOf, STATUSES } from './types.ts';
 import type { OnboardingStore, OpenRequestRef } from './store.ts';
 
 export interface ReconcileOptions {
   store: Pick<OnboardingStore, 'listStale' | 'openShards'>;
-  upstream: Pick<UpstreamOnboarding, 'getOnboarding'>;
-  /** Records what the platform says (proxy.observe); `applied` when a transition was recorded. */
-  observe: (id: string, seen: UpstreamRequest, correlationId: string) => Promise<{ outcome: string }>;
+  /** Asks the platform about one request and records what it says (proxy.observeOnPlatform); `applied` when a transition was recorded. */
+  check: (open: OpenRequestRef) => Promise<{ outcome: string }>;
   remainingMs: () => number;
   safetyMarginMs: number;
-  correlationId: string;
   pageSize?: number;
   now?: () => Date;
 }
@@ -39,38 +35,11 @@ export async function reconcileOpenRequests(options: ReconcileOptions): Promise<
   for await (const open of walk.items) {
     report.checked++;
     try {
-      const seen = await options.upstream.getOnboarding(collectionOf(open.requestType), open.id);
-      const outcome = await options.observe(open.id, seen, options.correlationId);
-      if (outcome.outcome === 'applied') report.changed++;
+      if ((await options.check(open)).outcome === 'applied') report.changed++;
     } catch {
       // One request the platform cannot answer for now does not stop the others; the next run retries it.
       report.failed++;
     }
   }
   return { ...report, stoppedEarly: walk.stopped };
-}
-
-/**
- * The cleanup's `beforeExpire` in proxy mode: a stale request is canceled on the platform first. If the
- * platform refuses (it finished meanwhile) or cannot be reached, what it says is recorded when it answers,
- * and nothing is expired here this time.
- */
-export function cancelOnPlatformFirst(
-  platform: Pick<UpstreamOnboarding, 'cancelOnboarding' | 'getOnboarding'>,
-  observe: ReconcileOptions['observe'],
-  correlationId: string,
-) {
-  return async (stale: OpenRequestRef): Promise<boolean> => {
-    const kind = collectionOf(stale.requestType);
-    try {
-      const seen = await platform.cancelOnboarding(kind, stale.id);
-      if (seen.status === 'Canceled' || !(STATUSES as readonly string[]).includes(seen.status)) return true;
-      // Answered, but not canceled (it finished there meanwhile): record that, expire nothing.
-      await observe(stale.id, seen, correlationId);
-      return false;
-    } catch {
-      await platform.getOnboarding(kind, stale.id).then((seen) => observe(stale.id, seen, correlationId)).catch(() => undefined);
-      return false;
-    }
-  };
 }

@@ -3,7 +3,6 @@ import {
   ConflictError, ForbiddenError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError, ValidationError,
 } from './errors.ts';
 import { canonicalJson, transitionHash } from './hash-chain.ts';
-import { mergeSnapshot } from './snapshot.ts';
 import type { CreateCollectiveInput, CreateEntityInput, ListQuery } from './schemas.ts';
 import { canTransition, decideCancel } from './status-machine.ts';
 import type { Cursor, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
@@ -170,6 +169,12 @@ export function createOnboardingService(options: ServiceOptions) {
     return data;
   }
 
+  /** Proxy mode: what the platform answered, kept in our copy (its snapshot replaces ours, its consent links ours). */
+  function withMirror(request: OnboardingRequest, mirror: Mirror | undefined): OnboardingRequest {
+    if (!mirror) return request;
+    return { ...request, data: mirror.data, ...(mirror.platformAction ? { platformAction: mirror.platformAction } : {}) };
+  }
+
   function record(fields: Omit<Transition, 'hash'>): Transition {
     return { ...fields, hash: transitionHash(fields) };
   }
@@ -186,11 +191,11 @@ export function createOnboardingService(options: ServiceOptions) {
    * With an Idempotency-Key, the key is written in the create's own transaction: the same key and body
    * within 24 h replays the first answer; another body is a 422. No in-progress window, no orphan keys.
    * `onPlatform`, in proxy mode, creates the request on the platform (after every local check and after an
-   * idempotent replay had its chance) and returns the platform's id, consent links and snapshot.
+   * idempotent replay had its chance) and returns the platform's id and what to keep of its answer.
    */
   async function create(
     requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string,
-    onPlatform?: () => Promise<{ id: string; action?: OnboardingRequest['platformAction']; data?: Partial<RequestData> }>,
+    onPlatform?: () => Promise<{ id: string; mirror: (request: OnboardingRequest) => Mirror }>,
   ): Promise<{ request: OnboardingRequestView; replayed: boolean }> {
     if (input.tenantId != null && input.tenantId.toLowerCase() !== caller.tenantId) {
       throw new ForbiddenError('tenantId is not the tenant of your token.');
@@ -205,7 +210,6 @@ export function createOnboardingService(options: ServiceOptions) {
     }
     const platform = onPlatform ? await onPlatform() : undefined;
     const id = platform?.id ?? newId();
-    const ours = snapshot(requestType, input, caller.tenantId);
     const at = now().toISOString();
     const first = record({
       version: 1,
@@ -217,7 +221,7 @@ export function createOnboardingService(options: ServiceOptions) {
       correlationId,
       previousHash: null,
     });
-    const request: OnboardingRequest = {
+    const ours: OnboardingRequest = {
       id,
       requestType,
       status: 'Pending',
@@ -226,12 +230,12 @@ export function createOnboardingService(options: ServiceOptions) {
       principalId: caller.principalId,
       tenantId: caller.tenantId,
       returnUrl,
-      data: platform?.data ? mergeSnapshot(ours, platform.data) : ours,
+      data: snapshot(requestType, input, caller.tenantId),
       errors: [],
       version: 1,
       lastHash: first.hash,
-      ...(platform?.action ? { platformAction: platform.action } : {}),
     };
+    const request = withMirror(ours, platform?.mirror(ours));
     const created = view(request);
     if (idempotencyKey === undefined) {
       await store.insert(request, first);
@@ -278,17 +282,15 @@ export function createOnboardingService(options: ServiceOptions) {
         correlationId: meta.correlationId,
         previousHash: current.lastHash,
       });
-      const next: OnboardingRequest = {
+      const next = withMirror({
         ...current,
         status: change.to,
         updated: at,
         version: entry.version,
         errors: change.errors ?? current.errors,
-        data: change.mirror?.data
-          ?? (change.entity ? { ...current.data, entity: { ...current.data.entity, ...change.entity } } : current.data),
+        data: change.entity ? { ...current.data, entity: { ...current.data.entity, ...change.entity } } : current.data,
         lastHash: entry.hash,
-        ...(change.mirror?.platformAction ? { platformAction: change.mirror.platformAction } : {}),
-      };
+      }, change.mirror);
       const result = await store.applyTransition(current, next, entry, meta.inbox);
       if (result === 'applied') return { outcome: 'applied', request: next, record: entry };
       if (result === 'duplicate-message') return { outcome: 'duplicate-message' };
@@ -305,7 +307,7 @@ export function createOnboardingService(options: ServiceOptions) {
    * if the request is still as read, so it never overwrites a newer state. A lost race keeps the newer one.
    */
   async function refreshMirror(current: OnboardingRequest, mirror: Mirror): Promise<OnboardingRequest> {
-    const next: OnboardingRequest = { ...current, data: mirror.data, ...(mirror.platformAction ? { platformAction: mirror.platformAction } : {}) };
+    const next = withMirror(current, mirror);
     return (await store.replaceMirror(current, next)) === 'applied' ? next : current;
   }
 

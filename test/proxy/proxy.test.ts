@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
 import { problemResponse } from '../../lib/http/problem.ts';
 import { createProxyService } from '../../lib/onboarding/proxy.ts';
-import { cancelOnPlatformFirst, reconcileOpenRequests } from '../../lib/onboarding/reconcile.ts';
+import { reconcileOpenRequests } from '../../lib/onboarding/reconcile.ts';
 import { runCleanup } from '../../lib/onboarding/cleanup.ts';
 import { ServiceUnavailableError } from '../../lib/onboarding/errors.ts';
 import { createOnboardingService } from '../../lib/onboarding/service.ts';
@@ -38,13 +38,17 @@ beforeAll(async () => {
   fake = await startFakeRealto();
 });
 afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  const local = createOnboardingService({
-    store, pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
+/** The local service on the shared table (or on one that fails as given), as the proxy wraps it. */
+function localService(onStore: typeof store = store) {
+  return createOnboardingService({
+    store: onStore, pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
     documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
   });
-  proxy = createProxyService(local, createRealtoClient({ ...fake, timeoutMs: 300, retries: 1, backoffBaseMs: 1 }));
+}
+
+beforeEach(() => {
+  fake.reset();
+  proxy = createProxyService(localService(), createRealtoClient({ ...fake, timeoutMs: 300, retries: 1, backoffBaseMs: 1 }));
 });
 
 describe('proxy mode', () => {
@@ -99,10 +103,9 @@ describe('proxy mode', () => {
         return { ...page, items: page.items.filter((open) => isOurs(open.id)) };
       },
     };
-    const client = createRealtoClient({ ...fake, timeoutMs: 1_000 });
     for (let run = 0; run < 2; run++) {
       await reconcileOpenRequests({
-        store: ownStore, upstream: client, observe: proxy.observe, remainingMs: () => 60_000, safetyMarginMs: 0, correlationId: `run-${run}`,
+        store: ownStore, check: (open) => proxy.observeOnPlatform(open.requestType, open.id, `run-${run}`), remainingMs: () => 60_000, safetyMarginMs: 0,
       });
     }
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
@@ -278,10 +281,7 @@ describe('proxy mode', () => {
     const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
     // A platform whose cancel does not cancel a request that has just succeeded, and says so.
     const platform = createRealtoClient({ ...fake });
-    const answering = createProxyService(createOnboardingService({
-      store, pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
-      documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
-    }), { ...platform, cancelOnboarding: async (kind, id) => ({ ...(await platform.getOnboarding(kind, id)), status: 'Succeeded' }) });
+    const answering = createProxyService(localService(), { ...platform, cancelOnboarding: async (kind, id) => ({ ...(await platform.getOnboarding(kind, id)), status: 'Succeeded' }) });
     expect(await status(answering.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 409, code: 'invalid_transition' });
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
     expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
@@ -294,10 +294,8 @@ describe('proxy mode', () => {
     }
 
     it('given our table fails after the platform created the request (throttling, simulated: DynamoDB Local cannot throttle), then it is canceled there and the caller gets 503', async () => {
-      const failing = createProxyService(createOnboardingService({
-        store: { ...store, insert: async () => { throw new ServiceUnavailableError('The database is busy; retry shortly.', 1); } },
-        pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
-        documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
+      const failing = createProxyService(localService({
+        ...store, insert: async () => { throw new ServiceUnavailableError('The database is busy; retry shortly.', 1); },
       }), createRealtoClient({ ...fake, timeoutMs: 1_000 }));
       expect(await status(failing.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
       expect(await onPlatform('collectives')).toEqual(['Canceled']);
@@ -306,11 +304,7 @@ describe('proxy mode', () => {
     /** A proxy whose table fails as given (DynamoDB Local cannot be made to fail on cue), with its untracked reports. */
     function failingProxy(failing: Partial<typeof store>) {
       const reports: Array<{ platformId: string; reason: string }> = [];
-      const service = createProxyService(createOnboardingService({
-        store: { ...store, ...failing },
-        pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
-        documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
-      }), createRealtoClient({ ...fake, timeoutMs: 1_000, retries: 0 }), { onUntracked: (detail) => reports.push(detail) });
+      const service = createProxyService(localService({ ...store, ...failing }), createRealtoClient({ ...fake, timeoutMs: 1_000, retries: 0 }), { onUntracked: (detail) => reports.push(detail) });
       return { service, reports };
     }
     const busy = async () => { throw new ServiceUnavailableError('The database is busy; retry shortly.', 1); };
@@ -361,7 +355,6 @@ describe('proxy mode', () => {
     }
 
     async function expire(ids: string[]) {
-      const client = createRealtoClient({ ...fake, timeoutMs: 1_000, retries: 0 });
       const ownStore = {
         openShards: store.openShards,
         countStale: store.countStale,
@@ -373,7 +366,7 @@ describe('proxy mode', () => {
       return runCleanup({
         service: proxy, store: ownStore, maxAgeMs: { Pending: 39 * 24 * 60 * 60 * 1000 },
         remainingMs: () => 60_000, safetyMarginMs: 0, correlationId: 'cleanup-test',
-        beforeExpire: cancelOnPlatformFirst(client, proxy.observe, 'cleanup-test'),
+        beforeExpire: (stale) => proxy.cancelBeforeExpiry(stale, 'cleanup-test'),
       });
     }
 
@@ -396,8 +389,8 @@ describe('proxy mode', () => {
       // A platform whose cancel answers 200 with the request as it is, instead of refusing.
       const platform = createRealtoClient({ ...fake });
       const answering = { ...platform, cancelOnboarding: (kind: 'collectives' | 'entities', requestId: string) => platform.getOnboarding(kind, requestId) };
-      const expireFirst = cancelOnPlatformFirst(answering, proxy.observe, 'cleanup-test');
-      expect(await expireFirst({ id: id!, requestType: 'Entity', status: 'Pending', updated: new Date().toISOString() })).toBe(false);
+      const answeringProxy = createProxyService(localService(), answering);
+      expect(await answeringProxy.cancelBeforeExpiry({ id: id!, requestType: 'Entity', status: 'Pending', updated: new Date().toISOString() }, 'cleanup-test')).toBe(false);
       const trail = (await proxy.history('Entity', id!, who, {})).items;
       expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Failed', 'upstream']]);
       expect(trail[1]?.errors).toEqual([{ code: 'ConsentDenied', message: 'The owner declined' }]);
