@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
+import { CLEANUP_JOB } from '../lib/app/functions.ts';
+import { findStack } from './local/stacks.ts';
 
-const usage = `npm run cleanup [-- --older-than-minutes <n>]
-Runs the cleanup function once through the local stack of npm start (serverless-offline's Lambda port,
-LAMBDA_PORT, default 3002) and prints its report. Without --older-than-minutes the configured ages apply.`;
+const usage = `npm run cleanup [-- --older-than-minutes <n>] [--port <n>]
+Runs the cleanup function once in the local stack of npm start (the one on --port or PORT when several run)
+and prints its report. Without --older-than-minutes the configured ages apply.`;
 
 const { values } = parseArgs({
   options: {
     'older-than-minutes': { type: 'string' },
+    port: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -20,15 +23,13 @@ if (values.help) {
     process.exit(2);
   }
   const payload = minutes === undefined ? {} : { olderThanMinutes: Number(minutes) };
-  const stage = process.env.STAGE ?? 'dev';
-  const url = `http://127.0.0.1:${process.env.LAMBDA_PORT ?? 3002}/2015-03-31/functions/onboarding-${stage}-cleanup/invocations`;
   try {
-    const response = await fetch(url, { method: 'POST', body: JSON.stringify(payload) });
-    const text = await response.text();
-    console.log(text);
+    const stack = findStack(values.port ? Number(values.port) : undefined);
+    const response = await fetch(`${stack.apiUrl}/2015-03-31/functions/${CLEANUP_JOB.function}/invocations`, { method: 'POST', body: JSON.stringify(payload) });
+    console.log(await response.text());
     if (!response.ok || response.headers.get('x-amz-function-error')) process.exitCode = 1;
-  } catch {
-    console.error(`Nothing answered at ${url}: start the service first with npm start.`);
+  } catch (error) {
+    console.error((error as Error).message);
     process.exitCode = 1;
   }
 }

@@ -1,32 +1,38 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { loadConfig } from '../lib/config.ts';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../lib/config/settings.ts';
+import { buildFunctions, type Mode, ROOT } from './local/build.ts';
 import { DEV_TENANT_ID, devToken } from './local/dev-token.ts';
-import { freePort, portIsFree, type RunningDynamo, startDynamoLocal } from './local/dynamodb-local.ts';
+import { portIsFree, type RunningDynamo, startDynamoLocal } from './local/dynamodb-local.ts';
+import { type Gateway, startGateway } from './local/gateway.ts';
 import { assertNode24 } from './local/node-version.ts';
+import { registerStack } from './local/stacks.ts';
 import { createTables } from './local/tables.ts';
 
 /**
- * `npm start`: DynamoDB Local, the tables of resources/tables.yml, and every function of serverless.yml
- * behind serverless-offline. One ready line when the API answers; Ctrl-C stops all of it.
+ * `npm start`: DynamoDB Local with the tables of resources/tables.yml, every function of the function
+ * table built as `serverless package` builds it, behind a local API Gateway with the schedule
+ * (scripts/local/gateway.ts). The database and the build start together; one ready line when the API
+ * answers; Ctrl-C stops all of it. Each run builds into its own folder and registers itself under its
+ * port (.local/), so two runs of one checkout (a local and a proxy one, say) never mix.
  */
-const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const port = Number(process.env.PORT ?? 3000);
 const host = '127.0.0.1';
+const buildDir = join(ROOT, '.local', 'build', String(port));
 let dynamo: RunningDynamo | undefined;
-let offline: ChildProcess | undefined;
+let gateway: Gateway | undefined;
+let unregister: (() => void) | undefined;
+/** Set once this run owns the port, and with it the build folder. */
+let ownsBuild = false;
 let stopping = false;
 
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    if (offline?.pid && offline.exitCode === null) {
-      // serverless-offline runs its own children: signal the whole group it leads.
-      try { process.kill(-offline.pid, 'SIGTERM'); } catch { /* already gone */ }
-    }
+    unregister?.();
+    await gateway?.close().catch(() => undefined);
     await dynamo?.stop();
+    if (ownsBuild) rmSync(buildDir, { recursive: true, force: true });
   }
   process.exit(code);
 }
@@ -50,19 +56,6 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function waitForApi(deadlineMs: number): Promise<void> {
-  const url = `http://${host}:${port}/v1/openapi.json`;
-  while (Date.now() < deadlineMs) {
-    if (offline?.exitCode !== null && offline?.exitCode !== undefined) throw new Error('serverless offline exited before it was ready');
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return;
-    } catch { /* not listening yet */ }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the API did not answer on ${url} in time`);
-}
-
 async function main(): Promise<void> {
   const startedAt = performance.now();
   assertNode24();
@@ -72,57 +65,50 @@ async function main(): Promise<void> {
   setInterval(() => { if (!ancestors.every(isAlive)) void shutdown(0); }, 1_000).unref();
 
   const config = loadConfig();
-  // A known port, so npm run audit:verify finds it; another one when 8000 is taken.
-  const dynamoPort = Number(process.env.DYNAMODB_PORT ?? 0) || ((await portIsFree(8000)) ? 8000 : await freePort());
-  dynamo = await startDynamoLocal(dynamoPort);
-  await createTables(dynamo.endpoint, { OnboardingTable: config.tableName });
+  const mode: Mode = config.mode;
+  if (!(await portIsFree(port, host))) {
+    throw new Error(`Port ${port} is taken (another npm start?). Choose another: PORT=3100 npm start`);
+  }
+  ownsBuild = true;
+  const base = `http://${host}:${port}`;
+  const [started, built] = await Promise.all([
+    (async () => {
+      const running = await startDynamoLocal(Number(process.env.DYNAMODB_PORT ?? 0));
+      dynamo = running;
+      await createTables(running.endpoint, { OnboardingTable: config.tableName });
+      return running;
+    })(),
+    buildFunctions(buildDir, mode),
+  ]);
 
-  const oslsBin = join(dirname(createRequire(import.meta.url).resolve('osls/package.json')), 'bin', 'serverless.js');
-  offline = spawn(process.execPath, [oslsBin, 'offline', 'start', '--stage', config.stage], {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const verbose = process.env.VERBOSE === '1' || process.env.VERBOSE === 'true';
+  gateway = await startGateway({
+    port,
+    host,
+    functions: built.functions,
+    maxEnvironments: Number(process.env.LOCAL_CONCURRENCY ?? 4),
+    schedules: true,
+    log: (line) => process.stderr.write(`${line}\n`),
     env: {
       ...process.env,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      ONBOARDING_OFFLINE: 'yes',
-      PORT: String(port),
-      CONSENT_URL: process.env.CONSENT_URL ?? `http://${host}:${port}/consent/{id}`,
+      ...(verbose ? {} : { LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' }),
+      STAGE: config.stage,
+      TABLE_NAME: config.tableName,
+      DYNAMODB_ENDPOINT: started.endpoint,
+      CONSENT_URL: process.env.CONSENT_URL ?? `${base}/consent/{id}`,
+      // Lambda's own variables, and the marker that tells the functions they are not in AWS.
+      IS_OFFLINE: 'true',
+      AWS_REGION: config.region,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
     },
   });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    const text = chunk.toString();
-    output = (output + text).slice(-20_000);
-    if (process.env.VERBOSE) process.stderr.write(text);
-  };
-  offline.stdout?.on('data', keep);
-  offline.stderr?.on('data', keep);
-  offline.on('exit', (code) => {
-    if (!stopping) {
-      console.error(`serverless offline stopped (exit ${code}). Its last output:\n${output}`);
-      void shutdown(1);
-    }
+  unregister = registerStack({
+    pid: process.pid, port, apiUrl: base, dynamoEndpoint: started.endpoint, tableName: config.tableName, mode, startedAt: new Date().toISOString(),
   });
 
-  try {
-    await waitForApi(Date.now() + 120_000);
-  } catch (error) {
-    console.error(`${(error as Error).message}. serverless offline said:\n${output}`);
-    return void shutdown(1);
-  }
-  offline.stdout?.off('data', keep);
-  offline.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
-  offline.stderr?.off('data', keep);
-  offline.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-
   const token = config.auth.jwtSecret ? await devToken({ tenantId: DEV_TENANT_ID }) : undefined;
-  const base = `http://${host}:${port}`;
-  console.log(`Onboarding service ready at ${base} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (DynamoDB Local at ${dynamo.endpoint}; Ctrl-C stops everything)`);
+  console.log(`Onboarding service ready at ${base} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (${mode} mode, ${built.functions.length} functions; DynamoDB Local at ${started.endpoint}; Ctrl-C stops everything)`);
   if (token) {
     console.log(`\nDev token (tenant ${DEV_TENANT_ID}, 12 h; more with npm run token):\n${token}\n`);
     console.log('First request:');

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig } from '../lib/config/settings.ts';
 import { WEBHOOK_STATUSES } from '../lib/webhooks/event.ts';
 import { parseSecrets, sign } from '../lib/webhooks/signature.ts';
+import { findStack } from './local/stacks.ts';
 
 const usage = `npm run webhook -- --id <requestId> --status <${WEBHOOK_STATUSES.join('|')}> [--error <code:message> ...] [--entity-id <uuid>] [--message-id <id>]
 Sends a provider event, signed with the local secret (the first of WEBHOOK_SECRETS, or the dev default),
-to the service of npm start (PORT, default 3000), and prints the response.`;
+to the service of npm start (the one on --port or PORT when several run), and prints the response.`;
 
 const { values } = parseArgs({
   options: {
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     'entity-id': { type: 'string' },
     'message-id': { type: 'string' },
     url: { type: 'string' },
+    port: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -25,7 +27,7 @@ if (values.help || !values.id || !values.status) {
   process.exitCode = values.help ? 0 : 2;
 } else {
   const config = loadConfig();
-  const [key] = parseSecrets(config.webhookSecrets!);
+  const [key] = parseSecrets(config.webhookSecrets?.value ?? '');
   const errors = values.error?.map((entry) => {
     const [code, ...message] = entry.split(':');
     return { code: code!, message: message.join(':') || code! };
@@ -42,7 +44,13 @@ if (values.help || !values.id || !values.status) {
   });
   const messageId = values['message-id'] ?? `msg_${randomUUID()}`;
   const timestamp = Math.floor(Date.now() / 1000);
-  const url = values.url ?? `http://127.0.0.1:${process.env.PORT ?? 3000}/v1/webhooks/onboarding`;
+  let url = values.url;
+  try {
+    url ??= `${findStack(values.port ? Number(values.port) : undefined).apiUrl}/v1/webhooks/onboarding`;
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
   const response = await fetch(url, {
     method: 'POST',
     headers: {

@@ -1,16 +1,17 @@
-import { bearer } from '../../lib/http/bearer.ts';
+import { buildApiApp } from '../../lib/app/app.ts';
+import { ONBOARDING_ROUTES } from '../../lib/app/routes/onboarding.ts';
 import { http } from '../../lib/http/handler.ts';
 import { resource } from '../../lib/http/replies.ts';
-import { requestIdParams } from '../../lib/onboarding/schemas.ts';
-import type { RequestType } from '../../lib/onboarding/types.ts';
-import { onboarding, platformCredentials } from '../../lib/proxy-runtime.ts';
+import type { RequestType } from '../../lib/lifecycle/types.ts';
+
+/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
+export const app = buildApiApp();
+const { onboarding, parts } = app;
 
 /** GET /v1/onboarding/{collectives|entities}/{id}: another tenant's or another type's request is a 404. */
 function getFor(requestType: RequestType) {
-  return http(
-    async ({ params, caller, correlationId }) => resource(await onboarding.get(requestType, params.onboardingRequestId, caller, correlationId)),
-    { auth: bearer('onboarding:read'), params: requestIdParams, secrets: platformCredentials },
-  );
+  return http(ONBOARDING_ROUTES[requestType].get, parts, async ({ params, caller, correlationId }) =>
+    resource(await onboarding.get(requestType, params.onboardingRequestId, caller, correlationId)));
 }
 
 export const collectives = getFor('Collective');

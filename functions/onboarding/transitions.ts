@@ -1,21 +1,21 @@
-import { bearer } from '../../lib/http/bearer.ts';
+import { buildTrailApp } from '../../lib/app/app.ts';
+import { ONBOARDING_ROUTES } from '../../lib/app/routes/onboarding.ts';
 import { http } from '../../lib/http/handler.ts';
-import { collectionPath, page } from '../../lib/http/replies.ts';
-import { pageQuery, requestIdParams } from '../../lib/onboarding/schemas.ts';
-import { pageSizeOf } from '../../lib/onboarding/service.ts';
-import type { RequestType } from '../../lib/onboarding/types.ts';
-import { onboarding } from '../../lib/runtime.ts';
+import { page, pathOf } from '../../lib/http/replies.ts';
+import { pageSizeOf } from '../../lib/lifecycle/service.ts';
+import type { RequestType } from '../../lib/lifecycle/types.ts';
 
-/** GET /v1/onboarding/{collectives|entities}/{id}/transitions: the audit trail, oldest first. */
+/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
+export const app = buildTrailApp();
+const { trail, parts } = app;
+
+/** GET /v1/onboarding/{collectives|entities}/{id}/transitions: the audit trail, oldest first. Always from our table. */
 function transitionsFor(requestType: RequestType) {
-  return http(
-    async ({ params, query, caller }) => {
-      const id = params.onboardingRequestId;
-      const result = await onboarding.history(requestType, id, caller, query);
-      return page(result, `${collectionPath(requestType)}/${id}/transitions`, query, pageSizeOf(query.pageSize));
-    },
-    { auth: bearer('onboarding:read'), params: requestIdParams, query: pageQuery },
-  );
+  const route = ONBOARDING_ROUTES[requestType].transitions;
+  return http(route, parts, async ({ params, query, caller }) => {
+    const result = await trail.history(requestType, params.onboardingRequestId, caller, query);
+    return page(result, pathOf(route.path, params), query, pageSizeOf(query.pageSize));
+  });
 }
 
 export const collectives = transitionsFor('Collective');

@@ -1,19 +1,29 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { expireStaleRequests } from '../../lib/cleanup-runtime.ts';
-import { platformCredentials } from '../../lib/proxy-runtime.ts';
-import { logger } from '../../lib/context.ts';
-import { count } from '../../lib/metrics.ts';
+import type { Context } from 'aws-lambda';
+import { buildCleanupApp } from '../../lib/app/app.ts';
+import { ValidationError } from '../../lib/lifecycle/errors.ts';
+import { CLEANUP_JOB } from '../../lib/app/jobs.ts';
+import { lambdaContext } from '../../lib/http/middleware/lambda-context.ts';
+import { secrets as freshSecrets } from '../../lib/http/middleware/secrets.ts';
+
+/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
+export const app = buildCleanupApp();
+const { expireStaleRequests, logger, metrics, secrets } = app;
 
 /**
  * The hourly cleanup (EventBridge schedule, contract §7), or a manual run with `{ "olderThanMinutes": n }`.
  * A failed invocation is retried by Lambda and then lands in the dead-letter queue (serverless.yml).
  */
-const stack = middy().use(injectLambdaContext(logger, { resetKeys: true }));
-if (platformCredentials) stack.use(platformCredentials);
-
-export const handler = stack.handler(async (event: unknown, context) => {
-  const report = await expireStaleRequests(event, context);
-  count('requests_expired', {}, { ...report }, report.expired);
-  return report;
-});
+export const handler = middy<unknown, unknown>()
+  .use(lambdaContext(logger))
+  .use(freshSecrets(secrets))
+  .handler(async (event: unknown, context: Context) => {
+    const parsed = CLEANUP_JOB.input.safeParse(event ?? {});
+    if (!parsed.success) throw new ValidationError('olderThanMinutes must be a whole number of minutes (0 or more).');
+    const report = await expireStaleRequests(parsed.data, {
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      correlationId: context.awsRequestId,
+    });
+    metrics.count('requests_expired', {}, { ...report }, report.expired);
+    return report;
+  });

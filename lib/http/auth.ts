@@ -1,9 +1,9 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import type { Config } from '../config.ts';
-import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from '../onboarding/errors.ts';
-import type { Caller } from '../onboarding/types.ts';
+import type { Config } from '../config/settings.ts';
+import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from '../lifecycle/errors.ts';
+import type { Caller } from '../lifecycle/types.ts';
 
-export type Scope = 'onboarding:read' | 'onboarding:write';
+import type { Scope } from './route.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,4 +1,4 @@
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../onboarding/errors.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../lifecycle/errors.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;

@@ -1,44 +1,31 @@
-import { randomUUID } from 'node:crypto';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { logger } from '../context.ts';
-import { ServiceError, ValidationError } from '../onboarding/errors.ts';
-import type { Caller } from '../onboarding/types.ts';
-import { parseJsonBody, readRawBody } from './body.ts';
-import { problemResponse } from './problem.ts';
-import { noQuery } from '../onboarding/schemas.ts';
-import { validate } from './validation.ts';
+import type { Secret } from '../config/secrets.ts';
+import type { Caller } from '../lifecycle/types.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Authenticate } from './auth.ts';
+import { bearerAuth } from './middleware/bearer-auth.ts';
+import { correlation } from './middleware/correlation.ts';
+import { inputValidation } from './middleware/input-validation.ts';
+import { lambdaContext } from './middleware/lambda-context.ts';
+import { problemJson } from './middleware/problem-json.ts';
+import { requestBody } from './middleware/request-body.ts';
+import { stateOf } from './middleware/request-state.ts';
+import { secrets } from './middleware/secrets.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
+import type { Route, Schema } from './route.ts';
 
-type Schema = z.core.$ZodType;
 type Infer<S> = S extends Schema ? z.infer<S> : undefined;
-
-export interface HttpOptions<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined> {
-  /**
-   * `bearer(scope)` from ./bearer.ts for the API; null for public routes (the OpenAPI document, signed
-   * webhooks). Passed in rather than imported here, so functions without tokens do not bundle jose.
-   */
-  auth: HttpMiddleware | null;
-  body?: B;
-  query?: Q;
-  params?: P;
-  /** Hand the body over as bytes, unparsed (signed webhooks verify the exact bytes first). */
-  rawBody?: boolean;
-  /**
-   * Fetches the secrets the call needs (lib/ssm-secret.ts; proxy mode's platform credentials). Runs after
-   * auth and validation, so a refused call never costs a fetch.
-   */
-  secrets?: MiddlewareObj | undefined;
-}
 
 export interface HttpInput<B, Q, P> {
   body: B;
   query: Q;
   params: P;
+  /** The verified caller; routes without a bearer token have none. */
   caller: Caller;
-  /** The body bytes, with `rawBody: true` only. */
+  /** The body bytes, on `rawBody` routes only. */
   rawBody: Buffer;
   correlationId: string;
   headers: Record<string, string | undefined>;
@@ -51,117 +38,48 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export interface RequestState {
-  correlationId: string;
-  caller?: Caller;
-  body?: unknown;
-  rawBody?: Buffer;
-  query?: unknown;
-  params?: unknown;
-}
-
-export type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
-
-const states = new WeakMap<APIGatewayProxyEventV2, RequestState>();
-const CORRELATION_ID = /^[\w.:-]{1,128}$/;
-
-export function stateOf(event: APIGatewayProxyEventV2): RequestState {
-  const state = states.get(event);
-  if (!state) throw new Error('middleware did not run: correlation state missing');
-  return state;
+/** What the stack takes from the composition root (lib/app/app.ts). */
+export interface HttpParts {
+  logger: Logger;
+  /** Bearer-token routes only. */
+  authenticate?: Authenticate;
+  /** The secrets this route reads in this stack's mode. */
+  secretsFor(route: Route): readonly Secret[];
 }
 
 /**
- * Takes the caller's X-Correlation-Id when it is well-formed, else the invocation's request id (unique in
- * AWS and offline alike, where API Gateway's requestId is a constant); echoes it back.
+ * The one HTTP middleware stack; every API function is `http(route, parts, handler)`. The order is the
+ * design, the same for every route (each middleware in ./middleware/, with its own test):
+ *
+ * 1. normalise header names          @middy/http-header-normalizer
+ * 2. Lambda context on every log     lambda-context.ts
+ * 3. correlation id                  correlation.ts
+ * 4. auth (bearer routes)            bearer-auth.ts: 401/403 before anything is read
+ * 5. body                            request-body.ts: 413, 415, malformed JSON
+ * 6. validation                      input-validation.ts: path, query and body against the route
+ * 7. secrets                         secrets.ts: fresh from SSM, only for calls that got this far
+ * 8. security headers                security-headers.ts: on answers and problems alike
+ * 9. problem+json                    problem-json.ts: registered last, so it sees every error first
  */
-const correlation = (): HttpMiddleware => ({
-  before: (request) => {
-    const given = request.event.headers?.['x-correlation-id'];
-    const correlationId = given && CORRELATION_ID.test(given) ? given : (request.context.awsRequestId || randomUUID());
-    states.set(request.event, { correlationId });
-    logger.setCorrelationId(correlationId);
-  },
-  after: (request) => {
-    request.response = { ...request.response, headers: { ...request.response?.headers, 'X-Correlation-Id': stateOf(request.event).correlationId } };
-  },
-});
-
-/** Parses and validates path, query and body; a route without a body schema refuses any body. */
-const input = (schemas: { body?: Schema; query?: Schema; params?: Schema; rawBody?: boolean }): HttpMiddleware => ({
-  before: (request) => {
-    const { event } = request;
-    const state = stateOf(event);
-    if (schemas.params) state.params = validate(schemas.params, event.pathParameters ?? {}, 'path');
-    state.query = validate(schemas.query ?? noQuery, event.queryStringParameters ?? {}, 'query');
-    if (schemas.rawBody) {
-      state.rawBody = readRawBody(event);
-      return;
-    }
-    const body = parseJsonBody({ body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: event.headers?.['content-type'] });
-    if (schemas.body) {
-      if (body === undefined) throw new ValidationError('A JSON body is required.', [{ path: '', message: 'is required' }]);
-      state.body = validate(schemas.body, body, 'body');
-    } else if (body !== undefined) {
-      throw new ValidationError('This operation takes no body.', [{ path: '', message: 'must be empty' }]);
-    }
-  },
-});
-
-
-/**
- * The headers that matter for a JSON API (OWASP REST Security Cheat Sheet). @middy/http-security-headers
- * sets twenty, mostly for HTML pages, for 5 KB in every bundle.
- */
-const SECURITY_HEADERS = {
-  'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-  'Referrer-Policy': 'no-referrer',
-};
-
-const securityHeaders = (): HttpMiddleware => {
-  const add = (request: { response?: APIGatewayProxyStructuredResultV2 | null }) => {
-    if (request.response) request.response.headers = { ...SECURITY_HEADERS, ...request.response.headers };
-  };
-  return { after: add, onError: add };
-};
-
-/** Registered last so it runs first on error: every failure leaves as problem+json, security headers still added. */
-const problems = (): HttpMiddleware => ({
-  onError: (request) => {
-    const correlationId = states.get(request.event)?.correlationId ?? (request.context.awsRequestId || randomUUID());
-    const { error } = request;
-    if (error instanceof ServiceError && error.status < 500) {
-      logger.info('request refused', { status: error.status, code: error.code });
-    } else {
-      logger.error('request failed', { error: error as Error });
-    }
-    request.response = { ...problemResponse(error, correlationId) };
-    request.response.headers = { ...request.response.headers, 'X-Correlation-Id': correlationId };
-  },
-});
-
-/**
- * The one HTTP middleware stack; every API function is `http(fn, options)`. The order is the design:
- * normalise headers → correlation id + logger → auth → body and validation → secrets → security headers →
- * problems.
- */
-export function http<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
+export function http<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(
+  route: Route<B, Q, P>,
+  parts: HttpParts,
   handler: (input: HttpInput<Infer<B>, Infer<Q>, Infer<P>>) => Promise<Reply>,
-  options: HttpOptions<B, Q, P>,
 ) {
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(correlation());
-  if (options.auth) stack.use(options.auth);
-  stack.use(input(options));
-  if (options.secrets) stack.use(options.secrets);
-  return stack
+    .use(lambdaContext(parts.logger))
+    .use(correlation(parts.logger));
+  if (route.auth !== 'none' && route.auth !== 'signature') {
+    if (!parts.authenticate) throw new Error(`route ${route.operationId} needs a bearer token check`);
+    stack.use(bearerAuth(parts.authenticate, route.auth));
+  }
+  stack.use(requestBody({ raw: route.input.rawBody !== undefined })).use(inputValidation(route.input as Route['input']));
+  const needed = parts.secretsFor(route as unknown as Route);
+  if (needed.length > 0) stack.use(secrets(needed));
+  const wrapped = stack
     .use(securityHeaders())
-    .use(problems())
+    .use(problemJson(parts.logger))
     .handler(async (event, context) => {
       const state = stateOf(event);
       const reply = await handler({
@@ -180,15 +98,7 @@ export function http<B extends Schema | undefined = undefined, Q extends Schema 
         body: JSON.stringify(reply.body),
       };
     });
-}
-
-/** A header validated like any other input; absent is undefined, malformed is a 400 naming it. */
-export function optionalHeader<S extends Schema>(headers: Record<string, string | undefined>, name: string, schema: S): z.infer<S> | undefined {
-  const value = headers[name.toLowerCase()];
-  if (value === undefined) return undefined;
-  const result = (schema as unknown as z.ZodMiniType).safeParse(value);
-  if (!result.success) {
-    throw new ValidationError(`The ${name} header is not valid.`, [{ path: `/headers/${name}`, message: 'must be 1 to 255 visible ASCII characters' }]);
-  }
-  return result.data as z.infer<S>;
+  // The handler knows the route it serves: tools read it from there (the test client checks each answer
+  // against the route's document).
+  return Object.assign(wrapped, { route: route as unknown as Route });
 }

@@ -1,236 +1,267 @@
 import * as z from 'zod/mini';
-import {
-  createCollectiveBody, createEntityBody, idempotencyKey, listCollectivesQuery, listEntitiesQuery, pageQuery, requestIdParams,
-} from '../onboarding/schemas.ts';
-import { ACTOR_TYPES, REQUEST_TYPES, SOURCES, STATUSES } from '../onboarding/types.ts';
-import { webhookEvent } from '../webhooks/event.ts';
+import { MAX_BODY_BYTES } from './body.ts';
+import type { Route, Schema } from './route.ts';
+import { ACTOR_TYPES, REQUEST_TYPES, SOURCES, STATUSES } from '../lifecycle/types.ts';
 
 /**
- * The OpenAPI 3.1 document, built from the very schemas that validate requests (lib/onboarding/schemas.ts),
- * so the document and the behaviour cannot drift apart.
+ * The OpenAPI 3.1 document, built from the route table (lib/app/functions.ts) and the very schemas that
+ * validate requests, so the document and the behaviour cannot drift apart. `npm run openapi` writes it to
+ * ./openapi.json, which the OpenAPI function serves; `npm run lint:openapi` checks it with Redocly and
+ * Spectral's OWASP rules (docs/api.md says which two rules stay, and why).
  */
 type JsonSchema = Record<string, unknown>;
 
-const jsonSchema = (schema: z.core.$ZodType): JsonSchema => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-};
+/** Limits of what we answer, so clients can size their storage (and the OWASP rules can check them). */
+const ID = 36;
+const TEXT = 1024;
+const LINK = 2048;
+const HASH = 64;
+const TIME = 32;
+const MAX_ERRORS = 50;
+const MAX_PAGE = 100;
+const MAX_VERSION = 1_000_000;
 
-const requestError = z.object({ code: z.string(), message: z.string() });
+const id = () => z.guid().check(z.maxLength(ID));
+const text = (max = TEXT) => z.string().check(z.maxLength(max));
+const time = () => z.iso.datetime().check(z.maxLength(TIME));
+const version = () => z.int().check(z.minimum(1), z.maximum(MAX_VERSION));
+const snapshotPart = () => z.record(text(100), z.unknown());
+
+const requestError = z.object({ code: text(100), message: text() });
 const onboardingRequest = z.object({
-  id: z.guid(),
+  id: id(),
   requestType: z.enum(REQUEST_TYPES),
   status: z.enum(STATUSES),
-  created: z.iso.datetime(),
-  updated: z.iso.datetime(),
-  principalId: z.string(),
-  returnUrl: z.nullable(z.string()),
-  action: z.nullable(z.object({ type: z.literal('Consent'), redirectLink: z.string(), documentationLink: z.string() })),
+  created: time(),
+  updated: time(),
+  principalId: text(256),
+  returnUrl: z.nullable(text(LINK)),
+  action: z.nullable(z.object({ type: z.literal('Consent'), redirectLink: text(LINK), documentationLink: text(LINK) })),
   data: z.object({
-    collective: z.optional(z.record(z.string(), z.unknown())),
-    entity: z.optional(z.record(z.string(), z.unknown())),
-    tenant: z.object({ id: z.guid() }),
-    user: z.optional(z.record(z.string(), z.unknown())),
-    client: z.optional(z.record(z.string(), z.unknown())),
+    collective: z.optional(snapshotPart()),
+    entity: z.optional(snapshotPart()),
+    tenant: z.object({ id: id() }),
+    user: z.optional(snapshotPart()),
+    client: z.optional(snapshotPart()),
   }),
-  errors: z.array(requestError),
-  version: z.int().check(z.minimum(1)),
+  errors: z.array(requestError).check(z.maxLength(MAX_ERRORS)),
+  version: version(),
 });
 const transition = z.object({
-  version: z.int().check(z.minimum(1)),
+  version: version(),
   from: z.nullable(z.enum(STATUSES)),
   to: z.enum(STATUSES),
-  at: z.iso.datetime(),
-  actor: z.object({ type: z.enum(ACTOR_TYPES), id: z.string() }),
+  at: time(),
+  actor: z.object({ type: z.enum(ACTOR_TYPES), id: text(256) }),
   source: z.enum(SOURCES),
-  reason: z.optional(z.string()),
-  errors: z.optional(z.array(requestError)),
-  correlationId: z.string(),
-  previousHash: z.nullable(z.string()),
-  hash: z.string(),
+  reason: z.optional(text()),
+  errors: z.optional(z.array(requestError).check(z.maxLength(MAX_ERRORS))),
+  correlationId: text(256),
+  previousHash: z.nullable(text(HASH)),
+  hash: text(HASH),
 });
-const pageOf = (item: z.core.$ZodType) => z.object({
-  data: z.array(item),
-  links: z.object({ next: z.nullable(z.string()) }),
-  meta: z.object({ continuationToken: z.nullable(z.string()), pageSize: z.int() }),
+const pageOf = (item: Schema) => z.object({
+  data: z.array(item).check(z.maxLength(MAX_PAGE)),
+  links: z.object({ next: z.nullable(text(LINK * 2)) }),
+  meta: z.object({ continuationToken: z.nullable(text(LINK)), pageSize: z.int().check(z.minimum(1), z.maximum(MAX_PAGE)) }),
 });
 const problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.int(),
-  detail: z.string(),
-  code: z.string(),
-  correlationId: z.string(),
-  errors: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+  type: text(200),
+  title: text(200),
+  status: z.int().check(z.minimum(400), z.maximum(599)),
+  detail: text(),
+  code: text(100),
+  correlationId: text(128),
+  errors: z.optional(z.array(z.object({ path: text(300), message: text(300) })).check(z.maxLength(20))),
 });
+const webhookOutcome = z.object({
+  outcome: z.enum(['applied', 'duplicate', 'ignored']),
+  version: z.optional(version()),
+  reason: z.optional(text(300)),
+});
+
+/** Inputs carry their own limits (lib/lifecycle/schemas.ts); formats the generator cannot see get theirs here. */
+function bounded(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(bounded);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const result: JsonSchema = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, bounded(value)]));
+  if (result.type === 'string' && result.format === 'uuid' && result.maxLength === undefined) result.maxLength = ID;
+  if (result.type === 'integer' && result.format === undefined) result.format = 'int64';
+  return result;
+}
+
+const jsonSchema = (schema: Schema): JsonSchema => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return bounded(rest) as JsonSchema;
+};
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
-const errors = (...codes: number[]) => {
-  const text: Record<number, string> = {
-    400: 'Invalid input (code validation_failed, malformed_json, invalid_continuation_token); in proxy mode also a refusal by the Realto platform, with its status and message (code upstream_rejected)',
-    401: 'Missing or invalid bearer token (code unauthorized)',
-    403: 'Token lacks the scope, or tenantId is not yours (code forbidden)',
-    404: 'No such request for your tenant (code not_found)',
-    409: 'Transition not allowed (code invalid_transition) or idempotent create in progress',
-    413: 'Body over 64 KiB (code payload_too_large)',
-    415: 'Body is not JSON (code unsupported_media_type)',
-    422: 'Idempotency-Key reused with another body (code idempotency_key_reused)',
-    503: 'Database unavailable (code service_unavailable), or in proxy mode calls to the Realto platform paused after repeated failures (code upstream_unavailable); retry after Retry-After seconds',
-    502: 'Proxy mode: the Realto platform failed or answered something unreadable (code upstream_unavailable); nothing changed here',
-    504: 'Proxy mode: the Realto platform did not answer in time (code upstream_timeout); nothing changed here',
-  };
-  return Object.fromEntries(codes.map((code) => [String(code), problemResponse(text[code]!)]));
+const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
+
+/** The response headers a route may name, and the ones every answer carries. */
+const HEADERS: Record<string, JsonSchema> = {
+  'X-Correlation-Id': { description: 'The caller\'s X-Correlation-Id when well-formed, else one of ours; quote it when reporting a problem', schema: { type: 'string', maxLength: 128 } },
+  'Access-Control-Allow-Origin': {
+    description: 'Only for a browser Origin listed in the stage\'s CORS_ALLOWED_ORIGINS (none by default: the API is for back ends)',
+    schema: { type: 'string', maxLength: LINK },
+  },
+  Location: { description: 'The new request', schema: { type: 'string', maxLength: LINK } },
+  ETag: { description: 'The request\'s version, quoted', schema: { type: 'string', maxLength: 16 } },
+  'Idempotent-Replayed': { description: '`true` when this is the stored first answer to the same Idempotency-Key and body', schema: { type: 'string', enum: ['true'] } },
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 3600 } },
+  'Retry-After-Throttled': {
+    description: 'Not sent by API Gateway\'s own throttling, which answers this 429: wait at least 1 s and double the wait on each retry',
+    schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 3600 },
+  },
+  'WWW-Authenticate': { description: 'The bearer challenge (RFC 6750)', schema: { type: 'string', maxLength: 300 } },
+};
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+const EVERY_ANSWER = ['X-Correlation-Id', 'Access-Control-Allow-Origin'];
+
+/** `headers`: each header's name, and the component that describes it on this answer. */
+const PROBLEMS: Record<number, { description: string; headers?: Record<string, string> }> = {
+  400: { description: 'Invalid input (code validation_failed, malformed_json, invalid_continuation_token, with errors[{path, message}]); in proxy mode also a refusal by the Realto platform, with its status and message (code upstream_rejected)' },
+  401: { description: 'Missing or invalid credentials (code unauthorized; for webhooks invalid_signature)', headers: { 'WWW-Authenticate': 'WWW-Authenticate' } },
+  403: { description: 'The token lacks the scope, or tenantId is not yours (code forbidden)' },
+  404: { description: 'No such request for your tenant (code not_found)' },
+  409: { description: 'Transition not allowed (code invalid_transition), or the request is being changed by others right now (concurrent_modification, idempotency_in_progress): retry' },
+  413: { description: `Body over ${MAX_BODY_BYTES / 1024} KiB (code payload_too_large)` },
+  415: { description: 'Body is not JSON (code unsupported_media_type)' },
+  422: { description: 'Idempotency-Key reused with another body (code idempotency_key_reused)' },
+  429: { description: 'Too many requests: the stage\'s throttling at API Gateway (rate and burst per stage); retry with backoff', headers: { 'Retry-After': 'Retry-After-Throttled' } },
+  500: { description: 'Internal error (code internal_error); the detail says nothing, the log has the cause under the correlation id' },
+  502: { description: 'An upstream failed: in proxy mode the Realto platform failed or answered something unreadable (code upstream_unavailable); locally, the function failed (code function_failed). Nothing changed' },
+  503: { description: 'The database, a secret or the identity provider is unavailable (code service_unavailable), or in proxy mode calls to the Realto platform are paused (code upstream_unavailable); retry after Retry-After seconds', headers: { 'Retry-After': 'Retry-After' } },
+  504: { description: 'Proxy mode: the Realto platform did not answer in time (code upstream_timeout); locally, the function timed out (code function_timeout). Nothing changed' },
+};
+/** What any route may answer whatever it does: throttling, and the failures of what it runs on. */
+const EVERY_ROUTE = [429, 500, 502, 503, 504];
+
+/** The name of the shared response of a problem status (components.responses). */
+const PROBLEM_NAMES: Record<number, string> = {
+  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType', 422: 'IdempotencyKeyReused', 429: 'TooManyRequests', 500: 'InternalError', 502: 'BadGateway',
+  503: 'ServiceUnavailable', 504: 'GatewayTimeout',
 };
 
-function queryParameters(schema: z.core.$ZodType) {
-  const { properties = {}, required = [] } = jsonSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
-  return Object.entries(properties).map(([name, property]) => ({ name, in: 'query', required: required.includes(name), schema: property }));
-}
-
-const idParameter = {
-  name: 'onboardingRequestId',
-  in: 'path',
-  required: true,
-  schema: (jsonSchema(requestIdParams) as { properties: Record<string, unknown> }).properties.onboardingRequestId,
-};
-
-function onboardingPaths(plural: 'collectives' | 'entities', type: 'Collective' | 'Entity') {
-  const tag = `${type} onboarding`;
-  const bodySchema = type === 'Collective' ? 'CreateCollectiveOnboardingRequest' : 'CreateEntityOnboardingRequest';
-  const listQuery = type === 'Collective' ? listCollectivesQuery : listEntitiesQuery;
+function problemResponse(status: number) {
+  const { description, headers = {} } = PROBLEMS[status]!;
   return {
-    [`/v1/onboarding/${plural}`]: {
-      post: {
-        tags: [tag],
-        operationId: `create${type}OnboardingRequest`,
-        summary: `Create a ${type.toLowerCase()} onboarding request`,
-        security: [{ bearerAuth: ['onboarding:write'] }],
-        parameters: [{
-          name: 'Idempotency-Key', in: 'header', required: false, schema: jsonSchema(idempotencyKey),
-          description: 'The same key with the same body within 24 h returns the first response and creates nothing.',
-        }],
-        requestBody: { required: true, content: json(ref(bodySchema)) },
-        responses: {
-          '201': {
-            description: 'Created; `Location` names the new request, `ETag` its version',
-            headers: { Location: { schema: { type: 'string' } }, ETag: { schema: { type: 'string' } } },
-            content: json(ref('OnboardingRequest')),
-          },
-          ...errors(400, 401, 403, 409, 413, 415, 422, 502, 503, 504),
-        },
-      },
-      get: {
-        tags: [tag],
-        operationId: `list${type}OnboardingRequests`,
-        summary: `List your tenant's ${type.toLowerCase()} onboarding requests, newest first`,
-        security: [{ bearerAuth: ['onboarding:read'] }],
-        parameters: queryParameters(listQuery),
-        responses: { '200': { description: 'A page', content: json(ref('OnboardingRequestPage')) }, ...errors(400, 401, 403, 502, 503, 504) },
-      },
+    description,
+    headers: {
+      ...Object.fromEntries(EVERY_ANSWER.map((name) => [name, headerRef(name)])),
+      ...Object.fromEntries(Object.entries(headers).map(([name, component]) => [name, headerRef(component)])),
     },
-    [`/v1/onboarding/${plural}/{onboardingRequestId}`]: {
-      get: {
-        tags: [tag],
-        operationId: `get${type}OnboardingRequest`,
-        summary: `Retrieve a ${type.toLowerCase()} onboarding request`,
-        security: [{ bearerAuth: ['onboarding:read'] }],
-        parameters: [idParameter],
-        responses: { '200': { description: 'The request', content: json(ref('OnboardingRequest')) }, ...errors(400, 401, 403, 404, 502, 503, 504) },
+    content: { 'application/problem+json': { schema: ref('Problem') } },
+  };
+}
+
+function parametersOf(route: Route) {
+  const { params, query, headers = [] } = route.input;
+  const fromSchema = (schema: Schema | undefined, where: 'path' | 'query') => {
+    if (!schema) return [];
+    const { properties = {}, required = [] } = jsonSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    return Object.entries(properties).map(([name, property]) => ({
+      name, in: where, required: where === 'path' || required.includes(name), schema: property,
+      ...(name === 'continuationToken' ? { description: 'Opaque, from `meta.continuationToken` of the previous page (the platform\'s name for it; not a credential)' } : {}),
+    }));
+  };
+  return [
+    ...fromSchema(params, 'path'),
+    ...fromSchema(query, 'query'),
+    ...headers.map((header) => ({ name: header.name, in: 'header', required: header.required, description: header.description, schema: jsonSchema(header.schema) })),
+    { name: 'X-Correlation-Id', in: 'header', required: false, description: 'Echoed back and logged with every line of the call', schema: { type: 'string', pattern: '^[\\w.:-]{1,128}$', maxLength: 128 } },
+  ];
+}
+
+function requestBodyName(route: Route): string | undefined {
+  if (route.input.body) return capitalized(route.operationId);
+  if (route.input.rawBody) return `${capitalized(route.operationId)}Event`;
+  return undefined;
+}
+
+function operation(route: Route) {
+  const bodyName = requestBodyName(route);
+  const security = route.auth === 'none' ? [] : route.auth === 'signature' ? [{ webhookSignature: [] }] : [{ bearerAuth: [route.auth] }];
+  // The body is read on every route, before validation: a body it cannot take is refused on any of them.
+  const bodyProblems = route.input.rawBody ? [413] : [400, 413, 415];
+  const statuses = [...new Set([...route.errors, ...bodyProblems, ...(route.auth === 'none' ? [] : [401]), ...EVERY_ROUTE])].sort();
+  return {
+    tags: [route.tag],
+    operationId: route.operationId,
+    summary: route.summary,
+    description: `${route.summary}. Served by the \`${route.function}\` function.`,
+    security,
+    parameters: parametersOf(route),
+    ...(bodyName ? { requestBody: { required: true, content: json(ref(bodyName)) } } : {}),
+    responses: {
+      [String(route.ok.status)]: {
+        description: route.ok.description,
+        headers: Object.fromEntries([...EVERY_ANSWER, ...(route.ok.headers ?? [])].map((name) => [name, headerRef(name)])),
+        content: json(ref(route.ok.body)),
       },
-    },
-    [`/v1/onboarding/${plural}/{onboardingRequestId}/cancel`]: {
-      patch: {
-        tags: [tag],
-        operationId: `cancel${type}OnboardingRequest`,
-        summary: `Cancel a ${type.toLowerCase()} onboarding request (safe to retry)`,
-        security: [{ bearerAuth: ['onboarding:write'] }],
-        parameters: [idParameter],
-        responses: { '200': { description: 'The request, Canceled', content: json(ref('OnboardingRequest')) }, ...errors(400, 401, 403, 404, 409, 502, 503, 504) },
-      },
-    },
-    [`/v1/onboarding/${plural}/{onboardingRequestId}/transitions`]: {
-      get: {
-        tags: [tag],
-        operationId: `list${type}OnboardingTransitions`,
-        summary: 'The audit trail of the request, oldest first',
-        security: [{ bearerAuth: ['onboarding:read'] }],
-        parameters: [idParameter, ...queryParameters(pageQuery)],
-        responses: { '200': { description: 'A page of transitions', content: json(ref('TransitionPage')) }, ...errors(400, 401, 403, 404, 503) },
-      },
+      ...Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/${PROBLEM_NAMES[status]}` }])),
     },
   };
 }
 
-export function buildOpenApiDocument() {
+/** The document of the given routes (the route table), in their order. */
+export function buildOpenApiDocument(routes: readonly Route[]) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const bodies: Record<string, JsonSchema> = {};
+  for (const route of routes) {
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
+    const bodyName = requestBodyName(route);
+    const body = route.input.body ?? route.input.rawBody;
+    if (bodyName && body) bodies[bodyName] = jsonSchema(body);
+  }
   return {
     openapi: '3.1.0',
     info: {
       title: 'Onboarding API',
       version: '1.0.0',
       description: 'Onboarding requests for the Realto energy platform, with a hash-chained audit trail of every status transition.',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+      contact: { name: 'Onboarding service team' },
     },
-    servers: [{ url: '/' }],
-    tags: [{ name: 'Collective onboarding' }, { name: 'Entity onboarding' }, { name: 'Webhooks' }, { name: 'Meta' }],
-    paths: {
-      ...onboardingPaths('collectives', 'Collective'),
-      ...onboardingPaths('entities', 'Entity'),
-      '/v1/webhooks/onboarding': {
-        post: {
-          tags: ['Webhooks'],
-          operationId: 'receiveOnboardingWebhook',
-          summary: 'A provider reports progress (Standard Webhooks signature, no bearer token)',
-          security: [],
-          parameters: ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({
-            name, in: 'header', required: true, schema: { type: 'string' },
-          })),
-          requestBody: { required: true, content: json(ref('OnboardingWebhookEvent')) },
-          responses: {
-            '200': {
-              description: 'Applied, a duplicate of a delivered message, or ignored (not allowed now); never retry a 200',
-              content: json({
-                type: 'object',
-                properties: {
-                  outcome: { type: 'string', enum: ['applied', 'duplicate', 'ignored'] },
-                  version: { type: 'integer' },
-                  reason: { type: 'string' },
-                },
-                required: ['outcome'],
-              }),
-            },
-            '400': problemResponse('Signature fine, body malformed (code validation_failed, malformed_json)'),
-            '401': problemResponse('Bad or missing signature, or timestamp outside ±300 s (code invalid_signature)'),
-            '404': problemResponse('No such onboarding request (code not_found); retry later'),
-            '413': problemResponse('Body over 64 KiB (code payload_too_large)'),
-            '503': problemResponse('Database unavailable; retry after Retry-After seconds (code service_unavailable)'),
-          },
-        },
-      },
-      '/v1/openapi.json': {
-        get: {
-          tags: ['Meta'],
-          operationId: 'getOpenApiDocument',
-          summary: 'This document',
-          security: [],
-          responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } },
-        },
-      },
-    },
+    servers: [{ url: '/', description: 'The stage this document is served from', 'x-internal': false }],
+    tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name, description: TAGS[name] ?? name })),
+    paths,
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Claims: sub, tenant_id (uuid), scope.' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A JWT from your identity provider, verified as RFC 8725 advises (RFC8725): RS256 or ES256 from the stage\'s JWKS only (HS256 only locally), the algorithm pinned by the key, `iss`, `aud`, `exp` and `nbf` checked. Claims: `sub` (the principal), `tenant_id` (uuid), `scope` (`onboarding:read`, `onboarding:write`).',
+        },
+        webhookSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'webhook-signature',
+          description: 'Standard Webhooks: `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{raw body}` with a shared `whsec_` secret; timestamps outside ±300 s are refused.',
+        },
       },
+      headers: HEADERS,
+      responses: Object.fromEntries(Object.keys(PROBLEMS).map((status) => [PROBLEM_NAMES[Number(status)]!, problemResponse(Number(status))])),
       schemas: {
-        CreateCollectiveOnboardingRequest: jsonSchema(createCollectiveBody),
-        CreateEntityOnboardingRequest: jsonSchema(createEntityBody),
+        ...bodies,
         OnboardingRequest: jsonSchema(onboardingRequest),
         Transition: jsonSchema(transition),
-        OnboardingRequestPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', items: ref('OnboardingRequest') } } },
-        TransitionPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', items: ref('Transition') } } },
+        OnboardingRequestPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('OnboardingRequest') } } },
+        TransitionPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('Transition') } } },
+        WebhookOutcome: jsonSchema(webhookOutcome),
+        OpenApiDocument: { type: 'object', description: 'This document' },
         Problem: jsonSchema(problem),
-        OnboardingWebhookEvent: jsonSchema(webhookEvent),
       },
     },
   };
 }
+
+const TAGS: Record<string, string> = {
+  'Collective onboarding': 'Connecting a household, fleet or farm: create, track, cancel, and its audit trail',
+  'Entity onboarding': 'Connecting a device (battery, EV, heat pump…): create, track, cancel, and its audit trail',
+  Webhooks: 'Providers report progress, signed',
+  Meta: 'About the API itself',
+};

@@ -1,15 +1,16 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ValidationError } from '../onboarding/errors.ts';
-import type { Cursor, PageTokens } from '../onboarding/store.ts';
+import { ValidationError } from '../lifecycle/errors.ts';
+import type { Cursor, PageTokens } from '../lifecycle/store.ts';
 
 /**
  * Continuation tokens are `<payload>.<mac>`: the store's cursor, base64url, signed with HMAC-SHA256 over
  * the list it belongs to (tenant, type, filters). An altered token, or one issued for another tenant or
  * another list, fails the check and is a 400.
  */
-export function createPageTokens(secret: string): PageTokens {
+export function createPageTokens(secret: string | (() => string)): PageTokens {
+  const key = typeof secret === 'function' ? secret : () => secret;
   const mac = (scope: string, payload: string) =>
-    createHmac('sha256', secret).update(`${scope}\n${payload}`).digest();
+    createHmac('sha256', key()).update(`${scope}\n${payload}`).digest();
 
   const invalid = () =>
     new ValidationError(

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ServiceError, type FieldError } from '../onboarding/errors.ts';
+import { ServiceError, type FieldError } from '../lifecycle/errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

@@ -1,18 +1,23 @@
-import type { OnboardingRequestView } from '../onboarding/service.ts';
-import { collectionOf, type Page, type RequestType } from '../onboarding/types.ts';
+import type { OnboardingRequestView } from '../lifecycle/service.ts';
+import type { Page } from '../lifecycle/types.ts';
 import type { Reply } from './handler.ts';
 
-export const collectionPath = (requestType: RequestType) =>
-  `/v1/onboarding/${collectionOf(requestType)}`;
+/** A route's path with its `{name}` parameters filled in. */
+export function pathOf(template: string, params: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+}
 
 const etag = (request: OnboardingRequestView) => `"${request.version}"`;
 
-/** `Idempotent-Replayed: true` tells a retrying client that this is the stored first answer (as Stripe does). */
-export const created = (request: OnboardingRequestView, replayed = false): Reply => ({
+/**
+ * 201 with `Location` under the collection the request was created in. `Idempotent-Replayed: true` tells
+ * a retrying client that this is the stored first answer (as Stripe does).
+ */
+export const created = (request: OnboardingRequestView, collectionPath: string, replayed = false): Reply => ({
   status: 201,
   body: request,
   headers: {
-    Location: `${collectionPath(request.requestType)}/${request.id}`,
+    Location: `${collectionPath}/${request.id}`,
     ETag: etag(request),
     ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
   },

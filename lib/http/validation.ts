@@ -1,6 +1,6 @@
 import type * as z from 'zod/mini';
-import { type FieldError, ValidationError } from '../onboarding/errors.ts';
-import { READ_ONLY_FIELDS } from '../onboarding/schemas.ts';
+import { type FieldError, ValidationError } from '../lifecycle/errors.ts';
+import { READ_ONLY_FIELDS } from '../lifecycle/fields.ts';
 
 const readOnly = new Set<string>(READ_ONLY_FIELDS);
 const MAX_REPORTED_ERRORS = 20;
@@ -41,4 +41,15 @@ export function validate<S extends z.core.$ZodType>(schema: S, value: unknown, w
   const errors = result.error.issues.flatMap(describe).slice(0, MAX_REPORTED_ERRORS);
   const named = errors.slice(0, 3).map((error) => `${error.path || where} ${error.message}`).join('; ');
   throw new ValidationError(`The ${where} is not valid: ${named}${errors.length > 3 ? '; …' : ''}.`, errors);
+}
+
+/** A header validated like any other input; absent is undefined, malformed is a 400 naming it. */
+export function optionalHeader<S extends z.core.$ZodType>(headers: Record<string, string | undefined>, name: string, schema: S): z.infer<S> | undefined {
+  const value = headers[name.toLowerCase()];
+  if (value === undefined) return undefined;
+  const result = (schema as unknown as z.ZodMiniType).safeParse(value);
+  if (!result.success) {
+    throw new ValidationError(`The ${name} header is not valid.`, [{ path: `/headers/${name}`, message: 'must be 1 to 255 visible ASCII characters' }]);
+  }
+  return result.data as z.infer<S>;
 }

@@ -4,8 +4,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type {
   ApplyResult, Cursor, IdempotencyRecord, InboxMarker, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
-} from '../onboarding/store.ts';
-import type { OnboardingRequest, RequestType, Status, Transition } from '../onboarding/types.ts';
+} from '../lifecycle/store.ts';
+import type { OnboardingRequest, RequestType, Status, Transition } from '../lifecycle/types.ts';
 import { translateStoreError } from './errors.ts';
 import {
   allShardPk, idempotencyKey, INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
@@ -14,6 +14,26 @@ import {
 
 /** A filtered list reads at most this many index pages before it returns what it found, with a cursor. */
 const MAX_FILTERED_QUERIES = 5;
+
+/** The conditions of every write, each written once. */
+const IS_NEW = { ConditionExpression: 'attribute_not_exists(pk)' } as const;
+/** The stored request is still the one the change was decided on. */
+const UNCHANGED_SINCE = (current: OnboardingRequest) => ({
+  ConditionExpression: '#version = :version AND #status = :status',
+  ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+  ExpressionAttributeValues: { ':version': current.version, ':status': current.status },
+});
+/** TTL deletes lazily: a record past its expiry no longer holds its key. */
+const IS_NEW_OR_EXPIRED = (nowSeconds: number) => ({
+  ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+  ExpressionAttributeValues: { ':now': nowSeconds },
+});
+/** The open requests of one shard in `status` that entered it before `before` (the sparse open index). */
+const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
+  IndexName: INDEX.openByAge,
+  KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
+  ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': `${status}#`, ':to': `${status}#${before}` },
+});
 
 function stripKeys<T>(item: Record<string, unknown>): T {
   const copy = { ...item };
@@ -114,8 +134,8 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
   return {
     async insert(request, first, idempotency?: IdempotencyRecord): Promise<InsertResult> {
       const items: TransactItems = [
-        { Put: { TableName: tableName, Item: requestItem(request), ConditionExpression: 'attribute_not_exists(pk)' } },
-        { Put: { TableName: tableName, Item: transitionItem(request.id, first), ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: tableName, Item: requestItem(request), ...IS_NEW } },
+        { Put: { TableName: tableName, Item: transitionItem(request.id, first), ...IS_NEW } },
       ];
       if (idempotency) {
         items.push({
@@ -128,9 +148,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
               response: JSON.stringify(idempotency.response),
               expiresAt: idempotency.expiresAt,
             },
-            // TTL deletes lazily: a record past its expiry no longer holds the key.
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-            ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+            ...IS_NEW_OR_EXPIRED(Math.floor(Date.now() / 1000)),
           },
         });
       }
@@ -163,19 +181,17 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
           Put: {
             TableName: tableName,
             Item: requestItem(next),
-            ConditionExpression: '#version = :version AND #status = :status',
-            ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
-            ExpressionAttributeValues: { ':version': current.version, ':status': current.status },
+            ...UNCHANGED_SINCE(current),
           },
         },
-        { Put: { TableName: tableName, Item: transitionItem(current.id, record), ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: tableName, Item: transitionItem(current.id, record), ...IS_NEW } },
       ];
       if (inbox) {
         items.push({
           Put: {
             TableName: tableName,
             Item: { ...webhookMessageKey(inbox.messageId), entity: 'WebhookMessage', requestId: current.id, version: record.version, expiresAt: inbox.expiresAt },
-            ConditionExpression: 'attribute_not_exists(pk)',
+            ...IS_NEW,
           },
         });
       }
@@ -191,19 +207,13 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       }
     },
 
-    async replaceMirror(current, next) {
+    async updateDetails(current, next) {
       try {
-        await client.send(new PutCommand({
-          TableName: tableName,
-          Item: requestItem(next),
-          ConditionExpression: '#version = :version AND #status = :status',
-          ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
-          ExpressionAttributeValues: { ':version': current.version, ':status': current.status },
-        }));
+        await client.send(new PutCommand({ TableName: tableName, Item: requestItem(next), ...UNCHANGED_SINCE(current) }));
         return 'applied';
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) return 'conflict';
-        throw translateStoreError('replace-mirror', error);
+        throw translateStoreError('update-details', error);
       }
     },
 
@@ -214,13 +224,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         'list-stale',
         {
           TableName: tableName,
-          IndexName: INDEX.openByAge,
-          KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':shard': openShardPk(query.shard),
-            ':from': `${query.status}#`,
-            ':to': `${query.status}#${query.before}`,
-          },
+          ...OPEN_BEFORE(query.shard, query.status, query.before),
           ProjectionExpression: 'pk, sk, openShard, openKey, id, requestType, #status, updated',
           ExpressionAttributeNames: { '#status': 'status' },
           ScanIndexForward: true,
@@ -257,9 +261,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         do {
           const page = await run('count-stale', () => client.send(new QueryCommand({
             TableName: tableName,
-            IndexName: INDEX.openByAge,
-            KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
-            ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': `${status}#`, ':to': `${status}#${before}` },
+            ...OPEN_BEFORE(shard, status, before),
             Select: 'COUNT',
             ExclusiveStartKey: startKey,
           })));

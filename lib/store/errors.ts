@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../onboarding/errors.ts';
+import { ServiceUnavailableError } from '../lifecycle/errors.ts';
 
 const TRANSIENT_NAMES = new Set([
   'ProvisionedThroughputExceededException',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { OnboardingRequest } from '../onboarding/types.ts';
-import { OPEN_STATUSES } from '../onboarding/status-machine.ts';
+import type { OnboardingRequest } from '../lifecycle/types.ts';
+import { OPEN_STATUSES } from '../lifecycle/status-machine.ts';
 
 /**
  * The single-table layout: every key and index attribute is built here and nowhere else.

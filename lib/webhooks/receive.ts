@@ -1,7 +1,7 @@
-import { ValidationError } from '../onboarding/errors.ts';
-import type { OnboardingService } from '../onboarding/service.ts';
-import { canTransition } from '../onboarding/status-machine.ts';
-import type { OnboardingStore } from '../onboarding/store.ts';
+import { ValidationError } from '../lifecycle/errors.ts';
+import type { OnboardingService } from '../lifecycle/service.ts';
+import { canTransition } from '../lifecycle/status-machine.ts';
+import type { OnboardingStore } from '../lifecycle/store.ts';
 import { webhookEvent } from './event.ts';
 import { type SignedMessage, verify } from './signature.ts';
 
@@ -13,7 +13,8 @@ export type WebhookResult =
 export interface WebhookReceiverOptions {
   service: OnboardingService;
   store: Pick<OnboardingStore, 'hasWebhookMessage'>;
-  keys: readonly Buffer[];
+  /** The signing keys now (a function when they may rotate while the function is warm). */
+  keys: readonly Buffer[] | (() => readonly Buffer[]);
   inboxTtlSeconds: number;
   /** `upstream` in proxy mode: the event reports a change the platform made, not one a provider made here. */
   actorType?: 'webhook' | 'upstream';
@@ -49,9 +50,10 @@ function parseEvent(body: Buffer) {
  */
 export function createWebhookReceiver(options: WebhookReceiverOptions) {
   const now = options.now ?? (() => new Date());
+  const keys = typeof options.keys === 'function' ? options.keys : () => options.keys as readonly Buffer[];
 
   return async function receive(message: SignedMessage): Promise<WebhookResult> {
-    const messageId = verify(message, options.keys, Math.floor(now().getTime() / 1000));
+    const messageId = verify(message, keys(), Math.floor(now().getTime() / 1000));
     const event = parseEvent(message.body);
     const { id, status, errors, entity } = event.data;
     let ignored: string | undefined;
@@ -67,7 +69,9 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
           reason: `Provider reported ${status}`,
           ...(errors ? { errors } : {}),
           // The platform creates the entity on success; its data joins the snapshot, but never re-homes it.
-          ...(entity && status === 'Succeeded' && current.requestType === 'Entity' ? { entity: withoutTenant(entity) } : {}),
+          ...(entity && status === 'Succeeded' && current.requestType === 'Entity'
+            ? { details: { data: { ...current.data, entity: { ...current.data.entity, ...withoutTenant(entity) } } } }
+            : {}),
         };
       },
       {

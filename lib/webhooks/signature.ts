@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ServiceError, ValidationError } from '../onboarding/errors.ts';
+import { ServiceError, ValidationError } from '../lifecycle/errors.ts';
 
 /**
  * Standard Webhooks verification (https://www.standardwebhooks.com): HMAC-SHA256 over

@@ -36,22 +36,23 @@ const HOUR = 3_600_000;
 export async function prepareCleanupCost(options: CleanupCostOptions): Promise<() => Promise<CleanupCostResult>> {
   const seedStarted = performance.now();
   await createTables(options.endpoint, { OnboardingTable: options.tableName });
-  const { config } = await import('../../lib/context.ts');
+  const { loadConfig } = await import('../../lib/config/settings.ts');
+  const config = loadConfig();
   const { createDocumentClient, createDynamoClient } = await import('../../lib/store/client.ts');
   const { createDynamoStore } = await import('../../lib/store/dynamo-store.ts');
-  const { createOnboardingService } = await import('../../lib/onboarding/service.ts');
+  const { createOnboardingService } = await import('../../lib/lifecycle/service.ts');
   const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
-  const { runCleanup } = await import('../../lib/onboarding/cleanup.ts');
+  const { runCleanup } = await import('../../lib/lifecycle/cleanup.ts');
 
   const dynamo = createDynamoClient({ region: config.region, endpoint: options.endpoint });
   const meter = createMeter();
   meter.instrument(dynamo);
   const documents = createDocumentClient(dynamo);
   const store = createDynamoStore(documents, options.tableName);
-  const pageTokens = createPageTokens(config.pageTokenSecret);
+  const pageTokens = createPageTokens(config.pageTokenSecret.value ?? '');
+  const consentLinks = (request: { id: string }) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl });
   const serviceAt = (storeToUse: typeof store, now?: () => Date) => createOnboardingService({
-    store: storeToUse, pageTokens, consentUrl: config.consentUrl, documentationUrl: config.documentationUrl,
-    allowLoopbackHttpReturnUrl: true, ...(now ? { now } : {}),
+    store: storeToUse, pageTokens, consentLinks, allowLoopbackHttpReturnUrl: true, ...(now ? { now } : {}),
   });
   const service = serviceAt(store);
   const seeder = createSeeder(documents);

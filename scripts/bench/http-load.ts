@@ -2,12 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { devToken } from '../local/dev-token.ts';
 import { freePort } from '../local/dynamodb-local.ts';
-import { ROOT } from './bundles.ts';
+import { ROOT } from '../local/build.ts';
 import { mapLimit, percentile, range } from './stats.ts';
 
 /**
- * `npm start` (serverless-offline on DynamoDB Local, in its own process group) under a fixed load:
- * `clients` concurrent clients send `requests` requests, a mix of reads (get, list, history) and cancels.
+ * `npm start` (the local gateway on DynamoDB Local, in its own process group): how long it takes to be
+ * ready, and how it holds a fixed load: `clients` concurrent clients send `requests` requests, a mix of
+ * reads (get, list, history) and cancels.
  */
 export interface HttpLoadOptions {
   clients: number;
@@ -39,12 +40,12 @@ interface Running {
   stop: () => Promise<void>;
 }
 
-async function startService(env: NodeJS.ProcessEnv, port: number, lambdaPort: number, timeoutMs: number): Promise<Running> {
+async function startService(env: NodeJS.ProcessEnv, port: number, timeoutMs: number): Promise<Running> {
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...env, PORT: String(port), LAMBDA_PORT: String(lambdaPort) },
+    env: { ...env, PORT: String(port) },
   });
   let output = '';
   let ready = false;
@@ -91,7 +92,7 @@ async function startService(env: NodeJS.ProcessEnv, port: number, lambdaPort: nu
 
 const answersCreate = (text: string) => text.includes('"id"') && !text.includes('"errorMessage"');
 
-/** serverless-offline answers a Lambda timeout or crash with a 200 and an error body: check the shape too. */
+/** A function failure must never pass for an answer: check the shape too, not only the status. */
 function answers(kind: string, text: string): boolean {
   let body: Record<string, unknown>;
   try {
@@ -115,12 +116,11 @@ export interface HttpService {
   stop: () => Promise<void>;
 }
 
-/** Starts npm start on free ports (PORT, LAMBDA_PORT) and resolves once it printed 'ready at'. */
+/** Starts npm start on a free port and resolves once it printed 'ready at'. */
 export async function startHttpService(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<HttpService> {
   const port = await freePort();
-  const lambdaPort = await freePort();
   const startedAt = performance.now();
-  const running = await startService(env, port, lambdaPort, 240_000);
+  const running = await startService(env, port, 120_000);
   const startupMs = performance.now() - startedAt;
   log(`npm start ready on port ${port} in ${(startupMs / 1000).toFixed(1)} s`);
   return {
@@ -133,9 +133,20 @@ export async function startHttpService(env: NodeJS.ProcessEnv, log: (line: strin
   };
 }
 
+/** `npm start` from nothing to its ready line, `runs` times in a row; each run is stopped before the next. */
+export async function measureNpmStart(env: NodeJS.ProcessEnv, runs: number, log: (line: string) => void): Promise<number[]> {
+  const times: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const service = await startHttpService(env, log);
+    times.push(service.startupMs);
+    await service.stop();
+  }
+  return times;
+}
+
 export async function runHttpLoad(service: HttpService, options: HttpLoadOptions): Promise<HttpLoadResult> {
   const { port, startupMs } = service;
-  try {
+  {
     const base = `http://127.0.0.1:${port}/v1/onboarding/collectives`;
     const authorization = `Bearer ${await devToken({ tenantId: randomUUID(), sub: 'bench-http' }, options.env)}`;
     const headers = { authorization, 'content-type': 'application/json' };
@@ -144,7 +155,7 @@ export async function runHttpLoad(service: HttpService, options: HttpLoadOptions
       const text = await response.text();
       return { status: response.status, text };
     };
-    /** Setup only: retried, since the first calls of a function are serverless-offline cold starts. */
+    /** Setup only: retried, as a client would be. */
     const createOne = async () => {
       let last = '';
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -171,8 +182,8 @@ export async function runHttpLoad(service: HttpService, options: HttpLoadOptions
         case 'cancel': return { method: 'PATCH', url: `${base}/${cancelIds[n]}/cancel` };
       }
     };
-    // Warm-up: each route once alone, then `clients` at a time, three rounds (serverless-offline loads a
-    // handler on first use, and loads more copies under concurrency). Warm-up answers are not judged.
+    // Warm-up: each route once alone, then `clients` at a time, three rounds (the gateway starts a function's
+    // environments on first use, more of them under concurrency). Warm-up answers are not judged.
     const warmCall = (kind: (typeof kinds)[number], n: number) => {
       const request = kind === 'cancel' ? { method: 'PATCH', url: `${base}/${warmCancelIds[n]}/cancel` } : urlOf(kind, n);
       return call(request.method, request.url).catch(() => undefined);
@@ -216,7 +227,5 @@ export async function runHttpLoad(service: HttpService, options: HttpLoadOptions
       byKind,
       startupMs,
     };
-  } finally {
-    await service.stop();
   }
 }

@@ -104,31 +104,39 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
     DYNAMODB_ENDPOINT: options.endpoint,
     TABLE_NAME: options.tableName,
     LOG_LEVEL: 'SILENT',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
+    METRICS_DISABLED: 'true',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
   });
   delete process.env.AUTH_JWKS_URL;
   delete process.env.AWS_LAMBDA_FUNCTION_NAME;
 
-  const runtime = await import('../../lib/runtime.ts');
-  const meter = createMeter();
-  meter.instrument(runtime.dynamo);
-  const { config } = await import('../../lib/context.ts');
+  // Each function's cold start builds its own clients (lib/app/app.ts): the meter counts on all of them.
   const createFn = await import('../../functions/onboarding/create.ts');
   const getFn = await import('../../functions/onboarding/get.ts');
   const listFn = await import('../../functions/onboarding/list.ts');
   const cancelFn = await import('../../functions/onboarding/cancel.ts');
   const transitionsFn = await import('../../functions/onboarding/transitions.ts');
   const webhookFn = await import('../../functions/webhooks/onboarding.ts');
-  const { receiveWebhook } = await import('../../lib/webhook-runtime.ts');
-  const { runCleanup } = await import('../../lib/onboarding/cleanup.ts');
-  const { createOnboardingService } = await import('../../lib/onboarding/service.ts');
+  const meter = createMeter();
+  for (const fn of [createFn, getFn, listFn, cancelFn, transitionsFn, webhookFn]) meter.instrument(fn.app.dynamo);
+  const { runCleanup } = await import('../../lib/lifecycle/cleanup.ts');
+  const { createOnboardingService } = await import('../../lib/lifecycle/service.ts');
   const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
   const { createDocumentClient } = await import('../../lib/store/client.ts');
   const { createDynamoStore } = await import('../../lib/store/dynamo-store.ts');
-  const { onboarding, store } = runtime;
+  const { config } = createFn.app;
+  const { store } = cancelFn.app;
+  /** The bare domain call of each operation, on the client of the function that serves it. */
+  const bare = {
+    create: createFn.app.onboarding,
+    get: getFn.app.onboarding,
+    list: listFn.app.onboarding,
+    cancel: cancelFn.app.onboarding,
+    history: transitionsFn.app.trail,
+    cleanup: cancelFn.app.lifecycle,
+  };
+  const receiveWebhook = webhookFn.app.receive;
   const handlers = {
     create: createFn.collectives as unknown as Handler,
     get: getFn.collectives as unknown as Handler,
@@ -142,18 +150,18 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   const principalId = 'bench-integrator';
   const caller = { principalId, tenantId, scopes: new Set(['onboarding:read', 'onboarding:write']) };
   const authorization = `Bearer ${await devToken({ tenantId, sub: principalId })}`;
-  const webhookKey = parseSecrets(config.webhookSecrets!)[0]!;
+  const webhookKey = parseSecrets(webhookFn.app.config.webhookSecrets?.value ?? '')[0]!;
   const body = { name: 'Bench household', type: 'Household' } as const;
   const base = '/v1/onboarding/collectives';
 
   // Seed (batched, see seeder.ts): requests to read, to cancel, to move by webhook, and stale ones for the cleanup.
   const seedStarted = performance.now();
-  const pageTokens = createPageTokens(config.pageTokenSecret);
-  const seeder = createSeeder(createDocumentClient(runtime.dynamo));
+  const pageTokens = createPageTokens(config.pageTokenSecret.value ?? '');
+  const seeder = createSeeder(createDocumentClient(createFn.app.dynamo));
   const seedStore = createDynamoStore(seeder.client, options.tableName);
+  const consentLinks = (request: { id: string }) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl });
   const seedService = (now?: () => Date) => createOnboardingService({
-    store: seedStore, pageTokens, consentUrl: config.consentUrl, documentationUrl: config.documentationUrl,
-    allowLoopbackHttpReturnUrl: true, ...(now ? { now } : {}),
+    store: seedStore, pageTokens, consentLinks, allowLoopbackHttpReturnUrl: true, ...(now ? { now } : {}),
   });
   const fresh = seedService();
   const createOne = (service = fresh) => service.create('Collective', body, caller, `seed-${randomUUID()}`).then(({ request }) => request.id);
@@ -226,27 +234,27 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   await pair(
     'create',
     () => invoke(handlers.create, apiEvent({ method: 'POST', path: base, headers: { authorization }, body })),
-    () => () => onboarding.create('Collective', body, caller, randomUUID()),
+    () => () => bare.create.create('Collective', body, caller, randomUUID()),
   );
   await pair(
     'get',
     (i) => { const id = readIds[i % readIds.length]!; return invoke(handlers.get, apiEvent({ path: `${base}/${id}`, headers: { authorization }, pathParameters: byId(id) })); },
-    (i) => () => onboarding.get('Collective', readIds[i % readIds.length]!, caller),
+    (i) => () => bare.get.get('Collective', readIds[i % readIds.length]!, caller),
   );
   await pair(
     'list',
     () => invoke(handlers.list, apiEvent({ path: base, headers: { authorization } })),
-    () => () => onboarding.list('Collective', caller, {}),
+    () => () => bare.list.list('Collective', caller, {}),
   );
   await pair(
     'cancel',
     (i) => { const id = cancelTargets[2 * i]!; return invoke(handlers.cancel, apiEvent({ method: 'PATCH', path: `${base}/${id}/cancel`, headers: { authorization }, pathParameters: byId(id) })); },
-    (i) => () => onboarding.cancel('Collective', cancelTargets[2 * i + 1]!, caller, randomUUID()),
+    (i) => () => bare.cancel.cancel('Collective', cancelTargets[2 * i + 1]!, caller, randomUUID()),
   );
   await pair(
     'history',
     (i) => { const id = readIds[i % readIds.length]!; return invoke(handlers.history, apiEvent({ path: `${base}/${id}/transitions`, headers: { authorization }, pathParameters: byId(id) })); },
-    (i) => () => onboarding.history('Collective', readIds[i % readIds.length]!, caller, {}),
+    (i) => () => bare.history.history('Collective', readIds[i % readIds.length]!, caller, {}),
   );
 
   const signed = (requestId: string) => {
@@ -295,7 +303,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
       },
     };
     const report = await runCleanup({
-      service: onboarding, store: pagedStore, maxAgeMs, remainingMs: () => 600_000, safetyMarginMs: 1_000,
+      service: bare.cleanup, store: pagedStore, maxAgeMs, remainingMs: () => 600_000, safetyMarginMs: 1_000,
       correlationId: 'bench-cleanup', pageSize: options.cleanupPageSize,
     });
     close();
@@ -320,7 +328,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
     for (let run = 0; run < 10 + 50; run++) {
       const sample = await timed(meter, async () => {
         const report = await runCleanup({
-          service: onboarding, store, maxAgeMs, remainingMs: () => 600_000, safetyMarginMs: 1_000, correlationId: 'bench-cleanup-empty',
+          service: bare.cleanup, store, maxAgeMs, remainingMs: () => 600_000, safetyMarginMs: 1_000, correlationId: 'bench-cleanup-empty',
         });
         if (report.expired !== 0) throw new Error(`expected nothing to expire, got ${JSON.stringify(report)}`);
       });
@@ -331,6 +339,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
 
   // The bearer check alone (HS256 jwtVerify and claims), the largest part of the middleware's work.
   const { createAuthenticator } = await import('../../lib/http/auth.ts');
+  const { ONBOARDING_ROUTES } = await import('../../lib/app/functions.ts');
   const authenticate = createAuthenticator(config.auth);
   const authTimes: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
@@ -342,12 +351,11 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
 
   // The same stack around a handler that does nothing: the middleware's own cost without DynamoDB's noise.
   const { http } = await import('../../lib/http/handler.ts');
-  const { bearer } = await import('../../lib/http/bearer.ts');
-  const { requestIdParams } = await import('../../lib/onboarding/schemas.ts');
+  const getRoute = ONBOARDING_ROUTES.Collective.get;
   const noop = async ({ params }: { params: { onboardingRequestId: string } }) => ({ status: 200, body: { id: params.onboardingRequestId } });
   const stacks = {
-    withAuth: http(noop, { auth: bearer('onboarding:read'), params: requestIdParams }) as unknown as Handler,
-    withoutAuth: http(noop, { auth: null, params: requestIdParams }) as unknown as Handler,
+    withAuth: http(getRoute, getFn.app.parts, noop) as unknown as Handler,
+    withoutAuth: http({ ...getRoute, auth: 'none' }, getFn.app.parts, noop) as unknown as Handler,
   };
   const noopP50Ms: Record<keyof typeof stacks, number> = { withAuth: 0, withoutAuth: 0 };
   for (const key of Object.keys(stacks) as Array<keyof typeof stacks>) {

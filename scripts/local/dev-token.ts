@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { loadConfig } from '../../lib/config.ts';
+import { loadConfig } from '../../lib/config/settings.ts';
 
 export const DEV_TENANT_ID = '00000000-0000-4000-8000-000000000001';
 

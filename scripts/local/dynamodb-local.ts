@@ -41,11 +41,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function portIsFree(port: number): Promise<boolean> {
+export async function portIsFree(port: number, host = '0.0.0.0'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
-    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 

@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { auditRequest } from '../../lib/onboarding/audit.ts';
-import type { Caller } from '../../lib/onboarding/types.ts';
-import { onboarding, store } from '../../lib/runtime.ts';
+import { auditRequest } from '../../lib/lifecycle/audit.ts';
+import type { Caller } from '../../lib/lifecycle/types.ts';
+import { onboarding, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { transitionKey } from '../../lib/store/keys.ts';
 

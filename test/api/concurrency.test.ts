@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { verifyChain } from '../../lib/onboarding/hash-chain.ts';
-import type { Transition } from '../../lib/onboarding/types.ts';
+import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
+import type { Transition } from '../../lib/lifecycle/types.ts';
 import { tenant } from '../support/http.ts';
 import { onboardingApi } from '../support/onboarding-api.ts';
 

@@ -2,10 +2,10 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import * as webhooks from '../../functions/webhooks/onboarding.ts';
-import { DEV_WEBHOOK_SECRET } from '../../lib/config.ts';
-import { store } from '../../lib/runtime.ts';
+import { DEV_WEBHOOK_SECRET } from '../../lib/config/settings.ts';
+import { store } from '../support/app.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
-import { TEST_JWT_SECRET } from '../support/env.ts';
+import { TEST_JWT_SECRET } from '../support/fixtures.ts';
 import { apiEvent, invoke, type Response, tenant, token } from '../support/http.ts';
 import { expectNoLeak, expectProblem, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { verifyChain } from '../../lib/onboarding/hash-chain.ts';
-import type { TransitionChange } from '../../lib/onboarding/service.ts';
-import type { Status, Transition } from '../../lib/onboarding/types.ts';
-import { onboarding } from '../../lib/runtime.ts';
+import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
+import type { TransitionChange } from '../../lib/lifecycle/service.ts';
+import type { Status, Transition } from '../../lib/lifecycle/types.ts';
+import { onboarding } from '../support/app.ts';
 import { tenant, token } from '../support/http.ts';
 import {
   allPages, type CollectionPath, expectProblem, ISO_UTC, onboardingApi, type OnboardingApi, UUID,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as webhooks from '../../functions/webhooks/onboarding.ts';
-import { logger } from '../../lib/context.ts';
-import { verifyChain } from '../../lib/onboarding/hash-chain.ts';
-import type { Transition } from '../../lib/onboarding/types.ts';
-import { store } from '../../lib/runtime.ts';
+import { logger } from '../support/app.ts';
+import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
+import type { Transition } from '../../lib/lifecycle/types.ts';
+import { store } from '../support/app.ts';
 import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, expectNoLeak, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
 

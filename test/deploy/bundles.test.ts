@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, type Mode, readServerlessBuild, ROOT } from '../../scripts/bench/bundles.ts';
+import { childEnv } from '../../scripts/bench/bundles.ts';
+import { type Mode, readServerlessBuild, ROOT } from '../../scripts/local/build.ts';
 
 /**
  * Each stack is built for its one mode (serverless.yml: custom.mode feeds esbuild's `define`): what a

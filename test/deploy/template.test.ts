@@ -55,11 +55,14 @@ function allowed(from: Template, roleName: string): string[] {
 }
 
 const SECRET_READS = {
-  pageToken: 'ssm:GetParameters on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/page-token-secret"}]',
-  webhook: 'ssm:GetParameters on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/webhook-secrets"}]',
+  pageToken: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/page-token-secret"}]',
+  webhook: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/webhook-secrets"}]',
   realto: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/realto-client-secret"}]',
 };
 const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel'].flatMap((verb) => [`${verb}CollectiveOnboarding`, `${verb}EntityOnboarding`]).concat('Cleanup');
+/** The functions that page through a list and so sign continuation tokens. */
+const PAGE_TOKEN_READERS = ['ListCollectiveOnboarding', 'ListEntityOnboarding', 'CollectiveOnboardingTransitions', 'EntityOnboardingTransitions'];
+const readsPageTokens = (name: string) => PAGE_TOKEN_READERS.some((reader) => name === `${reader}LambdaFunction`);
 
 /** The text of the first entry of a zip whose name ends with `suffix` (central directory, stored or deflated). */
 function zipEntryText(zipFile: string, suffix: string): string {
@@ -202,15 +205,15 @@ describe('the packaged prod stack', () => {
       for (const key of ['AUTH_JWT_SECRET', 'PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SECRET', 'DYNAMODB_ENDPOINT']) {
         expect(variables[key] ?? '', `${name} ${key}`).toBe('');
       }
-      expect(variables.PAGE_TOKEN_SECRET_PARAMETER, name).toBe('/onboarding/prod/page-token-secret');
+      expect(variables.PAGE_TOKEN_SECRET_PARAMETER, name).toBe(readsPageTokens(name) ? '/onboarding/prod/page-token-secret' : undefined);
     }
   });
 
-  it('lets only the webhook function read the webhook secrets, and no function the Realto secret in local mode', () => {
+  it('lets only the webhook function read the webhook secrets, only the paging functions the page-token secret, and no function the Realto secret in local mode', () => {
     for (const [name, fn] of resources('AWS::Lambda::Function')) {
       const role = fn.Properties.Role['Fn::GetAtt'][0];
       const reads = allowed(template, role);
-      expect(reads, name).toContain(SECRET_READS.pageToken);
+      expect(reads.includes(SECRET_READS.pageToken), name).toBe(readsPageTokens(name));
       expect(reads, name).not.toContain(SECRET_READS.realto);
       const webhook = name === 'OnboardingWebhookLambdaFunction';
       expect(reads.includes(SECRET_READS.webhook), name).toBe(webhook);
@@ -220,12 +223,13 @@ describe('the packaged prod stack', () => {
 });
 
 describe('the packaged prod stack in proxy mode (ONBOARDING_MODE=realto)', () => {
-  it('runs every function in proxy mode with the client id, and the client secret only as a parameter name', () => {
+  it('runs every function in proxy mode with the client id, and only the platform callers with the client secret\'s parameter name', () => {
     for (const [name, fn] of resources('AWS::Lambda::Function', proxyTemplate)) {
       const variables = fn.Properties.Environment.Variables;
       expect(variables.ONBOARDING_MODE, name).toBe('realto');
       expect(variables.REALTO_CLIENT_ID, name).toBe('client-of-this-stack');
-      expect(variables.REALTO_CLIENT_SECRET_PARAMETER, name).toBe('/onboarding/prod/realto-client-secret');
+      const callsPlatform = PLATFORM_CALLERS.some((caller) => name === `${caller}LambdaFunction`);
+      expect(variables.REALTO_CLIENT_SECRET_PARAMETER, name).toBe(callsPlatform ? '/onboarding/prod/realto-client-secret' : undefined);
     }
   });
 

@@ -5,13 +5,14 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemResponse } from '../../lib/http/problem.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
-import { ServiceUnavailableError } from '../../lib/onboarding/errors.ts';
-import { createOnboardingService } from '../../lib/onboarding/service.ts';
-import type { Caller } from '../../lib/onboarding/types.ts';
+import { ServiceUnavailableError } from '../../lib/lifecycle/errors.ts';
+import { createOnboardingService } from '../../lib/lifecycle/service.ts';
+import type { Caller } from '../../lib/lifecycle/types.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { createDynamoStore } from '../../lib/store/dynamo-store.ts';
 import { invoke, lambdaContext, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { integrityFindings, type IsolatedStack, startIsolatedStack } from './isolated-stack.ts';
+import { consentLinks } from '../support/fixtures.ts';
 
 /*
  * Faults with nothing lost. Everything here runs against a DynamoDB Local of this file's own (it is stopped
@@ -174,8 +175,7 @@ describe('throttling, with a mocked client (an injected ThrottlingException insi
     const service = createOnboardingService({
       store,
       pageTokens: createPageTokens('faults-page-token-secret'),
-      consentUrl: 'https://consent.example/{id}',
-      documentationUrl: 'https://docs.example/onboarding',
+      consentLinks: consentLinks(),
       allowLoopbackHttpReturnUrl: true,
     });
     return { service, attempts, client };
@@ -310,8 +310,8 @@ describe('a Lambda killed at a random point of a transition (timeout) leaves no 
   };
 
   beforeAll(() => {
-    stack.runtime.dynamo.middlewareStack.add(
-      (next, context) => async (args) => {
+    for (const client of stack.dynamoClients) client.middlewareStack.add(
+      (next: any, context: any) => async (args: any) => {
         const current = invocation.getStore();
         if (!current) return next(args);
         if (current.frozen) return never;

@@ -2,14 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { vi } from 'vitest';
+import { functionEntries } from '../../scripts/local/build.ts';
 import { type RunningDynamo, startDynamoLocal } from '../../scripts/local/dynamodb-local.ts';
 import { createTables } from '../../scripts/local/tables.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 
 type OnboardingApiModule = typeof import('../support/onboarding-api.ts');
-type RuntimeModule = typeof import('../../lib/runtime.ts');
-type AuditModule = typeof import('../../lib/onboarding/audit.ts');
+type RuntimeModule = typeof import('../support/app.ts');
+type AuditModule = typeof import('../../lib/lifecycle/audit.ts');
 type WebhookModule = typeof import('../../functions/webhooks/onboarding.ts');
 type CleanupModule = typeof import('../../functions/scheduled/cleanup.ts');
 
@@ -27,6 +29,8 @@ export interface IsolatedStack {
   readonly audit: AuditModule;
   readonly webhooks: WebhookModule;
   readonly cleanup: CleanupModule;
+  /** The DynamoDB client of every function's cold start (and of the runtime), to instrument them all. */
+  readonly dynamoClients: DynamoDBClient[];
   /** Stops the database (SIGTERM, as a host failure would end it); the handlers stay loaded. */
   stopDatabase(): Promise<void>;
   /** Starts it again on the same port and directory. */
@@ -49,15 +53,18 @@ export async function startIsolatedStack(): Promise<IsolatedStack> {
   const sharedEndpoint = process.env.DYNAMODB_ENDPOINT;
   process.env.DYNAMODB_ENDPOINT = endpoint;
   let modules: [OnboardingApiModule, RuntimeModule, AuditModule, WebhookModule, CleanupModule];
+  let functionModules: Array<{ app?: { dynamo?: DynamoDBClient } }>;
   try {
     vi.resetModules();
     modules = await Promise.all([
       import('../support/onboarding-api.ts'),
-      import('../../lib/runtime.ts'),
-      import('../../lib/onboarding/audit.ts'),
+      import('../support/app.ts'),
+      import('../../lib/lifecycle/audit.ts'),
       import('../../functions/webhooks/onboarding.ts'),
       import('../../functions/scheduled/cleanup.ts'),
     ]);
+    // Every function's cold start happens now, bound to this database: the test client finds them loaded.
+    functionModules = await Promise.all(functionEntries().map((fn) => import(/* @vite-ignore */ new URL(`../../${fn.entry}`, import.meta.url).href) as Promise<{ app?: { dynamo?: DynamoDBClient } }>));
   } finally {
     process.env.DYNAMODB_ENDPOINT = sharedEndpoint;
   }
@@ -71,6 +78,7 @@ export async function startIsolatedStack(): Promise<IsolatedStack> {
     audit,
     webhooks,
     cleanup,
+    dynamoClients: [...new Set([runtime.dynamo, ...functionModules.flatMap((module) => (module.app?.dynamo ? [module.app.dynamo] : []))])],
     async stopDatabase() {
       await dynamo?.stop();
       dynamo = undefined;

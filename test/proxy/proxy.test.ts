@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
 import { problemResponse } from '../../lib/http/problem.ts';
-import { createProxyService } from '../../lib/onboarding/proxy.ts';
-import { reconcileOpenRequests } from '../../lib/onboarding/reconcile.ts';
-import { runCleanup } from '../../lib/onboarding/cleanup.ts';
-import { ServiceUnavailableError } from '../../lib/onboarding/errors.ts';
-import { createOnboardingService } from '../../lib/onboarding/service.ts';
-import type { Caller } from '../../lib/onboarding/types.ts';
-import { onboarding } from '../../lib/proxy-runtime.ts';
-import { store } from '../../lib/runtime.ts';
-import { createRealtoClient } from '../../lib/upstream/realto-client.ts';
+import { createProxyService } from '../../lib/proxy/mirror.ts';
+import { reconcileOpenRequests } from '../../lib/proxy/reconcile.ts';
+import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
+import { ServiceUnavailableError } from '../../lib/lifecycle/errors.ts';
+import { createOnboardingService } from '../../lib/lifecycle/service.ts';
+import type { Caller } from '../../lib/lifecycle/types.ts';
+import { api as onboarding } from '../support/app.ts';
+import { store } from '../support/app.ts';
+import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
+import { consentLinks } from '../support/fixtures.ts';
 
 /**
  * Proxy-only behaviour (issue 5), against a fake Realto platform this file controls, on the shared table.
@@ -19,6 +20,7 @@ import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
  */
 let fake: FakeRealto;
 let proxy: ReturnType<typeof createProxyService>;
+let local: ReturnType<typeof localService>;
 
 function caller(): Caller {
   return { principalId: 'proxy-test', tenantId: randomUUID(), scopes: new Set(['onboarding:read', 'onboarding:write']) };
@@ -41,14 +43,15 @@ afterAll(() => fake.close());
 /** The local service on the shared table (or on one that fails as given), as the proxy wraps it. */
 function localService(onStore: typeof store = store) {
   return createOnboardingService({
-    store: onStore, pageTokens: createPageTokens('proxy-test'), consentUrl: 'https://consent.test/{id}',
-    documentationUrl: 'https://docs.test', allowLoopbackHttpReturnUrl: true,
+    store: onStore, pageTokens: createPageTokens('proxy-test'), consentLinks: consentLinks('https://consent.test/', 'https://docs.test'),
+    allowLoopbackHttpReturnUrl: true,
   });
 }
 
 beforeEach(() => {
   fake.reset();
-  proxy = createProxyService(localService(), createRealtoClient({ ...fake, timeoutMs: 300, retries: 1, backoffBaseMs: 1 }));
+  local = localService();
+  proxy = createProxyService(local, createRealtoClient({ ...fake, timeoutMs: 300, retries: 1, backoffBaseMs: 1 }));
 });
 
 describe('proxy mode', () => {
@@ -364,7 +367,7 @@ describe('proxy mode', () => {
         },
       };
       return runCleanup({
-        service: proxy, store: ownStore, maxAgeMs: { Pending: 39 * 24 * 60 * 60 * 1000 },
+        service: local, store: ownStore, maxAgeMs: { Pending: 39 * 24 * 60 * 60 * 1000 },
         remainingMs: () => 60_000, safetyMarginMs: 0, correlationId: 'cleanup-test',
         beforeExpire: (stale) => proxy.cancelBeforeExpiry(stale, 'cleanup-test'),
       });

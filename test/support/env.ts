@@ -1,23 +1,23 @@
 import { inject } from 'vitest';
 
-/**
- * The service reads its configuration at import (cold start), so the test environment is set before
- * any test file imports a function.
- */
-export const TEST_JWT_SECRET = 'test-secret-for-hs256-at-least-32-bytes-long';
+import { TEST_JWT_SECRET, TEST_TABLE } from './fixtures.ts';
 
+/**
+ * The functions read their configuration at their cold start (when a test imports them), so the test
+ * environment is set before any test file imports one. A setup file only: importing it again would set
+ * the environment again (the fault tests point a fresh import at a database of their own).
+ */
 Object.assign(process.env, {
   STAGE: 'dev',
   AWS_REGION: 'eu-west-1',
   DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
-  TABLE_NAME: 'onboarding-test',
+  TABLE_NAME: TEST_TABLE,
   AUTH_JWT_SECRET: TEST_JWT_SECRET,
   AUTH_ISSUER: 'onboarding-local',
   AUTH_AUDIENCE: 'onboarding-api',
   PAGE_TOKEN_SECRET: 'test-page-token-secret',
   CONSENT_URL: 'http://127.0.0.1:3000/consent/{id}',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
+  METRICS_DISABLED: 'true',
   LOG_LEVEL: 'SILENT',
 });
 

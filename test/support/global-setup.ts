@@ -1,8 +1,9 @@
 import type { TestProject } from 'vitest/node';
 import { type RunningDynamo, startDynamoLocal } from '../../scripts/local/dynamodb-local.ts';
 import { createTables } from '../../scripts/local/tables.ts';
+import { TEST_TABLE } from './fixtures.ts';
 
-export const TEST_TABLES = { OnboardingTable: 'onboarding-test' };
+export const TEST_TABLES = { OnboardingTable: TEST_TABLE };
 
 let dynamo: RunningDynamo | undefined;
 

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { lambdaContext } from '../../scripts/local/lambda-events.ts';
 import { SignJWT } from 'jose';
-import { DEV_WEBHOOK_SECRET } from '../../lib/config.ts';
+import { DEV_WEBHOOK_SECRET } from '../../lib/config/settings.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
 import { apiEvent } from '../../scripts/local/lambda-events.ts';
-import { TEST_JWT_SECRET } from './env.ts';
+import type { Route } from '../../lib/http/route.ts';
+import { TEST_JWT_SECRET } from './fixtures.ts';
+import { expectDocumented } from './openapi-contract.ts';
 
 export { apiEvent, type EventOptions, lambdaContext } from '../../scripts/local/lambda-events.ts';
 
@@ -48,14 +50,20 @@ export interface Response<T = any> {
   body: T;
 }
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object>;
+type Handler = ((event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object>) & { route?: Route };
 
-/** Invokes a wrapped handler as Lambda would and decodes its answer; header names lower-cased. */
+/**
+ * Invokes a wrapped handler as Lambda would and decodes its answer; header names lower-cased. Every answer
+ * is checked against the OpenAPI document of the route the handler serves.
+ */
 export async function invoke<T = any>(handler: Handler, event: APIGatewayProxyEventV2): Promise<Response<T>> {
   const result = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
   const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
   const text = typeof result.body === 'string' ? result.body : '';
-  return { status: result.statusCode ?? 200, headers, body: text ? JSON.parse(text) : undefined };
+  const response = { status: result.statusCode ?? 200, headers, body: text ? JSON.parse(text) : undefined };
+  if (!handler.route) throw new Error('invoke() takes a handler made by http(): it checks the answer against its route');
+  expectDocumented(handler.route, response);
+  return response;
 }
 
 const DEV_WEBHOOK_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;

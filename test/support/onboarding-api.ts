@@ -1,9 +1,8 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { expect } from 'vitest';
-import * as cancel from '../../functions/onboarding/cancel.ts';
-import * as create from '../../functions/onboarding/create.ts';
-import * as get from '../../functions/onboarding/get.ts';
-import * as list from '../../functions/onboarding/list.ts';
-import * as transitions from '../../functions/onboarding/transitions.ts';
+import { ONBOARDING_ROUTES } from '../../lib/app/functions.ts';
+import { pathOf } from '../../lib/http/replies.ts';
+import type { Route } from '../../lib/http/route.ts';
 import { apiEvent, type EventOptions, invoke, type Response } from './http.ts';
 
 export type CollectionPath = 'collectives' | 'entities';
@@ -11,31 +10,51 @@ export type CollectionPath = 'collectives' | 'entities';
 /** Extra parts of the event for one call; headers are merged over the client's Authorization. */
 export type Extra = Omit<EventOptions, 'method' | 'path' | 'pathParameters'>;
 
+type Handler = Parameters<typeof invoke>[0];
+
+/** The handler that serves a route, found where the route table says it is (`<file>.<export>`). */
+async function handlerOf(route: Route): Promise<Handler> {
+  const file = route.handler.slice(0, route.handler.lastIndexOf('.'));
+  const module = (await import(/* @vite-ignore */ new URL(`../../${file}.ts`, import.meta.url).href)) as Record<string, Handler>;
+  const handler = module[route.handler.slice(route.handler.lastIndexOf('.') + 1)];
+  if (!handler) throw new Error(`${route.handler} is not exported`);
+  return handler;
+}
+
 /**
- * The API of one request type, called through the wrapped handlers (the full middleware stack) as
- * API Gateway would. `authorization` is the raw header value; undefined sends none.
+ * Calls a route of the route table through its wrapped handler (the full middleware stack) as API Gateway
+ * would: method and path from the table, path parameters filled in. The answer is checked against the
+ * OpenAPI document (./http.ts).
+ */
+export async function callRoute(route: Route, params: Record<string, string>, extra: Extra & { body?: unknown } = {}): Promise<Response> {
+  const event: APIGatewayProxyEventV2 = apiEvent({
+    ...extra,
+    method: route.method,
+    path: pathOf(route.path, params),
+    ...(Object.keys(params).length ? { pathParameters: params } : {}),
+  });
+  return invoke(await handlerOf(route), event);
+}
+
+/**
+ * The API of one request type, from the route table. `authorization` is the raw header value; undefined
+ * sends none.
  */
 export function onboardingApi(path: CollectionPath, authorization?: string) {
-  const base = `/v1/onboarding/${path}`;
-  const headersWith = (extra: Extra) => ({
-    ...(authorization === undefined ? {} : { authorization }),
-    ...extra.headers,
+  const routes = ONBOARDING_ROUTES[path === 'collectives' ? 'Collective' : 'Entity'];
+  const withAuth = (extra: Extra) => ({
+    ...extra,
+    headers: { ...(authorization === undefined ? {} : { authorization }), ...extra.headers },
   });
   const byId = (id: string) => ({ onboardingRequestId: id });
 
   return {
-    create: (body: unknown, extra: Extra = {}) =>
-      invoke(create[path], apiEvent({ ...extra, method: 'POST', path: base, headers: headersWith(extra), ...(body === undefined ? {} : { body }) })),
-    get: (id: string, extra: Extra = {}) =>
-      invoke(get[path], apiEvent({ ...extra, path: `${base}/${id}`, headers: headersWith(extra), pathParameters: byId(id) })),
-    list: (query?: Record<string, string>, extra: Extra = {}) =>
-      invoke(list[path], apiEvent({ ...extra, path: base, headers: headersWith(extra), ...(query ? { query } : {}) })),
-    cancel: (id: string, extra: Extra = {}) =>
-      invoke(cancel[path], apiEvent({ ...extra, method: 'PATCH', path: `${base}/${id}/cancel`, headers: headersWith(extra), pathParameters: byId(id) })),
+    create: (body: unknown, extra: Extra = {}) => callRoute(routes.create, {}, { ...withAuth(extra), ...(body === undefined ? {} : { body }) }),
+    get: (id: string, extra: Extra = {}) => callRoute(routes.get, byId(id), withAuth(extra)),
+    list: (query?: Record<string, string>, extra: Extra = {}) => callRoute(routes.list, {}, { ...withAuth(extra), ...(query ? { query } : {}) }),
+    cancel: (id: string, extra: Extra = {}) => callRoute(routes.cancel, byId(id), withAuth(extra)),
     history: (id: string, query?: Record<string, string>, extra: Extra = {}) =>
-      invoke(transitions[path], apiEvent({
-        ...extra, path: `${base}/${id}/transitions`, headers: headersWith(extra), pathParameters: byId(id), ...(query ? { query } : {}),
-      })),
+      callRoute(routes.transitions, byId(id), { ...withAuth(extra), ...(query ? { query } : {}) }),
   };
 }
 

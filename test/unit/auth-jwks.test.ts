@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../lib/http/auth.ts';
-import { UnauthorizedError } from '../../lib/onboarding/errors.ts';
+import { UnauthorizedError } from '../../lib/lifecycle/errors.ts';
 
 /** The deployed path of contract §5: keys from a JWKS URL (an identity provider on loopback), RS256/ES256 only. */
 const TENANT = '0b6a4f3e-2c1d-4e5f-9a8b-7c6d5e4f3a2b';

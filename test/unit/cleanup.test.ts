@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runCleanup } from '../../lib/onboarding/cleanup.ts';
-import { createOnboardingService } from '../../lib/onboarding/service.ts';
-import type { OnboardingStore, OpenRequestRef, StaleQuery } from '../../lib/onboarding/store.ts';
-import type { OnboardingRequest, Status, Transition } from '../../lib/onboarding/types.ts';
+import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
+import { createOnboardingService } from '../../lib/lifecycle/service.ts';
+import type { OnboardingStore, OpenRequestRef, StaleQuery } from '../../lib/lifecycle/store.ts';
+import type { OnboardingRequest, Status, Transition } from '../../lib/lifecycle/types.ts';
+import { consentLinks } from '../support/fixtures.ts';
 
 /*
  * The cleanup's own decisions, with the store in memory. The index here is a list the test writes by hand,
@@ -63,8 +64,7 @@ function givenStore() {
   const service = createOnboardingService({
     store,
     pageTokens: { encode: () => '', decode: () => ({}) },
-    consentUrl: 'https://consent.example/{id}',
-    documentationUrl: 'https://docs.example',
+    consentLinks: consentLinks(),
     allowLoopbackHttpReturnUrl: false,
     now: () => new Date(NOW),
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config.ts';
+import { ConfigError, loadConfig } from '../../lib/config/settings.ts';
 
 /** Configuration is read once at cold start; a setting that cannot work stops the start, naming itself. */
 const DEPLOYED = {
@@ -15,7 +15,7 @@ describe('configuration', () => {
     expect(config.mode).toBe('local');
     expect(config.realto).toBeUndefined();
     expect(config.auth.jwtSecret).toBeDefined();
-    expect(config.webhookSecrets).toMatch(/^whsec_/);
+    expect(config.webhookSecrets?.value).toMatch(/^whsec_/);
   });
 
   it('given a deployed function without AUTH_JWKS_URL, then the start fails naming it', () => {
@@ -24,6 +24,18 @@ describe('configuration', () => {
 
   it('given a deployed function, then no dev webhook secret is made up (only the webhook function gets one)', () => {
     expect(loadConfig(DEPLOYED).webhookSecrets).toBeUndefined();
+  });
+
+  it('given a deployed function with secrets as SSM parameter names, then the names are kept and no value is made up', () => {
+    const config = loadConfig({
+      ...DEPLOYED, PAGE_TOKEN_SECRET: '', PAGE_TOKEN_SECRET_PARAMETER: '/onboarding/prod/page-token-secret', WEBHOOK_SECRETS_PARAMETER: '/onboarding/prod/webhook-secrets',
+    });
+    expect(config.pageTokenSecret).toEqual({ name: 'PAGE_TOKEN_SECRET', parameter: '/onboarding/prod/page-token-secret' });
+    expect(config.webhookSecrets).toEqual({ name: 'WEBHOOK_SECRETS', parameter: '/onboarding/prod/webhook-secrets' });
+  });
+
+  it('given a local run with only a parameter name for a secret, then the local default is used rather than asking AWS', () => {
+    expect(loadConfig({ PAGE_TOKEN_SECRET_PARAMETER: '/onboarding/dev/page-token-secret' }).pageTokenSecret.value).toBeDefined();
   });
 
   it('given deployed proxy mode with the client secret as plain configuration, then the start fails', () => {
@@ -37,7 +49,8 @@ describe('configuration', () => {
       ...DEPLOYED, ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/onboarding/prod/realto-client-secret',
     });
     expect(config.realto).toEqual({
-      baseUrl: 'https://platform.realto.io/api', clientId: 'client', clientSecretParameter: '/onboarding/prod/realto-client-secret',
+      baseUrl: 'https://platform.realto.io/api', clientId: 'client',
+      clientSecret: { name: 'REALTO_CLIENT_SECRET', parameter: '/onboarding/prod/realto-client-secret' },
     });
   });
 
@@ -50,6 +63,6 @@ describe('configuration', () => {
     expect(() => loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/p' }))
       .toThrow(/needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET$/);
     const config = loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 's', REALTO_CLIENT_SECRET_PARAMETER: '/p' });
-    expect(config.realto).toEqual({ baseUrl: 'https://platform.realto.io/api', clientId: 'client', clientSecret: 's' });
+    expect(config.realto).toEqual({ baseUrl: 'https://platform.realto.io/api', clientId: 'client', clientSecret: { name: 'REALTO_CLIENT_SECRET', value: 's' } });
   });
 });

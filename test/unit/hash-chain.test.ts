@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, transitionHash, verifyChain } from '../../lib/onboarding/hash-chain.ts';
-import type { Status, Transition } from '../../lib/onboarding/types.ts';
+import { canonicalJson, transitionHash, verifyChain } from '../../lib/lifecycle/hash-chain.ts';
+import type { Status, Transition } from '../../lib/lifecycle/types.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

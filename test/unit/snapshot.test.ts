@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mergeSnapshot, platformSnapshot } from '../../lib/onboarding/snapshot.ts';
-import type { RequestData } from '../../lib/onboarding/types.ts';
+import { mergeSnapshot, platformSnapshot } from '../../lib/proxy/snapshot.ts';
+import type { RequestData } from '../../lib/lifecycle/types.ts';
 
 const ours: RequestData = {
   tenant: { id: 'our-tenant' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, decideCancel, isTerminal, OPEN_STATUSES } from '../../lib/onboarding/status-machine.ts';
-import { STATUSES, type Status } from '../../lib/onboarding/types.ts';
+import { canTransition, decideCancel, isTerminal, OPEN_STATUSES } from '../../lib/lifecycle/status-machine.ts';
+import { STATUSES, type Status } from '../../lib/lifecycle/types.ts';
 
 /** Contract §3, written out by hand so the table in the code is checked against the picture, not itself. */
 const ALLOWED: ReadonlyArray<readonly [Status, Status]> = [

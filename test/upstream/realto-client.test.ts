@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../lib/onboarding/errors.ts';
+import { ServiceError } from '../../lib/lifecycle/errors.ts';
 import {
   UpstreamCircuitOpenError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
-} from '../../lib/upstream/errors.ts';
-import { createRealtoClient, type RealtoClientOptions } from '../../lib/upstream/realto-client.ts';
+} from '../../lib/proxy/errors.ts';
+import { createRealtoClient, type RealtoClientOptions } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from './fake-realto.ts';
 
 const GET_ENTITY = 'GET /v1/onboarding/entities/{id}';

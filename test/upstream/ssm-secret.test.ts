@@ -2,15 +2,17 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { problemResponse } from '../../lib/http/problem.ts';
-import { ssmSecret } from '../../lib/ssm-secret.ts';
-import { createRealtoClient } from '../../lib/upstream/realto-client.ts';
+import { ssmSecret } from '../../lib/config/secrets.ts';
+import { secrets } from '../../lib/http/middleware/secrets.ts';
+import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from './fake-realto.ts';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.ts';
 
 /**
- * Deployed proxy mode reads the Realto client secret from SSM through a middy middleware with a cache
- * (lib/ssm-secret.ts). The real SDK client and the real middleware, against a fake SSM and a fake
- * platform on loopback; the clock is a variable, so cache ages pass without waiting.
+ * Deployed, every secret is read from SSM by the one cached reader (lib/config/secrets.ts), made fresh by
+ * the secrets middleware; proxy mode's Realto client secret is the one that rotates most. The real SDK
+ * client and the real middleware, against a fake SSM and a fake platform on loopback; the clock is a
+ * variable, so cache ages pass without waiting.
  */
 let ssm: FakeSsm;
 let platform: FakeRealto;
@@ -44,14 +46,18 @@ beforeEach(() => {
 });
 
 /** A function as proxy mode builds it: the secret's middleware in the stack, the client reading it. */
+const fetchFailures: Array<{ secret: string; parameter: string }> = [];
+
 function proxyFunction(maxAgeMs = 60_000) {
-  const secret = ssmSecret(parameter, { maxAgeMs, now: () => clock });
+  const secret = ssmSecret('REALTO_CLIENT_SECRET', parameter, {
+    maxAgeMs, now: () => clock, onFetchFailed: ({ secret: name, parameter: failed }) => fetchFailures.push({ secret: name, parameter: failed }),
+  });
   const client = createRealtoClient({
     baseUrl: platform.baseUrl, clientId: platform.clientId, clientSecret: secret.current,
     onCredentialsRefused: secret.invalidate, retries: 0, timeoutMs: 1_000,
   });
   const seeded = platform.seed('entities');
-  const handler = middy().use(secret.middleware!).handler(async () => {
+  const handler = middy().use(secrets([secret])).handler(async () => {
     try {
       return { status: 200, seen: (await client.getOnboarding('entities', seeded.id as string)).status };
     } catch (error) {
@@ -136,11 +142,15 @@ describe('the Realto client secret from SSM, through a middy middleware with a c
   it('answers 503 without calling the platform when the secret could never be read', async () => {
     ssm.failWith = 400;
     const fn = proxyFunction();
-    const handler = middy().use(fn.secret.middleware!).handler(async () => 'reached');
+    fetchFailures.length = 0;
+    const handler = middy().use(secrets([fn.secret])).handler(async () => 'reached');
     const failure = await handler({}, context).then(() => undefined, (error: unknown) => problemResponse(error, 'test'));
     expect(failure?.statusCode).toBe(503);
     expect(JSON.parse(failure?.body as string).code).toBe('service_unavailable');
     expect(failure?.body).not.toContain('fake outage');
     expect(platform.authCalls).toBe(0);
+    // The response names nothing internal; the log names the parameter, so an operator knows what to fix.
+    expect(failure?.body).not.toContain(parameter);
+    expect(fetchFailures).toContainEqual({ secret: 'REALTO_CLIENT_SECRET', parameter });
   });
 });

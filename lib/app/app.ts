@@ -1,0 +1,165 @@
+import { secretOf, type Secret } from '../config/secrets.ts';
+import { type Config, ConfigError, type SecretSetting, loadConfig } from '../config/settings.ts';
+import { createAuthenticator } from '../http/auth.ts';
+import { createPageTokens } from '../http/page-tokens.ts';
+import type { HttpParts } from '../http/handler.ts';
+import type { Route, SecretName } from '../http/route.ts';
+import { createCleanupJob } from '../lifecycle/cleanup.ts';
+import { localPlatform, type Platform } from '../lifecycle/platform.ts';
+import { createOnboardingService } from '../lifecycle/service.ts';
+import { createRealtoPlatform } from '../proxy/platform.ts';
+import { createDocumentClient, createDynamoClient } from '../store/client.ts';
+import { createDynamoStore } from '../store/dynamo-store.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { createMetrics } from '../telemetry/metrics.ts';
+import { createWebhookReceiver } from '../webhooks/receive.ts';
+import { parseSecrets } from '../webhooks/signature.ts';
+
+/**
+ * The composition root: what a cold start builds, in order, and nothing else wires anything. Each function
+ * calls the one builder it needs at module scope, once per cold start; no module of lib/ does anything
+ * because it was imported. Each builder is its own entry so that a function's bundle carries only what it
+ * builds (the OpenAPI function no DynamoDB client, the webhook no token check, a local-mode stack no
+ * Realto client).
+ *
+ * Order: 1. settings, logger, metrics  2. secrets (values or SSM parameter names, fetched on first need)
+ * 3. DynamoDB client and store  4. the lifecycle  5. the platform in front of it  6. what the function serves.
+ */
+
+/**
+ * The mode this code was built for. serverless.yml has esbuild replace `process.env.ONBOARDING_MODE` with
+ * the stack's mode (as it chooses the IAM statements by it), so a local-mode bundle carries none of the
+ * proxy; unbundled (tests, scripts) it is the environment's.
+ */
+const BUILT_FOR = process.env.ONBOARDING_MODE || 'local';
+
+/** 1 and 2: every function. */
+function foundation(env: NodeJS.ProcessEnv) {
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel);
+  const metrics = createMetrics(logger, { silent: env.METRICS_DISABLED === 'true' });
+  const secret = (setting: SecretSetting): Secret => secretOf(setting, {
+    onFetchFailed: ({ secret: name, parameter, error }) => logger.error('A secret could not be read from SSM', { secret: name, parameter, error: error as Error }),
+  });
+  return { config, logger, metrics, secret };
+}
+
+/** 3: the functions that read or write requests. */
+function storage(config: Config) {
+  const dynamo = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
+  const store = createDynamoStore(createDocumentClient(dynamo), config.tableName);
+  return { dynamo, store };
+}
+
+/** 4: the lifecycle on our table, the one place a status changes. */
+function ownLifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
+  const { config } = base;
+  if (BUILT_FOR !== config.mode) {
+    throw new ConfigError(`This function was built for ONBOARDING_MODE=${BUILT_FOR} but runs with ${config.mode}: package it again`);
+  }
+  const pageTokenSecret = base.secret(config.pageTokenSecret);
+  const service = createOnboardingService({
+    store,
+    pageTokens: createPageTokens(pageTokenSecret.current),
+    consentLinks: (request) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl }),
+    allowLoopbackHttpReturnUrl: !config.production,
+  });
+  return { service, pageTokenSecret };
+}
+
+/** 4 and 5: the lifecycle, and, in proxy mode, the Realto platform in front of it. */
+function lifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
+  const { config, logger, secret } = base;
+  const { service, pageTokenSecret } = ownLifecycle(base, store);
+  const realtoClientSecret = config.realto ? secret(config.realto.clientSecret) : undefined;
+  // Spelled out (not BUILT_FOR) so that esbuild sees a constant and drops the proxy from local-mode bundles.
+  const platform: Platform = process.env.ONBOARDING_MODE === 'realto' && config.realto && realtoClientSecret
+    ? createRealtoPlatform({ settings: config.realto, clientSecret: realtoClientSecret, lifecycle: service, store, logger })
+    : localPlatform(service);
+  const secrets: Partial<Record<SecretName, Secret>> = { pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
+  return { service, platform, secrets };
+}
+
+/** The secrets a route reads in this stack: its own, and the platform's credentials where it calls the platform. */
+function secretsFor(secrets: Partial<Record<SecretName, Secret>>, mode: Config['mode']) {
+  return (route: Pick<Route, 'secrets' | 'platform'>): Secret[] => {
+    const names: SecretName[] = [...(route.secrets ?? []), ...(route.platform && mode === 'realto' ? ['realtoClientSecret' as const] : [])];
+    return names.map((name) => {
+      const found = secrets[name];
+      if (!found) throw new ConfigError(`${name} is not configured for this function`);
+      return found;
+    });
+  };
+}
+
+/** The onboarding API's functions (create, list, get, cancel, transitions). */
+export function buildApiApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { dynamo, store } = storage(base.config);
+  const { service, platform, secrets } = lifecycle(base, store);
+  const authenticate = createAuthenticator(base.config.auth);
+  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor(secrets, base.config.mode) };
+  return { ...base, dynamo, store, lifecycle: service, platform, onboarding: platform.api, parts };
+}
+
+/**
+ * The audit trail's functions (transitions): always from our own table, in either mode, since the platform
+ * keeps no trail; so they carry no platform client.
+ */
+export function buildTrailApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { dynamo, store } = storage(base.config);
+  const { service, pageTokenSecret } = ownLifecycle(base, store);
+  const authenticate = createAuthenticator(base.config.auth);
+  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret }, base.config.mode) };
+  return { ...base, dynamo, store, trail: service, parts };
+}
+
+/** The provider webhook's function: signatures checked with the secrets of the moment. */
+export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { config } = base;
+  if (!config.webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS (or WEBHOOK_SECRETS_PARAMETER) is required when deployed');
+  const webhookSecrets = base.secret(config.webhookSecrets);
+  const { dynamo, store } = storage(config);
+  const { service } = ownLifecycle(base, store);
+  // Parsed once per value, so a malformed secret fails loudly and a rotated one is picked up.
+  let parsed: { value: string; keys: Buffer[] } | undefined;
+  const keys = () => {
+    const value = webhookSecrets.current();
+    if (parsed?.value !== value) parsed = { value, keys: parseSecrets(value) };
+    return parsed.keys;
+  };
+  // A malformed local value stops the start here, rather than the first webhook.
+  if (config.webhookSecrets.value !== undefined) keys();
+  // In proxy mode a provider webhook reports what the platform did: recorded as observed there.
+  const receive = createWebhookReceiver({
+    service, store, keys, inboxTtlSeconds: config.webhookInboxTtlSeconds, actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
+  });
+  const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ webhookSecrets }, config.mode) };
+  return { ...base, dynamo, store, receive, parts };
+}
+
+/** The scheduled cleanup (and, in proxy mode, the reconciliation before it). */
+export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { config } = base;
+  const { dynamo, store } = storage(config);
+  const { service, platform, secrets } = lifecycle(base, store);
+  const expireStaleRequests = createCleanupJob({
+    service,
+    store,
+    platform,
+    pendingMaxAgeHours: config.cleanup.pendingMaxAgeHours,
+    processingMaxAgeHours: config.cleanup.processingMaxAgeHours,
+    safetyMarginMs: config.cleanup.safetyMarginMs,
+  });
+  return { ...base, dynamo, store, expireStaleRequests, secrets: secretsFor(secrets, config.mode)({ platform: { permissions: [] } }) };
+}
+
+/** The OpenAPI document's function: settings and a logger, nothing to store or verify. */
+export function buildDocsApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const parts: HttpParts = { logger: base.logger, secretsFor: () => [] };
+  return { ...base, parts };
+}

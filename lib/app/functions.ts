@@ -1,0 +1,37 @@
+import type { Route, SecretName } from '../http/route.ts';
+import { JOBS } from './jobs.ts';
+import { OPENAPI_ROUTE } from './routes/meta.ts';
+import { ONBOARDING_ROUTES } from './routes/onboarding.ts';
+import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
+
+/**
+ * Every deployed function, declared once: the route table (each HTTP route and the function that serves
+ * it, in ./routes/) and the scheduled jobs (./jobs.ts). serverless.yml reads it through
+ * resources/functions.cjs, the OpenAPI document is built from it (lib/http/openapi.ts), the local runner
+ * serves it and the test client calls it. A function imports only its own routes' file, so its bundle
+ * carries only their schemas.
+ */
+export { JOBS, ONBOARDING_ROUTES, OPENAPI_ROUTE, WEBHOOK_ROUTE };
+export { CLEANUP_JOB, type Job } from './jobs.ts';
+
+/** The route table, in the order the document lists it. */
+export const ROUTES: readonly Route[] = [
+  ...Object.values(ONBOARDING_ROUTES.Collective),
+  ...Object.values(ONBOARDING_ROUTES.Entity),
+  WEBHOOK_ROUTE,
+  OPENAPI_ROUTE,
+] as Route[];
+
+/** API Gateway's integration timeout is 30 s; each API function gets this unless its route says otherwise. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/**
+ * Each secret a function may read: the setting that holds its value locally, whose `_PARAMETER` twin names
+ * the SSM SecureString when deployed (serverless.yml `custom.secretParameters.<name>`), read by the IAM
+ * statement `custom.iam.<name>`.
+ */
+export const SECRET_SETTINGS: Readonly<Record<SecretName, string>> = {
+  pageTokenSecret: 'PAGE_TOKEN_SECRET',
+  webhookSecrets: 'WEBHOOK_SECRETS',
+  realtoClientSecret: 'REALTO_CLIENT_SECRET',
+};

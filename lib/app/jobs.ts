@@ -1,0 +1,41 @@
+import * as z from 'zod/mini';
+import type { Permission, Schema } from '../http/route.ts';
+
+/** A function run by the clock (EventBridge), not by a route; declared beside the route table of ./functions.ts. */
+export interface Job {
+  function: string;
+  handler: string;
+  /** What a manual invocation may pass; the schedule's own event must pass it too. */
+  input: Schema;
+  /** An EventBridge rate expression, per stage in serverless.yml (`custom.stages.<stage>.<scheduleSetting>`). */
+  scheduleSetting: string;
+  defaultSchedule: string;
+  timeout: number;
+  permissions: readonly Permission[];
+  platform?: { permissions: readonly Permission[] };
+  environment: Record<string, string>;
+  /** EventBridge invokes asynchronously: Lambda retries this often, then hands the event to this queue. */
+  retries: number;
+  deadLetterQueue: string;
+}
+
+/** The cleanup's manual override (contract §7); the schedule's own event (or `{}`) uses the configured ages. */
+export const cleanupInput = z.object({ olderThanMinutes: z.optional(z.int().check(z.minimum(0), z.maximum(10 * 365 * 24 * 60))) });
+
+export const CLEANUP_JOB = {
+  function: 'cleanup',
+  handler: 'functions/scheduled/cleanup.handler',
+  input: cleanupInput,
+  scheduleSetting: 'cleanupSchedule',
+  defaultSchedule: 'rate(1 hour)',
+  // Long enough for many pages; the job stops CLEANUP_SAFETY_MARGIN_MS before this and resumes next run.
+  timeout: 120,
+  permissions: ['queryOpenIndex', 'readRequest', 'writeRequest', 'cleanupDeadLetters'],
+  platform: { permissions: [] },
+  environment: { CLEANUP_SAFETY_MARGIN_MS: '15000' },
+  retries: 2,
+  deadLetterQueue: 'CleanupDeadLetterQueue',
+} satisfies Job;
+
+export const JOBS: readonly Job[] = [CLEANUP_JOB];
+

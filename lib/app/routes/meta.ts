@@ -1,0 +1,18 @@
+import { route } from '../../http/route.ts';
+
+/** The API's own document, part of the route table of ../functions.ts. */
+export const OPENAPI_ROUTE = route({
+  function: 'openapi',
+  handler: 'functions/meta/openapi.handler',
+  method: 'GET',
+  path: '/v1/openapi.json',
+  auth: 'none',
+  input: {},
+  ok: { status: 200, description: 'This document (OpenAPI 3.1)', body: 'OpenApiDocument' },
+  errors: [400],
+  operationId: 'getOpenApiDocument',
+  summary: 'This document',
+  tag: 'Meta',
+  permissions: [],
+});
+

@@ -1,0 +1,175 @@
+/**
+ * Every setting, read from the environment once at cold start (lib/app/app.ts). A setting that cannot work
+ * fails the start with a message naming it, rather than the first request. Nothing here reads a secret's
+ * value from AWS: a deployed secret is only the name of its SSM parameter (./secrets.ts fetches it).
+ */
+export interface Config {
+  stage: string;
+  production: boolean;
+  region: string;
+  tableName: string;
+  dynamoEndpoint: string | undefined;
+  auth: {
+    issuer: string;
+    audience: string;
+    /** HS256 shared secret; only outside production and only when no JWKS URL is set. */
+    jwtSecret: string | undefined;
+    jwksUrl: string | undefined;
+  };
+  pageTokenSecret: SecretSetting;
+  consentUrl: string;
+  documentationUrl: string;
+  /**
+   * Comma-separated `whsec_<base64>` secrets; any one may sign (rotation). Deployed, only the webhook
+   * function is given them (its cold start refuses to go on without).
+   */
+  webhookSecrets: SecretSetting | undefined;
+  /** How long a webhook message id is remembered for duplicate detection (Standard Webhooks senders retry for days). */
+  webhookInboxTtlSeconds: number;
+  cleanup: {
+    pendingMaxAgeHours: number;
+    processingMaxAgeHours: number;
+    /** The run stops when less than this is left of the invocation's time. */
+    safetyMarginMs: number;
+  };
+  /** `local` runs the lifecycle here; `realto` proxies to the platform and records what it observes. */
+  mode: 'local' | 'realto';
+  realto: RealtoSettings | undefined;
+  logLevel: string;
+}
+
+/**
+ * A secret: its plain value (local runs and tests), or, deployed, the name of the SSM SecureString that
+ * holds it. `name` is the setting's own name, for messages.
+ */
+export type SecretSetting = { name: string } & ({ value: string; parameter?: undefined } | { parameter: string; value?: undefined });
+
+/** Proxy mode's platform credentials; deployed, the client secret is only ever an SSM parameter name. */
+export interface RealtoSettings {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: SecretSetting;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const DEV_JWT_SECRET = 'local-development-secret-change-me-0123456789';
+const DEV_PAGE_TOKEN_SECRET = 'local-page-token-secret';
+/** whsec_ + base64 of 32 bytes: the local default, what `npm run webhook` signs with. */
+export const DEV_WEBHOOK_SECRET = `whsec_${Buffer.from('local-webhook-secret-for-dev-use').toString('base64')}`;
+
+function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, fallback?: string): string | undefined {
+  const value = text(env, name) ?? fallback;
+  if (value === undefined) return undefined;
+  try {
+    new URL(value.replaceAll('{id}', 'id'));
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got "${value}"`);
+  }
+  return value;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new ConfigError(`${name} must be a positive number, got "${value}"`);
+  return parsed;
+}
+
+/**
+ * A secret's plain value when set, else (deployed) its SSM parameter `<NAME>_PARAMETER`, else the fallback.
+ * Locally a parameter name alone does not count: a laptop asking AWS would fail on every call.
+ */
+function secret(env: NodeJS.ProcessEnv, name: string, fallback: string | undefined): SecretSetting | undefined {
+  const value = text(env, name);
+  if (value !== undefined) return { name, value };
+  const parameter = text(env, `${name}_PARAMETER`);
+  if (parameter !== undefined && isDeployed(env)) return { name, parameter };
+  return fallback === undefined ? undefined : { name, value: fallback };
+}
+
+/** In AWS for real (not the local runner): the dev defaults and HS256 are never used there. */
+export function isDeployed(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.AWS_LAMBDA_FUNCTION_NAME) && env.IS_OFFLINE !== 'true';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const stage = text(env, 'STAGE') ?? 'dev';
+  const production = stage === 'prod' || stage === 'production';
+  const devDefaults = !production && !isDeployed(env);
+  const jwksUrl = url(env, 'AUTH_JWKS_URL');
+  const jwtSecret = jwksUrl ? undefined : (text(env, 'AUTH_JWT_SECRET') ?? (devDefaults ? DEV_JWT_SECRET : undefined));
+  if (!jwksUrl && (production || isDeployed(env))) {
+    throw new ConfigError('AUTH_JWKS_URL is required when deployed: HS256 shared secrets are for local use only');
+  }
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters (256 bits) for HS256');
+  }
+  const pageTokenSecret = secret(env, 'PAGE_TOKEN_SECRET', devDefaults ? DEV_PAGE_TOKEN_SECRET : undefined);
+  if (!pageTokenSecret) throw new ConfigError('PAGE_TOKEN_SECRET (or PAGE_TOKEN_SECRET_PARAMETER) is required when deployed');
+  const webhookSecrets = secret(env, 'WEBHOOK_SECRETS', devDefaults ? DEV_WEBHOOK_SECRET : undefined);
+  const mode = text(env, 'ONBOARDING_MODE') ?? 'local';
+  if (mode !== 'local' && mode !== 'realto') {
+    throw new ConfigError(`ONBOARDING_MODE must be "local" or "realto", got "${mode}"`);
+  }
+  let realto: Config['realto'];
+  if (mode === 'realto') {
+    const clientId = text(env, 'REALTO_CLIENT_ID');
+    const clientSecret = text(env, 'REALTO_CLIENT_SECRET');
+    const clientSecretParameter = text(env, 'REALTO_CLIENT_SECRET_PARAMETER');
+    if (isDeployed(env) && clientSecret) {
+      throw new ConfigError('REALTO_CLIENT_SECRET must not be plain configuration when deployed: set REALTO_CLIENT_SECRET_PARAMETER');
+    }
+    // Deployed: only the parameter. Locally: only a plain value (serverless.yml names the parameter for
+    // every run, and a laptop asking AWS for it would fail on every call instead of at the start).
+    if (!clientId || !(isDeployed(env) ? clientSecretParameter : clientSecret)) {
+      throw new ConfigError(isDeployed(env)
+        ? 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET_PARAMETER when deployed'
+        : 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET');
+    }
+    const baseUrl = url(env, 'REALTO_BASE_URL', 'https://platform.realto.io/api')!;
+    realto = {
+      baseUrl,
+      clientId,
+      clientSecret: isDeployed(env)
+        ? { name: 'REALTO_CLIENT_SECRET', parameter: clientSecretParameter! }
+        : { name: 'REALTO_CLIENT_SECRET', value: clientSecret! },
+    };
+  }
+  return {
+    stage,
+    production,
+    region: text(env, 'AWS_REGION') ?? 'eu-west-1',
+    tableName: text(env, 'TABLE_NAME') ?? 'onboarding-dev',
+    dynamoEndpoint: url(env, 'DYNAMODB_ENDPOINT'),
+    auth: {
+      issuer: text(env, 'AUTH_ISSUER') ?? 'onboarding-local',
+      audience: text(env, 'AUTH_AUDIENCE') ?? 'onboarding-api',
+      jwtSecret,
+      jwksUrl,
+    },
+    pageTokenSecret,
+    consentUrl: url(env, 'CONSENT_URL', 'http://127.0.0.1:3000/consent/{id}')!,
+    documentationUrl: url(env, 'DOCUMENTATION_URL', 'https://docs.realto.io/guides/manual-onboarding')!,
+    webhookSecrets,
+    webhookInboxTtlSeconds: 7 * 24 * 60 * 60,
+    cleanup: {
+      pendingMaxAgeHours: positiveNumber(env, 'PENDING_MAX_AGE_HOURS', 7 * 24),
+      processingMaxAgeHours: positiveNumber(env, 'PROCESSING_MAX_AGE_HOURS', 3 * 24),
+      safetyMarginMs: positiveNumber(env, 'CLEANUP_SAFETY_MARGIN_MS', 10_000),
+    },
+    mode,
+    realto,
+    logLevel: text(env, 'LOG_LEVEL') ?? 'INFO',
+  };
+}
+
+export { DEV_JWT_SECRET };

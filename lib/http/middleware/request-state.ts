@@ -1,0 +1,36 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Caller } from '../../lifecycle/types.ts';
+
+export type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+
+/** What the middlewares learn about one request, for those after them and the handler. */
+export interface RequestState {
+  correlationId: string;
+  caller?: Caller;
+  /** The parsed JSON body, before validation; the validated one after. */
+  body?: unknown;
+  /** The body bytes, on routes that verify them (signed webhooks). */
+  rawBody?: Buffer;
+  query?: unknown;
+  params?: unknown;
+}
+
+const states = new WeakMap<APIGatewayProxyEventV2, RequestState>();
+
+export function startState(event: APIGatewayProxyEventV2, correlationId: string): RequestState {
+  const state = { correlationId };
+  states.set(event, state);
+  return state;
+}
+
+export function stateOf(event: APIGatewayProxyEventV2): RequestState {
+  const state = states.get(event);
+  if (!state) throw new Error('the correlation middleware did not run: request state missing');
+  return state;
+}
+
+/** The state, if the correlation middleware got as far as creating it. */
+export function findState(event: APIGatewayProxyEventV2): RequestState | undefined {
+  return states.get(event);
+}

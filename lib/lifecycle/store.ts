@@ -1,0 +1,101 @@
+import type { OnboardingRequest, RequestType, Status, Transition } from './types.ts';
+
+/** Where a page stopped; only the store understands it, the page-token codec only carries it. */
+export type Cursor = Record<string, unknown>;
+
+export interface StoredPage<T> {
+  items: T[];
+  cursor: Cursor | undefined;
+}
+
+export interface TenantListQuery {
+  tenantId: string;
+  requestType: RequestType;
+  status?: Status;
+  /** Entity requests only: filters applied within the tenant's index. */
+  manufacturer?: string;
+  entityType?: string;
+  limit: number;
+  after?: Cursor;
+}
+
+/** An entry of the open-requests index: enough to decide whether to look closer. */
+export interface OpenRequestRef {
+  id: string;
+  requestType: RequestType;
+  status: Status;
+  updated: string;
+}
+
+export interface StaleQuery {
+  status: Status;
+  /** ISO time: entries whose status is older than this. */
+  before: string;
+  shard: number;
+  limit: number;
+  after?: Cursor;
+}
+
+/** Written in the same transaction as a transition: the webhook message that caused it. */
+export interface InboxMarker {
+  messageId: string;
+  expiresAt: number;
+}
+
+export type ApplyResult = 'applied' | 'conflict' | 'duplicate-message';
+
+/** Written with a create that carried an Idempotency-Key: what a replay must answer, and what it must match. */
+export interface IdempotencyRecord {
+  /** Already scoped to tenant, request type and the caller's key. */
+  key: string;
+  payloadHash: string;
+  response: unknown;
+  expiresAt: number;
+}
+
+export type InsertResult =
+  | { outcome: 'inserted' }
+  | { outcome: 'replay'; record: Pick<IdempotencyRecord, 'payloadHash' | 'response'> }
+  | { outcome: 'conflict' };
+
+/** The persistence the domain needs. lib/store implements it on DynamoDB; nothing here knows keys. */
+export interface OnboardingStore {
+  /**
+   * Creation is the first transition: the request and its record, together or not at all, and with an
+   * idempotency record in the same transaction, so a key can never point at a request that does not exist.
+   * `replay` when an unexpired record holds the key already (nothing written).
+   */
+  insert(request: OnboardingRequest, first: Transition, idempotency?: IdempotencyRecord): Promise<InsertResult>;
+  get(id: string): Promise<OnboardingRequest | undefined>;
+  /** The unexpired idempotency record of a scoped key, if any. */
+  findIdempotency(key: string): Promise<Pick<IdempotencyRecord, 'payloadHash' | 'response'> | undefined>;
+  /**
+   * Writes `next` and its record if the stored request is still at `current.version` and `current.status`.
+   * `conflict` means somebody else moved it first; nothing was written.
+   */
+  applyTransition(current: OnboardingRequest, next: OnboardingRequest, record: Transition, inbox?: InboxMarker): Promise<ApplyResult>;
+  /**
+   * Writes `next` (same status and version, other details) if the stored request is still `current`; no
+   * transition record, since nothing transitioned. `conflict` when it changed meanwhile.
+   */
+  updateDetails(current: OnboardingRequest, next: OnboardingRequest): Promise<'applied' | 'conflict'>;
+  listByTenant(query: TenantListQuery): Promise<StoredPage<OnboardingRequest>>;
+  /** Open requests in `status` since before `before`, oldest first, from one shard of the sparse open index. */
+  listStale(query: StaleQuery): Promise<StoredPage<OpenRequestRef>>;
+  /** How many open requests in `status` are older than `before`, over every shard. */
+  countStale(status: Status, before: string): Promise<number>;
+  /** Every request id, one shard of the allRequests index at a time (the audit's walk; no Scan). */
+  listRequestIds(shard: number, limit: number, after?: Cursor): Promise<StoredPage<string>>;
+  /** How many shards listStale and listRequestIds spread over. */
+  readonly openShards: number;
+  /** Whether a webhook message id was applied before (and is still remembered). */
+  hasWebhookMessage(messageId: string): Promise<boolean>;
+  history(id: string, limit: number, after?: Cursor): Promise<StoredPage<Transition>>;
+}
+
+/** Signs and checks continuation tokens, bound to the list they belong to. */
+export interface PageTokens {
+  encode(cursor: Cursor, scope: string): string;
+  /** Throws a ValidationError for a token that was altered or issued for another list. */
+  decode(token: string, scope: string): Cursor;
+}

@@ -1,0 +1,93 @@
+export const REQUEST_TYPES = ['Collective', 'Entity'] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+
+export const STATUSES = ['Pending', 'Processing', 'Succeeded', 'Failed', 'Canceled'] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Contract §2. `enduser` and `consent` are the end user's own decisions (consent page, guided sessions). */
+export const ACTOR_TYPES = ['principal', 'webhook', 'system', 'upstream', 'enduser'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
+
+export const SOURCES = ['api', 'webhook', 'schedule', 'upstream', 'consent'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export interface Actor {
+  type: ActorType;
+  id: string;
+}
+
+export interface RequestError {
+  code: string;
+  message: string;
+}
+
+export interface RequestData {
+  collective?: Record<string, unknown>;
+  entity?: Record<string, unknown>;
+  tenant: { id: string } & Record<string, unknown>;
+  user?: Record<string, unknown>;
+  client?: Record<string, unknown>;
+}
+
+/** Where the end user goes to consent while a request is Pending (the view's `action`). */
+export interface ConsentLinks {
+  redirectLink: string;
+  documentationLink: string;
+}
+
+/** The onboarding request as the store keeps it: the public fields plus what the lifecycle needs to chain. */
+export interface OnboardingRequest {
+  id: string;
+  requestType: RequestType;
+  status: Status;
+  created: string;
+  updated: string;
+  principalId: string;
+  tenantId: string;
+  returnUrl: string | null;
+  data: RequestData;
+  errors: RequestError[];
+  version: number;
+  /** Hash of the newest transition, so the next one can chain to it without reading the trail. */
+  lastHash: string;
+  /** Set when the request is created; absent on requests stored before links were kept. */
+  consent?: ConsentLinks;
+}
+
+/** What may change about a request besides its status: its snapshot and its consent links. */
+export interface RequestDetails {
+  data: RequestData;
+  consent?: ConsentLinks;
+}
+
+/** One entry of the audit trail. `hash` covers `previousHash` and every other field. */
+export interface Transition {
+  version: number;
+  from: Status | null;
+  to: Status;
+  at: string;
+  actor: Actor;
+  source: Source;
+  reason?: string;
+  errors?: RequestError[];
+  correlationId: string;
+  previousHash: string | null;
+  hash: string;
+}
+
+export interface Caller {
+  principalId: string;
+  tenantId: string;
+  scopes: ReadonlySet<string>;
+}
+
+export interface Page<T> {
+  items: T[];
+  continuationToken: string | null;
+}
+
+/** Per call: who to blame in the log, and how long the invocation has left. */
+export interface CallContext {
+  correlationId: string;
+  remainingMs: () => number;
+}

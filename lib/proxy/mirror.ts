@@ -1,0 +1,283 @@
+import { ConflictError, InvalidTransitionError, NotFoundError, ServiceError } from '../lifecycle/errors.ts';
+import type { ListQuery } from '../lifecycle/schemas.ts';
+import type { CreateInput, Created, OnboardingApi, OnboardingRequestView, OnboardingService } from '../lifecycle/service.ts';
+import { canTransition, collectionOf, decideCancel, isTerminal } from '../lifecycle/status-machine.ts';
+import type { OpenRequestRef } from '../lifecycle/store.ts';
+import {
+  STATUSES, type Caller, type ConsentLinks, type RequestDetails, type RequestError, type RequestType, type Status,
+} from '../lifecycle/types.ts';
+import { mergeSnapshot, platformSnapshot } from './snapshot.ts';
+
+/** What the platform answers about one request (realto-api-facts §3); only these fields are used. */
+export interface UpstreamRequest {
+  id: string;
+  status: string;
+  errors?: unknown;
+  action?: unknown;
+  data?: unknown;
+}
+
+/** The platform, as proxy mode needs it (./realto-client.ts implements it). */
+export interface UpstreamOnboarding {
+  createOnboarding(kind: 'collectives' | 'entities', body: unknown): Promise<UpstreamRequest>;
+  getOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
+  cancelOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
+}
+
+/** How many of a list page's open requests are asked about on the platform at once. */
+const LIST_REFRESH_CONCURRENCY = 8;
+/** A list stops asking the platform when less than this is left of the invocation, to answer in time. */
+const LIST_ANSWER_RESERVE_MS = 1_500;
+
+/** The platform refused (a 4xx other than rate limiting), as opposed to failing or not answering. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof ServiceError && error.status >= 400 && error.status < 500 && error.status !== 429;
+}
+
+/** The platform failed, timed out, rate-limits us, or calls to it are paused (our own bugs are none of these). */
+function isUnavailable(error: unknown): boolean {
+  return error instanceof ServiceError && (error.status >= 500 || error.status === 429);
+}
+
+/** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
+function consentLinksOf(seen: UpstreamRequest): ConsentLinks | undefined {
+  const action = seen.action as { redirectLink?: unknown; documentationLink?: unknown } | null | undefined;
+  if (typeof action?.redirectLink !== 'string' || !/^https?:\/\//.test(action.redirectLink)) return undefined;
+  const documentationLink = typeof action.documentationLink === 'string' ? action.documentationLink : '';
+  return { redirectLink: action.redirectLink, documentationLink };
+}
+
+function errorsOf(seen: UpstreamRequest): RequestError[] | undefined {
+  if (!Array.isArray(seen.errors) || seen.errors.length === 0) return undefined;
+  return seen.errors
+    .filter((error): error is RequestError => typeof error?.code === 'string' && typeof error?.message === 'string')
+    .map(({ code, message }) => ({ code, message }));
+}
+
+function knownStatus(seen: UpstreamRequest): Status | undefined {
+  return (STATUSES as readonly string[]).includes(seen.status) ? (seen.status as Status) : undefined;
+}
+
+/** Our details with the platform's answer laid over them: its snapshot and its consent links. */
+function mirrorer(seen: UpstreamRequest) {
+  const snapshot = platformSnapshot(seen.data);
+  const consent = consentLinksOf(seen);
+  return (current: RequestDetails): RequestDetails => ({
+    data: snapshot ? mergeSnapshot(current.data, snapshot) : current.data,
+    ...(consent ?? current.consent ? { consent: consent ?? current.consent } : {}),
+  });
+}
+
+function sameDetails(current: RequestDetails, next: RequestDetails): boolean {
+  return JSON.stringify(current.data) === JSON.stringify(next.data) && JSON.stringify(current.consent) === JSON.stringify(next.consent);
+}
+
+/** Runs `work` over `items`, at most `limit` at a time, keeping the order; the first failure fails all. */
+async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export interface ProxyOptions {
+  /**
+   * Told about a request the platform holds that we may not track: its withdrawal failed, or whether we
+   * kept it could not be told. For the log, so an operator can look it up and cancel it there.
+   */
+  onUntracked?: (detail: { platformId: string; requestType: RequestType; correlationId: string; reason: string }) => void;
+}
+
+/**
+ * Proxy mode (ONBOARDING_MODE=realto): the platform runs the lifecycle, this service keeps tenant isolation,
+ * idempotency and the audit trail. Every call goes to the platform first; a platform error changes nothing
+ * here. What we initiate is recorded as in local mode (the principal's create and cancel, once the platform
+ * accepted them); a status change we only observe (in an answer, a webhook or the reconciliation) is
+ * recorded through the same transition() with actor `upstream`. Every answer is mirrored: its snapshot
+ * goes with the transition it causes, or, when the status did not change, replaces ours on its own.
+ */
+export function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding, options: ProxyOptions = {}) {
+  async function observe(id: string, seen: UpstreamRequest, correlationId: string) {
+    const status = knownStatus(seen);
+    const errors = errorsOf(seen);
+    const mirror = mirrorer(seen);
+    const result = await local.transition(
+      id,
+      (current) => (status && current.status !== status && canTransition(current.status, status)
+        ? { to: status, reason: 'Observed on the Realto platform', ...(errors ? { errors } : {}), details: mirror(current) }
+        : 'unchanged'),
+      { actor: { type: 'upstream', id: 'realto' }, source: 'upstream', correlationId },
+    );
+    if (result.outcome !== 'unchanged') return result;
+    const refreshed = mirror(result.request);
+    if (sameDetails(result.request, refreshed)) return result;
+    return { outcome: 'refreshed' as const, request: await local.updateDetails(result.request, refreshed) };
+  }
+
+  /** Asks the platform about one of our requests and records what it says (gets, lists, the reconciliation). */
+  async function observeOnPlatform(requestType: RequestType, id: string, correlationId: string) {
+    return observe(id, await upstream.getOnboarding(collectionOf(requestType), id), correlationId);
+  }
+
+  /** Asks the platform about one of our requests and returns it as it is now. */
+  async function refresh(requestType: RequestType, mirrored: OnboardingRequestView, correlationId: string) {
+    const observed = await observeOnPlatform(requestType, mirrored.id, correlationId);
+    // Viewed again only when the platform's answer changed something.
+    return observed.outcome === 'applied' || observed.outcome === 'refreshed' ? local.view(observed.request) : mirrored;
+  }
+
+  /**
+   * The platform's answer to our cancel. When it refuses, the request may have finished there meanwhile:
+   * then what it is now is the answer (the caller gets a 409, or a 200 if it was canceled); a request
+   * still open there keeps the refusal.
+   */
+  async function cancelOnPlatform(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest> {
+    try {
+      return await upstream.cancelOnboarding(kind, id);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      const now = await upstream.getOnboarding(kind, id).catch(() => undefined);
+      const status = now && knownStatus(now);
+      if (!now || !status || !isTerminal(status)) throw error;
+      return now;
+    }
+  }
+
+  /**
+   * The cleanup's `beforeExpire` in proxy mode: a stale request is canceled on the platform first, and
+   * expired here only if it is canceled there. If it finished there meanwhile, that is recorded instead;
+   * if the platform refuses or cannot be reached, nothing is expired this time.
+   */
+  async function cancelBeforeExpiry(stale: OpenRequestRef, correlationId: string): Promise<boolean> {
+    let seen: UpstreamRequest;
+    try {
+      seen = await cancelOnPlatform(collectionOf(stale.requestType), stale.id);
+    } catch {
+      return false;
+    }
+    const status = knownStatus(seen);
+    if (!status || status === 'Canceled') return true;
+    await observe(stale.id, seen, correlationId);
+    return false;
+  }
+
+  async function kept(requestType: RequestType, id: string, caller: Caller): Promise<'yes' | 'no' | 'unknown'> {
+    try {
+      await local.get(requestType, id, caller);
+      return 'yes';
+    } catch (error) {
+      return error instanceof NotFoundError ? 'no' : 'unknown';
+    }
+  }
+
+  const api: OnboardingApi & {
+    observe: typeof observe; observeOnPlatform: typeof observeOnPlatform; cancelBeforeExpiry: typeof cancelBeforeExpiry;
+  } = {
+    history: local.history,
+    observe,
+    observeOnPlatform,
+    cancelBeforeExpiry,
+
+    async create(requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string): Promise<Created> {
+      const draft = local.prepareCreate(requestType, input, caller, correlationId, idempotencyKey);
+      // A replay must not create a second request on the platform.
+      const replay = await local.findReplay(draft);
+      if (replay) return replay;
+      const kind = collectionOf(requestType);
+      const seen = await upstream.createOnboarding(kind, { ...input, tenantId: caller.tenantId });
+      const id = seen.id.toLowerCase();
+      // A request the platform made that we do not keep would live there untracked: cancel it there.
+      const untracked = (reason: string) => options.onUntracked?.({ platformId: seen.id, requestType, correlationId, reason });
+      const withdraw = () => upstream.cancelOnboarding(kind, seen.id).then(
+        () => undefined,
+        () => untracked('it could not be canceled on the platform'),
+      );
+      let result: Created;
+      try {
+        result = await local.commitCreate(draft, { id, details: mirrorer(seen) });
+      } catch (error) {
+        // Withdrawn only when we know we do not have it: a write that timed out may still have committed.
+        const ours = await kept(requestType, id, caller);
+        if (ours === 'no') await withdraw();
+        if (ours === 'unknown') untracked('our write failed and whether it committed could not be read');
+        throw error;
+      }
+      // Another create with the same Idempotency-Key won the race: ours on the platform is a duplicate.
+      if (result.replayed) await withdraw();
+      if (result.replayed || seen.status === 'Pending') return result;
+      const observed = await observe(result.request.id, seen, correlationId);
+      return observed.outcome === 'applied' ? { request: local.view(observed.request), replayed: false } : result;
+    },
+
+    async get(requestType: RequestType, id: string, caller: Caller, correlationId = `get:${id}`) {
+      return refresh(requestType, await local.get(requestType, id, caller), correlationId);
+    },
+
+    /**
+     * A page from our copy (tenant isolation and page tokens are ours), its open requests asked about on
+     * the platform, so a list is as current as a get. A request that left the `status` asked for is dropped
+     * from the page. One request the platform cannot answer for (refused, failed, or out of time) keeps our
+     * copy; only when the platform is unavailable for every one of them is the list a 502/503/504, like a get.
+     */
+    async list(requestType: RequestType, caller: Caller, query: ListQuery, correlationId = 'list', timeLeftMs = () => Number.POSITIVE_INFINITY) {
+      const page = await local.list(requestType, caller, query);
+      const open = page.items.filter((item) => !isTerminal(item.status));
+      const unavailable: unknown[] = [];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const budgetMs = timeLeftMs() - LIST_ANSWER_RESERVE_MS;
+      // Once out of time, nothing more is sent; what is under way keeps our copy on this page.
+      let expired = budgetMs <= 0;
+      const outOfTime = Number.isFinite(budgetMs) && !expired
+        ? new Promise<'out-of-time'>((resolve) => {
+            timer = setTimeout(() => {
+              expired = true;
+              resolve('out-of-time');
+            }, budgetMs);
+          })
+        : new Promise<never>(() => {});
+      try {
+        const refreshed = await mapBounded(open, LIST_REFRESH_CONCURRENCY, async (item) => {
+          if (expired) return item;
+          const answer = await Promise.race([
+            refresh(requestType, item, correlationId).catch((error: unknown) => {
+              if (!isUnavailable(error) && !isRefusal(error)) throw error;
+              if (isUnavailable(error)) unavailable.push(error);
+              return item;
+            }),
+            outOfTime,
+          ]);
+          return answer === 'out-of-time' ? item : answer;
+        });
+        if (open.length > 0 && unavailable.length === open.length) throw unavailable[0];
+        const byId = new Map(refreshed.map((item) => [item.id, item]));
+        const items = page.items.map((item) => byId.get(item.id) ?? item);
+        return { ...page, items: query.status ? items.filter((item) => item.status === query.status) : items };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    async cancel(requestType: RequestType, id: string, caller: Caller, correlationId: string) {
+      const current = await local.get(requestType, id, caller);
+      const decision = decideCancel(current.status);
+      if (decision === 'already-canceled') return current;
+      if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
+      const seen = await cancelOnPlatform(collectionOf(requestType), id);
+      const status = knownStatus(seen);
+      if (status && status !== 'Canceled') {
+        // The platform did not cancel it: what it says the request is, is what happened.
+        await observe(id, seen, correlationId);
+        if (isTerminal(status)) throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);
+        throw new ConflictError(`The Realto platform kept the request ${status}; retry the cancel.`);
+      }
+      return local.cancel(requestType, id, caller, correlationId, mirrorer(seen));
+    },
+  };
+  return api;
+}

@@ -1,0 +1,46 @@
+import type { Logger } from '../telemetry/logger.ts';
+import type { RealtoSettings } from '../config/settings.ts';
+import type { Secret } from '../config/secrets.ts';
+import type { JobBudget, Platform } from '../lifecycle/platform.ts';
+import type { OnboardingService } from '../lifecycle/service.ts';
+import type { OnboardingStore } from '../lifecycle/store.ts';
+import { createProxyService } from './mirror.ts';
+import { createRealtoClient } from './realto-client.ts';
+import { reconcileOpenRequests } from './reconcile.ts';
+
+export interface RealtoPlatformOptions {
+  settings: RealtoSettings;
+  /** The platform's client secret, kept fresh by the secrets middleware of the functions that call it. */
+  clientSecret: Secret;
+  lifecycle: OnboardingService;
+  store: Pick<OnboardingStore, 'listStale' | 'openShards'>;
+  logger: Logger;
+}
+
+/**
+ * Proxy mode (ONBOARDING_MODE=realto): the Realto platform runs the lifecycle. The API goes through the
+ * mirroring decorator (./mirror.ts), webhooks report what the platform did, stale requests are canceled
+ * there first, and the cleanup first asks the platform about every open request (./reconcile.ts).
+ */
+export function createRealtoPlatform(options: RealtoPlatformOptions): Platform {
+  const { settings, clientSecret, logger } = options;
+  const client = createRealtoClient({
+    baseUrl: settings.baseUrl,
+    clientId: settings.clientId,
+    clientSecret: clientSecret.current,
+    onCredentialsRefused: clientSecret.invalidate,
+  });
+  const proxy = createProxyService(options.lifecycle, client, {
+    onUntracked: (detail) => logger.error('A request on the Realto platform may be untracked here', detail),
+  });
+  return {
+    api: proxy,
+    beforeExpire: (stale, correlationId) => proxy.cancelBeforeExpiry(stale, correlationId),
+    reconcile: (budget: JobBudget) => reconcileOpenRequests({
+      store: options.store,
+      check: (open) => proxy.observeOnPlatform(open.requestType, open.id, budget.correlationId),
+      remainingMs: budget.remainingMs,
+      safetyMarginMs: budget.safetyMarginMs,
+    }),
+  };
+}

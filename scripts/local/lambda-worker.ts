@@ -1,0 +1,44 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * One Lambda execution environment of the local runner (./lambda-runner.ts): a worker thread with its
+ * own environment variables that imports one function's bundle (the cold start) and runs one invocation
+ * at a time, as Lambda does.
+ */
+interface Invocation {
+  id: number;
+  event: unknown;
+  requestId: string;
+  deadline: number;
+}
+
+const { file, exportName, functionName, memorySize } = workerData as { file: string; exportName: string; functionName: string; memorySize: number };
+const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+const handler = module[exportName];
+if (typeof handler !== 'function') throw new Error(`${file} has no function export ${exportName}`);
+
+parentPort!.on('message', async ({ id, event, requestId, deadline }: Invocation) => {
+  const context = {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: String(memorySize),
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+  try {
+    const result = await (handler as (event: unknown, context: unknown) => Promise<unknown>)(event, context);
+    parentPort!.postMessage({ id, ok: true, result });
+  } catch (error) {
+    const { name = 'Error', message = String(error), stack } = (error ?? {}) as Error;
+    parentPort!.postMessage({ id, ok: false, error: { name, message, stack } });
+  }
+});
+parentPort!.postMessage({ ready: true });

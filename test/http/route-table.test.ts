@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { JOBS, ROUTES } from '../../lib/app/functions.ts';
+import { renderOpenApiDocument } from '../../scripts/openapi.ts';
+
+/**
+ * A route is declared once, in the route table (lib/app/functions.ts); everything else follows it. These
+ * fail on any drift between the table and what serverless.yml deploys, what the document says, and what
+ * the functions serve.
+ */
+const root = new URL('../../', import.meta.url);
+const adapter = createRequire(import.meta.url)('../../resources/functions.cjs') as (options: { resolveVariable: (name: string) => Promise<string> }) => Promise<Record<string, any>>;
+const serverlessFunctions = (mode: string) => adapter({ resolveVariable: async (name) => (name === 'self:custom.mode' ? mode : Promise.reject(new Error(name))) });
+
+describe('the route table', () => {
+  it('declares each route once: no two routes share a method and path, a function or an operation id', () => {
+    const keys = (pick: (route: (typeof ROUTES)[number]) => string) => new Set(ROUTES.map(pick)).size;
+    expect(keys((route) => `${route.method} ${route.path}`)).toBe(ROUTES.length);
+    expect(keys((route) => route.function)).toBe(ROUTES.length);
+    expect(keys((route) => route.operationId)).toBe(ROUTES.length);
+  });
+
+  it('is where serverless.yml takes its functions from, nothing declared beside it', () => {
+    const document = parse(readFileSync(new URL('serverless.yml', root), 'utf8').replace(/!(GetAtt|Join|Sub|Ref) /g, ''));
+    expect(document.functions).toEqual(['${file(resources/functions.cjs)}']);
+  });
+
+  it.each(['local', 'realto'])('gives serverless.yml, in %s mode, one function per route with its HTTP event, and one per job with its schedule', async (mode) => {
+    const functions = await serverlessFunctions(mode);
+    expect(Object.keys(functions).sort()).toEqual([...ROUTES.map((route) => route.function), ...JOBS.map((job) => job.function)].sort());
+    for (const route of ROUTES) {
+      expect(functions[route.function], route.function).toMatchObject({ handler: route.handler, events: [{ httpApi: { method: route.method, path: route.path } }] });
+    }
+    for (const job of JOBS) {
+      expect(functions[job.function].events[0].schedule.rate).toContain(job.scheduleSetting);
+    }
+  });
+
+  it('is what the served OpenAPI document describes (npm run openapi writes it; run it after changing a route)', () => {
+    expect(readFileSync(new URL('lib/http/openapi.json', root), 'utf8')).toBe(renderOpenApiDocument());
+    const document = JSON.parse(renderOpenApiDocument());
+    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
+  });
+
+  it.each(ROUTES.map((route) => [route.function, route] as const))('%s: its handler exists and serves its route', async (_name, route) => {
+    const file = route.handler.slice(0, route.handler.lastIndexOf('.'));
+    const module = await import(new URL(`${file}.ts`, root).href) as Record<string, { route?: unknown }>;
+    expect(module[route.handler.slice(route.handler.lastIndexOf('.') + 1)]?.route).toBe(route);
+  });
+});
