@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
  * DynamoDB port it got, and two stacks of one checkout never mix.
  */
 export const ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..');
-const DIRECTORY = join(ROOT, '.local', 'stacks');
+/** LOCAL_STACKS_DIR keeps a test's stacks apart from the ones a developer runs in the same checkout. */
+const directory = () => process.env.LOCAL_STACKS_DIR ?? join(ROOT, '.local', 'stacks');
 
 export interface LocalStack {
   pid: number;
@@ -31,8 +32,8 @@ function isAlive(pid: number): boolean {
 
 /** Describes a starting stack; the returned function removes the description (on stop). */
 export function registerStack(stack: LocalStack): () => void {
-  mkdirSync(DIRECTORY, { recursive: true });
-  const file = join(DIRECTORY, `${stack.port}.json`);
+  mkdirSync(directory(), { recursive: true });
+  const file = join(directory(), `${stack.port}.json`);
   writeFileSync(file, `${JSON.stringify(stack, null, 2)}\n`);
   return () => rmSync(file, { force: true });
 }
@@ -41,13 +42,13 @@ export function registerStack(stack: LocalStack): () => void {
 export function runningStacks(): LocalStack[] {
   let files: string[];
   try {
-    files = readdirSync(DIRECTORY).filter((name) => name.endsWith('.json'));
+    files = readdirSync(directory()).filter((name) => name.endsWith('.json'));
   } catch {
     return [];
   }
   const stacks: LocalStack[] = [];
   for (const name of files) {
-    const file = join(DIRECTORY, name);
+    const file = join(directory(), name);
     try {
       const stack = JSON.parse(readFileSync(file, 'utf8')) as LocalStack;
       if (isAlive(stack.pid)) stacks.push(stack);

@@ -85,11 +85,17 @@ function zipEntryText(zipFile: string, suffix: string): string {
   throw new Error(`no entry ending with ${suffix} in ${zipFile}`);
 }
 
-/** `serverless package` for the prod stage into a fresh folder; one at a time, they share `.esbuild/`. */
-async function packageStack(extraEnv: Record<string, string>) {
+/**
+ * The prod stage packaged into a fresh folder, one at a time (they share `.esbuild/`): as users type it,
+ * `npm run package -- --stage prod`, or straight through osls.
+ */
+async function packageStack(extraEnv: Record<string, string>, through: 'npm' | 'osls') {
   const dir = mkdtempSync(join(tmpdir(), 'onboarding-package-'));
   const osls = join(dirname(createRequire(import.meta.url).resolve('osls/package.json')), 'bin', 'serverless.js');
-  await promisify(execFile)(process.execPath, [osls, 'package', '--stage', 'prod', '--package', dir], {
+  const [command, args] = through === 'npm'
+    ? ['npm', ['run', '-s', 'package', '--', '--stage', 'prod', '--package', dir]] as const
+    : [process.execPath, [osls, 'package', '--stage', 'prod', '--package', dir]] as const;
+  await promisify(execFile)(command, [...args], {
     cwd: root,
     env: { ...process.env, ...SHELL_SECRETS, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extraEnv },
     timeout: 120_000,
@@ -99,9 +105,9 @@ async function packageStack(extraEnv: Record<string, string>) {
 }
 
 beforeAll(async () => {
-  const local = await packageStack({ ONBOARDING_MODE: 'local' });
+  const local = await packageStack({ ONBOARDING_MODE: 'local', STAGE: 'dev' }, 'npm');
   ({ dir: outDir, raw: rawTemplate, parsed: template } = local);
-  const proxy = await packageStack({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client-of-this-stack' });
+  const proxy = await packageStack({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client-of-this-stack' }, 'osls');
   ({ dir: proxyOutDir, raw: rawProxyTemplate, parsed: proxyTemplate } = proxy);
 }, 300_000);
 

@@ -1,0 +1,102 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/local/build.ts';
+import { DEV_TENANT_ID, devToken } from '../../scripts/local/dev-token.ts';
+import { freePort } from '../../scripts/local/dynamodb-local.ts';
+import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
+
+/**
+ * `npm start` as a newcomer runs it, twice in one checkout: a local stack and a proxy one on other ports.
+ * Each builds into its own folder and registers itself, so neither breaks the other, and the commands
+ * (audit:verify) find the one they are pointed at, or say plainly why they cannot.
+ */
+interface Stack {
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** The environment of a fresh shell (nothing of the test run's own settings), with stacks registered apart. */
+const STACKS_DIR = join(ROOT, '.local', `stacks-test-${process.pid}`);
+const shell = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: process.env.HOME ?? ROOT, LOCAL_STACKS_DIR: STACKS_DIR, ...extra });
+
+async function start(extra: Record<string, string>): Promise<Stack> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['scripts/start.ts'], { cwd: ROOT, env: shell({ PORT: String(port), ...extra }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start was not ready within 60 s:\n${output}`)), 60_000);
+    child.stdout!.on('data', () => { if (output.includes('ready at')) { clearTimeout(timer); resolve(); } });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`npm start exited with ${code}:\n${output}`)); });
+  });
+  return { port, child, output: () => output };
+}
+
+async function stop(stack: Stack | undefined): Promise<void> {
+  if (!stack?.child.pid || stack.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => stack.child.once('exit', resolve));
+  process.kill(-stack.child.pid, 'SIGTERM');
+  await exited;
+}
+
+const auditVerify = (...args: string[]) => promisify(execFile)(process.execPath, ['scripts/audit-verify.ts', ...args], { cwd: ROOT, env: shell() })
+  .then(({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: error.stdout + error.stderr }));
+
+let fake: FakeRealto;
+let local: Stack | undefined;
+let proxy: Stack | undefined;
+let authorization: string;
+
+beforeAll(async () => {
+  fake = await startFakeRealto();
+  authorization = `Bearer ${await devToken({ tenantId: DEV_TENANT_ID }, {})}`;
+  [local, proxy] = await Promise.all([
+    start({}),
+    start({ ONBOARDING_MODE: 'realto', REALTO_BASE_URL: fake.baseUrl, REALTO_CLIENT_ID: fake.clientId, REALTO_CLIENT_SECRET: fake.clientSecret }),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([stop(local), stop(proxy)]);
+  await fake?.close();
+  rmSync(STACKS_DIR, { recursive: true, force: true });
+});
+
+const create = (stack: Stack) => fetch(`http://127.0.0.1:${stack.port}/v1/onboarding/collectives`, {
+  method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Home', type: 'Household' }),
+});
+
+describe('npm start, twice in one checkout', () => {
+  it('serves a local stack and a proxy stack side by side, each in its own mode', async () => {
+    expect(local!.output()).toContain('(local mode');
+    expect(proxy!.output()).toContain('(realto mode');
+    const [inLocal, inProxy] = await Promise.all([create(local!), create(proxy!)]);
+    expect([inLocal.status, inProxy.status]).toEqual([201, 201]);
+    expect(fake.authCalls).toBeGreaterThan(0);
+    expect(existsSync(join(ROOT, '.local', 'build', String(local!.port)))).toBe(true);
+    expect(existsSync(join(ROOT, '.local', 'build', String(proxy!.port)))).toBe(true);
+  });
+
+  it('lets audit:verify find the stack it is pointed at by port, and refuse to guess between two', async () => {
+    const audited = await auditVerify('--port', String(local!.port));
+    expect(audited.code, audited.out).toBe(0);
+    expect(audited.out).toMatch(new RegExp(`local stack on port ${local!.port} \\(local mode`));
+    expect(audited.out).toMatch(/\d+ request\(s\) checked in onboarding-dev, 0 problem\(s\)/);
+    const guessing = await auditVerify();
+    expect(guessing.code).toBe(2);
+    expect(guessing.out).toContain('Several local stacks are running');
+  });
+
+  it('when both stop, leaves no build folder behind, and audit:verify says that none runs', async () => {
+    await Promise.all([stop(local), stop(proxy)]);
+    expect(existsSync(join(ROOT, '.local', 'build', String(local!.port)))).toBe(false);
+    const none = await auditVerify();
+    expect(none.code).toBe(2);
+    expect(none.out).toContain('No local stack is running in this checkout');
+  });
+});
