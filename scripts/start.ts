@@ -6,7 +6,7 @@ import { DEV_TENANT_ID, devToken } from './local/dev-token.ts';
 import { portIsFree, type RunningDynamo, startDynamoLocal } from './local/dynamodb-local.ts';
 import { type Gateway, startGateway } from './local/gateway.ts';
 import { assertNode24 } from './local/node-version.ts';
-import { registerStack } from './local/stacks.ts';
+import { isAlive, registerStack } from './local/stacks.ts';
 import { createTables } from './local/tables.ts';
 
 /**
@@ -45,15 +45,6 @@ function ancestorPids(): number[] {
     if (grandparent > 1) pids.push(grandparent);
   } catch { /* no /proc (macOS): the parent alone */ }
   return pids;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function main(): Promise<void> {

@@ -50,15 +50,16 @@ export function apiEvent(options: EventOptions = {}): APIGatewayProxyEventV2 {
   };
 }
 
-export function lambdaContext(name = 'local-function', timeoutMs = 10_000): Context {
+/** A Lambda context for one invocation of `name`, with `timeoutMs` left. */
+export function lambdaContext(name = 'local-function', timeoutMs = 10_000, options: { awsRequestId?: string; memoryLimitInMB?: number } = {}): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
+    memoryLimitInMB: String(options.memoryLimitInMB ?? 256),
+    awsRequestId: options.awsRequestId ?? randomUUID(),
     logGroupName: `/aws/lambda/${name}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { lambdaContext } from './lambda-events.ts';
 
 /**
  * One Lambda execution environment of the local runner (./lambda-runner.ts): a worker thread with its
@@ -19,20 +20,7 @@ const handler = module[exportName];
 if (typeof handler !== 'function') throw new Error(`${file} has no function export ${exportName}`);
 
 parentPort!.on('message', async ({ id, event, requestId, deadline }: Invocation) => {
-  const context = {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: String(memorySize),
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  const context = lambdaContext(functionName, deadline - Date.now(), { awsRequestId: requestId, memoryLimitInMB: memorySize });
   try {
     const result = await (handler as (event: unknown, context: unknown) => Promise<unknown>)(event, context);
     parentPort!.postMessage({ id, ok: true, result });

@@ -21,7 +21,7 @@ export interface LocalStack {
   startedAt: string;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -9,13 +9,12 @@ import type { Caller } from '../../lib/lifecycle/types.ts';
 import { onboarding, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { transitionKey } from '../../lib/store/keys.ts';
+import { caller as newCaller } from '../support/fixtures.ts';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '../..');
 const documents = createDocumentClient(createDynamoClient({ region: 'eu-west-1', endpoint: process.env.DYNAMODB_ENDPOINT }));
 
-function caller(): Caller {
-  return { principalId: 'auditor-test', tenantId: randomUUID(), scopes: new Set(['onboarding:read', 'onboarding:write']) };
-}
+const caller = () => newCaller('auditor-test');
 
 /** A request with three transitions: created, Processing (webhook), Canceled (API). */
 async function requestWithTrail() {

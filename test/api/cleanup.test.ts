@@ -15,6 +15,7 @@ import { createDocumentClient, createDynamoClient } from '../../lib/store/client
 import { INDEX, requestKey } from '../../lib/store/keys.ts';
 import { invoke, lambdaContext, tenant, token, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, onboardingApi } from '../support/onboarding-api.ts';
+import { BODIES } from '../support/fixtures.ts';
 
 /*
  * Isolation. The table is shared with every other test file, running in parallel, whose requests are
@@ -35,10 +36,6 @@ function newEra(): number {
   return STARTED - (400 + 30 * eras) * DAY;
 }
 
-const BODIES = {
-  collectives: { name: 'Home', type: 'Household' },
-  entities: { type: 'Battery', manufacturer: 'Tesla' },
-} as const;
 
 const documents = createDocumentClient(createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint }));
 

@@ -7,6 +7,8 @@ import type { Transition } from '../../lib/lifecycle/types.ts';
 import { store } from '../support/app.ts';
 import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, expectNoLeak, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
+import { BODIES } from '../support/fixtures.ts';
+import { newMessageId } from '../support/fixtures.ts';
 
 /**
  * Concurrency storms through the wrapped handlers: many callers at once on one request, or on many tenants.
@@ -22,10 +24,6 @@ import { type CollectionPath, expectNoLeak, onboardingApi, type OnboardingApi } 
 const STORM = 50;
 /** 10 tenants × 10 creates at once (twice the SDK's 50 sockets), half of them then canceled. */
 const REQUESTS_PER_TENANT = 10;
-const BODIES = {
-  collectives: { name: 'Home', type: 'Household' },
-  entities: { type: 'Battery', manufacturer: 'Tesla' },
-} as const;
 const TERMINAL = ['Succeeded', 'Failed', 'Canceled'];
 
 type WebhookStatus = 'Processing' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -36,7 +34,6 @@ interface Message {
   errors?: Array<{ code: string; message: string }>;
 }
 
-const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
 
 /** What the service logged as failures during the test: the cause of any 5xx, named in assertion messages. */
 let failures: string[] = [];

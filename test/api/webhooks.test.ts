@@ -13,6 +13,7 @@ import { createWebhookReceiver } from '../../lib/webhooks/receive.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
 import { apiEvent, invoke, type Response, tenant } from '../support/http.ts';
 import { type CollectionPath, expectProblem, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
+import { newMessageId } from '../support/fixtures.ts';
 
 /** WEBHOOK_SECRETS is not set in the tests, so the function signs and verifies with the development secret. */
 const SERVICE_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
@@ -21,7 +22,6 @@ const FOREIGN_KEY = Buffer.from('a-secret-this-service-never-had');
 type EventData = { id: string; status: string; errors?: Array<{ code: string; message: string }>; entity?: Record<string, unknown> };
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
 
 /** The body a provider sends (contract §6), as the exact text that is signed. */
 function statusEvent(data: EventData): string {

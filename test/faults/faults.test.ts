@@ -13,16 +13,13 @@ import { createDynamoStore } from '../../lib/store/dynamo-store.ts';
 import { invoke, lambdaContext, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { integrityFindings, type IsolatedStack, startIsolatedStack } from './isolated-stack.ts';
 import { consentLinks } from '../support/fixtures.ts';
+import { BODIES, statusEvent } from '../support/fixtures.ts';
 
 /*
  * Faults with nothing lost. Everything here runs against a DynamoDB Local of this file's own (it is stopped
  * and started again), with the handlers imported fresh to bind to it; see ./isolated-stack.ts.
  */
 
-const BODIES = {
-  collectives: { name: 'Home', type: 'Household' },
-  entities: { type: 'Battery', manufacturer: 'Tesla' },
-} as const;
 type Path = keyof typeof BODIES;
 type WebhookStatus = 'Processing' | 'Succeeded' | 'Failed' | 'Canceled';
 const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['Processing', 'Succeeded', 'Failed', 'Canceled'];
@@ -50,13 +47,6 @@ afterAll(async () => {
   console.info(`faults injected: ${JSON.stringify(faults)}`);
 });
 
-function webhookEvent(messageId: string, body: string): APIGatewayProxyEventV2 {
-  return signedWebhookEvent(messageId, body);
-}
-
-function statusEvent(id: string, status: WebhookStatus): string {
-  return JSON.stringify({ type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: { id, status } });
-}
 
 function expectUnavailable(response: Response) {
   stack.api.expectProblem(response, 503, 'service_unavailable');
@@ -386,7 +376,7 @@ describe('a Lambda killed at a random point of a transition (timeout) leaves no 
         if (i % 3 === 0) {
           const messageId = `msg_${randomUUID()}`;
           setupMessages.push(messageId);
-          const moved = await invoke(stack.webhooks.handler, webhookEvent(messageId, statusEvent(created.body.id, 'Processing')));
+          const moved = await invoke(stack.webhooks.handler, signedWebhookEvent(messageId, statusEvent(created.body.id, 'Processing')));
           expect(moved.body).toMatchObject({ outcome: 'applied' });
         }
       }
@@ -399,7 +389,7 @@ describe('a Lambda killed at a random point of a transition (timeout) leaves no 
       ]);
       const call = (attempt: Attempt) => () => attempt.kind === 'cancel'
         ? apis[attempt.path].cancel(attempt.id)
-        : invoke(stack.webhooks.handler, webhookEvent(attempt.messageId, attempt.body));
+        : invoke(stack.webhooks.handler, signedWebhookEvent(attempt.messageId, attempt.body));
       const results = await Promise.all(attempts.map((attempt) => runKillable(call(attempt), randomKill(40, 2))));
       await settleTheWire();
 

@@ -12,6 +12,7 @@ import { onboarding, store } from '../support/app.ts';
 import { openShardOf } from '../../lib/store/keys.ts';
 import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
+import { BODIES } from '../support/fixtures.ts';
 
 /*
  * A model-based test of the lifecycle (contract §3, §6, §7). Random programs of creates, API cancels,
@@ -39,10 +40,6 @@ const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['Processing', 'Succeeded', '
 
 const NUM_RUNS = 30;
 const BURST_RUNS = 30;
-const BODIES = {
-  collectives: { name: 'Home', type: 'Household' },
-  entities: { type: 'Battery', manufacturer: 'Tesla' },
-} as const;
 
 // ---------------------------------------------------------------- the model
 

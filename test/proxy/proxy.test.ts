@@ -13,6 +13,7 @@ import { store } from '../support/app.ts';
 import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
 import { consentLinks } from '../support/fixtures.ts';
+import { caller as newCaller } from '../support/fixtures.ts';
 
 /**
  * Proxy-only behaviour (issue 5), against a fake Realto platform this file controls, on the shared table.
@@ -22,9 +23,7 @@ let fake: FakeRealto;
 let proxy: ReturnType<typeof createProxyService>;
 let local: ReturnType<typeof localService>;
 
-function caller(): Caller {
-  return { principalId: 'proxy-test', tenantId: randomUUID(), scopes: new Set(['onboarding:read', 'onboarding:write']) };
-}
+const caller = () => newCaller('proxy-test');
 
 async function status(error: Promise<unknown>) {
   try {
