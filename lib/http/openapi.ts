@@ -103,7 +103,7 @@ const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 const HEADERS: Record<string, JsonSchema> = {
   'X-Correlation-Id': { description: 'The caller\'s X-Correlation-Id when well-formed, else one of ours; quote it when reporting a problem', schema: { type: 'string', maxLength: 128 } },
   'Access-Control-Allow-Origin': {
-    description: 'Only for a browser Origin listed in the stage\'s CORS_ALLOWED_ORIGINS (none by default: the API is for back ends)',
+    description: 'Set by API Gateway for a browser Origin the stage allows (serverless.yml custom.stages.<stage>.cors; none by default: the API is for back ends)',
     schema: { type: 'string', maxLength: LINK },
   },
   Location: { description: 'The new request', schema: { type: 'string', maxLength: LINK } },

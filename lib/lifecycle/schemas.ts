@@ -38,25 +38,28 @@ function depthOf(value: unknown, limit: number): number {
 export const boundedJson = () => z.unknown().check(
   z.refine((value) => depthOf(value, MAX_PROPERTIES_DEPTH) <= MAX_PROPERTIES_DEPTH, `must not nest deeper than ${MAX_PROPERTIES_DEPTH} levels`),
 );
-const properties = boundedJson();
 const optional = <T extends z.core.SomeType>(schema: T) => z.optional(z.nullable(schema));
 
-const common = {
+const common = () => ({
   tenantId: optional(uuid()),
   owner: optional(uuid()),
-  properties: z.optional(properties),
+  properties: z.optional(boundedJson()),
   returnUrl: optional(text(2048)),
-};
+});
 
-export const createCollectiveBody = z.strictObject({
+/*
+ * The schemas are built on first use (z.lazy): a function's cold start builds only the ones its routes
+ * validate with, not every schema of the API.
+ */
+export const createCollectiveBody = z.lazy(() => z.strictObject({
   name: text(200),
   type: z.enum(COLLECTIVE_TYPES),
   collectiveId: optional(uuid()),
-  ...common,
-});
+  ...common(),
+}));
 export type CreateCollectiveInput = z.infer<typeof createCollectiveBody>;
 
-export const createEntityBody = z.strictObject({
+export const createEntityBody = z.lazy(() => z.strictObject({
   type: z.enum(ENTITY_TYPES),
   manufacturer: text(100),
   collectiveId: optional(uuid()),
@@ -68,36 +71,36 @@ export const createEntityBody = z.strictObject({
   track: optional(text(100)),
   uuid: optional(text(100)),
   vin: optional(text(32)),
-  ...common,
-});
+  ...common(),
+}));
 export type CreateEntityInput = z.infer<typeof createEntityBody>;
 
 /** Ids are issued in lower case; an upper-case spelling of the same uuid finds the same request. */
-export const requestIdParams = z.strictObject({
+export const requestIdParams = z.lazy(() => z.strictObject({
   onboardingRequestId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
-});
+}));
 
-const pageSize = z.string().check(z.maxLength(3), z.regex(/^(?:[1-9]|[1-9]\d|100)$/, 'must be an integer from 1 to 100'));
-const continuationToken = z.string().check(z.minLength(1), z.maxLength(2048));
+const pageSize = () => z.string().check(z.maxLength(3), z.regex(/^(?:[1-9]|[1-9]\d|100)$/, 'must be an integer from 1 to 100'));
+const continuationToken = () => z.string().check(z.minLength(1), z.maxLength(2048));
 
-export const pageQuery = z.strictObject({
-  pageSize: z.optional(pageSize),
-  continuationToken: z.optional(continuationToken),
-});
+export const pageQuery = z.lazy(() => z.strictObject({
+  pageSize: z.optional(pageSize()),
+  continuationToken: z.optional(continuationToken()),
+}));
 
-export const listCollectivesQuery = z.strictObject({
-  pageSize: z.optional(pageSize),
-  continuationToken: z.optional(continuationToken),
+export const listCollectivesQuery = z.lazy(() => z.strictObject({
+  pageSize: z.optional(pageSize()),
+  continuationToken: z.optional(continuationToken()),
   status: z.optional(z.enum(STATUSES)),
-});
+}));
 
-export const listEntitiesQuery = z.strictObject({
-  pageSize: z.optional(pageSize),
-  continuationToken: z.optional(continuationToken),
+export const listEntitiesQuery = z.lazy(() => z.strictObject({
+  pageSize: z.optional(pageSize()),
+  continuationToken: z.optional(continuationToken()),
   status: z.optional(z.enum(STATUSES)),
   manufacturer: z.optional(text(100)),
   type: z.optional(z.enum(ENTITY_TYPES)),
-});
+}));
 export type ListQuery = z.infer<typeof listEntitiesQuery>;
 
 export const idempotencyKey = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));

@@ -7,7 +7,7 @@ import { boundedJson } from '../lifecycle/schemas.ts';
  */
 export const WEBHOOK_STATUSES = ['Processing', 'Succeeded', 'Failed', 'Canceled'] as const;
 
-export const webhookEvent = z.object({
+export const webhookEvent = z.lazy(() => z.object({
   type: z.literal('onboarding.status.updated'),
   timestamp: z.iso.datetime({ offset: true }).check(z.maxLength(40)),
   data: z.object({
@@ -19,7 +19,7 @@ export const webhookEvent = z.object({
     })).check(z.maxLength(50))),
     entity: z.optional(z.record(z.string().check(z.maxLength(256)), boundedJson())),
   }),
-});
+}));
 export type WebhookEvent = z.infer<typeof webhookEvent>;
 
 /** The Standard Webhooks headers, for the document; ./signature.ts checks them, signature first. */

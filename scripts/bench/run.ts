@@ -42,7 +42,7 @@ const BUDGETS = JSON.parse(readFileSync(new URL('./budgets.json', import.meta.ur
 };
 const ITERATIONS = args.quick ? 100 : 1_000;
 const WARMUP = args.quick ? 20 : 50;
-const COLD_RUNS = args.quick ? 5 : 15;
+const COLD_RUNS = args.quick ? 5 : 20;
 const NPM_START_RUNS = args.quick ? 1 : 3;
 const CLEANUP_PAGE_SIZE = 3;
 const HTTP_CLIENTS = 8;

@@ -181,6 +181,10 @@ describe('the packaged prod stack', () => {
     expect(table.Properties.SSESpecification.SSEEnabled).toBe(true);
   });
 
+  it('allows no browser origin unless the stage lists some (the API is for back ends)', () => {
+    expect(template.Resources.HttpApi!.Properties.CorsConfiguration).toBeUndefined();
+  });
+
   it('routes exactly the contract endpoints, with throttling on the stage', () => {
     const routes = resources('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey).sort();
     expect(routes).toEqual([...CONTRACT_ROUTES].sort());
