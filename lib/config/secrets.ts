@@ -37,8 +37,8 @@ export interface SsmSecretOptions {
 /**
  * The one SSM reader: a SecureString from Parameter Store, fetched on first need and cached, the way
  * @middy/ssm and Powertools Parameters work. Neither is used: @middy/ssm imports the SSM client at load in
- * every mode, local ones included, and Powertools Parameters adds about 10 KB to each bundle
- * (docs/architecture.md); this loads the client only when a parameter is configured.
+ * every mode, local ones included, and Powertools Parameters does not fit the bundle budget
+ * (docs/architecture.md, "Decisions"); this loads the client only when a parameter is configured.
  *
  * When SSM fails and a value is already held, the held value is used and SSM is asked again only after
  * SECRET_RETRY_AFTER_FAILURE_MS: a parameter store outage must neither take down nor slow down calls that

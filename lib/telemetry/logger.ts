@@ -4,8 +4,8 @@ import type { Context } from 'aws-lambda';
  * Structured JSON lines, one per meaningful event, always with the correlation id; never personal data.
  * The keys are Powertools Logger's (level, message, timestamp, service, cold_start, function_name,
  * function_request_id, correlation_id, error), so log queries written for it keep working. Written here
- * rather than imported: Powertools Logger and its commons cost 24 KB in every bundle, and the proxy-mode
- * bundles could not stay within 100 KB with it (docs/architecture.md, "Bundle budget").
+ * rather than imported, because with Powertools Logger the proxy-mode bundles did not fit their budget
+ * (docs/architecture.md, "Decisions").
  */
 const LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 } as const;
 type Level = Exclude<keyof typeof LEVELS, 'SILENT'>;
