@@ -15,8 +15,23 @@ function access(fn, mode) {
   };
 }
 
+/** What must be set before a production stack is packaged: without it every cold start would fail. */
+async function refuseIncompleteProduction(resolveVariable, mode) {
+  const stage = await resolveVariable('sls:stage');
+  if (stage !== 'prod' && stage !== 'production') return;
+  const missing = [];
+  if (!(await resolveVariable('self:provider.environment.AUTH_JWKS_URL'))) {
+    missing.push("AUTH_JWKS_URL (your identity provider's JWKS; or custom.stages.prod.authJwksUrl): deployed functions accept no other tokens");
+  }
+  const realto = String(await resolveVariable('self:provider.environment.REALTO_BASE_URL'));
+  if (mode === 'realto' && !realto.startsWith('https:')) missing.push(`REALTO_BASE_URL as an https: URL (got ${realto}): the client secret is sent there`);
+  if (mode === 'realto' && !(await resolveVariable('self:provider.environment.REALTO_CLIENT_ID'))) missing.push('REALTO_CLIENT_ID (or custom.stages.prod.realtoClientId)');
+  if (missing.length) throw new Error(`Packaging the ${stage} stage needs ${missing.join('; and ')}`);
+}
+
 module.exports = async ({ resolveVariable }) => {
   const mode = await resolveVariable('self:custom.mode');
+  await refuseIncompleteProduction(resolveVariable, mode);
   const functions = {};
   for (const route of ROUTES) {
     const { iamRoleStatements, environment } = access(route, mode);

@@ -74,7 +74,7 @@ function lifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typeof
   const realtoClientSecret = config.realto ? secret(config.realto.clientSecret) : undefined;
   // Spelled out (not BUILT_FOR) so that esbuild sees a constant and drops the proxy from local-mode bundles.
   const platform: Platform = process.env.ONBOARDING_MODE === 'realto' && config.realto && realtoClientSecret
-    ? createRealtoPlatform({ settings: config.realto, clientSecret: realtoClientSecret, lifecycle: service, store, logger })
+    ? createRealtoPlatform({ settings: config.realto, clientSecret: realtoClientSecret, lifecycle: service, store, logger, metrics: base.metrics })
     : localPlatform(service);
   const secrets: Partial<Record<SecretName, Secret>> = { pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
   return { service, platform, secrets };

@@ -136,6 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET');
     }
     const baseUrl = url(env, 'REALTO_BASE_URL', 'https://platform.realto.io/api')!;
+    // The client secret is sent there: never in clear text once deployed.
+    if ((isDeployed(env) || production) && new URL(baseUrl).protocol !== 'https:') {
+      throw new ConfigError(`REALTO_BASE_URL must be an https: URL when deployed, got "${baseUrl}"`);
+    }
     realto = {
       baseUrl,
       clientId,

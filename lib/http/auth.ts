@@ -52,7 +52,7 @@ export function createAuthenticator(settings: Config['auth']) {
     try {
       ({ payload: claims } = await verify(token));
     } catch (error) {
-      if (error instanceof joseErrors.JWKSTimeout) {
+      if (isKeyFetchFailure(error)) {
         throw new ServiceUnavailableError('The identity provider keys could not be fetched; retry shortly.', 5, { cause: error });
       }
       throw new UnauthorizedError(describe(error));
@@ -92,6 +92,18 @@ class VerifiedTokens {
     if (this.entries.size >= VerifiedTokens.MAX) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(token, claims);
   }
+}
+
+/**
+ * The identity provider's keys could not be had (timeout, refused connection, an error status, an
+ * unreadable key set): the token may be fine, so the caller must not throw it away on a 401. A token
+ * problem is always a JOSE error with its own code; the key fetch fails with the generic one, a JWKS
+ * error, or the fetch's own TypeError.
+ */
+function isKeyFetchFailure(error: unknown): boolean {
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return true;
+  if (error instanceof joseErrors.JOSEError) return error.code === 'ERR_JOSE_GENERIC';
+  return error instanceof TypeError || (error instanceof Error && error.name === 'AbortError');
 }
 
 /** Says which check failed without echoing anything from the token. */

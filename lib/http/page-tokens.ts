@@ -1,16 +1,25 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ValidationError } from '../lifecycle/errors.ts';
 import type { Cursor, PageTokens } from '../lifecycle/store.ts';
 
 /**
- * Continuation tokens are `<payload>.<mac>`: the store's cursor, base64url, signed with HMAC-SHA256 over
- * the list it belongs to (tenant, type, filters). An altered token, or one issued for another tenant or
- * another list, fails the check and is a 400.
+ * Continuation tokens are opaque: the store's cursor, encrypted and authenticated with AES-256-GCM, the
+ * list it belongs to (tenant, type, filters) as additional data. Nobody can read the table's key layout or
+ * a tenant id out of one, and an altered token, or one issued for another tenant or list, fails
+ * authentication and is a 400. Base64url of nonce (12 bytes), ciphertext and tag (16 bytes).
  */
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
 export function createPageTokens(secret: string | (() => string)): PageTokens {
-  const key = typeof secret === 'function' ? secret : () => secret;
-  const mac = (scope: string, payload: string) =>
-    createHmac('sha256', key()).update(`${scope}\n${payload}`).digest();
+  const secretOf = typeof secret === 'function' ? secret : () => secret;
+  let derived: { from: string; key: Buffer } | undefined;
+  /** The encryption key, derived from the secret of the moment (it may rotate while warm). */
+  const key = () => {
+    const from = secretOf();
+    if (derived?.from !== from) derived = { from, key: createHash('sha256').update(`onboarding continuation tokens\n${from}`).digest() };
+    return derived.key;
+  };
 
   const invalid = () =>
     new ValidationError(
@@ -21,17 +30,22 @@ export function createPageTokens(secret: string | (() => string)): PageTokens {
 
   return {
     encode(cursor: Cursor, scope: string): string {
-      const payload = Buffer.from(JSON.stringify(cursor)).toString('base64url');
-      return `${payload}.${mac(scope, payload).toString('base64url')}`;
+      const nonce = randomBytes(NONCE_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', key(), nonce);
+      cipher.setAAD(Buffer.from(scope));
+      const sealed = Buffer.concat([cipher.update(JSON.stringify(cursor), 'utf8'), cipher.final()]);
+      return Buffer.concat([nonce, sealed, cipher.getAuthTag()]).toString('base64url');
     },
     decode(token: string, scope: string): Cursor {
-      const [payload, signature, extra] = token.split('.');
-      if (!payload || !signature || extra !== undefined) throw invalid();
-      const given = Buffer.from(signature, 'base64url');
-      const expected = mac(scope, payload);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+      if (!/^[\w-]+$/.test(token)) throw invalid();
+      const bytes = Buffer.from(token, 'base64url');
+      if (bytes.length <= NONCE_BYTES + TAG_BYTES) throw invalid();
       try {
-        const cursor: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+        const decipher = createDecipheriv('aes-256-gcm', key(), bytes.subarray(0, NONCE_BYTES));
+        decipher.setAAD(Buffer.from(scope));
+        decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+        const plain = Buffer.concat([decipher.update(bytes.subarray(NONCE_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
+        const cursor: unknown = JSON.parse(plain.toString('utf8'));
         if (cursor === null || typeof cursor !== 'object' || Array.isArray(cursor)) throw invalid();
         return cursor as Cursor;
       } catch {

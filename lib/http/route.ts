@@ -13,7 +13,8 @@ export type SecretName = 'pageTokenSecret' | 'webhookSecrets' | 'realtoClientSec
 
 /** Names of the IAM statements of serverless.yml (`custom.iam`), granted per function. */
 export type Permission =
-  | 'readRequest' | 'writeRequest' | 'queryTenantIndexes' | 'queryTable' | 'queryOpenIndex' | 'cleanupDeadLetters';
+  | 'readRequest' | 'writeRequest' | 'writeIdempotencyKey' | 'writeWebhookMessage'
+  | 'queryTenantIndexes' | 'queryTable' | 'queryOpenIndex' | 'cleanupDeadLetters';
 
 export type Schema = z.core.$ZodType;
 

@@ -15,12 +15,42 @@ export function canonicalJson(value: unknown): string {
   return `{${members.join(',')}}`;
 }
 
-/** `hash` = SHA-256 hex of `previousHash` (empty for the first) followed by the canonical JSON of the other fields. */
-export function transitionHash(transition: Omit<Transition, 'hash'>): string {
+/** Which request a trail belongs to; its first record is bound to it. */
+export interface TrailOwner {
+  id: string;
+  tenantId: string;
+  requestType: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * What version 1 chains from, since its `previousHash` is null: the SHA-256 of the canonical JSON of
+ * `{ request: { id, requestType, tenantId } }`. Every later record chains from the one before, so the whole
+ * trail is bound to its request: moved under another request's key, it no longer verifies.
+ */
+export function trailAnchor(owner: TrailOwner): string {
+  return sha256(canonicalJson({ request: { id: owner.id, requestType: owner.requestType, tenantId: owner.tenantId } }));
+}
+
+/**
+ * `hash` = SHA-256 hex of what the record chains from (`previousHash`; for version 1 the trail's anchor)
+ * followed by the canonical JSON of the record's other fields.
+ */
+export function transitionHash(transition: Omit<Transition, 'hash'>, owner: TrailOwner): string {
   const { previousHash, ...fields } = transition;
-  return createHash('sha256')
-    .update((previousHash ?? '') + canonicalJson(fields))
-    .digest('hex');
+  return sha256((previousHash ?? trailAnchor(owner)) + canonicalJson(fields));
+}
+
+/**
+ * First records written before trails were bound to their request chained from nothing. They still verify,
+ * but only if written before this instant: a first record from after it must be bound (docs/api.md).
+ */
+export const UNBOUND_TRAILS_BEFORE = '2026-12-03T00:00:00.000Z';
+
+function unboundHash(transition: Omit<Transition, 'hash'>): string {
+  const { previousHash, ...fields } = transition;
+  return sha256((previousHash ?? '') + canonicalJson(fields));
 }
 
 export interface ChainProblem {
@@ -28,8 +58,8 @@ export interface ChainProblem {
   problem: string;
 }
 
-/** Checks a whole trail, oldest first: contiguous versions, linked statuses and hashes. */
-export function verifyChain(trail: readonly Transition[]): ChainProblem[] {
+/** Checks a whole trail of `owner`, oldest first: contiguous versions, linked statuses and hashes. */
+export function verifyChain(trail: readonly Transition[], owner: TrailOwner): ChainProblem[] {
   const problems: ChainProblem[] = [];
   let previous: Transition | undefined;
   for (const [index, record] of trail.entries()) {
@@ -44,8 +74,9 @@ export function verifyChain(trail: readonly Transition[]): ChainProblem[] {
       problems.push({ version: record.version, problem: 'previousHash does not match the previous record' });
     }
     const { hash, ...rest } = record;
-    if (transitionHash(rest) !== hash) {
-      problems.push({ version: record.version, problem: 'hash does not match the record' });
+    const unbound = record.previousHash === null && record.at < UNBOUND_TRAILS_BEFORE && unboundHash(rest) === hash;
+    if (transitionHash(rest, owner) !== hash && !unbound) {
+      problems.push({ version: record.version, problem: record.previousHash === null ? 'hash does not match the record and its request' : 'hash does not match the record' });
     }
     previous = record;
   }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ConflictError, ForbiddenError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError, ValidationError,
 } from './errors.ts';
-import { canonicalJson, transitionHash } from './hash-chain.ts';
+import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts';
 import type { CreateCollectiveInput, CreateEntityInput, ListQuery } from './schemas.ts';
 import { canTransition, decideCancel, KINDS } from './status-machine.ts';
 import type { Cursor, IdempotencyRecord, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
@@ -183,8 +183,8 @@ export function createOnboardingService(options: ServiceOptions) {
     return data;
   }
 
-  function record(fields: Omit<Transition, 'hash'>): Transition {
-    return { ...fields, hash: transitionHash(fields) };
+  function record(fields: Omit<Transition, 'hash'>, owner: TrailOwner): Transition {
+    return { ...fields, hash: transitionHash(fields, owner) };
   }
 
   /** The stored first answer for a key, if the body is the same one; another body is a 422. */
@@ -234,6 +234,7 @@ export function createOnboardingService(options: ServiceOptions) {
     const { requestType, caller } = draft;
     const id = assigned?.id ?? newId();
     const at = now().toISOString();
+    const identity = { id, tenantId: caller.tenantId, requestType };
     const first = record({
       version: 1,
       from: null,
@@ -243,8 +244,7 @@ export function createOnboardingService(options: ServiceOptions) {
       source: 'api',
       correlationId: draft.correlationId,
       previousHash: null,
-    });
-    const identity = { id, tenantId: caller.tenantId, requestType };
+    }, identity);
     const ours = { data: snapshot(requestType, draft.input, caller.tenantId), consent: options.consentLinks(identity) };
     const details = assigned?.details ? assigned.details(ours) : ours;
     const request: OnboardingRequest = {
@@ -316,7 +316,7 @@ export function createOnboardingService(options: ServiceOptions) {
         ...(change.errors === undefined ? {} : { errors: change.errors }),
         correlationId: meta.correlationId,
         previousHash: current.lastHash,
-      });
+      }, current);
       const next: OnboardingRequest = {
         ...withDetails(current, change.details),
         status: change.to,

@@ -39,6 +39,8 @@ export interface StaleQuery {
 /** Written in the same transaction as a transition: the webhook message that caused it. */
 export interface InboxMarker {
   messageId: string;
+  /** SHA-256 of the message's bytes: a redelivery carries the same, another message under the same id does not. */
+  payloadHash: string;
   expiresAt: number;
 }
 
@@ -88,8 +90,8 @@ export interface OnboardingStore {
   listRequestIds(shard: number, limit: number, after?: Cursor): Promise<StoredPage<string>>;
   /** How many shards listStale and listRequestIds spread over. */
   readonly openShards: number;
-  /** Whether a webhook message id was applied before (and is still remembered). */
-  hasWebhookMessage(messageId: string): Promise<boolean>;
+  /** The message applied before under this id to this request (while it is remembered), if any. */
+  findWebhookMessage(requestId: string, messageId: string): Promise<Pick<InboxMarker, 'payloadHash'> | undefined>;
   history(id: string, limit: number, after?: Cursor): Promise<StoredPage<Transition>>;
 }
 

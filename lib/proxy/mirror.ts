@@ -6,6 +6,7 @@ import type { OpenRequestRef } from '../lifecycle/store.ts';
 import {
   STATUSES, type Caller, type ConsentLinks, type RequestDetails, type RequestError, type RequestType, type Status,
 } from '../lifecycle/types.ts';
+import { UpstreamUnavailableError } from './errors.ts';
 import { mergeSnapshot, platformSnapshot } from './snapshot.ts';
 
 /** What the platform answers about one request (realto-api-facts §3); only these fields are used. */
@@ -88,6 +89,11 @@ async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Pr
 
 export interface ProxyOptions {
   /**
+   * Told of an answer whose status this service does not know (a status the platform added): nothing is
+   * recorded for it, so a new status never becomes a false Canceled or Expired. For the log and a metric.
+   */
+  onUnknownStatus?: (detail: { platformId: string; status: string; correlationId: string }) => void;
+  /**
    * Told about a request the platform holds that we may not track: its withdrawal failed, or whether we
    * kept it could not be told. For the log, so an operator can look it up and cancel it there.
    */
@@ -103,8 +109,17 @@ export interface ProxyOptions {
  * goes with the transition it causes, or, when the status did not change, replaces ours on its own.
  */
 export function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding, options: ProxyOptions = {}) {
-  async function observe(id: string, seen: UpstreamRequest, correlationId: string) {
+  /** The answer's status if we know it; an unknown one is reported, and the caller records nothing. */
+  function statusOf(seen: UpstreamRequest, correlationId: string): Status | undefined {
     const status = knownStatus(seen);
+    if (!status) options.onUnknownStatus?.({ platformId: seen.id, status: String(seen.status).slice(0, 64), correlationId });
+    return status;
+  }
+
+  async function observe(id: string, seen: UpstreamRequest, correlationId: string) {
+    const status = statusOf(seen, correlationId);
+    // Not understood: nothing of this answer is kept, neither a transition nor its snapshot.
+    if (!status) return { outcome: 'not-understood' as const };
     const errors = errorsOf(seen);
     const mirror = mirrorer(seen);
     const result = await local.transition(
@@ -161,8 +176,9 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     } catch {
       return false;
     }
-    const status = knownStatus(seen);
-    if (!status || status === 'Canceled') return true;
+    const status = statusOf(seen, correlationId);
+    if (!status) return false;
+    if (status === 'Canceled') return true;
     await observe(stale.id, seen, correlationId);
     return false;
   }
@@ -269,8 +285,9 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       if (decision === 'already-canceled') return current;
       if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
       const seen = await cancelOnPlatform(collectionOf(requestType), id);
-      const status = knownStatus(seen);
-      if (status && status !== 'Canceled') {
+      const status = statusOf(seen, correlationId);
+      if (!status) throw new UpstreamUnavailableError('The Realto platform answered the cancel with a status this service does not know; nothing was recorded');
+      if (status !== 'Canceled') {
         // The platform did not cancel it: what it says the request is, is what happened.
         await observe(id, seen, correlationId);
         if (isTerminal(status)) throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);

@@ -1,4 +1,5 @@
 import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import type { RealtoSettings } from '../config/settings.ts';
 import type { Secret } from '../config/secrets.ts';
 import type { JobBudget, Platform } from '../lifecycle/platform.ts';
@@ -15,6 +16,7 @@ export interface RealtoPlatformOptions {
   lifecycle: OnboardingService;
   store: Pick<OnboardingStore, 'listStale' | 'openShards'>;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /**
@@ -32,6 +34,10 @@ export function createRealtoPlatform(options: RealtoPlatformOptions): Platform {
   });
   const proxy = createProxyService(options.lifecycle, client, {
     onUntracked: (detail) => logger.error('A request on the Realto platform may be untracked here', detail),
+    onUnknownStatus: (detail) => {
+      logger.error('The Realto platform answered with a status this service does not know; nothing was recorded', detail);
+      options.metrics.count('platform_status_unknown', {}, {}, 1);
+    },
   });
   return {
     api: proxy,

@@ -129,8 +129,13 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
         headers,
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal: AbortSignal.timeout(timeoutMs),
+        // Never followed: a redirect would re-send the credentials (and the token) to whatever host it names.
+        redirect: 'manual',
       });
       const text = await response.text();
+      if (response.status >= 300 && response.status < 400) {
+        return { error: new UpstreamUnavailableError(`The Realto platform answered with a redirect (status ${response.status}), which is not followed`), retryable: false };
+      }
       if (response.status >= 500) {
         return {
           error: new UpstreamUnavailableError(`The Realto platform failed with status ${response.status}`),

@@ -190,7 +190,10 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         items.push({
           Put: {
             TableName: tableName,
-            Item: { ...webhookMessageKey(inbox.messageId), entity: 'WebhookMessage', requestId: current.id, version: record.version, expiresAt: inbox.expiresAt },
+            Item: {
+              ...webhookMessageKey(current.id, inbox.messageId), entity: 'WebhookMessage', requestId: current.id, version: record.version,
+              payloadHash: inbox.payloadHash, expiresAt: inbox.expiresAt,
+            },
             ...IS_NEW,
           },
         });
@@ -272,11 +275,11 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       return total;
     },
 
-    async hasWebhookMessage(messageId) {
+    async findWebhookMessage(requestId, messageId) {
       const result = await run('webhook-message', () =>
-        client.send(new GetCommand({ TableName: tableName, Key: webhookMessageKey(messageId), ConsistentRead: true, ProjectionExpression: 'pk' })),
+        client.send(new GetCommand({ TableName: tableName, Key: webhookMessageKey(requestId, messageId), ConsistentRead: true, ProjectionExpression: 'payloadHash' })),
       );
-      return result.Item !== undefined;
+      return result.Item ? { payloadHash: String(result.Item.payloadHash ?? '') } : undefined;
     },
 
     async listByTenant(query: TenantListQuery) {

@@ -9,7 +9,7 @@ import { OPEN_STATUSES } from '../lifecycle/status-machine.ts';
  * |-------------|-------------------|--------------------------|-------------------------------------------|
  * | request     | REQUEST#<id>      | REQUEST                  | byTenant, byTenantStatus, openByAge (open), allRequests |
  * | transition  | REQUEST#<id>      | TRANSITION#<version:10>  |                                           |
- * | webhook msg | WEBHOOK#<msg id>  | WEBHOOK                  | (TTL on expiresAt)                        |
+ * | webhook msg | WEBHOOK#<request id>#<msg id> | WEBHOOK      | (TTL on expiresAt)                        |
  * | idempotency | IDEMPOTENCY#<sha> | IDEMPOTENCY              | (TTL on expiresAt)                        |
  */
 export const INDEX = {
@@ -26,7 +26,8 @@ export const requestKey = (id: string) => ({ pk: `REQUEST#${id}`, sk: 'REQUEST' 
 export const transitionSk = (version: number) => `TRANSITION#${String(version).padStart(10, '0')}`;
 export const TRANSITION_SK_PREFIX = 'TRANSITION#';
 export const transitionKey = (id: string, version: number) => ({ pk: `REQUEST#${id}`, sk: transitionSk(version) });
-export const webhookMessageKey = (messageId: string) => ({ pk: `WEBHOOK#${messageId}`, sk: 'WEBHOOK' });
+/** A message id is one message to one request: the same id for another request is another message. */
+export const webhookMessageKey = (requestId: string, messageId: string) => ({ pk: `WEBHOOK#${requestId}#${messageId}`, sk: 'WEBHOOK' });
 /** Hashed: callers' keys are up to 255 arbitrary characters, and spread evenly this way. */
 export const idempotencyKey = (scopedKey: string) => ({
   pk: `IDEMPOTENCY#${createHash('sha256').update(scopedKey).digest('hex')}`,

@@ -1,4 +1,5 @@
-import { ValidationError } from '../lifecycle/errors.ts';
+import { createHash } from 'node:crypto';
+import { ConflictError, ValidationError } from '../lifecycle/errors.ts';
 import type { OnboardingService } from '../lifecycle/service.ts';
 import { canTransition } from '../lifecycle/status-machine.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
@@ -12,7 +13,7 @@ export type WebhookResult =
 
 export interface WebhookReceiverOptions {
   service: OnboardingService;
-  store: Pick<OnboardingStore, 'hasWebhookMessage'>;
+  store: Pick<OnboardingStore, 'findWebhookMessage'>;
   /** The signing keys now (a function when they may rotate while the function is warm). */
   keys: readonly Buffer[] | (() => readonly Buffer[]);
   inboxTtlSeconds: number;
@@ -47,6 +48,8 @@ function parseEvent(body: Buffer) {
  * Contract §6: verify the signature over the raw bytes, then apply the event as a transition with actor
  * `webhook`. The message id is written in the same transaction as the transition, so a redelivery is a
  * duplicate however it races; an event the status machine does not allow now is ignored, writing nothing.
+ * A message id is one message to one request (docs/api.md): under another request it is another message,
+ * and under the same request with other bytes it is a 409, so no sender is told a lost event arrived.
  */
 export function createWebhookReceiver(options: WebhookReceiverOptions) {
   const now = options.now ?? (() => new Date());
@@ -55,6 +58,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   return async function receive(message: SignedMessage): Promise<WebhookResult> {
     const messageId = verify(message, keys(), Math.floor(now().getTime() / 1000));
     const event = parseEvent(message.body);
+    const payloadHash = createHash('sha256').update(message.body).digest('hex');
     const { id, status, errors, entity } = event.data;
     let ignored: string | undefined;
     const result = await options.service.transition(
@@ -78,13 +82,20 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
         actor: { type: options.actorType ?? 'webhook', id: messageId },
         source: 'webhook',
         correlationId: messageId,
-        inbox: { messageId, expiresAt: Math.floor(now().getTime() / 1000) + options.inboxTtlSeconds },
+        inbox: { messageId, payloadHash, expiresAt: Math.floor(now().getTime() / 1000) + options.inboxTtlSeconds },
       },
     );
     if (result.outcome === 'applied') return { outcome: 'applied', version: result.record.version };
-    if (result.outcome === 'duplicate-message') return { outcome: 'duplicate' };
-    // Not applicable now: a redelivery of an event we applied earlier is still a duplicate, not a late event.
-    if (await options.store.hasWebhookMessage(messageId)) return { outcome: 'duplicate' };
+    // Not applied: a redelivery of a message applied earlier is a duplicate, not a late event; the same id
+    // with other bytes is not a redelivery.
+    const applied = await options.store.findWebhookMessage(id, messageId);
+    if (applied?.payloadHash === payloadHash) return { outcome: 'duplicate' };
+    if (applied) {
+      throw new ConflictError('This webhook-id was used for another message to this request; send a new id for a new message.', 'webhook_id_reused');
+    }
+    if (result.outcome === 'duplicate-message') {
+      throw new ConflictError('The request is being changed by others right now; retry.', 'concurrent_modification');
+    }
     return { outcome: 'ignored', reason: ignored ?? 'The request is already in that state.' };
   };
 }

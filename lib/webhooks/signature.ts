@@ -56,18 +56,20 @@ export function verify(message: SignedMessage, keys: readonly Buffer[], nowSecon
   if (!id || !timestamp || !signature) {
     throw new SignatureRejected('missing_headers', 'webhook-id, webhook-timestamp and webhook-signature are required.');
   }
-  if (!/^[\x21-\x7e]{1,256}$/.test(id)) {
-    throw new ValidationError('webhook-id must be 1 to 256 visible ASCII characters.', [{ path: '/headers/webhook-id', message: 'must be 1 to 256 visible ASCII characters' }]);
-  }
   if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) {
     throw new SignatureRejected('timestamp_out_of_tolerance', `webhook-timestamp must be within ${TOLERANCE_SECONDS} s of now.`);
   }
+  // The signature first: an unsigned message learns nothing more than 401, whatever else is wrong with it.
   const given = signature.split(' ')
     .filter((part) => part.startsWith('v1,'))
     .map((part) => Buffer.from(part.slice(3), 'base64'));
-  for (const key of keys) {
+  const signed = keys.some((key) => {
     const expected = Buffer.from(sign(key, id, timestamp, body).slice(3), 'base64');
-    if (given.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) return id;
+    return given.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected));
+  });
+  if (!signed) throw new SignatureRejected('invalid_signature', 'No webhook-signature matches the body.');
+  if (!/^[\x21-\x7e]{1,256}$/.test(id)) {
+    throw new ValidationError('webhook-id must be 1 to 256 visible ASCII characters.', [{ path: '/headers/webhook-id', message: 'must be 1 to 256 visible ASCII characters' }]);
   }
-  throw new SignatureRejected('invalid_signature', 'No webhook-signature matches the body.');
+  return id;
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { auditRequest } from '../../lib/lifecycle/audit.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
@@ -74,6 +74,40 @@ describe('audit verification', () => {
       ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': 'Succeeded' },
     }));
     expect(await auditRequest(store, id)).toContainEqual({ requestId: id, version: 3, problem: 'request is Succeeded, the trail ends in Canceled' });
+  });
+
+  it('given a whole trail moved under another request of another tenant, its state copied too, when audited, then the move is reported and the CLI exits 1', async () => {
+    // Prepare: two requests with the same principal, millisecond and correlation id, in two tenants.
+    const at = new Date('2026-12-02T10:00:00.000Z');
+    const fixed = { now: () => at };
+    const { createOnboardingService } = await import('../../lib/lifecycle/service.ts');
+    const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
+    const { consentLinks } = await import('../support/fixtures.ts');
+    const service = createOnboardingService({ store, pageTokens: createPageTokens('audit'), consentLinks: consentLinks(), allowLoopbackHttpReturnUrl: true, ...fixed });
+    const principal = { principalId: 'same-principal', scopes: new Set(['onboarding:write']) };
+    const source = (await service.create('Collective', { name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, 'same-correlation')).request;
+    const target = (await service.create('Collective', { name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, 'same-correlation')).request;
+    expect(await auditRequest(store, target.id)).toEqual([]);
+
+    // Act: the source's trail and state written under the target's key.
+    const trail = await documents.send(new QueryCommand({
+      TableName: process.env.TABLE_NAME, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
+      ExpressionAttributeValues: { ':pk': `REQUEST#${source.id}`, ':t': 'TRANSITION#' },
+    }));
+    for (const item of trail.Items ?? []) {
+      await documents.send(new PutCommand({ TableName: process.env.TABLE_NAME, Item: { ...item, pk: `REQUEST#${target.id}`, requestId: target.id } }));
+    }
+    const lastHash = (trail.Items ?? []).at(-1)!.hash;
+    await documents.send(new UpdateCommand({
+      TableName: process.env.TABLE_NAME, Key: { pk: `REQUEST#${target.id}`, sk: 'REQUEST' }, UpdateExpression: 'SET lastHash = :hash',
+      ExpressionAttributeValues: { ':hash': lastHash },
+    }));
+
+    // Assess
+    expect(await auditRequest(store, target.id)).toContainEqual({ requestId: target.id, version: 1, problem: 'hash does not match the record and its request' });
+    const cli = await runCli('--id', target.id, '--endpoint', process.env.DYNAMODB_ENDPOINT!);
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain(`BROKEN ${target.id} v1: hash does not match the record and its request`);
   });
 
   it('when every request is walked, then the corrupted ones are among the findings and the CLI exits 1', async () => {

@@ -15,7 +15,7 @@ import { createDocumentClient, createDynamoClient } from '../../lib/store/client
 import { INDEX, requestKey } from '../../lib/store/keys.ts';
 import { invoke, lambdaContext, tenant, token, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, onboardingApi } from '../support/onboarding-api.ts';
-import { BODIES } from '../support/fixtures.ts';
+import { BODIES, ownerOf } from '../support/fixtures.ts';
 
 /*
  * Isolation. The table is shared with every other test file, running in parallel, whose requests are
@@ -166,7 +166,7 @@ async function expectExpired(caller: Caller, id: string, from: Status, version: 
     source: 'schedule',
     errors: [{ code: 'Expired', message: expect.stringMatching(/\S/) }],
   });
-  expect(verifyChain(trail)).toEqual([]);
+  expect(verifyChain(trail, ownerOf(await stateOf(caller, id)))).toEqual([]);
 }
 
 async function expectOpen(caller: Caller, id: string, status: Status, version: number) {

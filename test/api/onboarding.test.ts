@@ -8,6 +8,7 @@ import { tenant, token } from '../support/http.ts';
 import {
   allPages, type CollectionPath, expectProblem, ISO_UTC, onboardingApi, type OnboardingApi, UUID,
 } from '../support/onboarding-api.ts';
+import { ownerOf } from '../support/fixtures.ts';
 
 const KINDS = [
   { type: 'Collective', path: 'collectives', body: { name: 'Home', type: 'Household' } },
@@ -359,7 +360,7 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
       expect(records[2]).toMatchObject({ actor: { type: 'system', id: 'test' }, source: 'schedule', errors: [{ code: 'Rejected', message: 'no consent' }] });
       expect(request).toMatchObject({ status: 'Failed', version: 3, errors: [{ code: 'Rejected', message: 'no consent' }] });
       expect(request.action ?? null).toBeNull();
-      expect(verifyChain(records)).toEqual([]);
+      expect(verifyChain(records, ownerOf(request))).toEqual([]);
     });
 
     it('given a record altered after it was read, then verifyChain detects it', async () => {
@@ -370,8 +371,8 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
 
       const tampered = records.map((record) => (record.version === 1 ? { ...record, actor: { type: 'principal' as const, id: 'someone-else' } } : record));
 
-      expect(verifyChain(records)).toEqual([]);
-      expect(verifyChain(tampered)).not.toEqual([]);
+      expect(verifyChain(records, ownerOf(created))).toEqual([]);
+      expect(verifyChain(tampered, ownerOf(created))).not.toEqual([]);
     });
 
     it('given pageSize 1, when following links.next, then the trail comes one record per page, oldest first', async () => {
@@ -385,7 +386,7 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
       expect(pages.map((page) => page.body.data.length)).toEqual([1, 1, 1]);
       const records = pages.flatMap((page) => page.body.data as Transition[]);
       expect(records.map((record) => record.version)).toEqual([1, 2, 3]);
-      expect(verifyChain(records)).toEqual([]);
+      expect(verifyChain(records, ownerOf(created))).toEqual([]);
       expect(pages[0]!.body.links.next).toContain(`/v1/onboarding/${path}/${created.id}/transitions?`);
     });
   });

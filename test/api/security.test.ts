@@ -352,7 +352,7 @@ describe('path and query parameters', () => {
   });
 });
 
-describe('continuation tokens (contract §4): tamper-proof and bound to their list', () => {
+describe('continuation tokens (contract §4): opaque, tamper-proof and bound to their list', () => {
   async function givenTwoPages() {
     const owner = await tenant();
     const api = onboardingApi('collectives', owner.authorization);
@@ -367,10 +367,12 @@ describe('continuation tokens (contract §4): tamper-proof and bound to their li
     `${text.slice(0, index)}${text[index] === 'A' ? 'B' : 'A'}${text.slice(index + 1)}`;
 
   it.each([
-    ['a character changed in the cursor', (token: string) => flipCharacterAt(token, 2)],
-    ['a character changed in the signature', (token: string) => flipCharacterAt(token, token.length - 3)],
-    ['the signature removed', (token: string) => token.split('.')[0]!],
+    ['a character changed in the nonce', (token: string) => flipCharacterAt(token, 2)],
+    ['a character changed in the sealed cursor', (token: string) => flipCharacterAt(token, Math.floor(token.length / 2))],
+    ['a character changed in the tag', (token: string) => flipCharacterAt(token, token.length - 3)],
+    ['its end cut off', (token: string) => token.slice(0, -6)],
     ['a made-up token', () => 'eyJwayI6IlJFUVVFU1QjeCJ9.c2lnbmF0dXJl'],
+    ['a cursor in plain base64url, as tokens used to be', () => Buffer.from(JSON.stringify({ pk: 'REQUEST#x', sk: 'REQUEST' })).toString('base64url')],
     ['not base64 at all', () => '%%%.@@@'],
   ])('given a token with %s, then it is a 400 invalid_continuation_token', async (_case, tamper) => {
     const { api, continuationToken } = await givenTwoPages();
@@ -378,15 +380,12 @@ describe('continuation tokens (contract §4): tamper-proof and bound to their li
     expectProblem(await api.list({ pageSize: '1', continuationToken: tamper(continuationToken) }), 400, 'invalid_continuation_token');
   });
 
-  it('given a cursor rewritten to point into another tenant\'s list and kept with its signature, then it is a 400', async () => {
-    const { continuationToken } = await givenTwoPages();
-    const victim = await tenant();
-    const [payload, signature] = continuationToken.split('.');
-    const cursor = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, string>;
-    const rewritten = JSON.parse(JSON.stringify(cursor).replaceAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, victim.tenantId));
-    const forged = `${Buffer.from(JSON.stringify(rewritten)).toString('base64url')}.${signature}`;
+  it('given a token, then nothing can be read out of it: neither the table\'s key layout nor the tenant', async () => {
+    const { owner, continuationToken } = await givenTwoPages();
+    const decoded = Buffer.from(continuationToken, 'base64url').toString('latin1');
 
-    expectProblem(await onboardingApi('collectives', victim.authorization).list({ continuationToken: forged }), 400, 'invalid_continuation_token');
+    for (const visible of ['REQUEST#', 'TENANT#', 'gsi1', owner.tenantId, '"pk"']) expect(decoded).not.toContain(visible);
+    expect(continuationToken).toMatch(/^[\w-]+$/);
   });
 
   it('given a token issued to another tenant, then it is a 400 and shows none of that tenant\'s requests', async () => {
@@ -432,12 +431,11 @@ describe('what responses never show (contract §5)', () => {
     const api = onboardingApi('collectives', owner.authorization);
     for (let i = 0; i < 2; i++) await api.create(collective);
     const issued: string = (await api.list({ pageSize: '1' })).body.meta.continuationToken;
-    // A database fault cannot be caused from outside, so the test signs a malformed cursor with the test
-    // secret, after checking that it reproduces the service's own token for this list.
+    // A database fault cannot be caused from outside, so the test seals a malformed cursor with the test
+    // secret, after checking that the service's own token for this list opens with it.
     const pageTokens = createPageTokens(process.env.PAGE_TOKEN_SECRET!);
     const scope = ['list', owner.tenantId, 'Collective', '', '', ''].join('|');
-    const cursor = JSON.parse(Buffer.from(issued.split('.')[0]!, 'base64url').toString('utf8'));
-    expect(pageTokens.encode(cursor, scope), 'the list scope format changed; update this test').toBe(issued);
+    expect(() => pageTokens.decode(issued, scope), 'the list scope format changed; update this test').not.toThrow();
 
     const answer = await api.list({ pageSize: '1', continuationToken: pageTokens.encode({ pk: 42, unknown: { nested: true } }, scope) });
 

@@ -13,7 +13,7 @@ import { createWebhookReceiver } from '../../lib/webhooks/receive.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
 import { apiEvent, invoke, type Response, tenant } from '../support/http.ts';
 import { type CollectionPath, expectProblem, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
-import { newMessageId } from '../support/fixtures.ts';
+import { newMessageId, ownerOf } from '../support/fixtures.ts';
 
 /** WEBHOOK_SECRETS is not set in the tests, so the function signs and verifies with the development secret. */
 const SERVICE_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
@@ -96,7 +96,7 @@ async function givenApplied(id: string, data: Omit<EventData, 'id'>) {
 async function expectNothingRecorded(api: OnboardingApi, id: string, messageId: string) {
   expect(await stateOf(api, id)).toMatchObject({ status: 'Pending', version: 1, errors: [] });
   expect((await historyOf(api, id)).map((record) => record.to)).toEqual(['Pending']);
-  expect(await store.hasWebhookMessage(messageId)).toBe(false);
+  expect(await store.findWebhookMessage(id, messageId)).toBeUndefined();
 }
 
 function expectOutcome(response: Response, body: object) {
@@ -123,7 +123,7 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
       expect(history[1]).toMatchObject({
         version: 2, from: 'Pending', to: 'Processing', actor: { type: 'webhook', id: messageId }, source: 'webhook',
       });
-      expect(verifyChain(history)).toEqual([]);
+      expect(verifyChain(history, ownerOf(await stateOf(api, id)))).toEqual([]);
     });
 
     it('given a Pending request, when Succeeded arrives directly (Processing skipped), then it is applied', async () => {
@@ -248,7 +248,7 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
       await deliver({ messageId, body: statusEvent({ id, status: 'Processing' }) });
 
       const documents = createDocumentClient(createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint }));
-      const stored = await documents.send(new GetCommand({ TableName: config.tableName, Key: webhookMessageKey(messageId), ConsistentRead: true }));
+      const stored = await documents.send(new GetCommand({ TableName: config.tableName, Key: webhookMessageKey(id, messageId), ConsistentRead: true }));
       expect(stored.Item?.expiresAt).toBeGreaterThanOrEqual(before + 72 * 60 * 60);
     });
 
@@ -271,6 +271,31 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
       const history = await historyOf(api, id);
       expect(history).toHaveLength(2);
       expect(history[1]).toMatchObject({ actor: { type: 'webhook', id: messageId } });
+    });
+  });
+
+  describe('one webhook-id is one message to one request (docs/api.md)', () => {
+    it('given an event for request B that reuses the webhook-id of an earlier event for request A, then B\'s transition is applied too', async () => {
+      const a = await givenPendingRequest();
+      const b = await givenPendingRequest('entities');
+      const messageId = newMessageId();
+
+      expectOutcome(await deliver({ messageId, body: statusEvent({ id: a.id, status: 'Processing' }) }), { outcome: 'applied', version: 2 });
+      const forB = await deliver({ messageId, body: statusEvent({ id: b.id, status: 'Processing' }) });
+
+      expectOutcome(forB, { outcome: 'applied', version: 2 });
+      expect(await stateOf(b.api, b.id)).toMatchObject({ status: 'Processing', version: 2 });
+    });
+
+    it('given the same webhook-id and request with another body, then it is a 409 webhook_id_reused and nothing is applied (the sender is not told it arrived)', async () => {
+      const { api, id } = await givenPendingRequest();
+      const messageId = newMessageId();
+      expectOutcome(await deliver({ messageId, body: statusEvent({ id, status: 'Processing' }) }), { outcome: 'applied', version: 2 });
+
+      const reused = await deliver({ messageId, body: statusEvent({ id, status: 'Succeeded' }) });
+
+      expectProblem(reused, 409, 'webhook_id_reused');
+      expect(await stateOf(api, id)).toMatchObject({ status: 'Processing', version: 2 });
     });
   });
 
@@ -368,7 +393,6 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
       const response = await deliver({ messageId, key: FOREIGN_KEY, body: '{"not json' });
 
       expectProblem(response, 401, 'invalid_signature');
-      expect(await store.hasWebhookMessage(messageId)).toBe(false);
     });
 
     it('a 401 does not say which secret or signature was expected', async () => {
@@ -381,6 +405,20 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
       expect(visible).not.toContain(DEV_WEBHOOK_SECRET.slice('whsec_'.length));
       expect(visible).not.toContain(SERVICE_KEY.toString('base64'));
     });
+  });
+
+  describe('an unsigned message learns nothing but 401', () => {
+    it.each([['a space in it', 'a b'], ['300 characters', 'm'.repeat(300)], ['a control character', 'msg\u0001']])(
+      'given a webhook-id with %s and a bad signature, then it is a 401, not a 400: the signature is checked first',
+      async (_what, messageId) => {
+        const { api, id } = await givenPendingRequest();
+
+        const response = await deliver({ messageId, key: FOREIGN_KEY, body: statusEvent({ id, status: 'Processing' }) });
+
+        expectProblem(response, 401, 'invalid_signature');
+        expect(await stateOf(api, id)).toMatchObject({ status: 'Pending', version: 1 });
+      },
+    );
   });
 
   describe('a correctly signed body that is not a usable event', () => {
@@ -408,10 +446,11 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
     it('a valid event for an unknown request id is a 404 and the message id is not remembered (the sender retries)', async () => {
       const messageId = newMessageId();
 
-      const response = await deliver({ messageId, body: statusEvent({ id: randomUUID(), status: 'Processing' }) });
+      const unknown = randomUUID();
+      const response = await deliver({ messageId, body: statusEvent({ id: unknown, status: 'Processing' }) });
 
       expectProblem(response, 404, 'not_found');
-      expect(await store.hasWebhookMessage(messageId)).toBe(false);
+      expect(await store.findWebhookMessage(unknown, messageId)).toBeUndefined();
     });
   });
 });

@@ -167,8 +167,27 @@ describe('the packaged prod stack', () => {
     expect(actionsOf('OpenapiIamRoleLambdaExecution').filter((action: string) => action.startsWith('dynamodb:'))).toEqual([]);
   });
 
-  it('sets log retention on every function log group', () => {
-    for (const [name, group] of resources('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays, name).toBe(90);
+  it('sets log retention on every log group, the HTTP API\'s access log included', () => {
+    const groups = resources('AWS::Logs::LogGroup');
+    for (const [name, group] of groups) expect(group.Properties.RetentionInDays, name).toBe(90);
+    const stage = resources('AWS::ApiGatewayV2::Stage')[0]![1];
+    expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(groups.map(([name]) => name)).toContain('HttpApiLogGroup');
+  });
+
+  it('lets each function put only the items its code writes, by their partition key', () => {
+    const leadingKeys = (from: Template, roleName: string) => from.Resources[roleName]!.Properties.Policies
+      .flatMap((policy: any) => policy.PolicyDocument.Statement)
+      .filter((statement: any) => [statement.Action].flat().includes('dynamodb:PutItem'))
+      .map((statement: any) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'])
+      .flat()
+      .sort();
+    expect(leadingKeys(template, 'CreateEntityOnboardingIamRoleLambdaExecution')).toEqual(['IDEMPOTENCY#*', 'REQUEST#*']);
+    expect(leadingKeys(template, 'CancelCollectiveOnboardingIamRoleLambdaExecution')).toEqual(['REQUEST#*']);
+    expect(leadingKeys(template, 'OnboardingWebhookIamRoleLambdaExecution')).toEqual(['REQUEST#*', 'WEBHOOK#*']);
+    expect(leadingKeys(template, 'CleanupIamRoleLambdaExecution')).toEqual(['REQUEST#*']);
+    for (const [name] of resources('AWS::IAM::Role')) expect(leadingKeys(template, name), name).not.toContain(undefined);
   });
 
   it('keeps the table safe: on-demand, point-in-time recovery, deletion protection, TTL, encryption', () => {
@@ -230,6 +249,22 @@ describe('the packaged prod stack', () => {
       expect(Boolean(fn.Properties.Environment.Variables.WEBHOOK_SECRETS_PARAMETER), name).toBe(webhook);
     }
   });
+});
+
+describe('packaging a production stack that could not start', () => {
+  it('given no AUTH_JWKS_URL, then npm run package -- --stage prod refuses, naming it, and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onboarding-package-'));
+    try {
+      const refused = await promisify(execFile)('npm', ['run', '-s', 'package', '--', '--stage', 'prod', '--package', dir], {
+        cwd: root, env: { ...process.env, AUTH_JWKS_URL: '', SLS_TELEMETRY_DISABLED: '1' }, timeout: 120_000,
+      }).then(() => undefined, (error: { code: number; stdout: string; stderr: string }) => error);
+      expect(refused?.code).not.toBe(0);
+      expect(`${refused?.stdout}${refused?.stderr}`).toContain('Packaging the prod stage needs AUTH_JWKS_URL');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('the packaged prod stack in proxy mode (ONBOARDING_MODE=realto)', () => {

@@ -131,7 +131,8 @@ export async function integrityFindings(stack: IsolatedStack): Promise<string[]>
   for (const record of transitions) {
     if (!requestIds.has(record.requestId)) findings.push(`${record.requestId} v${record.version}: a record without its request`);
   }
-  const markerOf = new Map(markers.map((marker) => [marker.pk.slice('WEBHOOK#'.length), marker]));
+  // A marker's key is WEBHOOK#<request id>#<message id> (lib/store/keys.ts).
+  const markerOf = new Map(markers.map((marker) => [marker.pk.slice(`WEBHOOK#${marker.requestId}#`.length), marker]));
   const webhookRecords = transitions.filter((record) => record.actor.type === 'webhook');
   for (const record of webhookRecords) {
     const marker = markerOf.get(record.actor.id);

@@ -12,7 +12,9 @@ import { renderOpenApiDocument } from '../../scripts/openapi.ts';
  */
 const root = new URL('../../', import.meta.url);
 const adapter = createRequire(import.meta.url)('../../resources/functions.cjs') as (options: { resolveVariable: (name: string) => Promise<string> }) => Promise<Record<string, any>>;
-const serverlessFunctions = (mode: string) => adapter({ resolveVariable: async (name) => (name === 'self:custom.mode' ? mode : Promise.reject(new Error(name))) });
+const serverlessFunctions = (mode: string) => adapter({
+  resolveVariable: async (name) => ({ 'self:custom.mode': mode, 'sls:stage': 'dev' } as Record<string, string>)[name] ?? Promise.reject(new Error(name)),
+});
 
 describe('the route table', () => {
   it('declares each route once: no two routes share a method and path, a function or an operation id', () => {

@@ -445,7 +445,7 @@ class ModelRun {
       }
       expect({ status: request!.status, version: request!.version })
         .toEqual({ status: trail.at(-1)!.to, version: trail.length });
-      expect(verifyChain(trail)).toEqual([]);
+      expect(verifyChain(trail, request!)).toEqual([]);
       expect(await auditRequest(store, id)).toEqual([]);
       expect(trail.map(asModelRecord), 'the trail is the model\'s').toEqual(modelled.trail);
 

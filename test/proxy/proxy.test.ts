@@ -289,6 +289,44 @@ describe('proxy mode', () => {
     expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
   });
 
+  describe('a status this service does not know', () => {
+    /** A platform that answers a cancel, and any read, with the request in a status it added since. */
+    function archivingProxy() {
+      const platform = createRealtoClient({ ...fake });
+      const archived = async (kind: 'collectives' | 'entities', id: string) => ({ ...(await platform.getOnboarding(kind, id)), status: 'Archived' });
+      const unknown: Array<{ platformId: string; status: string }> = [];
+      const service = createProxyService(localService(), { ...platform, cancelOnboarding: archived, getOnboarding: archived }, {
+        onUnknownStatus: (detail) => unknown.push({ platformId: detail.platformId, status: detail.status }),
+      });
+      return { service, unknown };
+    }
+
+    it('given the platform answers a cancel with an unknown status, then 502, nothing is recorded, and it is reported', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
+      const { service, unknown } = archivingProxy();
+
+      expect(await status(service.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 502, code: 'upstream_unavailable' });
+
+      const trail = (await proxy.history('Entity', request.id, who, {})).items;
+      expect(trail.map((record) => record.to)).toEqual(['Pending']);
+      expect(unknown).toEqual([{ platformId: request.id, status: 'Archived' }]);
+    });
+
+    it('given the cleanup meets an unknown status on the platform, then it expires nothing and records nothing: never a false Expired', async () => {
+      const who = caller();
+      const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
+      const { service, unknown } = archivingProxy();
+
+      expect(await service.cancelBeforeExpiry({ id: request.id, requestType: 'Collective', status: 'Pending', updated: request.updated }, 'cleanup-test')).toBe(false);
+      expect(await service.observeOnPlatform('Collective', request.id, 'reconcile-test')).toEqual({ outcome: 'not-understood' });
+
+      const trail = (await proxy.history('Collective', request.id, who, {})).items;
+      expect(trail.map((record) => record.to)).toEqual(['Pending']);
+      expect(unknown).toHaveLength(2);
+    });
+  });
+
   describe('a create the platform made but we could not keep', () => {
     /** What the platform holds of one kind, read through the client's list. */
     async function onPlatform(kind: 'collectives' | 'entities') {

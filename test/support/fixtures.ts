@@ -88,3 +88,7 @@ export function signedWebhookEvent(messageId: string, body: string, timestamp = 
     rawBody: body,
   });
 }
+
+/** Whose trail it is, from a request as the API answers it: what the trail's first record is bound to. */
+export const ownerOf = (request: { id: string; requestType: string; data: { tenant: { id: string } } }) =>
+  ({ id: request.id, requestType: request.requestType, tenantId: request.data.tenant.id });

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../lib/http/auth.ts';
-import { UnauthorizedError } from '../../lib/lifecycle/errors.ts';
+import { ServiceUnavailableError, UnauthorizedError } from '../../lib/lifecycle/errors.ts';
+import { createLogger } from '../../lib/telemetry/logger.ts';
+import { apiEvent, lambdaContext } from '../support/http.ts';
 
 /** The deployed path of contract §5: keys from a JWKS URL (an identity provider on loopback), RS256/ES256 only. */
 const TENANT = '0b6a4f3e-2c1d-4e5f-9a8b-7c6d5e4f3a2b';
@@ -59,5 +61,53 @@ describe('bearer tokens verified against a JWKS', () => {
     const publicJwk = JSON.stringify(await exportJWK(rsa.publicKey));
     const token = await claims().setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).sign(new TextEncoder().encode(publicJwk));
     await expect(authenticator()(`Bearer ${token}`, 'onboarding:read')).rejects.toThrow('algorithm that is not accepted');
+  });
+});
+
+describe('an identity provider that cannot give its keys', () => {
+  /** An identity provider on loopback that answers every key request with `status`. */
+  async function failingProvider(status: number) {
+    const failing = createServer((_request, response) => { response.writeHead(status).end('unavailable'); });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/jwks.json`, close: () => new Promise<void>((resolve) => failing.close(() => resolve())) };
+  }
+  const refusing = async () => {
+    const port = (await failingProvider(200));
+    await port.close();
+    return port.url;
+  };
+
+  it.each([
+    ['answers 500', async () => (await failingProvider(500)).url],
+    ['answers 404', async () => (await failingProvider(404)).url],
+    ['refuses the connection', refusing],
+  ])('given it %s, then a well-formed token gets a 503 with Retry-After, never a 401 that makes clients throw it away', async (_what, providerUrl) => {
+    const url = await providerUrl();
+    const authenticate = createAuthenticator({ issuer: 'https://idp.test/', audience: 'onboarding-api', jwksUrl: url, jwtSecret: undefined });
+    const token = await claims().setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa.privateKey);
+
+    const failure = await authenticate(`Bearer ${token}`, 'onboarding:read').catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect((failure as ServiceUnavailableError).headers['Retry-After']).toMatch(/^[1-9]\d*$/);
+  });
+
+  it('logs such a failure as an error, answered as 503 problem+json through the HTTP stack', async () => {
+    const { http } = await import('../../lib/http/handler.ts');
+    const { ONBOARDING_ROUTES } = await import('../../lib/app/routes/onboarding.ts');
+    const errors: string[] = [];
+    const logger = { ...createLogger('SILENT'), error: (message: string) => void errors.push(message) };
+    const handler = http(ONBOARDING_ROUTES.Collective.list, {
+      logger,
+      authenticate: createAuthenticator({ issuer: 'https://idp.test/', audience: 'onboarding-api', jwksUrl: (await failingProvider(503)).url, jwtSecret: undefined }),
+      secretsFor: () => [],
+    }, async () => ({ status: 200, body: {} }));
+    const token = await claims().setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa.privateKey);
+
+    const response = await handler(apiEvent({ path: '/v1/onboarding/collectives', headers: { authorization: `Bearer ${token}` } }), lambdaContext());
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({ 'Content-Type': 'application/problem+json', 'Retry-After': '5' });
+    expect(errors).toEqual(['request failed']);
   });
 });

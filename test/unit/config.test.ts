@@ -66,3 +66,14 @@ describe('configuration', () => {
     expect(config.realto).toEqual({ baseUrl: 'https://platform.realto.io/api', clientId: 'client', clientSecret: { name: 'REALTO_CLIENT_SECRET', value: 's' } });
   });
 });
+
+describe('the platform\'s address', () => {
+  it('given deployed proxy mode with an http: REALTO_BASE_URL, then the start fails: the client secret never travels in clear text', () => {
+    const env = { ...DEPLOYED, ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/p', REALTO_BASE_URL: 'http://platform.example.com/api' };
+    expect(() => loadConfig(env)).toThrow(/REALTO_BASE_URL must be an https: URL/);
+  });
+
+  it('given a local run, then http on loopback is fine (the fake platform of the tests)', () => {
+    expect(loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'c', REALTO_CLIENT_SECRET: 's', REALTO_BASE_URL: 'http://127.0.0.1:4010' }).realto?.baseUrl).toBe('http://127.0.0.1:4010');
+  });
+});

@@ -367,3 +367,33 @@ describe('the circuit breaker', () => {
     expect(fake.hits(GET_ENTITY)).toBe(5);
   });
 });
+
+describe('a platform that answers with a redirect', () => {
+  it.each([307, 308, 302])('given every call answered %i to another host, then the call is a 502 and neither the credentials nor a token leave for that host', async (status) => {
+    const { createServer } = await import('node:http');
+    const seenByThief: string[] = [];
+    const thief = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      request.on('end', () => {
+        seenByThief.push(`${request.method} ${request.url} ${body} ${request.headers.authorization ?? ''}`);
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"stolen","expires_in":3600}');
+      });
+    });
+    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
+    const thiefPort = (thief.address() as { port: number }).port;
+    const redirecting = createServer((request, response) => {
+      response.writeHead(status, { location: `http://127.0.0.1:${thiefPort}${request.url}` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const error = await failure(client({ baseUrl: `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`, retries: 0 }).getOnboarding('entities', fake.seed('entities').id as string));
+      expect(error).toBeInstanceOf(UpstreamUnavailableError);
+      expect(error.status).toBe(502);
+      expect(seenByThief).toEqual([]);
+    } finally {
+      thief.close();
+      redirecting.close();
+    }
+  });
+});

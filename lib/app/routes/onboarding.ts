@@ -33,7 +33,7 @@ function onboardingRoutes(requestType: RequestType) {
       operationId: `create${requestType}OnboardingRequest`,
       summary: `Create a ${noun}`,
       tag,
-      permissions: ['readRequest', 'writeRequest'],
+      permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey'],
       platform: proxied(),
     }),
     list: route({
