@@ -99,7 +99,7 @@ export function buildApiApp(env: NodeJS.ProcessEnv = process.env) {
   const { service, platform, secrets } = lifecycle(base, store);
   const authenticate = createAuthenticator(base.config.auth);
   const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor(secrets, base.config.mode) };
-  return { ...base, dynamo, store, lifecycle: service, platform, onboarding: platform.api, parts };
+  return { ...base, dynamo, store, lifecycle: service, platform, onboarding: platform.api, offboarding: platform.offboarding, parts };
 }
 
 /**

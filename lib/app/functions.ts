@@ -1,6 +1,7 @@
 import type { Route, SecretName } from '../http/route.ts';
 import { JOBS } from './jobs.ts';
 import { OPENAPI_ROUTE } from './routes/meta.ts';
+import { OFFBOARDING_ROUTES } from './routes/offboarding.ts';
 import { ONBOARDING_ROUTES } from './routes/onboarding.ts';
 import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
 
@@ -11,13 +12,14 @@ import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
  * serves it and the test client calls it. A function imports only its own routes' file, so its bundle
  * carries only their schemas.
  */
-export { JOBS, ONBOARDING_ROUTES, OPENAPI_ROUTE, WEBHOOK_ROUTE };
+export { JOBS, OFFBOARDING_ROUTES, ONBOARDING_ROUTES, OPENAPI_ROUTE, WEBHOOK_ROUTE };
 export { CLEANUP_JOB, type Job } from './jobs.ts';
 
 /** The route table, in the order the document lists it. */
 export const ROUTES: readonly Route[] = [
   ...Object.values(ONBOARDING_ROUTES.Collective),
   ...Object.values(ONBOARDING_ROUTES.Entity),
+  ...Object.values(OFFBOARDING_ROUTES),
   WEBHOOK_ROUTE,
   OPENAPI_ROUTE,
 ] as Route[];

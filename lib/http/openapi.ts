@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { Route, Schema } from './route.ts';
+import { OFFBOARDING_STATUSES } from '../lifecycle/schemas.ts';
 import { ACTOR_TYPES, REQUEST_TYPES, SOURCES, STATUSES } from '../lifecycle/types.ts';
 
 /**
@@ -44,6 +45,17 @@ const onboardingRequest = z.object({
     user: z.optional(snapshotPart()),
     client: z.optional(snapshotPart()),
   }),
+  errors: z.array(requestError).check(z.maxLength(MAX_ERRORS)),
+  version: version(),
+});
+const offboardingRequest = z.object({
+  id: id(),
+  requestType: z.literal('Entity'),
+  status: z.enum(OFFBOARDING_STATUSES),
+  created: time(),
+  updated: time(),
+  principalId: text(256),
+  data: z.object({ entityId: id(), collectiveId: z.optional(id()), tenantId: id() }),
   errors: z.array(requestError).check(z.maxLength(MAX_ERRORS)),
   version: version(),
 });
@@ -124,8 +136,8 @@ const PROBLEMS: Record<number, { description: string; headers?: Record<string, s
   400: { description: 'Invalid input (code validation_failed, malformed_json, invalid_continuation_token, with errors[{path, message}]); in proxy mode also a refusal by the Realto platform, with its status and message (code upstream_rejected)' },
   401: { description: 'Missing or invalid credentials (code unauthorized; for webhooks invalid_signature)', headers: { 'WWW-Authenticate': 'WWW-Authenticate' } },
   403: { description: 'The token lacks the scope, or tenantId is not yours (code forbidden)' },
-  404: { description: 'No such request for your tenant (code not_found)' },
-  409: { description: 'Transition not allowed (code invalid_transition), or the request is being changed by others right now (concurrent_modification, idempotency_in_progress): retry' },
+  404: { description: 'No such request for your tenant (code not_found); for an offboarding, no such entity onboarded by your tenant' },
+  409: { description: 'Transition not allowed (code invalid_transition); the entity has an offboarding open (offboarding_open); a webhook id reused for another message (webhook_id_reused); or the request is being changed by others right now (concurrent_modification, idempotency_in_progress): retry' },
   413: { description: `Body over ${MAX_BODY_BYTES / 1024} KiB (code payload_too_large)` },
   415: { description: 'Body is not JSON (code unsupported_media_type)' },
   422: { description: 'Idempotency-Key reused with another body (code idempotency_key_reused)' },
@@ -248,6 +260,8 @@ export function buildOpenApiDocument(routes: readonly Route[]) {
       schemas: {
         ...bodies,
         OnboardingRequest: jsonSchema(onboardingRequest),
+        OffboardingRequest: jsonSchema(offboardingRequest),
+        OffboardingRequestPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('OffboardingRequest') } } },
         Transition: jsonSchema(transition),
         OnboardingRequestPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('OnboardingRequest') } } },
         TransitionPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('Transition') } } },
@@ -262,6 +276,7 @@ export function buildOpenApiDocument(routes: readonly Route[]) {
 const TAGS: Record<string, string> = {
   'Collective onboarding': 'Connecting a household, fleet or farm: create, track, cancel, and its audit trail',
   'Entity onboarding': 'Connecting a device (battery, EV, heat pump…): create, track, cancel, and its audit trail',
+  'Entity offboarding': 'Removing an onboarded device (the customer moved out, sold it): create, track, cancel, and its audit trail',
   Webhooks: 'Providers report progress, signed',
   Meta: 'About the API itself',
 };

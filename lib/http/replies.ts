@@ -1,4 +1,3 @@
-import type { OnboardingRequestView } from '../lifecycle/service.ts';
 import type { Page } from '../lifecycle/types.ts';
 import type { Reply } from './handler.ts';
 
@@ -7,13 +6,19 @@ export function pathOf(template: string, params: Record<string, string>): string
   return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
 }
 
-const etag = (request: OnboardingRequestView) => `"${request.version}"`;
+/** A request as the API shows it, of any kind: what the replies need of it. */
+interface Shown {
+  id: string;
+  version: number;
+}
+
+const etag = (request: Shown) => `"${request.version}"`;
 
 /**
  * 201 with `Location` under the collection the request was created in. `Idempotent-Replayed: true` tells
  * a retrying client that this is the stored first answer (as Stripe does).
  */
-export const created = (request: OnboardingRequestView, collectionPath: string, replayed = false): Reply => ({
+export const created = (request: Shown, collectionPath: string, replayed = false): Reply => ({
   status: 201,
   body: request,
   headers: {
@@ -23,7 +28,7 @@ export const created = (request: OnboardingRequestView, collectionPath: string, 
   },
 });
 
-export const resource = (request: OnboardingRequestView): Reply => ({
+export const resource = (request: Shown): Reply => ({
   status: 200,
   body: request,
   headers: { ETag: etag(request) },

@@ -13,7 +13,7 @@ export type SecretName = 'pageTokenSecret' | 'webhookSecrets' | 'realtoClientSec
 
 /** Names of the IAM statements of serverless.yml (`custom.iam`), granted per function. */
 export type Permission =
-  | 'readRequest' | 'writeRequest' | 'writeIdempotencyKey' | 'writeWebhookMessage'
+  | 'readRequest' | 'writeRequest' | 'writeIdempotencyKey' | 'writeWebhookMessage' | 'writeEntityRegistry'
   | 'queryTenantIndexes' | 'queryTable' | 'queryOpenIndex' | 'cleanupDeadLetters';
 
 export type Schema = z.core.$ZodType;

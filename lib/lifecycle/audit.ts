@@ -1,4 +1,5 @@
 import { verifyChain } from './hash-chain.ts';
+import { trailOwner } from './status-machine.ts';
 import type { OnboardingStore } from './store.ts';
 import type { Transition } from './types.ts';
 
@@ -24,7 +25,7 @@ export async function auditRequest(store: AuditStore, requestId: string, pageSiz
     trail.push(...page.items);
     after = page.cursor;
   } while (after);
-  const findings: AuditFinding[] = verifyChain(trail, request).map(({ version, problem }) => ({ requestId, version, problem }));
+  const findings: AuditFinding[] = verifyChain(trail, trailOwner(request)).map(({ version, problem }) => ({ requestId, version, problem }));
   const last = trail.at(-1);
   if (!last) return [...findings, { requestId, version: null, problem: 'no transitions recorded' }];
   if (last.version !== request.version) findings.push({ requestId, version: request.version, problem: `request is at version ${request.version}, the trail ends at ${last.version}` });

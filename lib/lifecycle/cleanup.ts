@@ -3,7 +3,7 @@ import type { JobBudget, Platform, ReconcileReport } from './platform.ts';
 import type { OnboardingService } from './service.ts';
 import { OPEN_STATUSES } from './status-machine.ts';
 import type { OnboardingStore, OpenRequestRef } from './store.ts';
-import type { OnboardingRequest, Status } from './types.ts';
+import type { StoredRequest, Status } from './types.ts';
 
 export interface CleanupOptions {
   service: OnboardingService;
@@ -63,7 +63,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
     }
     return { ...report, stoppedEarly: true, remaining };
   };
-  const isStale = (request: OnboardingRequest) => {
+  const isStale = (request: StoredRequest) => {
     const maxAge = options.maxAgeMs[request.status];
     return maxAge !== undefined && OPEN_STATUSES.includes(request.status)
       && now().getTime() - Date.parse(request.updated) > maxAge;

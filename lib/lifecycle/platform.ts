@@ -1,4 +1,4 @@
-import type { OnboardingApi, OnboardingService } from './service.ts';
+import type { OffboardingApi, OnboardingApi, OnboardingService } from './service.ts';
 import type { OpenRequestRef } from './store.ts';
 
 export interface ReconcileReport {
@@ -21,8 +21,9 @@ export interface JobBudget {
  * platform in front of each of these.
  */
 export interface Platform {
-  /** The API the functions serve. */
+  /** The API the functions serve: onboarding, and offboarding (contract §12). */
   readonly api: OnboardingApi;
+  readonly offboarding: OffboardingApi;
   /** Asked by the cleanup before it expires a stale request: may it be expired here? */
   beforeExpire(stale: OpenRequestRef, correlationId: string): Promise<boolean>;
   /** Run by the cleanup first: learn what changed elsewhere. Undefined when there is nowhere else. */
@@ -32,6 +33,7 @@ export interface Platform {
 export function localPlatform(lifecycle: OnboardingService): Platform {
   return {
     api: lifecycle,
+    offboarding: lifecycle.offboarding,
     beforeExpire: async () => true,
     reconcile: async () => undefined,
   };

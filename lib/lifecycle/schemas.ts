@@ -104,3 +104,19 @@ export const listEntitiesQuery = z.lazy(() => z.strictObject({
 export type ListQuery = z.infer<typeof listEntitiesQuery>;
 
 export const idempotencyKey = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));
+
+/** Contract §12: the entity to offboard; it must be one the caller's tenant onboarded. */
+export const createOffboardingBody = z.lazy(() => z.strictObject({ entityId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())) }));
+export type CreateOffboardingInput = z.infer<typeof createOffboardingBody>;
+
+export const offboardingIdParams = z.lazy(() => z.strictObject({
+  offboardingRequestId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
+}));
+
+export const OFFBOARDING_STATUSES = ['Pending', 'Succeeded', 'Failed', 'Canceled'] as const;
+
+export const listOffboardingsQuery = z.lazy(() => z.strictObject({
+  pageSize: z.optional(pageSize()),
+  continuationToken: z.optional(continuationToken()),
+  status: z.optional(z.enum(OFFBOARDING_STATUSES)),
+}));

@@ -4,18 +4,18 @@ import {
 } from './errors.ts';
 import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts';
 import type { CreateCollectiveInput, CreateEntityInput, ListQuery } from './schemas.ts';
-import { canTransition, decideCancel, KINDS } from './status-machine.ts';
-import type { Cursor, IdempotencyRecord, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
+import { canTransition, decideCancel, KINDS, trailOwner } from './status-machine.ts';
+import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
 import type {
-  Actor, Caller, ConsentLinks, OnboardingRequest, Page, RequestData, RequestDetails, RequestError, RequestType, Source, Status,
-  Transition,
+  Actor, Caller, ConsentLinks, StoredRequest, Page, RequestData, RequestDetails, RequestError, RequestKind, RequestType, Source,
+  Status, Transition, EntityRecord,
 } from './types.ts';
 
 export interface ServiceOptions {
   store: OnboardingStore;
   pageTokens: PageTokens;
   /** Where the end user of a new request goes to consent (contract §2 `action`). */
-  consentLinks: (request: Pick<OnboardingRequest, 'id' | 'tenantId' | 'requestType'>) => ConsentLinks;
+  consentLinks: (request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType'>) => ConsentLinks;
   /** Outside production a returnUrl may be plain http on localhost. */
   allowLoopbackHttpReturnUrl: boolean;
   now?: () => Date;
@@ -37,6 +37,25 @@ export interface OnboardingRequestView {
   version: number;
 }
 
+/** An offboarding request as the API shows it (contract §12). */
+export interface OffboardingRequestView {
+  id: string;
+  requestType: RequestType;
+  status: Status;
+  created: string;
+  updated: string;
+  principalId: string;
+  data: { entityId: string; collectiveId?: string; tenantId: string };
+  errors: RequestError[];
+  version: number;
+}
+
+export interface OffboardingQuery {
+  pageSize?: string | undefined;
+  continuationToken?: string | undefined;
+  status?: Status | undefined;
+}
+
 export interface TransitionChange {
   to: Status;
   errors?: RequestError[];
@@ -53,11 +72,11 @@ export interface TransitionMeta {
 }
 
 /** What a caller of `transition` wants done with the current state. */
-export type Decide = (current: OnboardingRequest) => TransitionChange | 'unchanged';
+export type Decide = (current: StoredRequest) => TransitionChange | 'unchanged';
 
 export type TransitionOutcome =
-  | { outcome: 'applied'; request: OnboardingRequest; record: Transition }
-  | { outcome: 'unchanged'; request: OnboardingRequest }
+  | { outcome: 'applied'; request: StoredRequest; record: Transition }
+  | { outcome: 'unchanged'; request: StoredRequest }
   | { outcome: 'duplicate-message' };
 
 export type CreateInput = CreateCollectiveInput | CreateEntityInput;
@@ -90,6 +109,15 @@ export interface OnboardingApi {
   history(requestType: RequestType, id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string }): Promise<Page<Transition>>;
 }
 
+/** The offboarding API the functions serve (contract §12): the lifecycle's, or the platform's decorator. */
+export interface OffboardingApi {
+  create(input: { entityId: string }, caller: Caller, correlationId: string, idempotencyKey?: string): Promise<{ request: OffboardingRequestView; replayed: boolean }>;
+  get(id: string, caller: Caller): Promise<OffboardingRequestView>;
+  list(caller: Caller, query: OffboardingQuery): Promise<Page<OffboardingRequestView>>;
+  cancel(id: string, caller: Caller, correlationId: string): Promise<OffboardingRequestView>;
+  history(id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string }): Promise<Page<Transition>>;
+}
+
 const MAX_ATTEMPTS = 8;
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
@@ -99,11 +127,11 @@ export function createOnboardingService(options: ServiceOptions) {
   const newId = options.newId ?? randomUUID;
 
   /** Fields in the platform's order, whatever order the store returned them in. */
-  function view(request: OnboardingRequest): OnboardingRequestView {
+  function view(request: StoredRequest): OnboardingRequestView {
     const links = request.status === 'Pending' ? (request.consent ?? options.consentLinks(request)) : undefined;
     return {
       id: request.id,
-      requestType: request.requestType,
+      requestType: KINDS[request.requestType].requestType,
       status: request.status,
       created: request.created,
       updated: request.updated,
@@ -116,16 +144,31 @@ export function createOnboardingService(options: ServiceOptions) {
     };
   }
 
-  /** A request the caller may see: same tenant, same type. Anything else is indistinguishable from missing. */
-  function ensureOwned(request: OnboardingRequest | undefined, requestType: RequestType, id: string, caller: Caller) {
-    if (!request || request.tenantId !== caller.tenantId || request.requestType !== requestType) {
-      throw new NotFoundError(`No ${requestType.toLowerCase()} onboarding request with id ${id}.`);
+  function offboardingView(request: StoredRequest): OffboardingRequestView {
+    const collectiveId = request.data.entity?.collectiveId;
+    return {
+      id: request.id,
+      requestType: KINDS[request.requestType].requestType,
+      status: request.status,
+      created: request.created,
+      updated: request.updated,
+      principalId: request.principalId,
+      data: { entityId: String(request.data.entity?.id), ...(typeof collectiveId === 'string' ? { collectiveId } : {}), tenantId: request.tenantId },
+      errors: request.errors,
+      version: request.version,
+    };
+  }
+
+  /** A request the caller may see: same tenant, same kind. Anything else is indistinguishable from missing. */
+  function ensureOwned(request: StoredRequest | undefined, kind: RequestKind, id: string, caller: Caller) {
+    if (!request || request.tenantId !== caller.tenantId || request.requestType !== kind) {
+      throw new NotFoundError(`No ${KINDS[kind].noun} with id ${id}.`);
     }
     return request;
   }
 
-  async function findOwned(requestType: RequestType, id: string, caller: Caller): Promise<OnboardingRequest> {
-    return ensureOwned(await store.get(id), requestType, id, caller);
+  async function findOwned(kind: RequestKind, id: string, caller: Caller): Promise<StoredRequest> {
+    return ensureOwned(await store.get(id), kind, id, caller);
   }
 
   function checkReturnUrl(returnUrl: string | null | undefined): string | null {
@@ -195,6 +238,15 @@ export function createOnboardingService(options: ServiceOptions) {
     return { request: held.response as OnboardingRequestView, replayed: true };
   }
 
+  /** An Idempotency-Key scoped to the caller's tenant and the request kind, with the body it came with. */
+  function idempotencyOf(kind: RequestKind, caller: Caller, input: unknown, key: string | undefined) {
+    // Only keyed creates compare bodies; the others do not pay for hashing one.
+    return key === undefined ? undefined : {
+      key: `${caller.tenantId}|${kind}|${key}`,
+      payloadHash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
+    };
+  }
+
   /** Every check a create makes before anything is written: the tenant and the returnUrl. */
   function prepareCreate(
     requestType: RequestType, input: CreateInput, caller: Caller, correlationId: string, idempotencyKey?: string,
@@ -203,13 +255,8 @@ export function createOnboardingService(options: ServiceOptions) {
       throw new ForbiddenError('tenantId is not the tenant of your token.');
     }
     const returnUrl = checkReturnUrl(input.returnUrl);
-    if (idempotencyKey === undefined) return { requestType, input, caller, correlationId, returnUrl };
-    // Only keyed creates compare bodies; the others do not pay for hashing one.
-    const idempotency = {
-      key: `${caller.tenantId}|${requestType}|${idempotencyKey}`,
-      payloadHash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
-    };
-    return { requestType, input, caller, correlationId, returnUrl, idempotency };
+    const idempotency = idempotencyOf(requestType, caller, input, idempotencyKey);
+    return { requestType, input, caller, correlationId, returnUrl, ...(idempotency ? { idempotency } : {}) };
   }
 
   /**
@@ -244,10 +291,10 @@ export function createOnboardingService(options: ServiceOptions) {
       source: 'api',
       correlationId: draft.correlationId,
       previousHash: null,
-    }, identity);
+    }, trailOwner(identity));
     const ours = { data: snapshot(requestType, draft.input, caller.tenantId), consent: options.consentLinks(identity) };
     const details = assigned?.details ? assigned.details(ours) : ours;
-    const request: OnboardingRequest = {
+    const request: StoredRequest = {
       id,
       requestType,
       status: 'Pending',
@@ -263,19 +310,29 @@ export function createOnboardingService(options: ServiceOptions) {
       lastHash: first.hash,
     };
     const created = view(request);
-    if (!draft.idempotency) {
-      await store.insert(request, first);
-      return { request: created, replayed: false };
-    }
-    const idempotency: IdempotencyRecord = {
-      ...draft.idempotency,
+    const inserted = await insertFirst(request, first, created, draft.idempotency);
+    if (inserted === 'entity-unavailable') throw new Error('unreachable: an onboarding claims no entity');
+    return inserted === 'inserted' ? { request: created, replayed: false } : inserted;
+  }
+
+  /**
+   * The one way a request begins, whatever its kind: the request and its first transition in one
+   * transaction, with the idempotency record when there is a key (so a key never points at a request that
+   * does not exist) and the entity claim when there is one. A concurrent create with the same key that won
+   * answers its response instead.
+   */
+  async function insertFirst<V>(
+    request: StoredRequest, first: Transition, created: V, idempotency?: { key: string; payloadHash: string }, claim?: EntityClaim,
+  ): Promise<'inserted' | 'entity-unavailable' | { request: V; replayed: true }> {
+    const record: IdempotencyRecord | undefined = idempotency && {
+      ...idempotency,
       response: created,
       expiresAt: Math.floor(now().getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
     };
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const result = await store.insert(request, first, idempotency);
-      if (result.outcome === 'inserted') return { request: created, replayed: false };
-      if (result.outcome === 'replay') return replayOf(result.record, idempotency.payloadHash);
+      const result = await store.insert(request, first, { ...(record ? { idempotency: record } : {}), ...(claim ? { claim } : {}) });
+      if (result.outcome === 'inserted' || result.outcome === 'entity-unavailable') return result.outcome;
+      if (result.outcome === 'replay') return replayOf(result.record, record!.payloadHash) as { request: V; replayed: true };
     }
     throw new ConflictError('A request with this Idempotency-Key is being created right now; retry.', 'idempotency_in_progress');
   }
@@ -297,7 +354,7 @@ export function createOnboardingService(options: ServiceOptions) {
   async function transition(id: string, decide: Decide, meta: TransitionMeta): Promise<TransitionOutcome> {
     for (let attempt = 1; ; attempt++) {
       const current = await store.get(id);
-      if (!current) throw new NotFoundError(`No onboarding request with id ${id}.`);
+      if (!current) throw new NotFoundError(`No request with id ${id}.`);
       // decide() may throw a domain error (not found for this caller, refused): nothing is written then.
       const change = decide(current);
       if (change === 'unchanged') return { outcome: 'unchanged', request: current };
@@ -316,8 +373,8 @@ export function createOnboardingService(options: ServiceOptions) {
         ...(change.errors === undefined ? {} : { errors: change.errors }),
         correlationId: meta.correlationId,
         previousHash: current.lastHash,
-      }, current);
-      const next: OnboardingRequest = {
+      }, trailOwner(current));
+      const next: StoredRequest = {
         ...withDetails(current, change.details),
         status: change.to,
         updated: at,
@@ -325,7 +382,8 @@ export function createOnboardingService(options: ServiceOptions) {
         errors: change.errors ?? current.errors,
         lastHash: entry.hash,
       };
-      const result = await store.applyTransition(current, next, entry, meta.inbox);
+      const entityEffects = KINDS[current.requestType].entityEffects?.(current, next) ?? [];
+      const result = await store.applyTransition(current, next, entry, { ...(meta.inbox ? { inbox: meta.inbox } : {}), entityEffects });
       if (result === 'applied') return { outcome: 'applied', request: next, record: entry };
       if (result === 'duplicate-message') return { outcome: 'duplicate-message' };
       if (attempt >= MAX_ATTEMPTS) {
@@ -335,7 +393,7 @@ export function createOnboardingService(options: ServiceOptions) {
     }
   }
 
-  function withDetails(request: OnboardingRequest, details: RequestDetails | undefined): OnboardingRequest {
+  function withDetails(request: StoredRequest, details: RequestDetails | undefined): StoredRequest {
     if (!details) return request;
     return { ...request, data: details.data, ...(details.consent ? { consent: details.consent } : {}) };
   }
@@ -345,21 +403,20 @@ export function createOnboardingService(options: ServiceOptions) {
    * is when the status last changed, which the expiry ages go by); written only if the request is still
    * as read, so it never overwrites a newer state. A lost race keeps the newer one.
    */
-  async function updateDetails(current: OnboardingRequest, details: RequestDetails): Promise<OnboardingRequest> {
+  async function updateDetails(current: StoredRequest, details: RequestDetails): Promise<StoredRequest> {
     const next = withDetails(current, details);
     return (await store.updateDetails(current, next)) === 'applied' ? next : current;
   }
 
-  /** `details`: what the request's details become with the cancel (a snapshot seen elsewhere). */
-  async function cancel(
-    requestType: RequestType, id: string, caller: Caller, correlationId: string,
-    details?: (current: OnboardingRequest) => RequestDetails,
-  ): Promise<OnboardingRequestView> {
+  /** The cancel of any kind: its machine says from where (contract §3, §12). `details`: what the request's details become with it. */
+  async function cancelKind(
+    kind: RequestKind, id: string, caller: Caller, correlationId: string, details?: (current: StoredRequest) => RequestDetails,
+  ): Promise<StoredRequest> {
     const result = await transition(
       id,
       (current) => {
-        ensureOwned(current, requestType, id, caller);
-        const decision = decideCancel(current.status, KINDS[requestType].machine);
+        ensureOwned(current, kind, id, caller);
+        const decision = decideCancel(current.status, KINDS[kind].machine);
         if (decision === 'already-canceled') return 'unchanged';
         if (decision === 'refuse') {
           throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
@@ -369,11 +426,7 @@ export function createOnboardingService(options: ServiceOptions) {
       { actor: { type: 'principal', id: caller.principalId }, source: 'api', correlationId },
     );
     if (result.outcome === 'duplicate-message') throw new Error('unreachable: cancel carries no message id');
-    return view(result.request);
-  }
-
-  async function get(requestType: RequestType, id: string, caller: Caller): Promise<OnboardingRequestView> {
-    return view(await findOwned(requestType, id, caller));
+    return result.request;
   }
 
   function decodeToken(token: string | undefined, scope: string): Cursor | undefined {
@@ -384,30 +437,143 @@ export function createOnboardingService(options: ServiceOptions) {
     return cursor === undefined ? null : pageTokens.encode(cursor, scope);
   }
 
-  async function list(requestType: RequestType, caller: Caller, query: ListQuery): Promise<Page<OnboardingRequestView>> {
-    const scope = ['list', caller.tenantId, requestType, query.status ?? '', query.manufacturer ?? '', query.type ?? ''].join('|');
+  /** A page of the caller's requests of one kind, newest first; a token is bound to its list. */
+  async function listKind(kind: RequestKind, caller: Caller, query: ListQuery): Promise<Page<StoredRequest>> {
+    const scope = ['list', caller.tenantId, kind, query.status ?? '', query.manufacturer ?? '', query.type ?? ''].join('|');
     const page = await store.listByTenant({
       tenantId: caller.tenantId,
-      requestType,
+      requestType: kind,
       ...(query.status ? { status: query.status } : {}),
       ...(query.manufacturer ? { manufacturer: query.manufacturer } : {}),
       ...(query.type ? { entityType: query.type } : {}),
       limit: pageSizeOf(query.pageSize),
       after: decodeToken(query.continuationToken, scope),
     });
-    return { items: page.items.map(view), continuationToken: encodeToken(page.cursor, scope) };
+    return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
   }
 
-  async function history(
-    requestType: RequestType, id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string },
+  /** The trail of a request of one kind, oldest first. */
+  async function historyKind(
+    kind: RequestKind, id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string },
   ): Promise<Page<Transition>> {
-    await findOwned(requestType, id, caller);
+    await findOwned(kind, id, caller);
     const scope = ['history', caller.tenantId, id].join('|');
     const page = await store.history(id, pageSizeOf(query.pageSize), decodeToken(query.continuationToken, scope));
     return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
   }
 
-  return { create, prepareCreate, findReplay, commitCreate, get, list, cancel, history, transition, updateDetails, view };
+  // Onboarding (contract §4) ------------------------------------------------------------------------------
+
+  async function cancel(
+    requestType: RequestType, id: string, caller: Caller, correlationId: string, details?: (current: StoredRequest) => RequestDetails,
+  ): Promise<OnboardingRequestView> {
+    return view(await cancelKind(requestType, id, caller, correlationId, details));
+  }
+
+  async function get(requestType: RequestType, id: string, caller: Caller): Promise<OnboardingRequestView> {
+    return view(await findOwned(requestType, id, caller));
+  }
+
+  async function list(requestType: RequestType, caller: Caller, query: ListQuery): Promise<Page<OnboardingRequestView>> {
+    const page = await listKind(requestType, caller, query);
+    return { ...page, items: page.items.map(view) };
+  }
+
+  function history(requestType: RequestType, id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string }) {
+    return historyKind(requestType, id, caller, query);
+  }
+
+  // Offboarding (contract §12) ----------------------------------------------------------------------------
+
+  /**
+   * Every check an offboarding makes before anything is written: a replay of an earlier answer (then that
+   * answer), the entity known to the caller's tenant and still onboarded (else 404), and no offboarding
+   * open for it already (409). The create's own transaction claims the entity, so racing creates make one.
+   */
+  async function prepareOffboarding(
+    input: { entityId: string }, caller: Caller, correlationId: string, idempotencyKey?: string,
+  ): Promise<{ replay: { request: OffboardingRequestView; replayed: true } } | { draft: OffboardingDraft }> {
+    const entityId = input.entityId.toLowerCase();
+    const idempotency = idempotencyOf('EntityOffboarding', caller, { entityId }, idempotencyKey);
+    if (idempotency) {
+      const held = await store.findIdempotency(idempotency.key);
+      if (held) return { replay: replayOf(held, idempotency.payloadHash) as unknown as { request: OffboardingRequestView; replayed: true } };
+    }
+    const entity = entityAvailable(await store.findEntity(entityId), entityId, caller);
+    return { draft: { entityId, collectiveId: entity.collectiveId, caller, correlationId, ...(idempotency ? { idempotency } : {}) } };
+  }
+
+  function entityAvailable(entity: EntityRecord | undefined, entityId: string, caller: Caller): EntityRecord {
+    if (!entity || entity.tenantId !== caller.tenantId || entity.state !== 'Onboarded') {
+      throw new NotFoundError(`No entity with id ${entityId} is onboarded for your tenant.`);
+    }
+    if (entity.openOffboarding) {
+      throw new ConflictError(`The entity already has an open offboarding request, ${entity.openOffboarding}.`, 'offboarding_open');
+    }
+    return entity;
+  }
+
+  /** Writes a prepared offboarding with its first transition, claiming the entity; `assigned`: an id given elsewhere. */
+  async function commitOffboarding(draft: OffboardingDraft, assigned?: { id: string }): Promise<{ request: OffboardingRequestView; replayed: boolean }> {
+    const { caller } = draft;
+    const id = assigned?.id ?? newId();
+    const at = now().toISOString();
+    const first = record({
+      version: 1, from: null, to: 'Pending', at, actor: { type: 'principal', id: caller.principalId }, source: 'api',
+      correlationId: draft.correlationId, previousHash: null,
+    }, trailOwner({ id, tenantId: caller.tenantId, requestType: 'EntityOffboarding' }));
+    const request: StoredRequest = {
+      id,
+      requestType: 'EntityOffboarding',
+      status: 'Pending',
+      created: at,
+      updated: at,
+      principalId: caller.principalId,
+      tenantId: caller.tenantId,
+      returnUrl: null,
+      data: { tenant: { id: caller.tenantId }, entity: { id: draft.entityId, collectiveId: draft.collectiveId } },
+      errors: [],
+      version: 1,
+      lastHash: first.hash,
+    };
+    const created = offboardingView(request);
+    const claim = { entityId: draft.entityId, tenantId: caller.tenantId, requestId: id };
+    const inserted = await insertFirst(request, first, created, draft.idempotency, claim);
+    if (inserted === 'inserted') return { request: created, replayed: false };
+    if (inserted !== 'entity-unavailable') return inserted;
+    // Another offboarding won the race for the entity (or it went away meanwhile): say which.
+    entityAvailable(await store.findEntity(draft.entityId), draft.entityId, caller);
+    throw new ConflictError('The entity is being offboarded by another request right now.', 'offboarding_open');
+  }
+
+  async function createOffboarding(input: { entityId: string }, caller: Caller, correlationId: string, idempotencyKey?: string) {
+    const prepared = await prepareOffboarding(input, caller, correlationId, idempotencyKey);
+    return 'replay' in prepared ? prepared.replay : commitOffboarding(prepared.draft);
+  }
+
+  const offboarding = {
+    prepare: prepareOffboarding,
+    commit: commitOffboarding,
+    create: createOffboarding,
+    get: async (id: string, caller: Caller) => offboardingView(await findOwned('EntityOffboarding', id, caller)),
+    list: async (caller: Caller, query: OffboardingQuery) => {
+      const page = await listKind('EntityOffboarding', caller, query);
+      return { ...page, items: page.items.map(offboardingView) };
+    },
+    cancel: async (id: string, caller: Caller, correlationId: string) => offboardingView(await cancelKind('EntityOffboarding', id, caller, correlationId)),
+    history: (id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string }) => historyKind('EntityOffboarding', id, caller, query),
+    view: offboardingView,
+  };
+
+  return { create, prepareCreate, findReplay, commitCreate, get, list, cancel, history, transition, updateDetails, view, offboarding };
+}
+
+export interface OffboardingDraft {
+  entityId: string;
+  collectiveId: string | null;
+  caller: Caller;
+  correlationId: string;
+  idempotency?: { key: string; payloadHash: string };
 }
 
 export type OnboardingService = ReturnType<typeof createOnboardingService>;

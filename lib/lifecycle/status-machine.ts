@@ -1,4 +1,4 @@
-import type { RequestType, Status } from './types.ts';
+import type { EntityEffect, RequestKind, RequestType, Status, StoredRequest } from './types.ts';
 
 /** Which status may follow which, for one kind of request. Terminal statuses have no successor. */
 export interface StatusMachine {
@@ -19,17 +19,72 @@ export const ONBOARDING_MACHINE: StatusMachine = {
   open: ['Pending', 'Processing'],
 };
 
-/**
- * The request kinds: each names its machine and the collection it is served under (ours and the
- * platform's paths). A new kind is a row here, its statuses, and its routes.
- */
-export const KINDS: Readonly<Record<RequestType, { collection: 'collectives' | 'entities'; machine: StatusMachine }>> = {
-  Collective: { collection: 'collectives', machine: ONBOARDING_MACHINE },
-  Entity: { collection: 'entities', machine: ONBOARDING_MACHINE },
+/** Contract §12: the offboarding of an entity; only a Pending one may be canceled, the platform's rule. */
+export const OFFBOARDING_MACHINE: StatusMachine = {
+  next: {
+    Pending: ['Succeeded', 'Failed', 'Canceled'],
+    Processing: [],
+    Succeeded: [],
+    Failed: [],
+    Canceled: [],
+  },
+  open: ['Pending'],
 };
 
-/** The plural of a request type, as it appears in paths (ours and the platform's). */
-export const collectionOf = (requestType: RequestType) => KINDS[requestType].collection;
+export interface KindSpec {
+  /** What the API shows as `requestType`. */
+  requestType: RequestType;
+  /** Where the kind is served, under /v1 (ours and the platform's paths). */
+  path: 'onboarding/collectives' | 'onboarding/entities' | 'offboarding/entities';
+  /** The kind of event a provider's webhook about it carries. */
+  event: 'onboarding.status.updated' | 'offboarding.status.updated';
+  /** In messages: "No <noun> with id …". */
+  noun: string;
+  machine: StatusMachine;
+  /** What a transition to `next` does to the entity registry, in the same transaction. */
+  entityEffects?: (current: StoredRequest, next: StoredRequest) => EntityEffect[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The request kinds: each names its machine and where it is served. A new kind is a row here, its
+ * statuses, and its routes (docs/architecture.md).
+ */
+export const KINDS: Readonly<Record<RequestKind, KindSpec>> = {
+  Collective: { requestType: 'Collective', path: 'onboarding/collectives', event: 'onboarding.status.updated', noun: 'collective onboarding request', machine: ONBOARDING_MACHINE },
+  Entity: {
+    requestType: 'Entity',
+    path: 'onboarding/entities',
+    event: 'onboarding.status.updated',
+    noun: 'entity onboarding request',
+    machine: ONBOARDING_MACHINE,
+    // An entity onboarded (the platform names the entity it made) is known to its tenant from then on.
+    entityEffects: (current, next) => {
+      const entity = next.data.entity ?? {};
+      const entityId = typeof entity.id === 'string' ? entity.id.toLowerCase() : undefined;
+      if (next.status !== 'Succeeded' || current.status === 'Succeeded' || !entityId || !UUID.test(entityId)) return [];
+      const collectiveId = typeof entity.collectiveId === 'string' ? entity.collectiveId : null;
+      return [{ entityId, register: { tenantId: next.tenantId, onboardingRequestId: next.id, collectiveId } }];
+    },
+  },
+  EntityOffboarding: {
+    requestType: 'Entity',
+    path: 'offboarding/entities',
+    event: 'offboarding.status.updated',
+    noun: 'entity offboarding request',
+    machine: OFFBOARDING_MACHINE,
+    // A finished offboarding lets the entity be offboarded again, or, when it succeeded, no more.
+    entityEffects: (current, next) => {
+      const entityId = String(next.data.entity?.id ?? '');
+      if (!OFFBOARDING_MACHINE.open.includes(current.status) || OFFBOARDING_MACHINE.open.includes(next.status)) return [];
+      return [{ entityId, release: next.id, offboarded: next.status === 'Succeeded' }];
+    },
+  },
+};
+
+/** The plural of an onboarding request type, as it appears in paths (ours and the platform's). */
+export const collectionOf = (requestType: RequestType) => (requestType === 'Collective' ? 'collectives' : 'entities');
 
 export const OPEN_STATUSES: readonly Status[] = ONBOARDING_MACHINE.open;
 
@@ -47,4 +102,9 @@ export type CancelDecision = 'apply' | 'already-canceled' | 'refuse';
 export function decideCancel(status: Status, machine: StatusMachine = ONBOARDING_MACHINE): CancelDecision {
   if (status === 'Canceled') return 'already-canceled';
   return canTransition(status, 'Canceled', machine) ? 'apply' : 'refuse';
+}
+
+/** Whose trail a request's is, as `GET` shows it: what the first record's hash is bound to (hash-chain.ts). */
+export function trailOwner(request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType'>) {
+  return { id: request.id, tenantId: request.tenantId, requestType: KINDS[request.requestType].requestType };
 }

@@ -1,4 +1,4 @@
-import type { OnboardingRequest, RequestType, Status, Transition } from './types.ts';
+import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from './types.ts';
 
 /** Where a page stopped; only the store understands it, the page-token codec only carries it. */
 export type Cursor = Record<string, unknown>;
@@ -10,7 +10,7 @@ export interface StoredPage<T> {
 
 export interface TenantListQuery {
   tenantId: string;
-  requestType: RequestType;
+  requestType: RequestKind;
   status?: Status;
   /** Entity requests only: filters applied within the tenant's index. */
   manufacturer?: string;
@@ -22,7 +22,7 @@ export interface TenantListQuery {
 /** An entry of the open-requests index: enough to decide whether to look closer. */
 export interface OpenRequestRef {
   id: string;
-  requestType: RequestType;
+  requestType: RequestKind;
   status: Status;
   updated: string;
 }
@@ -58,7 +58,16 @@ export interface IdempotencyRecord {
 export type InsertResult =
   | { outcome: 'inserted' }
   | { outcome: 'replay'; record: Pick<IdempotencyRecord, 'payloadHash' | 'response'> }
-  | { outcome: 'conflict' };
+  | { outcome: 'conflict' }
+  /** The entity to claim is unknown to the tenant, offboarded, or has an offboarding open already. */
+  | { outcome: 'entity-unavailable' };
+
+/** Written with the create of an offboarding: the entity's one open offboarding, or nothing at all. */
+export interface EntityClaim {
+  entityId: string;
+  tenantId: string;
+  requestId: string;
+}
 
 /** The persistence the domain needs. lib/store implements it on DynamoDB; nothing here knows keys. */
 export interface OnboardingStore {
@@ -67,21 +76,25 @@ export interface OnboardingStore {
    * idempotency record in the same transaction, so a key can never point at a request that does not exist.
    * `replay` when an unexpired record holds the key already (nothing written).
    */
-  insert(request: OnboardingRequest, first: Transition, idempotency?: IdempotencyRecord): Promise<InsertResult>;
-  get(id: string): Promise<OnboardingRequest | undefined>;
+  insert(request: StoredRequest, first: Transition, options?: { idempotency?: IdempotencyRecord; claim?: EntityClaim }): Promise<InsertResult>;
+  get(id: string): Promise<StoredRequest | undefined>;
   /** The unexpired idempotency record of a scoped key, if any. */
   findIdempotency(key: string): Promise<Pick<IdempotencyRecord, 'payloadHash' | 'response'> | undefined>;
   /**
    * Writes `next` and its record if the stored request is still at `current.version` and `current.status`.
    * `conflict` means somebody else moved it first; nothing was written.
    */
-  applyTransition(current: OnboardingRequest, next: OnboardingRequest, record: Transition, inbox?: InboxMarker): Promise<ApplyResult>;
+  applyTransition(
+    current: StoredRequest, next: StoredRequest, record: Transition, options?: { inbox?: InboxMarker; entityEffects?: readonly EntityEffect[] },
+  ): Promise<ApplyResult>;
+  /** What the entity registry knows of an entity, if anything. */
+  findEntity(entityId: string): Promise<EntityRecord | undefined>;
   /**
    * Writes `next` (same status and version, other details) if the stored request is still `current`; no
    * transition record, since nothing transitioned. `conflict` when it changed meanwhile.
    */
-  updateDetails(current: OnboardingRequest, next: OnboardingRequest): Promise<'applied' | 'conflict'>;
-  listByTenant(query: TenantListQuery): Promise<StoredPage<OnboardingRequest>>;
+  updateDetails(current: StoredRequest, next: StoredRequest): Promise<'applied' | 'conflict'>;
+  listByTenant(query: TenantListQuery): Promise<StoredPage<StoredRequest>>;
   /** Open requests in `status` since before `before`, oldest first, from one shard of the sparse open index. */
   listStale(query: StaleQuery): Promise<StoredPage<OpenRequestRef>>;
   /** How many open requests in `status` are older than `before`, over every shard. */

@@ -1,5 +1,14 @@
+/** What a request connects, as the API shows it (`requestType`). */
 export const REQUEST_TYPES = ['Collective', 'Entity'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
+
+/**
+ * The kinds of request the lifecycle serves, each with its status machine (./status-machine.ts): the
+ * onboarding of a collective or an entity, and the offboarding of an entity. Stored as `requestType`:
+ * for the onboarding kinds it is the public type itself.
+ */
+export const REQUEST_KINDS = ['Collective', 'Entity', 'EntityOffboarding'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 export const STATUSES = ['Pending', 'Processing', 'Succeeded', 'Failed', 'Canceled'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -35,10 +44,11 @@ export interface ConsentLinks {
   documentationLink: string;
 }
 
-/** The onboarding request as the store keeps it: the public fields plus what the lifecycle needs to chain. */
-export interface OnboardingRequest {
+/** A request as the store keeps it: the public fields plus what the lifecycle needs to chain. */
+export interface StoredRequest {
   id: string;
-  requestType: RequestType;
+  /** The request's kind (see REQUEST_KINDS). */
+  requestType: RequestKind;
   status: Status;
   created: string;
   updated: string;
@@ -53,6 +63,24 @@ export interface OnboardingRequest {
   /** Set when the request is created; absent on requests stored before links were kept. */
   consent?: ConsentLinks;
 }
+
+/**
+ * What the entity registry keeps of an entity (contract §12): whose it is, the onboarding that brought it,
+ * and the one offboarding open for it, if any.
+ */
+export interface EntityRecord {
+  entityId: string;
+  tenantId: string;
+  onboardingRequestId: string;
+  collectiveId: string | null;
+  state: 'Onboarded' | 'Offboarded';
+  openOffboarding?: string;
+}
+
+/** What a transition does to the entity registry, in the same transaction. */
+export type EntityEffect =
+  | { entityId: string; register: Pick<EntityRecord, 'tenantId' | 'onboardingRequestId' | 'collectiveId'> }
+  | { entityId: string; release: string; offboarded: boolean };
 
 /** What may change about a request besides its status: its snapshot and its consent links. */
 export interface RequestDetails {

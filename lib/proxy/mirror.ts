@@ -1,10 +1,10 @@
 import { ConflictError, InvalidTransitionError, NotFoundError, ServiceError } from '../lifecycle/errors.ts';
 import type { ListQuery } from '../lifecycle/schemas.ts';
-import type { CreateInput, Created, OnboardingApi, OnboardingRequestView, OnboardingService } from '../lifecycle/service.ts';
-import { canTransition, collectionOf, decideCancel, isTerminal } from '../lifecycle/status-machine.ts';
+import type { CreateInput, Created, OffboardingApi, OnboardingApi, OnboardingRequestView, OnboardingService } from '../lifecycle/service.ts';
+import { canTransition, decideCancel, isTerminal, KINDS, type KindSpec } from '../lifecycle/status-machine.ts';
 import type { OpenRequestRef } from '../lifecycle/store.ts';
 import {
-  STATUSES, type Caller, type ConsentLinks, type RequestDetails, type RequestError, type RequestType, type Status,
+  STATUSES, type Caller, type ConsentLinks, type RequestDetails, type RequestError, type RequestKind, type RequestType, type Status,
 } from '../lifecycle/types.ts';
 import { UpstreamUnavailableError } from './errors.ts';
 import { mergeSnapshot, platformSnapshot } from './snapshot.ts';
@@ -18,11 +18,14 @@ export interface UpstreamRequest {
   data?: unknown;
 }
 
+/** Where the platform serves a kind of request (KINDS[kind].path). */
+export type PlatformCollection = KindSpec['path'];
+
 /** The platform, as proxy mode needs it (./realto-client.ts implements it). */
 export interface UpstreamOnboarding {
-  createOnboarding(kind: 'collectives' | 'entities', body: unknown): Promise<UpstreamRequest>;
-  getOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
-  cancelOnboarding(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest>;
+  createRequest(collection: PlatformCollection, body: unknown): Promise<UpstreamRequest>;
+  getRequest(collection: PlatformCollection, id: string): Promise<UpstreamRequest>;
+  cancelRequest(collection: PlatformCollection, id: string): Promise<UpstreamRequest>;
 }
 
 /** How many of a list page's open requests are asked about on the platform at once. */
@@ -136,8 +139,8 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
   }
 
   /** Asks the platform about one of our requests and records what it says (gets, lists, the reconciliation). */
-  async function observeOnPlatform(requestType: RequestType, id: string, correlationId: string) {
-    return observe(id, await upstream.getOnboarding(collectionOf(requestType), id), correlationId);
+  async function observeOnPlatform(kind: RequestKind, id: string, correlationId: string) {
+    return observe(id, await upstream.getRequest(KINDS[kind].path, id), correlationId);
   }
 
   /** Asks the platform about one of our requests and returns it as it is now. */
@@ -152,16 +155,69 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
    * then what it is now is the answer (the caller gets a 409, or a 200 if it was canceled); a request
    * still open there keeps the refusal.
    */
-  async function cancelOnPlatform(kind: 'collectives' | 'entities', id: string): Promise<UpstreamRequest> {
+  async function cancelOnPlatform(where: PlatformCollection, id: string): Promise<UpstreamRequest> {
     try {
-      return await upstream.cancelOnboarding(kind, id);
+      return await upstream.cancelRequest(where, id);
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      const now = await upstream.getOnboarding(kind, id).catch(() => undefined);
+      const now = await upstream.getRequest(where, id).catch(() => undefined);
       const status = now && knownStatus(now);
       if (!now || !status || !isTerminal(status)) throw error;
       return now;
     }
+  }
+
+  /**
+   * A cancel of any kind, the platform first (its rules say from where), then ours: the platform's answer
+   * is what happened. A status we do not know records nothing (502); another open one is a retryable 409.
+   */
+  async function cancelThroughPlatform<V>(
+    kind: RequestKind, current: { id: string; status: Status }, correlationId: string, cancelHere: (seen: UpstreamRequest) => Promise<V>,
+  ): Promise<V | undefined> {
+    const decision = decideCancel(current.status, KINDS[kind].machine);
+    if (decision === 'already-canceled') return undefined;
+    if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
+    const seen = await cancelOnPlatform(KINDS[kind].path, current.id);
+    const status = statusOf(seen, correlationId);
+    if (!status) throw new UpstreamUnavailableError('The Realto platform answered the cancel with a status this service does not know; nothing was recorded');
+    if (status !== 'Canceled') {
+      // The platform did not cancel it: what it says the request is, is what happened.
+      await observe(current.id, seen, correlationId);
+      if (isTerminal(status, KINDS[kind].machine)) throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);
+      throw new ConflictError(`The Realto platform kept the request ${status}; retry the cancel.`);
+    }
+    return cancelHere(seen);
+  }
+
+  /**
+   * A create of any kind, the platform first: after every local check and after an idempotent replay had
+   * its chance (`prepared`), then ours with the platform's id. A request the platform made that we do not
+   * keep would live there untracked: it is canceled there, or reported.
+   */
+  async function createThroughPlatform<D extends { caller: Caller; correlationId: string }, C extends { request: { id: string }; replayed: boolean }>(
+    kind: RequestKind, draft: D, body: unknown, commit: (draft: D, seen: UpstreamRequest) => Promise<C>,
+    kept: (id: string) => Promise<'yes' | 'no' | 'unknown'>,
+  ): Promise<{ created: C; seen: UpstreamRequest }> {
+    const where = KINDS[kind].path;
+    const seen = await upstream.createRequest(where, body);
+    const untracked = (reason: string) => options.onUntracked?.({ platformId: seen.id, requestType: KINDS[kind].requestType, correlationId: draft.correlationId, reason });
+    const withdraw = () => upstream.cancelRequest(where, seen.id).then(
+      () => undefined,
+      () => untracked('it could not be canceled on the platform'),
+    );
+    let created: C;
+    try {
+      created = await commit(draft, seen);
+    } catch (error) {
+      // Withdrawn only when we know we do not have it: a write that timed out may still have committed.
+      const ours = await kept(seen.id.toLowerCase());
+      if (ours === 'no') await withdraw();
+      if (ours === 'unknown') untracked('our write failed and whether it committed could not be read');
+      throw error;
+    }
+    // Another create with the same Idempotency-Key won the race: ours on the platform is a duplicate.
+    if (created.replayed) await withdraw();
+    return { created, seen };
   }
 
   /**
@@ -172,7 +228,7 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
   async function cancelBeforeExpiry(stale: OpenRequestRef, correlationId: string): Promise<boolean> {
     let seen: UpstreamRequest;
     try {
-      seen = await cancelOnPlatform(collectionOf(stale.requestType), stale.id);
+      seen = await cancelOnPlatform(KINDS[stale.requestType].path, stale.id);
     } catch {
       return false;
     }
@@ -183,9 +239,10 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     return false;
   }
 
-  async function kept(requestType: RequestType, id: string, caller: Caller): Promise<'yes' | 'no' | 'unknown'> {
+  /** Whether we hold a request (`find` throws NotFoundError when we do not). */
+  async function keeps(find: () => Promise<unknown>): Promise<'yes' | 'no' | 'unknown'> {
     try {
-      await local.get(requestType, id, caller);
+      await find();
       return 'yes';
     } catch (error) {
       return error instanceof NotFoundError ? 'no' : 'unknown';
@@ -205,30 +262,14 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
       // A replay must not create a second request on the platform.
       const replay = await local.findReplay(draft);
       if (replay) return replay;
-      const kind = collectionOf(requestType);
-      const seen = await upstream.createOnboarding(kind, { ...input, tenantId: caller.tenantId });
-      const id = seen.id.toLowerCase();
-      // A request the platform made that we do not keep would live there untracked: cancel it there.
-      const untracked = (reason: string) => options.onUntracked?.({ platformId: seen.id, requestType, correlationId, reason });
-      const withdraw = () => upstream.cancelOnboarding(kind, seen.id).then(
-        () => undefined,
-        () => untracked('it could not be canceled on the platform'),
+      const { created, seen } = await createThroughPlatform(
+        requestType, draft, { ...input, tenantId: caller.tenantId },
+        (prepared, answer) => local.commitCreate(prepared, { id: answer.id.toLowerCase(), details: mirrorer(answer) }),
+        (id) => keeps(() => local.get(requestType, id, caller)),
       );
-      let result: Created;
-      try {
-        result = await local.commitCreate(draft, { id, details: mirrorer(seen) });
-      } catch (error) {
-        // Withdrawn only when we know we do not have it: a write that timed out may still have committed.
-        const ours = await kept(requestType, id, caller);
-        if (ours === 'no') await withdraw();
-        if (ours === 'unknown') untracked('our write failed and whether it committed could not be read');
-        throw error;
-      }
-      // Another create with the same Idempotency-Key won the race: ours on the platform is a duplicate.
-      if (result.replayed) await withdraw();
-      if (result.replayed || seen.status === 'Pending') return result;
-      const observed = await observe(result.request.id, seen, correlationId);
-      return observed.outcome === 'applied' ? { request: local.view(observed.request), replayed: false } : result;
+      if (created.replayed || seen.status === 'Pending') return created;
+      const observed = await observe(created.request.id, seen, correlationId);
+      return observed.outcome === 'applied' ? { request: local.view(observed.request), replayed: false } : created;
     },
 
     async get(requestType: RequestType, id: string, caller: Caller, correlationId = `get:${id}`) {
@@ -281,20 +322,31 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
 
     async cancel(requestType: RequestType, id: string, caller: Caller, correlationId: string) {
       const current = await local.get(requestType, id, caller);
-      const decision = decideCancel(current.status);
-      if (decision === 'already-canceled') return current;
-      if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
-      const seen = await cancelOnPlatform(collectionOf(requestType), id);
-      const status = statusOf(seen, correlationId);
-      if (!status) throw new UpstreamUnavailableError('The Realto platform answered the cancel with a status this service does not know; nothing was recorded');
-      if (status !== 'Canceled') {
-        // The platform did not cancel it: what it says the request is, is what happened.
-        await observe(id, seen, correlationId);
-        if (isTerminal(status)) throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);
-        throw new ConflictError(`The Realto platform kept the request ${status}; retry the cancel.`);
-      }
-      return local.cancel(requestType, id, caller, correlationId, mirrorer(seen));
+      const canceled = await cancelThroughPlatform(requestType, current, correlationId, (seen) => local.cancel(requestType, id, caller, correlationId, mirrorer(seen)));
+      return canceled ?? current;
     },
   };
-  return api;
+
+  /** Offboarding through the platform (contract §12): create and cancel go there first; reads are ours. */
+  const offboarding: OffboardingApi = {
+    ...local.offboarding,
+    async create(input, caller, correlationId, idempotencyKey) {
+      const prepared = await local.offboarding.prepare(input, caller, correlationId, idempotencyKey);
+      if ('replay' in prepared) return prepared.replay;
+      const { created, seen } = await createThroughPlatform(
+        'EntityOffboarding', prepared.draft, { entityId: prepared.draft.entityId },
+        (draft, answer) => local.offboarding.commit(draft, { id: answer.id.toLowerCase() }),
+        (id) => keeps(() => local.offboarding.get(id, caller)),
+      );
+      if (created.replayed || seen.status === 'Pending') return created;
+      const observed = await observe(created.request.id, seen, correlationId);
+      return observed.outcome === 'applied' ? { request: local.offboarding.view(observed.request), replayed: false } : created;
+    },
+    async cancel(id, caller, correlationId) {
+      const current = await local.offboarding.get(id, caller);
+      const canceled = await cancelThroughPlatform('EntityOffboarding', current, correlationId, () => local.offboarding.cancel(id, caller, correlationId));
+      return canceled ?? current;
+    },
+  };
+  return Object.assign(api, { offboarding });
 }

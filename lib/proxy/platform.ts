@@ -41,6 +41,7 @@ export function createRealtoPlatform(options: RealtoPlatformOptions): Platform {
   });
   return {
     api: proxy,
+    offboarding: proxy.offboarding,
     beforeExpire: (stale, correlationId) => proxy.cancelBeforeExpiry(stale, correlationId),
     reconcile: (budget: JobBudget) => reconcileOpenRequests({
       store: options.store,

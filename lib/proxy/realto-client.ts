@@ -16,6 +16,8 @@ import {
  */
 
 export type OnboardingKind = 'collectives' | 'entities';
+/** Where the platform serves a kind of request (facts sheet §4, §7). */
+export type PlatformCollection = 'onboarding/collectives' | 'onboarding/entities' | 'offboarding/entities';
 
 /** The platform's Onboarding Request (§3). Only `id` and `status` are checked; the rest is passed on as is. */
 export interface RealtoOnboardingRequest {
@@ -54,6 +56,10 @@ export interface RealtoClientOptions {
 }
 
 export interface RealtoClient {
+  /** A request of any kind, by where the platform serves it; the Onboarding methods are these for onboarding. */
+  createRequest(collection: PlatformCollection, body: unknown): Promise<RealtoOnboardingRequest>;
+  getRequest(collection: PlatformCollection, id: string): Promise<RealtoOnboardingRequest>;
+  cancelRequest(collection: PlatformCollection, id: string): Promise<RealtoOnboardingRequest>;
   createOnboarding(kind: OnboardingKind, body: unknown): Promise<RealtoOnboardingRequest>;
   getOnboarding(kind: OnboardingKind, id: string): Promise<RealtoOnboardingRequest>;
   cancelOnboarding(kind: OnboardingKind, id: string): Promise<RealtoOnboardingRequest>;
@@ -66,7 +72,7 @@ const BREAKER_THRESHOLD = 5;
 const BREAKER_PAUSE_MS = 10_000;
 const MAX_PLATFORM_MESSAGE = 300;
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
-const KINDS = new Set<string>(['collectives', 'entities']);
+const COLLECTIONS = new Set<string>(['onboarding/collectives', 'onboarding/entities', 'offboarding/entities']);
 
 interface PlatformAnswer {
   status: number;
@@ -213,39 +219,48 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
     return body;
   }
 
-  return {
-    createOnboarding(kind, body) {
-      return single({ method: 'POST', path: collection(kind), body, repeatable: false });
+  const client: RealtoClient = {
+    createRequest(where, body) {
+      return single({ method: 'POST', path: collection(where), body, repeatable: false });
     },
-    getOnboarding(kind, id) {
-      return single({ method: 'GET', path: item(kind, id), repeatable: true });
+    getRequest(where, id) {
+      return single({ method: 'GET', path: item(where, id), repeatable: true });
     },
-    cancelOnboarding(kind, id) {
+    cancelRequest(where, id) {
       // Cancelling twice leaves the same state, so the PATCH may be repeated.
-      return single({ method: 'PATCH', path: `${item(kind, id)}/cancel`, repeatable: true });
+      return single({ method: 'PATCH', path: `${item(where, id)}/cancel`, repeatable: true });
     },
+    createOnboarding: (kind, body) => client.createRequest(onboarding(kind), body),
+    getOnboarding: (kind, id) => client.getRequest(onboarding(kind), id),
+    cancelOnboarding: (kind, id) => client.cancelRequest(onboarding(kind), id),
     async listOnboarding(kind, query = {}) {
       const search = new URLSearchParams();
       for (const [name, value] of Object.entries(query)) {
         if (value !== undefined) search.set(name, String(value));
       }
       const suffix = search.size > 0 ? `?${search}` : '';
-      const body = expectSuccess(await authorised({ method: 'GET', path: `${collection(kind)}${suffix}`, repeatable: true }));
+      const body = expectSuccess(await authorised({ method: 'GET', path: `${collection(onboarding(kind))}${suffix}`, repeatable: true }));
       if (!isObject(body) || !Array.isArray(body.data) || !body.data.every(isOnboardingRequest)) {
         throw new UpstreamUnavailableError('The Realto platform answered with an unexpected page');
       }
       return body as unknown as RealtoPage;
     },
   };
+  return client;
 }
 
-function collection(kind: OnboardingKind): string {
-  if (!KINDS.has(kind)) throw new TypeError(`Unknown onboarding kind: ${String(kind)}`);
-  return `/v1/onboarding/${kind}`;
+function onboarding(kind: OnboardingKind): PlatformCollection {
+  if (kind !== 'collectives' && kind !== 'entities') throw new TypeError(`Unknown onboarding kind: ${String(kind)}`);
+  return `onboarding/${kind}`;
 }
 
-function item(kind: OnboardingKind, id: string): string {
-  return `${collection(kind)}/${encodeURIComponent(id)}`;
+function collection(where: PlatformCollection): string {
+  if (!COLLECTIONS.has(where)) throw new TypeError(`Unknown platform collection: ${String(where)}`);
+  return `/v1/${where}`;
+}
+
+function item(where: PlatformCollection, id: string): string {
+  return `${collection(where)}/${encodeURIComponent(id)}`;
 }
 
 function expectSuccess(answer: PlatformAnswer): unknown {

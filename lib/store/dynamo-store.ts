@@ -3,12 +3,12 @@ import {
   type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
-  ApplyResult, Cursor, IdempotencyRecord, InboxMarker, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
+  ApplyResult, Cursor, EntityClaim, IdempotencyRecord, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
 } from '../lifecycle/store.ts';
-import type { OnboardingRequest, RequestType, Status, Transition } from '../lifecycle/types.ts';
+import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
 import { translateStoreError } from './errors.ts';
 import {
-  allShardPk, idempotencyKey, INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
+  allShardPk, entityKey, idempotencyKey, INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
   transitionKey, webhookMessageKey,
 } from './keys.ts';
 
@@ -18,7 +18,7 @@ const MAX_FILTERED_QUERIES = 5;
 /** The conditions of every write, each written once. */
 const IS_NEW = { ConditionExpression: 'attribute_not_exists(pk)' } as const;
 /** The stored request is still the one the change was decided on. */
-const UNCHANGED_SINCE = (current: OnboardingRequest) => ({
+const UNCHANGED_SINCE = (current: StoredRequest) => ({
   ConditionExpression: '#version = :version AND #status = :status',
   ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
   ExpressionAttributeValues: { ':version': current.version, ':status': current.status },
@@ -28,6 +28,13 @@ const IS_NEW_OR_EXPIRED = (nowSeconds: number) => ({
   ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
   ExpressionAttributeValues: { ':now': nowSeconds },
 });
+/** The entity is the caller's, still onboarded, and has no offboarding open. */
+const CLAIMABLE = (claim: EntityClaim) => ({
+  ConditionExpression: 'tenantId = :tenant AND #state = :onboarded AND attribute_not_exists(openOffboarding)',
+  ExpressionAttributeNames: { '#state': 'state' },
+  ExpressionAttributeValues: { ':tenant': claim.tenantId, ':onboarded': 'Onboarded' },
+});
+
 /** The open requests of one shard in `status` that entered it before `before` (the sparse open index). */
 const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
   IndexName: INDEX.openByAge,
@@ -45,7 +52,7 @@ function stripKeys<T>(item: Record<string, unknown>): T {
  * `data` is stored as JSON text: callers' `properties` are arbitrary JSON, and DynamoDB maps cannot hold
  * every JSON value (unsafe integers, deep nesting). Nothing queries inside it.
  */
-function requestItem(request: OnboardingRequest) {
+function requestItem(request: StoredRequest) {
   return {
     ...request,
     data: JSON.stringify(request.data),
@@ -55,8 +62,8 @@ function requestItem(request: OnboardingRequest) {
   };
 }
 
-function requestFrom(item: Record<string, unknown>): OnboardingRequest {
-  const request = stripKeys<OnboardingRequest & { data: unknown }>(item);
+function requestFrom(item: Record<string, unknown>): StoredRequest {
+  const request = stripKeys<StoredRequest & { data: unknown }>(item);
   return { ...request, data: typeof request.data === 'string' ? JSON.parse(request.data) : request.data };
 }
 
@@ -86,6 +93,42 @@ function transitionFrom(item: Record<string, unknown>): Transition {
     correlationId: stored.correlationId,
     previousHash: stored.previousHash,
     hash: stored.hash,
+  };
+}
+
+function withValues<T extends { ExpressionAttributeValues: Record<string, unknown> }>(condition: T, values: Record<string, unknown>): T {
+  return { ...condition, ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ...values } };
+}
+
+/**
+ * What a transition does to the entity registry: an onboarded entity is registered (a new onboarding of
+ * the same entity takes it over, its open offboarding kept); a finished offboarding releases its claim,
+ * and one that succeeded leaves the entity offboarded.
+ */
+interface UpdateParts {
+  UpdateExpression: string;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+}
+
+function entityUpdate(effect: EntityEffect): UpdateParts {
+  if ('register' in effect) {
+    return {
+      UpdateExpression: 'SET entityId = :entity, tenantId = :tenant, onboardingRequestId = :request, collectiveId = :collective, #state = :onboarded, #kind = :kind',
+      ExpressionAttributeNames: { '#state': 'state', '#kind': 'entity' },
+      ExpressionAttributeValues: {
+        ':entity': effect.entityId, ':tenant': effect.register.tenantId, ':request': effect.register.onboardingRequestId,
+        ':collective': effect.register.collectiveId, ':onboarded': 'Onboarded', ':kind': 'Entity',
+      },
+    };
+  }
+  return {
+    UpdateExpression: effect.offboarded ? 'REMOVE openOffboarding SET #state = :offboarded' : 'REMOVE openOffboarding',
+    // Only the offboarding that holds the claim releases it.
+    ConditionExpression: 'openOffboarding = :request',
+    ...(effect.offboarded ? { ExpressionAttributeNames: { '#state': 'state' } } : {}),
+    ExpressionAttributeValues: { ':request': effect.release, ...(effect.offboarded ? { ':offboarded': 'Offboarded' } : {}) },
   };
 }
 
@@ -132,11 +175,23 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
   }
 
   return {
-    async insert(request, first, idempotency?: IdempotencyRecord): Promise<InsertResult> {
+    async insert(request, first, options = {}): Promise<InsertResult> {
+      const { idempotency, claim } = options;
       const items: TransactItems = [
         { Put: { TableName: tableName, Item: requestItem(request), ...IS_NEW } },
         { Put: { TableName: tableName, Item: transitionItem(request.id, first), ...IS_NEW } },
       ];
+      const claimAt = items.length;
+      if (claim) {
+        items.push({
+          Update: {
+            TableName: tableName,
+            Key: entityKey(claim.entityId),
+            UpdateExpression: 'SET openOffboarding = :request',
+            ...withValues(CLAIMABLE(claim), { ':request': claim.requestId }),
+          },
+        });
+      }
       if (idempotency) {
         items.push({
           Put: {
@@ -158,11 +213,16 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       } catch (error) {
         const codes = cancellationCodes(error);
         if (!codes) throw translateStoreError('insert', error);
-        if (!idempotency || !codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) {
+        if (idempotency) {
+          const record = await findIdempotency(idempotency.key);
+          if (record) return { outcome: 'replay', record };
+        }
+        if (claim && codes[claimAt] === 'ConditionalCheckFailed') return { outcome: 'entity-unavailable' };
+        if (!codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) {
           throw translateStoreError('insert', error);
         }
-        const record = await findIdempotency(idempotency.key);
-        return record ? { outcome: 'replay', record } : { outcome: 'conflict' };
+        if (!idempotency && !claim) throw translateStoreError('insert', error);
+        return { outcome: 'conflict' };
       }
     },
 
@@ -175,7 +235,8 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       return result.Item ? requestFrom(result.Item) : undefined;
     },
 
-    async applyTransition(current, next, record, inbox?: InboxMarker): Promise<ApplyResult> {
+    async applyTransition(current, next, record, options = {}): Promise<ApplyResult> {
+      const { inbox, entityEffects = [] } = options;
       const items: TransactItems = [
         {
           Put: {
@@ -198,6 +259,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
           },
         });
       }
+      for (const effect of entityEffects) items.push({ Update: { TableName: tableName, Key: entityKey(effect.entityId), ...entityUpdate(effect) } });
       try {
         await client.send(new TransactWriteCommand({ TransactItems: items }));
         return 'applied';
@@ -236,7 +298,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         query.limit,
         (item) => ({ pk: item.pk, sk: item.sk, openShard: item.openShard, openKey: item.openKey }),
         (item) => ({
-          id: item.id as string, requestType: item.requestType as RequestType, status: item.status as Status, updated: item.updated as string,
+          id: item.id as string, requestType: item.requestType as RequestKind, status: item.status as Status, updated: item.updated as string,
         }),
       );
     },
@@ -275,6 +337,15 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       return total;
     },
 
+    async findEntity(entityId) {
+      const result = await run('entity', () =>
+        client.send(new GetCommand({ TableName: tableName, Key: entityKey(entityId), ConsistentRead: true })),
+      );
+      if (!result.Item) return undefined;
+      const { entityId: id, tenantId, onboardingRequestId, collectiveId, state, openOffboarding } = result.Item as EntityRecord;
+      return { entityId: id, tenantId, onboardingRequestId, collectiveId: collectiveId ?? null, state, ...(openOffboarding ? { openOffboarding } : {}) };
+    },
+
     async findWebhookMessage(requestId, messageId) {
       const result = await run('webhook-message', () =>
         client.send(new GetCommand({ TableName: tableName, Key: webhookMessageKey(requestId, messageId), ConsistentRead: true, ProjectionExpression: 'payloadHash' })),
@@ -291,13 +362,13 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         : tenantPk(query.tenantId, query.requestType);
       const filtered = query.manufacturer !== undefined || query.entityType !== undefined;
       const matches = filtered
-        ? (request: OnboardingRequest) => {
+        ? (request: StoredRequest) => {
             const information = (request.data.entity?.information ?? {}) as Record<string, unknown>;
             return (query.manufacturer === undefined || information.manufacturer === query.manufacturer)
               && (query.entityType === undefined || information.type === query.entityType);
           }
         : undefined;
-      return queryPage<OnboardingRequest>(
+      return queryPage<StoredRequest>(
         'list',
         {
           TableName: tableName,

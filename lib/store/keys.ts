@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OnboardingRequest } from '../lifecycle/types.ts';
+import type { StoredRequest } from '../lifecycle/types.ts';
 import { OPEN_STATUSES } from '../lifecycle/status-machine.ts';
 
 /**
@@ -11,6 +11,7 @@ import { OPEN_STATUSES } from '../lifecycle/status-machine.ts';
  * | transition  | REQUEST#<id>      | TRANSITION#<version:10>  |                                           |
  * | webhook msg | WEBHOOK#<request id>#<msg id> | WEBHOOK      | (TTL on expiresAt)                        |
  * | idempotency | IDEMPOTENCY#<sha> | IDEMPOTENCY              | (TTL on expiresAt)                        |
+ * | entity      | ENTITY#<entity id> | ENTITY                  | (the registry: whose, open offboarding)   |
  */
 export const INDEX = {
   byTenant: 'byTenant',
@@ -28,6 +29,7 @@ export const TRANSITION_SK_PREFIX = 'TRANSITION#';
 export const transitionKey = (id: string, version: number) => ({ pk: `REQUEST#${id}`, sk: transitionSk(version) });
 /** A message id is one message to one request: the same id for another request is another message. */
 export const webhookMessageKey = (requestId: string, messageId: string) => ({ pk: `WEBHOOK#${requestId}#${messageId}`, sk: 'WEBHOOK' });
+export const entityKey = (entityId: string) => ({ pk: `ENTITY#${entityId}`, sk: 'ENTITY' });
 /** Hashed: callers' keys are up to 255 arbitrary characters, and spread evenly this way. */
 export const idempotencyKey = (scopedKey: string) => ({
   pk: `IDEMPOTENCY#${createHash('sha256').update(scopedKey).digest('hex')}`,
@@ -45,7 +47,7 @@ export function openShardOf(id: string): number {
 }
 
 /** The index attributes a request carries in its current status; open-index ones only while open. */
-export function requestIndexAttributes(request: OnboardingRequest): Record<string, string> {
+export function requestIndexAttributes(request: StoredRequest): Record<string, string> {
   const newestFirst = `${request.created}#${request.id}`;
   const attributes: Record<string, string> = {
     gsi1pk: tenantPk(request.tenantId, request.requestType),

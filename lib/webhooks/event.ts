@@ -2,13 +2,13 @@ import * as z from 'zod/mini';
 import { boundedJson } from '../lifecycle/schemas.ts';
 
 /**
- * A provider's status event (contract §6). Not strict: providers may add fields in newer versions, and a
+ * A provider's status event (contract §6; offboarding's in §12). Not strict: providers may add fields in newer versions, and a
  * signed event must not bounce for that. What we use is checked.
  */
 export const WEBHOOK_STATUSES = ['Processing', 'Succeeded', 'Failed', 'Canceled'] as const;
 
 export const webhookEvent = z.lazy(() => z.object({
-  type: z.literal('onboarding.status.updated'),
+  type: z.enum(['onboarding.status.updated', 'offboarding.status.updated']),
   timestamp: z.iso.datetime({ offset: true }).check(z.maxLength(40)),
   data: z.object({
     id: z.guid(),

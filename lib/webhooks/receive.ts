@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, ValidationError } from '../lifecycle/errors.ts';
 import type { OnboardingService } from '../lifecycle/service.ts';
-import { canTransition } from '../lifecycle/status-machine.ts';
+import { canTransition, KINDS } from '../lifecycle/status-machine.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
 import { webhookEvent } from './event.ts';
 import { type SignedMessage, verify } from './signature.ts';
@@ -37,7 +37,7 @@ function parseEvent(body: Buffer) {
   const parsed = webhookEvent.safeParse(json);
   if (!parsed.success) {
     throw new ValidationError(
-      'The webhook body is not an onboarding.status.updated event.',
+      'The webhook body is not an onboarding.status.updated or offboarding.status.updated event.',
       parsed.error.issues.map((issue) => ({ path: `/${issue.path.join('/')}`, message: issue.message === 'Invalid input' ? 'is not valid' : issue.message })),
     );
   }
@@ -60,11 +60,16 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     const event = parseEvent(message.body);
     const payloadHash = createHash('sha256').update(message.body).digest('hex');
     const { id, status, errors, entity } = event.data;
+    const eventType = event.type;
     let ignored: string | undefined;
     const result = await options.service.transition(
       id,
       (current) => {
-        if (!canTransition(current.status, status)) {
+        if (KINDS[current.requestType].event !== eventType) {
+          ignored = `The request is a ${KINDS[current.requestType].noun}, not what ${eventType} is about.`;
+          return 'unchanged';
+        }
+        if (!canTransition(current.status, status, KINDS[current.requestType].machine)) {
           ignored = `A ${current.status} request cannot become ${status}.`;
           return 'unchanged';
         }

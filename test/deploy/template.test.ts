@@ -31,6 +31,11 @@ const CONTRACT_ROUTES = [
   'GET /v1/onboarding/entities/{onboardingRequestId}',
   'PATCH /v1/onboarding/entities/{onboardingRequestId}/cancel',
   'GET /v1/onboarding/entities/{onboardingRequestId}/transitions',
+  'POST /v1/offboarding/entities',
+  'GET /v1/offboarding/entities',
+  'GET /v1/offboarding/entities/{offboardingRequestId}',
+  'PATCH /v1/offboarding/entities/{offboardingRequestId}/cancel',
+  'GET /v1/offboarding/entities/{offboardingRequestId}/transitions',
   'POST /v1/webhooks/onboarding',
   'GET /v1/openapi.json',
 ];
@@ -59,9 +64,13 @@ const SECRET_READS = {
   webhook: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/webhook-secrets"}]',
   realto: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/realto-client-secret"}]',
 };
-const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel'].flatMap((verb) => [`${verb}CollectiveOnboarding`, `${verb}EntityOnboarding`]).concat('Cleanup');
+const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel'].flatMap((verb) => [`${verb}CollectiveOnboarding`, `${verb}EntityOnboarding`])
+  .concat('CreateEntityOffboarding', 'CancelEntityOffboarding', 'Cleanup');
 /** The functions that page through a list and so sign continuation tokens. */
-const PAGE_TOKEN_READERS = ['ListCollectiveOnboarding', 'ListEntityOnboarding', 'CollectiveOnboardingTransitions', 'EntityOnboardingTransitions'];
+const PAGE_TOKEN_READERS = [
+  'ListCollectiveOnboarding', 'ListEntityOnboarding', 'CollectiveOnboardingTransitions', 'EntityOnboardingTransitions',
+  'ListEntityOffboarding', 'EntityOffboardingTransitions',
+];
 const readsPageTokens = (name: string) => PAGE_TOKEN_READERS.some((reader) => name === `${reader}LambdaFunction`);
 
 /** The text of the first entry of a zip whose name ends with `suffix` (central directory, stored or deflated). */
@@ -125,7 +134,7 @@ describe('the packaged prod stack', () => {
 
   it('runs every function on nodejs24.x arm64 with its own role, HTTP functions within 10 s', () => {
     const functions = resources('AWS::Lambda::Function');
-    expect(functions.length).toBe(13);
+    expect(functions.length).toBe(18);
     const roles = new Set<string>();
     for (const [name, fn] of functions) {
       expect(fn.Properties.Runtime, name).toBe('nodejs24.x');
@@ -150,7 +159,7 @@ describe('the packaged prod stack', () => {
           for (const action of actions) {
             expect(action, name).not.toMatch(/\*/);
             if (action.startsWith('dynamodb:')) {
-              expect(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], name).toContain(action);
+              expect(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], name).toContain(action);
               expect(targets, name).toContain('OnboardingTable');
             }
           }
@@ -298,7 +307,7 @@ describe('the packaged prod stack in proxy mode (ONBOARDING_MODE=realto)', () =>
     for (const role of ['GetEntityOnboardingIamRoleLambdaExecution', 'ListCollectiveOnboardingIamRoleLambdaExecution']) {
       const actions = allowed(proxyTemplate, role).map((entry) => entry.split(' on ')[0]!);
       expect(actions, role).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
-      expect(actions.filter((action) => action.startsWith('dynamodb:') && !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'].includes(action)), role).toEqual([]);
+      expect(actions.filter((action) => action.startsWith('dynamodb:') && !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'].includes(action)), role).toEqual([]);
     }
   });
 });

@@ -10,7 +10,7 @@ import { createOnboardingService } from '../../lib/lifecycle/service.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
 import { api as onboarding } from '../support/app.ts';
 import { store } from '../support/app.ts';
-import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
+import { createRealtoClient, type PlatformCollection } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
 import { consentLinks } from '../support/fixtures.ts';
 import { caller as newCaller } from '../support/fixtures.ts';
@@ -283,7 +283,7 @@ describe('proxy mode', () => {
     const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
     // A platform whose cancel does not cancel a request that has just succeeded, and says so.
     const platform = createRealtoClient({ ...fake });
-    const answering = createProxyService(localService(), { ...platform, cancelOnboarding: async (kind, id) => ({ ...(await platform.getOnboarding(kind, id)), status: 'Succeeded' }) });
+    const answering = createProxyService(localService(), { ...platform, cancelRequest: async (where, id) => ({ ...(await platform.getRequest(where, id)), status: 'Succeeded' }) });
     expect(await status(answering.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 409, code: 'invalid_transition' });
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
     expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
@@ -293,9 +293,9 @@ describe('proxy mode', () => {
     /** A platform that answers a cancel, and any read, with the request in a status it added since. */
     function archivingProxy() {
       const platform = createRealtoClient({ ...fake });
-      const archived = async (kind: 'collectives' | 'entities', id: string) => ({ ...(await platform.getOnboarding(kind, id)), status: 'Archived' });
+      const archived = async (where: PlatformCollection, id: string) => ({ ...(await platform.getRequest(where, id)), status: 'Archived' });
       const unknown: Array<{ platformId: string; status: string }> = [];
-      const service = createProxyService(localService(), { ...platform, cancelOnboarding: archived, getOnboarding: archived }, {
+      const service = createProxyService(localService(), { ...platform, cancelRequest: archived, getRequest: archived }, {
         onUnknownStatus: (detail) => unknown.push({ platformId: detail.platformId, status: detail.status }),
       });
       return { service, unknown };
@@ -428,7 +428,7 @@ describe('proxy mode', () => {
       fake.update('entities', id!, { status: 'Failed', errors: [{ code: 'ConsentDenied', message: 'The owner declined' }] });
       // A platform whose cancel answers 200 with the request as it is, instead of refusing.
       const platform = createRealtoClient({ ...fake });
-      const answering = { ...platform, cancelOnboarding: (kind: 'collectives' | 'entities', requestId: string) => platform.getOnboarding(kind, requestId) };
+      const answering = { ...platform, cancelRequest: (where: PlatformCollection, requestId: string) => platform.getRequest(where, requestId) };
       const answeringProxy = createProxyService(localService(), answering);
       expect(await answeringProxy.cancelBeforeExpiry({ id: id!, requestType: 'Entity', status: 'Pending', updated: new Date().toISOString() }, 'cleanup-test')).toBe(false);
       const trail = (await proxy.history('Entity', id!, who, {})).items;

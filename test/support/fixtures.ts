@@ -90,5 +90,5 @@ export function signedWebhookEvent(messageId: string, body: string, timestamp = 
 }
 
 /** Whose trail it is, from a request as the API answers it: what the trail's first record is bound to. */
-export const ownerOf = (request: { id: string; requestType: string; data: { tenant: { id: string } } }) =>
-  ({ id: request.id, requestType: request.requestType, tenantId: request.data.tenant.id });
+export const ownerOf = (request: { id: string; requestType: string; data: { tenant?: { id: string }; tenantId?: string } }) =>
+  ({ id: request.id, requestType: request.requestType, tenantId: (request.data.tenant?.id ?? request.data.tenantId)! });

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { expect } from 'vitest';
-import { ONBOARDING_ROUTES } from '../../lib/app/functions.ts';
+import { OFFBOARDING_ROUTES, ONBOARDING_ROUTES } from '../../lib/app/functions.ts';
 import { pathOf } from '../../lib/http/replies.ts';
 import type { Route } from '../../lib/http/route.ts';
 import { apiEvent, type EventOptions, invoke, type Response } from './http.ts';
@@ -111,3 +111,23 @@ export function expectProblem(response: Response, status: number, code: string) 
 
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The offboarding API (contract §12), from the route table, as `onboardingApi` is for onboarding. */
+export function offboardingApi(authorization?: string) {
+  const routes = OFFBOARDING_ROUTES;
+  const withAuth = (extra: Extra) => ({
+    ...extra,
+    headers: { ...(authorization === undefined ? {} : { authorization }), ...extra.headers },
+  });
+  const byId = (id: string) => ({ offboardingRequestId: id });
+  return {
+    create: (body: unknown, extra: Extra = {}) => callRoute(routes.create as Route, {}, { ...withAuth(extra), ...(body === undefined ? {} : { body }) }),
+    get: (id: string, extra: Extra = {}) => callRoute(routes.get as Route, byId(id), withAuth(extra)),
+    list: (query?: Record<string, string>, extra: Extra = {}) => callRoute(routes.list as Route, {}, { ...withAuth(extra), ...(query ? { query } : {}) }),
+    cancel: (id: string, extra: Extra = {}) => callRoute(routes.cancel as Route, byId(id), withAuth(extra)),
+    history: (id: string, query?: Record<string, string>, extra: Extra = {}) =>
+      callRoute(routes.transitions as Route, byId(id), { ...withAuth(extra), ...(query ? { query } : {}) }),
+  };
+}
+
+export type OffboardingApi = ReturnType<typeof offboardingApi>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { createOnboardingService } from '../../lib/lifecycle/service.ts';
 import type { OnboardingStore, OpenRequestRef, StaleQuery } from '../../lib/lifecycle/store.ts';
-import type { OnboardingRequest, Status, Transition } from '../../lib/lifecycle/types.ts';
+import type { StoredRequest, Status, Transition } from '../../lib/lifecycle/types.ts';
 import { consentLinks } from '../support/fixtures.ts';
 
 /*
@@ -16,7 +16,7 @@ const DAY = 24 * HOUR;
 const iso = (time: number) => new Date(time).toISOString();
 
 function givenStore() {
-  const requests = new Map<string, OnboardingRequest>();
+  const requests = new Map<string, StoredRequest>();
   const trails = new Map<string, Transition[]>();
   const index: OpenRequestRef[] = [];
   const listed: Status[] = [];
@@ -51,7 +51,7 @@ function givenStore() {
 
   /** A request that is `status` since `updated`, with the index saying `indexed` (defaults to the truth). */
   function given(id: string, status: Status, updated: number, indexed: OpenRequestRef = { id, requestType: 'Collective', status, updated: iso(updated) }) {
-    const request: OnboardingRequest = {
+    const request: StoredRequest = {
       id, requestType: 'Collective', status, created: iso(updated), updated: iso(updated), principalId: 'p', tenantId: 't',
       returnUrl: null, data: { tenant: { id: 't' } }, errors: [], version: status === 'Pending' ? 1 : 2, lastHash: 'h',
     };

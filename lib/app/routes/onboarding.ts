@@ -19,7 +19,8 @@ function onboardingRoutes(requestType: RequestType) {
   const base = `/v1/onboarding/${plural}`;
   const noun = `${requestType.toLowerCase()} onboarding request`;
   const tag = `${requestType} onboarding`;
-  const proxied = (...permissions: Permission[]) => ({ permissions });
+  // In proxy mode these record what they observe on the platform; an entity's success registers the entity.
+  const proxied = (...permissions: Permission[]) => ({ permissions: requestType === 'Entity' ? [...permissions, 'writeEntityRegistry' as const] : permissions });
   return {
     create: route({
       function: `create${requestType}Onboarding`,

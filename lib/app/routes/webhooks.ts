@@ -14,7 +14,7 @@ export const WEBHOOK_ROUTE = route({
   operationId: 'receiveOnboardingWebhook',
   summary: 'A provider reports progress (Standard Webhooks signature, no bearer token)',
   tag: 'Webhooks',
-  permissions: ['readRequest', 'writeRequest', 'writeWebhookMessage'],
+  permissions: ['readRequest', 'writeRequest', 'writeWebhookMessage', 'writeEntityRegistry'],
   secrets: ['webhookSecrets'],
 });
 

@@ -1,0 +1,87 @@
+import { route } from '../../http/route.ts';
+import { createOffboardingBody, idempotencyKey, listOffboardingsQuery, offboardingIdParams, pageQuery } from '../../lifecycle/schemas.ts';
+
+/** The offboarding API's routes (contract §12), part of the route table of ../functions.ts. */
+const base = '/v1/offboarding/entities';
+const tag = 'Entity offboarding';
+const noun = 'entity offboarding request';
+
+export const OFFBOARDING_ROUTES = {
+  create: route({
+    function: 'createEntityOffboarding',
+    handler: 'functions/offboarding/create.handler',
+    method: 'POST',
+    path: base,
+    auth: 'onboarding:write',
+    input: {
+      body: createOffboardingBody,
+      headers: [{ name: 'Idempotency-Key', required: false, schema: idempotencyKey, description: 'The same key with the same body within 24 h returns the first response and creates nothing.' }],
+    },
+    ok: { status: 201, description: 'Created; `Location` names the new request, `ETag` its version', body: 'OffboardingRequest', headers: ['Location', 'ETag', 'Idempotent-Replayed'] },
+    errors: [400, 401, 403, 404, 409, 413, 415, 422],
+    operationId: 'createEntityOffboardingRequest',
+    summary: `Create an ${noun} for an entity your tenant onboarded (one open at a time)`,
+    tag,
+    permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey', 'writeEntityRegistry'],
+    platform: { permissions: [] },
+  }),
+  list: route({
+    function: 'listEntityOffboarding',
+    handler: 'functions/offboarding/list.handler',
+    method: 'GET',
+    path: base,
+    auth: 'onboarding:read',
+    input: { query: listOffboardingsQuery },
+    ok: { status: 200, description: 'A page, newest first', body: 'OffboardingRequestPage' },
+    errors: [400, 401, 403],
+    operationId: 'listEntityOffboardingRequests',
+    summary: `List your tenant's ${noun}s, newest first`,
+    tag,
+    permissions: ['queryTenantIndexes'],
+    secrets: ['pageTokenSecret'],
+  }),
+  get: route({
+    function: 'getEntityOffboarding',
+    handler: 'functions/offboarding/get.handler',
+    method: 'GET',
+    path: `${base}/{offboardingRequestId}`,
+    auth: 'onboarding:read',
+    input: { params: offboardingIdParams },
+    ok: { status: 200, description: 'The request; `ETag` its version', body: 'OffboardingRequest', headers: ['ETag'] },
+    errors: [400, 401, 403, 404],
+    operationId: 'getEntityOffboardingRequest',
+    summary: `Retrieve an ${noun}`,
+    tag,
+    permissions: ['readRequest'],
+  }),
+  cancel: route({
+    function: 'cancelEntityOffboarding',
+    handler: 'functions/offboarding/cancel.handler',
+    method: 'PATCH',
+    path: `${base}/{offboardingRequestId}/cancel`,
+    auth: 'onboarding:write',
+    input: { params: offboardingIdParams },
+    ok: { status: 200, description: 'The request, Canceled (also when it already was: safe to retry); only a Pending one can be canceled', body: 'OffboardingRequest', headers: ['ETag'] },
+    errors: [400, 401, 403, 404, 409],
+    operationId: 'cancelEntityOffboardingRequest',
+    summary: `Cancel a Pending ${noun} (safe to retry)`,
+    tag,
+    permissions: ['readRequest', 'writeRequest', 'writeEntityRegistry'],
+    platform: { permissions: [] },
+  }),
+  transitions: route({
+    function: 'entityOffboardingTransitions',
+    handler: 'functions/offboarding/transitions.handler',
+    method: 'GET',
+    path: `${base}/{offboardingRequestId}/transitions`,
+    auth: 'onboarding:read',
+    input: { params: offboardingIdParams, query: pageQuery },
+    ok: { status: 200, description: 'A page of the audit trail, oldest first', body: 'TransitionPage' },
+    errors: [400, 401, 403, 404],
+    operationId: 'listEntityOffboardingTransitions',
+    summary: `The audit trail of an ${noun}, oldest first`,
+    tag,
+    permissions: ['readRequest', 'queryTable'],
+    secrets: ['pageTokenSecret'],
+  }),
+} as const;
