@@ -9,6 +9,7 @@ const API_SUITE = [
   'test/api/security.test.ts',
   'test/api/concurrency.test.ts',
   'test/api/openapi.test.ts',
+  'test/api/offboarding.test.ts',
 ];
 
 export default defineConfig({

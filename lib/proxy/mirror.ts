@@ -127,7 +127,7 @@ export function createProxyService(local: OnboardingService, upstream: UpstreamO
     const mirror = mirrorer(seen);
     const result = await local.transition(
       id,
-      (current) => (status && current.status !== status && canTransition(current.status, status)
+      (current) => (current.status !== status && canTransition(current.status, status, KINDS[current.requestType].machine)
         ? { to: status, reason: 'Observed on the Realto platform', ...(errors ? { errors } : {}), details: mirror(current) }
         : 'unchanged'),
       { actor: { type: 'upstream', id: 'realto' }, source: 'upstream', correlationId },

@@ -14,7 +14,7 @@ import { onboarding, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { INDEX, requestKey } from '../../lib/store/keys.ts';
 import { invoke, lambdaContext, tenant, token, signedWebhookEvent } from '../support/http.ts';
-import { type CollectionPath, onboardingApi } from '../support/onboarding-api.ts';
+import { type CollectionPath, offboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 import { BODIES, ownerOf } from '../support/fixtures.ts';
 
 /*
@@ -89,9 +89,9 @@ function movedAt(id: string, instant: number, to: Status): Promise<void> {
 }
 
 /** A signed provider event through the webhook function, in real time (contract §6). */
-async function deliverWebhook(id: string, status: Status) {
+async function deliverWebhook(id: string, status: Status, extra: Record<string, unknown> = {}) {
   const messageId = `msg_${randomUUID().replaceAll('-', '')}`;
-  const body = JSON.stringify({ type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: { id, status } });
+  const body = JSON.stringify({ type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: { id, status, ...extra } });
   const response = await invoke(webhooks.handler, signedWebhookEvent(messageId, body));
   expect(response.body).toMatchObject({ outcome: 'applied' });
 }
@@ -302,6 +302,31 @@ describe('scheduled cleanup (contract §3, §7)', () => {
       })));
       expect(after).toEqual(before);
       expect(after.map(({ request }) => request.status)).toEqual(['Succeeded', 'Failed', 'Canceled']);
+    });
+    it('given a stale Pending offboarding, when cleanup runs, then it expires like an onboarding and the entity may be offboarded again', async () => {
+      const era = newEra();
+      const owner = await givenCaller('entities');
+      const entityId = randomUUID();
+      // The entity was onboarded now (a Succeeded request is not open, so not in any era's sweep).
+      const { body: onboarded } = await owner.api.create(BODIES.entities);
+      await deliverWebhook(onboarded.id, 'Succeeded', { entity: { id: entityId } });
+      const stale = await at(era, async () => {
+        const authorization = `Bearer ${await token({ tenantId: owner.tenantId, sub: owner.sub })}`;
+        const created = await offboardingApi(authorization).create({ entityId });
+        expect(created.status).toBe(201);
+        return created.body.id as string;
+      });
+      const offboardings = offboardingApi(owner.authorization);
+
+      const report = await cleanupOlderThan(era + HOUR);
+
+      expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
+      const expired = (await offboardings.get(stale)).body;
+      expect(expired).toMatchObject({ status: 'Canceled', version: 2, errors: [{ code: 'Expired', message: expect.stringMatching(/\S/) }] });
+      const trail = (await offboardings.history(stale)).body.data as Transition[];
+      expect(trail.at(-1)).toMatchObject({ from: 'Pending', to: 'Canceled', actor: { type: 'system', id: 'cleanup' }, source: 'schedule' });
+      expect(verifyChain(trail, ownerOf(expired))).toEqual([]);
+      expect((await offboardings.create({ entityId })).status).toBe(201);
     });
   });
 

@@ -92,6 +92,36 @@ describe('npm start, twice in one checkout', () => {
     expect(guessing.out).toContain('Several local stacks are running');
   });
 
+  it('walks the README\'s offboarding journey in both stacks: onboard an entity, offboard it, read both trails, audit both', async () => {
+    for (const stack of [local!, proxy!]) {
+      const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${stack.port}${path}`, {
+        ...init, headers: { authorization, 'content-type': 'application/json' },
+      }).then(async (response) => ({ status: response.status, body: await response.json() }));
+      const webhook = (...args: string[]) => promisify(execFile)(process.execPath, ['scripts/webhook.ts', '--port', String(stack.port), ...args], { cwd: ROOT, env: shell() });
+
+      const onboarding = await api('/v1/onboarding/entities', { method: 'POST', body: JSON.stringify({ type: 'Battery', manufacturer: 'Tesla' }) });
+      expect(onboarding.status).toBe(201);
+      const succeeded = await webhook('--id', onboarding.body.id, '--status', 'Succeeded');
+      const entityId = /entity id: ([0-9a-f-]{36})/.exec(succeeded.stdout)?.[1];
+      expect(succeeded.stdout).toContain('"outcome":"applied"');
+      expect(entityId).toBeDefined();
+
+      const offboarding = await api('/v1/offboarding/entities', { method: 'POST', body: JSON.stringify({ entityId }) });
+      expect(offboarding).toMatchObject({ status: 201, body: { status: 'Pending', data: { entityId } } });
+      const done = await webhook('--id', offboarding.body.id, '--status', 'Succeeded', '--type', 'offboarding');
+      expect(done.stdout).toContain('"outcome":"applied"');
+
+      const onboardingTrail = await api(`/v1/onboarding/entities/${onboarding.body.id}/transitions`);
+      const offboardingTrail = await api(`/v1/offboarding/entities/${offboarding.body.id}/transitions`);
+      expect(onboardingTrail.body.data.map((record: { to: string }) => record.to)).toEqual(['Pending', 'Succeeded']);
+      expect(offboardingTrail.body.data.map((record: { to: string }) => record.to)).toEqual(['Pending', 'Succeeded']);
+      for (const id of [onboarding.body.id, offboarding.body.id]) {
+        const audited = await auditVerify('--port', String(stack.port), '--id', id);
+        expect(audited.code, audited.out).toBe(0);
+      }
+    }
+  });
+
   it('when both stop, leaves no build folder behind, and audit:verify says that none runs', async () => {
     await Promise.all([stop(local), stop(proxy)]);
     expect(existsSync(join(ROOT, '.local', 'build', String(local!.port)))).toBe(false);

@@ -12,11 +12,11 @@ import type { Transition } from '../../lib/lifecycle/types.ts';
 import { onboarding, store } from '../support/app.ts';
 import { openShardOf } from '../../lib/store/keys.ts';
 import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
-import { type CollectionPath, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
+import { type CollectionPath, offboardingApi, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
 import { BODIES } from '../support/fixtures.ts';
 
 /*
- * A model-based test of the lifecycle (contract §3, §6, §7). Random programs of creates, API cancels,
+ * A model-based test of the lifecycle (contract §3, §6, §7, and §12 for offboarding). Random programs of creates, API cancels,
  * webhooks (fresh, redelivered, out of order, late), cleanup runs and groups of racing commands are run
  * against the real handlers on the shared DynamoDB Local, and every answer and every trail is compared
  * with a pure model of the status machine written from the contract, not from lib/.
@@ -36,6 +36,17 @@ const MODEL_NEXT: Record<Status, readonly Status[]> = {
   Failed: [],
   Canceled: [],
 };
+/** Contract §12: an offboarding has no Processing, and only a Pending one may be canceled. */
+const MODEL_OFFBOARDING_NEXT: Record<Status, readonly Status[]> = {
+  Pending: ['Succeeded', 'Failed', 'Canceled'],
+  Processing: [],
+  Succeeded: [],
+  Failed: [],
+  Canceled: [],
+};
+type Machine = 'onboarding' | 'offboarding';
+const NEXT: Record<Machine, Record<Status, readonly Status[]>> = { onboarding: MODEL_NEXT, offboarding: MODEL_OFFBOARDING_NEXT };
+const EVENT_TYPE: Record<Machine, string> = { onboarding: 'onboarding.status.updated', offboarding: 'offboarding.status.updated' };
 const TERMINAL: readonly Status[] = ['Succeeded', 'Failed', 'Canceled'];
 const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['Processing', 'Succeeded', 'Failed', 'Canceled'];
 
@@ -48,6 +59,7 @@ const BURST_RUNS = 30;
 type ModelRecord = string;
 
 interface ModelRequest {
+  machine: Machine;
   status: Status;
   trail: ModelRecord[];
   /** Webhook message ids applied to this request (each message names one request). */
@@ -57,15 +69,17 @@ interface ModelRequest {
 type Op =
   | { kind: 'get'; id: string }
   | { kind: 'cancel'; id: string; principal: string }
-  | { kind: 'webhook'; id: string; messageId: string; status: WebhookStatus }
+  /** `crossed`: the event is of the other kind (an onboarding event about an offboarding, or the reverse). */
+  | { kind: 'webhook'; id: string; messageId: string; status: WebhookStatus; crossed: boolean }
   /** An expiry the cleanup reported as applied; skips prove nothing in a race and are not modelled as ops. */
   | { kind: 'expire'; id: string };
 
 const cloneRequest = (request: ModelRequest): ModelRequest =>
-  ({ status: request.status, trail: [...request.trail], inbox: new Set(request.inbox) });
+  ({ machine: request.machine, status: request.status, trail: [...request.trail], inbox: new Set(request.inbox) });
 
 /** Applies `op` to the model and returns the answer the service must give, normalised as `answerOf` does. */
 function step(request: ModelRequest, op: Op): string {
+  const next = NEXT[request.machine];
   const move = (to: Status, actor: string) => {
     request.trail.push(`${request.status}>${to}@${actor}`);
     request.status = to;
@@ -75,17 +89,17 @@ function step(request: ModelRequest, op: Op): string {
       return `200 ${request.status} v${request.trail.length}`;
     case 'cancel':
       if (request.status === 'Canceled') return `200 Canceled v${request.trail.length}`;
-      if (!MODEL_NEXT[request.status].includes('Canceled')) return '409 invalid_transition';
+      if (!next[request.status].includes('Canceled')) return '409 invalid_transition';
       move('Canceled', `principal:${op.principal}`);
       return `200 Canceled v${request.trail.length}`;
     case 'webhook':
       if (request.inbox.has(op.messageId)) return 'duplicate';
-      if (!MODEL_NEXT[request.status].includes(op.status)) return 'ignored';
+      if (op.crossed || !next[request.status].includes(op.status)) return 'ignored';
       move(op.status, `webhook:${op.messageId}`);
       request.inbox.add(op.messageId);
       return `applied v${request.trail.length}`;
     case 'expire':
-      if (!MODEL_NEXT[request.status].includes('Canceled')) return 'not open';
+      if (!next[request.status].includes('Canceled')) return 'not open';
       move('Canceled', 'system:cleanup');
       return 'applied';
   }
@@ -123,21 +137,28 @@ function linearize(
 type Target = number;
 type Racer =
   | { t: 'cancel'; pick: Target }
-  | { t: 'webhook'; pick: Target; status: WebhookStatus; late: boolean }
+  | { t: 'webhook'; pick: Target; status: WebhookStatus; late: boolean; crossed: boolean }
   | { t: 'redeliver'; pick: Target }
   | { t: 'get'; pick: Target }
   | { t: 'cleanup' };
 type Command =
   | Racer
-  | { t: 'create'; path: CollectionPath }
+  | { t: 'create'; path: Creatable }
+  /** A new offboarding of an entity an earlier offboarding of the run was for (contract §12's one-open rule). */
+  | { t: 'offboard-again'; pick: Target }
   | { t: 'unknown'; status: WebhookStatus }
   | { t: 'race'; racers: Racer[] };
 
+/** What a program creates: onboarding requests of either type, or the offboarding of a newly onboarded entity. */
+type Creatable = CollectionPath | 'offboarding';
+const creatableArb = fc.constantFrom<Creatable>('collectives', 'entities', 'offboarding');
 const pickArb = fc.nat({ max: 50 });
+/** One event in ten is of the wrong kind for its request. */
+const crossedArb = fc.nat({ max: 9 }).map((n) => n === 0);
 const statusArb = fc.constantFrom(...WEBHOOK_STATUSES);
 const racerArb: fc.Arbitrary<Racer> = fc.oneof(
   { arbitrary: fc.record({ t: fc.constant('cancel' as const), pick: pickArb }), weight: 3 },
-  { arbitrary: fc.record({ t: fc.constant('webhook' as const), pick: pickArb, status: statusArb, late: fc.boolean() }), weight: 5 },
+  { arbitrary: fc.record({ t: fc.constant('webhook' as const), pick: pickArb, status: statusArb, late: fc.boolean(), crossed: crossedArb }), weight: 5 },
   { arbitrary: fc.record({ t: fc.constant('redeliver' as const), pick: pickArb }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant('get' as const), pick: pickArb }), weight: 1 },
   { arbitrary: fc.record({ t: fc.constant('cleanup' as const) }), weight: 1 },
@@ -150,14 +171,15 @@ const raceArb: fc.Arbitrary<Command> = fc
     racers: racers.map(([racer, same]) => ('pick' in racer && same ? { ...racer, pick: shared } : racer)),
   }));
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  { arbitrary: fc.record({ t: fc.constant('create' as const), path: fc.constantFrom<CollectionPath>('collectives', 'entities') }), weight: 2 },
+  { arbitrary: fc.record({ t: fc.constant('create' as const), path: creatableArb }), weight: 2 },
+  { arbitrary: fc.record({ t: fc.constant('offboard-again' as const), pick: pickArb }), weight: 1 },
   { arbitrary: racerArb, weight: 6 },
   { arbitrary: fc.record({ t: fc.constant('unknown' as const), status: statusArb }), weight: 1 },
   { arbitrary: raceArb, weight: 4 },
 );
 /** Bursts of three to five racers that all hit the same request. */
 const burstsArb = fc.record({
-  initial: fc.constantFrom<CollectionPath>('collectives', 'entities').map((path) => [path]),
+  initial: creatableArb.map((path) => [path]),
   commands: fc.array(
     fc.array(racerArb, { minLength: 3, maxLength: 5 }).map((racers): Command => ({
       t: 'race',
@@ -167,7 +189,7 @@ const burstsArb = fc.record({
   ),
 });
 const programArb = fc.record({
-  initial: fc.array(fc.constantFrom<CollectionPath>('collectives', 'entities'), { minLength: 1, maxLength: 3 }),
+  initial: fc.array(creatableArb, { minLength: 1, maxLength: 3 }),
   commands: fc.array(commandArb, { minLength: 3, maxLength: 12 }),
 });
 
@@ -177,6 +199,7 @@ interface Sent {
   id: string;
   messageId: string;
   status: WebhookStatus;
+  crossed: boolean;
   body: string;
 }
 
@@ -185,10 +208,10 @@ function deliver(messageId: string, body: string): Promise<Response> {
 }
 
 /** A provider's event; a late one says it happened minutes ago (the body's timestamp is informational). */
-function eventBody(id: string, status: WebhookStatus, late = false): string {
+function eventBody(id: string, status: WebhookStatus, late = false, type = EVENT_TYPE.onboarding): string {
   const happened = new Date(Date.now() - (late ? 15 * 60_000 : 0)).toISOString();
   return JSON.stringify({
-    type: 'onboarding.status.updated',
+    type,
     timestamp: happened,
     data: {
       id,
@@ -284,7 +307,9 @@ interface Stats {
 class ModelRun {
   readonly model = new Map<string, ModelRequest>();
   /** The API each request is reached through (its type's collection). */
-  readonly apis = new Map<string, OnboardingApi>();
+  readonly apis = new Map<string, Pick<OnboardingApi, 'get' | 'cancel'>>();
+  /** The offboardings of each entity the run offboarded, oldest first. */
+  readonly entities = new Map<string, string[]>();
   readonly sent: Sent[] = [];
   /** Every applied transition the service told us about: `id` → records it must have. */
   readonly appliedAnswers: Array<{ id: string; version: number | undefined; actor: string }> = [];
@@ -305,15 +330,47 @@ class ModelRun {
     return [...this.model.keys()];
   }
 
-  async create(path: CollectionPath) {
+  async create(path: Creatable) {
+    if (path === 'offboarding') return this.offboard(await this.onboardedEntity());
     const api = onboardingApi(path, this.caller.authorization);
     const created = await api.create(BODIES[path]);
     expect({ status: created.status, state: created.body?.status, version: created.body?.version })
       .toEqual({ status: 201, state: 'Pending', version: 1 });
     const id = created.body.id as string;
     this.apis.set(id, api);
-    this.model.set(id, { status: 'Pending', trail: [`null>Pending@principal:${this.caller.sub}`], inbox: new Set() });
+    this.model.set(id, { machine: 'onboarding', status: 'Pending', trail: [`null>Pending@principal:${this.caller.sub}`], inbox: new Set() });
     this.stats.requests++;
+  }
+
+  /** An entity onboarded for the run's tenant (its onboarding request is set-up, not part of the model). */
+  private async onboardedEntity(): Promise<string> {
+    const entityId = randomUUID();
+    const created = await onboardingApi('entities', this.caller.authorization).create(BODIES.entities);
+    const body = JSON.stringify({ type: EVENT_TYPE.onboarding, timestamp: new Date().toISOString(), data: { id: created.body.id, status: 'Succeeded', entity: { id: entityId } } });
+    expect((await deliver(`msg_${randomUUID()}`, body)).body).toMatchObject({ outcome: 'applied' });
+    return entityId;
+  }
+
+  /** Offboards the entity; what must happen follows from its earlier offboardings in the model (contract §12). */
+  private async offboard(entityId: string) {
+    const api = offboardingApi(this.caller.authorization);
+    const earlier = (this.entities.get(entityId) ?? []).map((id) => this.model.get(id)!.status);
+    const expected = earlier.includes('Succeeded') ? '404 not_found' : earlier.includes('Pending') ? '409 offboarding_open' : '201 Pending v1';
+    const created = await api.create({ entityId });
+    const answer = created.status === 201 ? `201 ${created.body.status} v${created.body.version}` : `${created.status} ${created.body?.code}`;
+    expect(answer, `offboarding an entity whose offboardings were ${earlier.join(', ') || 'none'}`).toBe(expected);
+    if (created.status !== 201) return;
+    const id = created.body.id as string;
+    this.apis.set(id, api);
+    this.entities.set(entityId, [...(this.entities.get(entityId) ?? []), id]);
+    this.model.set(id, { machine: 'offboarding', status: 'Pending', trail: [`null>Pending@principal:${this.caller.sub}`], inbox: new Set() });
+    this.stats.requests++;
+  }
+
+  async offboardAgain(pick: Target) {
+    const entityIds = [...this.entities.keys()];
+    if (entityIds.length === 0) return this.create('offboarding');
+    return this.offboard(entityIds[pick % entityIds.length]!);
   }
 
   async unknownWebhook(status: WebhookStatus) {
@@ -348,10 +405,12 @@ class ModelRun {
         case 'webhook': {
           const id = target(racer.pick);
           const messageId = `msg_${randomUUID()}`;
-          const body = eventBody(id, racer.status, racer.late);
-          this.sent.push({ id, messageId, status: racer.status, body });
+          const machine = this.model.get(id)!.machine;
+          const type = EVENT_TYPE[racer.crossed ? (machine === 'onboarding' ? 'offboarding' : 'onboarding') : machine];
+          const body = eventBody(id, racer.status, racer.late, type);
+          this.sent.push({ id, messageId, status: racer.status, crossed: racer.crossed, body });
           this.stats.webhooks++;
-          return { op: { kind: 'webhook', id, messageId, status: racer.status }, response: deliver(messageId, body) };
+          return { op: { kind: 'webhook', id, messageId, status: racer.status, crossed: racer.crossed }, response: deliver(messageId, body) };
         }
         case 'redeliver': {
           // Nothing sent yet: a redelivery has nothing to repeat, so read the request instead.
@@ -362,7 +421,7 @@ class ModelRun {
           }
           this.stats.redeliveries++;
           return {
-            op: { kind: 'webhook', id: earlier.id, messageId: earlier.messageId, status: earlier.status },
+            op: { kind: 'webhook', id: earlier.id, messageId: earlier.messageId, status: earlier.status, crossed: earlier.crossed },
             response: deliver(earlier.messageId, earlier.body),
           };
         }
@@ -426,6 +485,7 @@ class ModelRun {
     this.stats.commands++;
     if (command.t === 'create') return this.create(command.path);
     if (command.t === 'unknown') return this.unknownWebhook(command.status);
+    if (command.t === 'offboard-again') return this.offboardAgain(command.pick);
     if (command.t === 'race') {
       this.stats.races++;
       return this.group(command.racers);
@@ -461,6 +521,14 @@ class ModelRun {
       const cancels = modelled.trail.filter((record) => record.includes('>Canceled@principal:')).length;
       expect(trail.length, 'no record without an applied transition').toBe(1 + answers.length + cancels);
     }
+    // The entity registry moved with the offboardings' transitions, in their transactions (contract §12).
+    for (const [entityId, offboardings] of this.entities) {
+      const statuses = offboardings.map((id) => this.model.get(id)!.status);
+      const open = offboardings.find((id) => this.model.get(id)!.status === 'Pending');
+      const entity = await store.findEntity(entityId);
+      expect({ state: entity?.state, openOffboarding: entity?.openOffboarding }, `entity after offboardings ${statuses.join(', ')}`)
+        .toEqual({ state: statuses.includes('Succeeded') ? 'Offboarded' : 'Onboarded', openOffboarding: open });
+    }
   }
 }
 
@@ -469,7 +537,7 @@ const newStats = (): Stats => ({
 });
 
 /** Runs the program, then checks every request's stored state against the model and the contract. */
-async function runProgram(stats: Stats, { initial, commands }: { initial: CollectionPath[]; commands: Command[] }) {
+async function runProgram(stats: Stats, { initial, commands }: { initial: Creatable[]; commands: Command[] }) {
   stats.runs++;
   const run = await ModelRun.start(stats);
   for (const path of initial) await run.create(path);

@@ -447,4 +447,98 @@ describe('proxy mode', () => {
       expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
     });
   });
+
+  describe('offboarding through the platform (contract §12)', () => {
+    /** An entity onboarded for `who` through the proxy: its onboarding created there and reported Succeeded. */
+    async function onboardedEntity(who: Caller): Promise<string> {
+      const entityId = randomUUID();
+      const { request } = await proxy.create('Entity', { type: 'Battery', manufacturer: 'Tesla' }, who, 'c');
+      const reported = await local.transition(
+        request.id,
+        (current) => ({ to: 'Succeeded', reason: 'Provider reported Succeeded', details: { data: { ...current.data, entity: { ...current.data.entity, id: entityId } } } }),
+        { actor: { type: 'upstream', id: 'realto' }, source: 'webhook', correlationId: 'set-up' },
+      );
+      expect(reported.outcome).toBe('applied');
+      return entityId;
+    }
+
+    it('given an onboarded entity, when offboarded, then the platform makes the request and ours has its id', async () => {
+      const who = caller();
+      const entityId = await onboardedEntity(who);
+
+      const { request } = await proxy.offboarding.create({ entityId }, who, 'c');
+
+      expect(fake.hits('POST /v1/offboarding/entities')).toBe(1);
+      expect(() => fake.update('offboarding', request.id, {})).not.toThrow();
+      expect(request).toMatchObject({ status: 'Pending', version: 1, data: { entityId, tenantId: who.tenantId } });
+    });
+
+    it('given an entity not known to the tenant, then it is a 404 and the platform is never asked', async () => {
+      expect(await status(proxy.offboarding.create({ entityId: randomUUID() }, caller(), 'c'))).toEqual({ status: 404, code: 'not_found' });
+      expect(fake.hits('POST /v1/offboarding/entities')).toBe(0);
+    });
+
+    it('given the platform fails the create, then 502, nothing is written here and the entity stays free', async () => {
+      const who = caller();
+      const entityId = await onboardedEntity(who);
+      fake.behaviour.failures = 5;
+      fake.behaviour.failureStatus = 500;
+
+      expect(await status(proxy.offboarding.create({ entityId }, who, 'c'))).toEqual({ status: 502, code: 'upstream_unavailable' });
+
+      expect((await proxy.offboarding.list(who, {})).items).toEqual([]);
+      fake.behaviour.failures = 0;
+      expect((await proxy.offboarding.create({ entityId }, who, 'c')).request.status).toBe('Pending');
+    });
+
+    it('given a Pending offboarding, when canceled, then the platform cancels it first and ours records it', async () => {
+      const who = caller();
+      const { request } = await proxy.offboarding.create({ entityId: await onboardedEntity(who) }, who, 'c');
+
+      const canceled = await proxy.offboarding.cancel(request.id, who, 'c2');
+
+      expect(fake.hits('PATCH /v1/offboarding/entities/{id}/cancel')).toBe(1);
+      expect(canceled).toMatchObject({ status: 'Canceled', version: 2 });
+    });
+
+    it('given the offboarding succeeded on the platform, when canceled, then that is recorded with actor upstream, the cancel is a 409 and the entity is offboarded', async () => {
+      const who = caller();
+      const entityId = await onboardedEntity(who);
+      const { request } = await proxy.offboarding.create({ entityId }, who, 'c');
+      fake.update('offboarding', request.id, { status: 'Succeeded' });
+
+      expect(await status(proxy.offboarding.cancel(request.id, who, 'c2'))).toEqual({ status: 409, code: 'invalid_transition' });
+
+      const trail = (await proxy.offboarding.history(request.id, who, {})).items;
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+      expect(await status(proxy.offboarding.create({ entityId }, who, 'c3'))).toEqual({ status: 404, code: 'not_found' });
+    });
+
+    it('given a change to an offboarding seen only by the reconciliation, then it is recorded once with actor upstream and releases the entity', async () => {
+      const who = caller();
+      const entityId = await onboardedEntity(who);
+      const { request } = await proxy.offboarding.create({ entityId }, who, 'c');
+      fake.update('offboarding', request.id, { status: 'Failed', errors: [{ code: 'DeviceOffline', message: 'No answer' }] });
+      const ownStore = {
+        openShards: store.openShards,
+        listStale: async (query: Parameters<typeof store.listStale>[0]) => {
+          const page = await store.listStale(query);
+          return { ...page, items: page.items.filter((open) => open.id === request.id) };
+        },
+      };
+
+      for (let run = 0; run < 2; run++) {
+        await reconcileOpenRequests({
+          store: ownStore, check: (open) => proxy.observeOnPlatform(open.requestType, open.id, `run-${run}`), remainingMs: () => 60_000, safetyMarginMs: 0,
+        });
+      }
+
+      // Finished after the first run, it left the open index: the second run does not ask again.
+      expect(fake.hits('GET /v1/offboarding/entities/{id}')).toBe(1);
+      const trail = (await proxy.offboarding.history(request.id, who, {})).items;
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Failed', 'upstream']]);
+      expect(trail[1]?.errors).toEqual([{ code: 'DeviceOffline', message: 'No answer' }]);
+      expect((await proxy.offboarding.create({ entityId }, who, 'c4')).request.status).toBe('Pending');
+    });
+  });
 });

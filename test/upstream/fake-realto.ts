@@ -8,7 +8,11 @@ import type { AddressInfo } from 'node:net';
  * survive and counters of what reached it.
  */
 
-export type Kind = 'collectives' | 'entities';
+export type Kind = 'collectives' | 'entities' | 'offboarding';
+
+/** Where the platform serves each kind (facts sheet §3 and §7). */
+const PATHS: Record<Kind, string> = { collectives: 'onboarding/collectives', entities: 'onboarding/entities', offboarding: 'offboarding/entities' };
+const KIND_OF: Record<string, Kind> = Object.fromEntries(Object.entries(PATHS).map(([kind, path]) => [path, kind as Kind]));
 
 export interface FakeRealtoBehaviour {
   /** Delay before every onboarding answer (authentication is never delayed). */
@@ -55,9 +59,9 @@ export interface FakeRealto {
 
 const CLIENT_PRINCIPAL_ID = '7d0c1f9e-5b7a-4c1e-9a52-3f4e8d2b6a10';
 const ADMINISTRATOR_ID = '2b9e4c71-0d3f-4a8e-b6c5-9f1a7e3d5c24';
-const ITEM = /^\/v1\/onboarding\/(collectives|entities)\/([^/]+)$/;
-const CANCEL = /^\/v1\/onboarding\/(collectives|entities)\/([^/]+)\/cancel$/;
-const COLLECTION = /^\/v1\/onboarding\/(collectives|entities)$/;
+const ITEM = /^\/v1\/(onboarding\/collectives|onboarding\/entities|offboarding\/entities)\/([^/]+)$/;
+const CANCEL = /^\/v1\/(onboarding\/collectives|onboarding\/entities|offboarding\/entities)\/([^/]+)\/cancel$/;
+const COLLECTION = /^\/v1\/(onboarding\/collectives|onboarding\/entities|offboarding\/entities)$/;
 
 function defaults(): FakeRealtoBehaviour {
   return { delayMs: 0, failures: 0, failureStatus: 503, malformed: 0, rejectCancelWith: undefined, tokenLifetimeSeconds: 3599 };
@@ -70,6 +74,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
   const requests = new Map<Kind, Map<string, Record<string, unknown>>>([
     ['collectives', new Map()],
     ['entities', new Map()],
+    ['offboarding', new Map()],
   ]);
   const counters = new Map<string, number>();
   const idsAsked = new Map<string, Set<string>>();
@@ -82,8 +87,20 @@ export async function startFakeRealto(): Promise<FakeRealto> {
   let mostInFlight = 0;
   let behaviour = defaults();
 
+  /** A new offboarding request as the platform documents it (facts sheet §7, O1). */
+  function offboardingRequest(input: Record<string, unknown>): Record<string, unknown> {
+    return {
+      id: randomUUID(),
+      principalId: CLIENT_PRINCIPAL_ID,
+      requestType: 'Entity',
+      status: 'Pending',
+      data: { collectiveId: null, entityId: input.entityId ?? null, tenantId: null, userId: null },
+    };
+  }
+
   /** A new request as the platform documents it (§3), its `data` snapshot filled from the input (§3.1). */
   function onboardingRequest(kind: Kind, input: Record<string, unknown>): Record<string, unknown> {
+    if (kind === 'offboarding') return offboardingRequest(input);
     const id = randomUUID();
     const field = (name: string) => input[name] ?? null;
     const tenantId = field('tenantId');
@@ -181,11 +198,11 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     const item = ITEM.exec(url.pathname);
     const collection = COLLECTION.exec(url.pathname);
     const match = cancel ?? item ?? collection;
-    const kind = match?.[1] as Kind | undefined;
+    const kind = match ? KIND_OF[match[1]!] : undefined;
     const route = cancel
-      ? `${method} /v1/onboarding/${kind}/{id}/cancel`
+      ? `${method} /v1/${match![1]}/{id}/cancel`
       : item
-        ? `${method} /v1/onboarding/${kind}/{id}`
+        ? `${method} /v1/${match![1]}/{id}`
         : `${method} ${url.pathname}`;
     count(route, (cancel ?? item)?.[2]);
     onboardingCalls += 1;
@@ -214,10 +231,10 @@ export async function startFakeRealto(): Promise<FakeRealto> {
 
     if (cancel && method === 'PATCH') {
       const found = store.get(decodeURIComponent(cancel[2]!));
-      if (!found) return problem(response, 404, 'Onboarding request not found');
+      if (!found) return problem(response, 404, 'Request not found');
       if (behaviour.rejectCancelWith !== undefined) return problem(response, 400, behaviour.rejectCancelWith);
       if (found.status !== 'Pending' && found.status !== 'Canceled') {
-        return problem(response, 400, 'Only Onboarding Requests in Pending status can be cancelled');
+        return problem(response, 400, 'Only Requests in Pending status can be cancelled');
       }
       found.status = 'Canceled';
       return send(response, 200, found);
@@ -230,6 +247,9 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       const body = await readBody(request);
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         return problem(response, 400, 'The request body must be a JSON object');
+      }
+      if (kind === 'offboarding' && typeof (body as { entityId?: unknown }).entityId !== 'string') {
+        return problem(response, 400, 'entityId is required');
       }
       const created = onboardingRequest(kind, body as Record<string, unknown>);
       store.set(created.id as string, created);
