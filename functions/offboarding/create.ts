@@ -1,4 +1,4 @@
-import { buildApiApp } from '../../lib/app/app.ts';
+import { buildOffboardingApp } from '../../lib/app/app.ts';
 import { OFFBOARDING_ROUTES } from '../../lib/app/routes/offboarding.ts';
 import { http } from '../../lib/http/handler.ts';
 import { created } from '../../lib/http/replies.ts';
@@ -6,7 +6,7 @@ import { optionalHeader } from '../../lib/http/validation.ts';
 import { idempotencyKey } from '../../lib/lifecycle/schemas.ts';
 
 /** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildApiApp();
+export const app = buildOffboardingApp();
 const { offboarding, parts } = app;
 const route = OFFBOARDING_ROUTES.create;
 

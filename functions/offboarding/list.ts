@@ -1,11 +1,11 @@
-import { buildApiApp } from '../../lib/app/app.ts';
+import { buildOffboardingApp } from '../../lib/app/app.ts';
 import { OFFBOARDING_ROUTES } from '../../lib/app/routes/offboarding.ts';
 import { http } from '../../lib/http/handler.ts';
 import { page } from '../../lib/http/replies.ts';
-import { pageSizeOf } from '../../lib/lifecycle/service.ts';
+import { pageSizeOf } from '../../lib/lifecycle/lifecycle.ts';
 
 /** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildApiApp();
+export const app = buildOffboardingApp();
 const { offboarding, parts } = app;
 const route = OFFBOARDING_ROUTES.list;
 

@@ -3,7 +3,7 @@ import { ONBOARDING_ROUTES } from '../../lib/app/routes/onboarding.ts';
 import { http } from '../../lib/http/handler.ts';
 import { page } from '../../lib/http/replies.ts';
 import type { ListQuery } from '../../lib/lifecycle/schemas.ts';
-import { pageSizeOf } from '../../lib/lifecycle/service.ts';
+import { pageSizeOf } from '../../lib/lifecycle/lifecycle.ts';
 import type { RequestType } from '../../lib/lifecycle/types.ts';
 
 /** Exported for tools that instrument its clients (the fault tests, the benchmark). */

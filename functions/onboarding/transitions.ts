@@ -2,7 +2,7 @@ import { buildTrailApp } from '../../lib/app/app.ts';
 import { ONBOARDING_ROUTES } from '../../lib/app/routes/onboarding.ts';
 import { http } from '../../lib/http/handler.ts';
 import { page, pathOf } from '../../lib/http/replies.ts';
-import { pageSizeOf } from '../../lib/lifecycle/service.ts';
+import { pageSizeOf } from '../../lib/lifecycle/lifecycle.ts';
 import type { RequestType } from '../../lib/lifecycle/types.ts';
 
 /** Exported for tools that instrument its clients (the fault tests, the benchmark). */

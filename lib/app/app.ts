@@ -5,8 +5,12 @@ import { createPageTokens } from '../http/page-tokens.ts';
 import type { HttpParts } from '../http/handler.ts';
 import type { Route, SecretName } from '../http/route.ts';
 import { createCleanupJob } from '../lifecycle/cleanup.ts';
+import { createLifecycle, type Lifecycle } from '../lifecycle/lifecycle.ts';
+import { createOffboardingService } from '../lifecycle/offboarding.ts';
 import { localPlatform, type Platform } from '../lifecycle/platform.ts';
 import { createOnboardingService } from '../lifecycle/service.ts';
+import { createProxyOffboarding } from '../proxy/offboarding.ts';
+import { createProxyOnboarding } from '../proxy/onboarding.ts';
 import { createRealtoPlatform } from '../proxy/platform.ts';
 import { createDocumentClient, createDynamoClient } from '../store/client.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
@@ -51,33 +55,27 @@ function storage(config: Config) {
   return { dynamo, store };
 }
 
-/** 4: the lifecycle on our table, the one place a status changes. */
+/** 4: the lifecycle core on our table, the one place a status changes. */
 function ownLifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
   const { config } = base;
   if (BUILT_FOR !== config.mode) {
     throw new ConfigError(`This function was built for ONBOARDING_MODE=${BUILT_FOR} but runs with ${config.mode}: package it again`);
   }
   const pageTokenSecret = base.secret(config.pageTokenSecret);
-  const service = createOnboardingService({
-    store,
-    pageTokens: createPageTokens(pageTokenSecret.current),
-    consentLinks: (request) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl }),
-    allowLoopbackHttpReturnUrl: !config.production,
-  });
-  return { service, pageTokenSecret };
+  const lifecycleOptions = { store, pageTokens: createPageTokens(pageTokenSecret.current) };
+  return { lifecycle: createLifecycle(lifecycleOptions), lifecycleOptions, pageTokenSecret };
 }
 
-/** 4 and 5: the lifecycle, and, in proxy mode, the Realto platform in front of it. */
-function lifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
+/** 5: in proxy mode, the Realto platform in front of the lifecycle; in local mode, nothing. */
+function platformOf(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], lifecycle: Lifecycle) {
   const { config, logger, secret } = base;
-  const { service, pageTokenSecret } = ownLifecycle(base, store);
   const realtoClientSecret = config.realto ? secret(config.realto.clientSecret) : undefined;
   // Spelled out (not BUILT_FOR) so that esbuild sees a constant and drops the proxy from local-mode bundles.
-  const platform: Platform = process.env.ONBOARDING_MODE === 'realto' && config.realto && realtoClientSecret
-    ? createRealtoPlatform({ settings: config.realto, clientSecret: realtoClientSecret, lifecycle: service, store, logger, metrics: base.metrics })
-    : localPlatform(service);
-  const secrets: Partial<Record<SecretName, Secret>> = { pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
-  return { service, platform, secrets };
+  const realto = process.env.ONBOARDING_MODE === 'realto' && config.realto && realtoClientSecret
+    ? createRealtoPlatform({ settings: config.realto, clientSecret: realtoClientSecret, lifecycle, store, logger, metrics: base.metrics })
+    : undefined;
+  const platform: Platform = realto ?? localPlatform;
+  return { platform, mirror: realto?.mirror, realtoClientSecret };
 }
 
 /** The secrets a route reads in this stack: its own, and the platform's credentials where it calls the platform. */
@@ -92,27 +90,48 @@ function secretsFor(secrets: Partial<Record<SecretName, Secret>>, mode: Config['
   };
 }
 
-/** The onboarding API's functions (create, list, get, cancel, transitions). */
+/** The onboarding API's functions (create, list, get, cancel): the lifecycle's, or the platform's decorator. */
 export function buildApiApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
+  const { config } = base;
+  const { dynamo, store } = storage(config);
+  const { lifecycleOptions, pageTokenSecret } = ownLifecycle(base, store);
+  const service = createOnboardingService({
+    ...lifecycleOptions,
+    consentLinks: (request) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl }),
+    allowLoopbackHttpReturnUrl: !config.production,
+  });
+  const { platform, mirror, realtoClientSecret } = platformOf(base, store, service.lifecycle);
+  const onboarding = process.env.ONBOARDING_MODE === 'realto' && mirror ? createProxyOnboarding(service, mirror) : service;
+  const authenticate = createAuthenticator(config.auth);
+  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) }, config.mode) };
+  return { ...base, dynamo, store, lifecycle: service, platform, onboarding, parts };
+}
+
+/** The offboarding API's functions (create, list, get, cancel; contract §12), as buildApiApp for onboarding. */
+export function buildOffboardingApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
   const { dynamo, store } = storage(base.config);
-  const { service, platform, secrets } = lifecycle(base, store);
+  const { lifecycle, pageTokenSecret } = ownLifecycle(base, store);
+  const service = createOffboardingService(lifecycle);
+  const { mirror, realtoClientSecret } = platformOf(base, store, lifecycle);
+  const offboarding = process.env.ONBOARDING_MODE === 'realto' && mirror ? createProxyOffboarding(service, mirror) : service;
   const authenticate = createAuthenticator(base.config.auth);
-  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor(secrets, base.config.mode) };
-  return { ...base, dynamo, store, lifecycle: service, platform, onboarding: platform.api, offboarding: platform.offboarding, parts };
+  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) }, base.config.mode) };
+  return { ...base, dynamo, store, offboarding, parts };
 }
 
 /**
- * The audit trail's functions (transitions): always from our own table, in either mode, since the platform
- * keeps no trail; so they carry no platform client.
+ * The audit trail's functions (transitions, of every kind): always from our own table, in either mode,
+ * since the platform keeps no trail; so they carry no platform client and no kind's API.
  */
 export function buildTrailApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
   const { dynamo, store } = storage(base.config);
-  const { service, pageTokenSecret } = ownLifecycle(base, store);
+  const { lifecycle, pageTokenSecret } = ownLifecycle(base, store);
   const authenticate = createAuthenticator(base.config.auth);
   const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret }, base.config.mode) };
-  return { ...base, dynamo, store, trail: service, parts };
+  return { ...base, dynamo, store, trail: lifecycle, parts };
 }
 
 /** The provider webhook's function: signatures checked with the secrets of the moment. */
@@ -122,7 +141,7 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
   if (!config.webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS (or WEBHOOK_SECRETS_PARAMETER) is required when deployed');
   const webhookSecrets = base.secret(config.webhookSecrets);
   const { dynamo, store } = storage(config);
-  const { service } = ownLifecycle(base, store);
+  const { lifecycle } = ownLifecycle(base, store);
   // Parsed once per value, so a malformed secret fails loudly and a rotated one is picked up.
   let parsed: { value: string; keys: Buffer[] } | undefined;
   const keys = () => {
@@ -134,7 +153,7 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
   if (config.webhookSecrets.value !== undefined) keys();
   // In proxy mode a provider webhook reports what the platform did: recorded as observed there.
   const receive = createWebhookReceiver({
-    service, store, keys, inboxTtlSeconds: config.webhookInboxTtlSeconds, actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
+    service: lifecycle, store, keys, inboxTtlSeconds: config.webhookInboxTtlSeconds, actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
   });
   const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ webhookSecrets }, config.mode) };
   return { ...base, dynamo, store, receive, parts };
@@ -145,9 +164,11 @@ export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
   const { config } = base;
   const { dynamo, store } = storage(config);
-  const { service, platform, secrets } = lifecycle(base, store);
+  const { lifecycle, pageTokenSecret } = ownLifecycle(base, store);
+  const { platform, realtoClientSecret } = platformOf(base, store, lifecycle);
+  const secrets = { pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
   const expireStaleRequests = createCleanupJob({
-    service,
+    service: lifecycle,
     store,
     platform,
     pendingMaxAgeHours: config.cleanup.pendingMaxAgeHours,

@@ -1,12 +1,12 @@
 import { walkOpenRequests } from './open-requests.ts';
 import type { JobBudget, Platform, ReconcileReport } from './platform.ts';
-import type { OnboardingService } from './service.ts';
+import type { Lifecycle } from './lifecycle.ts';
 import { OPEN_STATUSES } from './status-machine.ts';
 import type { OnboardingStore, OpenRequestRef } from './store.ts';
 import type { StoredRequest, Status } from './types.ts';
 
 export interface CleanupOptions {
-  service: OnboardingService;
+  service: Pick<Lifecycle, 'transition'>;
   store: Pick<OnboardingStore, 'listStale' | 'countStale' | 'openShards'>;
   maxAgeMs: Partial<Record<Status, number>>;
   /** Time left in this invocation; the run stops when it falls under `safetyMarginMs`. */
@@ -98,7 +98,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
 const HOUR_MS = 60 * 60 * 1000;
 
 export interface CleanupJobOptions {
-  service: OnboardingService;
+  service: Pick<Lifecycle, 'transition'>;
   store: CleanupOptions['store'];
   platform: Pick<Platform, 'beforeExpire' | 'reconcile'>;
   pendingMaxAgeHours: number;

@@ -2,10 +2,10 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { RealtoSettings } from '../config/settings.ts';
 import type { Secret } from '../config/secrets.ts';
+import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { JobBudget, Platform } from '../lifecycle/platform.ts';
-import type { OnboardingService } from '../lifecycle/service.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
-import { createProxyService } from './mirror.ts';
+import { createPlatformMirror, type PlatformMirror } from './mirror.ts';
 import { createRealtoClient } from './realto-client.ts';
 import { reconcileOpenRequests } from './reconcile.ts';
 
@@ -13,18 +13,19 @@ export interface RealtoPlatformOptions {
   settings: RealtoSettings;
   /** The platform's client secret, kept fresh by the secrets middleware of the functions that call it. */
   clientSecret: Secret;
-  lifecycle: OnboardingService;
+  lifecycle: Pick<Lifecycle, 'transition' | 'updateDetails'>;
   store: Pick<OnboardingStore, 'listStale' | 'openShards'>;
   logger: Logger;
   metrics: Metrics;
 }
 
 /**
- * Proxy mode (ONBOARDING_MODE=realto): the Realto platform runs the lifecycle. The API goes through the
- * mirroring decorator (./mirror.ts), webhooks report what the platform did, stale requests are canceled
- * there first, and the cleanup first asks the platform about every open request (./reconcile.ts).
+ * Proxy mode (ONBOARDING_MODE=realto): the Realto platform runs the lifecycle. The mirror (./mirror.ts) is
+ * what each kind's API decorator is built on (./onboarding.ts, ./offboarding.ts); webhooks report what the
+ * platform did, stale requests are canceled there first, and the cleanup first asks the platform about
+ * every open request (./reconcile.ts).
  */
-export function createRealtoPlatform(options: RealtoPlatformOptions): Platform {
+export function createRealtoPlatform(options: RealtoPlatformOptions): Platform & { mirror: PlatformMirror } {
   const { settings, clientSecret, logger } = options;
   const client = createRealtoClient({
     baseUrl: settings.baseUrl,
@@ -32,7 +33,7 @@ export function createRealtoPlatform(options: RealtoPlatformOptions): Platform {
     clientSecret: clientSecret.current,
     onCredentialsRefused: clientSecret.invalidate,
   });
-  const proxy = createProxyService(options.lifecycle, client, {
+  const mirror = createPlatformMirror(options.lifecycle, client, {
     onUntracked: (detail) => logger.error('A request on the Realto platform may be untracked here', detail),
     onUnknownStatus: (detail) => {
       logger.error('The Realto platform answered with a status this service does not know; nothing was recorded', detail);
@@ -40,12 +41,11 @@ export function createRealtoPlatform(options: RealtoPlatformOptions): Platform {
     },
   });
   return {
-    api: proxy,
-    offboarding: proxy.offboarding,
-    beforeExpire: (stale, correlationId) => proxy.cancelBeforeExpiry(stale, correlationId),
+    mirror,
+    beforeExpire: (stale, correlationId) => mirror.cancelBeforeExpiry(stale, correlationId),
     reconcile: (budget: JobBudget) => reconcileOpenRequests({
       store: options.store,
-      check: (open) => proxy.observeOnPlatform(open.requestType, open.id, budget.correlationId),
+      check: (open) => mirror.observeOnPlatform(open.requestType, open.id, budget.correlationId),
       remainingMs: budget.remainingMs,
       safetyMarginMs: budget.safetyMarginMs,
     }),

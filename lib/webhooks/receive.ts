@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, ValidationError } from '../lifecycle/errors.ts';
-import type { OnboardingService } from '../lifecycle/service.ts';
+import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import { canTransition, KINDS } from '../lifecycle/status-machine.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
 import { webhookEvent } from './event.ts';
@@ -12,7 +12,7 @@ export type WebhookResult =
   | { outcome: 'ignored'; reason: string };
 
 export interface WebhookReceiverOptions {
-  service: OnboardingService;
+  service: Pick<Lifecycle, 'transition'>;
   store: Pick<OnboardingStore, 'findWebhookMessage'>;
   /** The signing keys now (a function when they may rotate while the function is warm). */
   keys: readonly Buffer[] | (() => readonly Buffer[]);
@@ -66,7 +66,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
       id,
       (current) => {
         if (KINDS[current.requestType].event !== eventType) {
-          ignored = `The request is a ${KINDS[current.requestType].noun}, not what ${eventType} is about.`;
+          ignored = `The request is not what ${eventType} is about: send ${KINDS[current.requestType].event} for it.`;
           return 'unchanged';
         }
         if (!canTransition(current.status, status, KINDS[current.requestType].machine)) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
-import type { TransitionChange } from '../../lib/lifecycle/service.ts';
+import type { TransitionChange } from '../../lib/lifecycle/lifecycle.ts';
 import type { Status, Transition } from '../../lib/lifecycle/types.ts';
 import { onboarding } from '../support/app.ts';
 import { tenant, token } from '../support/http.ts';

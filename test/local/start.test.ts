@@ -96,7 +96,7 @@ describe('npm start, twice in one checkout', () => {
     for (const stack of [local!, proxy!]) {
       const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${stack.port}${path}`, {
         ...init, headers: { authorization, 'content-type': 'application/json' },
-      }).then(async (response) => ({ status: response.status, body: await response.json() }));
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
       const webhook = (...args: string[]) => promisify(execFile)(process.execPath, ['scripts/webhook.ts', '--port', String(stack.port), ...args], { cwd: ROOT, env: shell() });
 
       const onboarding = await api('/v1/onboarding/entities', { method: 'POST', body: JSON.stringify({ type: 'Battery', manufacturer: 'Tesla' }) });

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
 import { problemResponse } from '../../lib/http/problem.ts';
-import { createProxyService } from '../../lib/proxy/mirror.ts';
+import { createPlatformMirror, type ProxyOptions, type UpstreamOnboarding } from '../../lib/proxy/mirror.ts';
+import { createProxyOffboarding } from '../../lib/proxy/offboarding.ts';
+import { createProxyOnboarding } from '../../lib/proxy/onboarding.ts';
+import { createOffboardingService } from '../../lib/lifecycle/offboarding.ts';
 import { reconcileOpenRequests } from '../../lib/proxy/reconcile.ts';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { ServiceUnavailableError } from '../../lib/lifecycle/errors.ts';
-import { createOnboardingService } from '../../lib/lifecycle/service.ts';
+import { createOnboardingService, type OnboardingService } from '../../lib/lifecycle/service.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
-import { api as onboarding } from '../support/app.ts';
+import { api as served, onboarding as ownLifecycle } from '../support/app.ts';
 import { store } from '../support/app.ts';
 import { createRealtoClient, type PlatformCollection } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
@@ -19,6 +22,19 @@ import { caller as newCaller } from '../support/fixtures.ts';
  * Proxy-only behaviour (issue 5), against a fake Realto platform this file controls, on the shared table.
  * The API suite itself runs in proxy mode through the `realto` project of vitest.config.ts.
  */
+/**
+ * Proxy mode as lib/app/app.ts composes it, in one object for the tests: the onboarding decorator, the
+ * mirror under it (observe, reconciliation, expiry), and the offboarding decorator.
+ */
+function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding, options: ProxyOptions = {}) {
+  const mirror = createPlatformMirror(local.lifecycle, upstream, options);
+  return Object.assign(createProxyOnboarding(local, mirror), {
+    observeOnPlatform: mirror.observeOnPlatform,
+    cancelBeforeExpiry: mirror.cancelBeforeExpiry,
+    offboarding: createProxyOffboarding(createOffboardingService(local.lifecycle), mirror),
+  });
+}
+
 let fake: FakeRealto;
 let proxy: ReturnType<typeof createProxyService>;
 let local: ReturnType<typeof localService>;
@@ -55,7 +71,8 @@ beforeEach(() => {
 
 describe('proxy mode', () => {
   it('runs the API of this project through the platform (the runtime is the proxy service)', () => {
-    expect('observe' in onboarding).toBe(true);
+    expect(served).not.toBe(ownLifecycle);
+    expect(Object.keys(served).sort()).toEqual(['cancel', 'create', 'get', 'history', 'list']);
   });
 
   it('given several calls, then one platform token serves them all', async () => {

@@ -1,0 +1,257 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError } from './errors.ts';
+import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts';
+import type { ListQuery } from './schemas.ts';
+import { canTransition, decideCancel, KINDS, trailOwner } from './status-machine.ts';
+import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
+import type {
+  Actor, Caller, Page, RequestDetails, RequestError, RequestKind, Source, Status, StoredRequest, Transition,
+} from './types.ts';
+
+/**
+ * The lifecycle core every request kind runs on (docs/architecture.md): the one transition path, the one
+ * way a request begins, and the kind-generic cancel, list and history. It knows kinds only through
+ * `KINDS`; what a kind's API looks like (its input, its view) is ./service.ts for onboarding and
+ * ./offboarding.ts for offboarding, each built on this, so a function carries only the kinds it serves.
+ */
+
+export interface LifecycleOptions {
+  store: OnboardingStore;
+  pageTokens: PageTokens;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export interface TransitionChange {
+  to: Status;
+  errors?: RequestError[];
+  reason?: string;
+  /** The request's details after the change, when they change with it (a snapshot that came with the event). */
+  details?: RequestDetails;
+}
+
+export interface TransitionMeta {
+  actor: Actor;
+  source: Source;
+  correlationId: string;
+  inbox?: InboxMarker;
+}
+
+/** What a caller of `transition` wants done with the current state. */
+export type Decide = (current: StoredRequest) => TransitionChange | 'unchanged';
+
+export type TransitionOutcome =
+  | { outcome: 'applied'; request: StoredRequest; record: Transition }
+  | { outcome: 'unchanged'; request: StoredRequest }
+  | { outcome: 'duplicate-message' };
+
+/** An Idempotency-Key scoped to a tenant and kind, with the hash of the body it came with. */
+export interface Idempotency {
+  key: string;
+  payloadHash: string;
+}
+
+const MAX_ATTEMPTS = 8;
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+export const DEFAULT_PAGE_SIZE = 25;
+
+export function pageSizeOf(value: string | undefined): number {
+  return value === undefined ? DEFAULT_PAGE_SIZE : Number(value);
+}
+
+export function createLifecycle(options: LifecycleOptions) {
+  const { store, pageTokens } = options;
+  const now = options.now ?? (() => new Date());
+  const newId = options.newId ?? randomUUID;
+
+  function record(fields: Omit<Transition, 'hash'>, owner: TrailOwner): Transition {
+    return { ...fields, hash: transitionHash(fields, owner) };
+  }
+
+  /** The first record of a new request's trail (`null → Pending` by its principal), bound to the request. */
+  function firstRecord(request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType'>, caller: Caller, at: string, correlationId: string) {
+    return record({
+      version: 1, from: null, to: 'Pending', at, actor: { type: 'principal', id: caller.principalId }, source: 'api', correlationId, previousHash: null,
+    }, trailOwner(request));
+  }
+
+  /** The stored first answer for a key, if the body is the same one; another body is a 422. */
+  function replayOf<V>(held: { payloadHash: string; response: unknown }, payloadHash: string): { request: V; replayed: true } {
+    if (held.payloadHash !== payloadHash) {
+      throw new IdempotencyKeyReusedError('This Idempotency-Key was used with a different request body.');
+    }
+    return { request: held.response as V, replayed: true };
+  }
+
+  /** An Idempotency-Key scoped to the caller's tenant and the request kind, with the body it came with. */
+  function idempotencyOf(kind: RequestKind, caller: Caller, input: unknown, key: string | undefined): Idempotency | undefined {
+    // Only keyed creates compare bodies; the others do not pay for hashing one.
+    return key === undefined ? undefined : {
+      key: `${caller.tenantId}|${kind}|${key}`,
+      payloadHash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
+    };
+  }
+
+  /** The stored first answer when the key was used before (a 422 for another body); undefined without one. */
+  async function findReplay<V>(idempotency: Idempotency | undefined): Promise<{ request: V; replayed: true } | undefined> {
+    if (!idempotency) return undefined;
+    const held = await store.findIdempotency(idempotency.key);
+    return held ? replayOf<V>(held, idempotency.payloadHash) : undefined;
+  }
+
+  /**
+   * The one way a request begins, whatever its kind: the request and its first transition in one
+   * transaction, with the idempotency record when there is a key (so a key never points at a request that
+   * does not exist) and the entity claim when there is one. A concurrent create with the same key that won
+   * answers its response instead.
+   */
+  async function insertFirst<V>(
+    request: StoredRequest, first: Transition, created: V, idempotency?: Idempotency, claim?: EntityClaim,
+  ): Promise<'inserted' | 'entity-unavailable' | { request: V; replayed: true }> {
+    const held: IdempotencyRecord | undefined = idempotency && {
+      ...idempotency,
+      response: created,
+      expiresAt: Math.floor(now().getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    };
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const result = await store.insert(request, first, { ...(held ? { idempotency: held } : {}), ...(claim ? { claim } : {}) });
+      if (result.outcome === 'inserted' || result.outcome === 'entity-unavailable') return result.outcome;
+      if (result.outcome === 'replay') return replayOf<V>(result.record, held!.payloadHash);
+    }
+    throw new ConflictError('A request with this Idempotency-Key is being created right now; retry.', 'idempotency_in_progress');
+  }
+
+  /**
+   * The one place a status changes: read, decide, write the new state and its record in one
+   * transaction, conditional on the state read, with what the change does to the entity registry. On a
+   * lost race it reads again and decides again.
+   */
+  async function transition(id: string, decide: Decide, meta: TransitionMeta): Promise<TransitionOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await store.get(id);
+      if (!current) throw new NotFoundError(`No request with id ${id}.`);
+      // decide() may throw a domain error (not found for this caller, refused): nothing is written then.
+      const change = decide(current);
+      if (change === 'unchanged') return { outcome: 'unchanged', request: current };
+      if (!canTransition(current.status, change.to, KINDS[current.requestType].machine)) {
+        throw new InvalidTransitionError(`A ${current.status} request cannot become ${change.to}.`);
+      }
+      const at = now().toISOString();
+      const entry = record({
+        version: current.version + 1,
+        from: current.status,
+        to: change.to,
+        at,
+        actor: meta.actor,
+        source: meta.source,
+        ...(change.reason === undefined ? {} : { reason: change.reason }),
+        ...(change.errors === undefined ? {} : { errors: change.errors }),
+        correlationId: meta.correlationId,
+        previousHash: current.lastHash,
+      }, trailOwner(current));
+      const next: StoredRequest = {
+        ...withDetails(current, change.details),
+        status: change.to,
+        updated: at,
+        version: entry.version,
+        errors: change.errors ?? current.errors,
+        lastHash: entry.hash,
+      };
+      const entityEffects = KINDS[current.requestType].entityEffects?.(current, next) ?? [];
+      const result = await store.applyTransition(current, next, entry, { ...(meta.inbox ? { inbox: meta.inbox } : {}), entityEffects });
+      if (result === 'applied') return { outcome: 'applied', request: next, record: entry };
+      if (result === 'duplicate-message') return { outcome: 'duplicate-message' };
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new ConflictError('The request is being changed by others right now; retry.', 'concurrent_modification');
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+    }
+  }
+
+  function withDetails(request: StoredRequest, details: RequestDetails | undefined): StoredRequest {
+    if (!details) return request;
+    return { ...request, data: details.data, ...(details.consent ? { consent: details.consent } : {}) };
+  }
+
+  /**
+   * New details without a status change. Not a transition (the version counts transitions, and `updated`
+   * is when the status last changed, which the expiry ages go by); written only if the request is still
+   * as read, so it never overwrites a newer state. A lost race keeps the newer one.
+   */
+  async function updateDetails(current: StoredRequest, details: RequestDetails): Promise<StoredRequest> {
+    const next = withDetails(current, details);
+    return (await store.updateDetails(current, next)) === 'applied' ? next : current;
+  }
+
+  /** A request the caller may see: same tenant, same kind. Anything else is indistinguishable from missing. */
+  function ensureOwned(request: StoredRequest | undefined, kind: RequestKind, id: string, caller: Caller) {
+    if (!request || request.tenantId !== caller.tenantId || request.requestType !== kind) {
+      throw new NotFoundError(`No ${KINDS[kind].noun} with id ${id}.`);
+    }
+    return request;
+  }
+
+  async function findOwned(kind: RequestKind, id: string, caller: Caller): Promise<StoredRequest> {
+    return ensureOwned(await store.get(id), kind, id, caller);
+  }
+
+  /** The cancel of any kind: its machine says from where (contract §3, §12). `details`: what the request's details become with it. */
+  async function cancel(
+    kind: RequestKind, id: string, caller: Caller, correlationId: string, details?: (current: StoredRequest) => RequestDetails,
+  ): Promise<StoredRequest> {
+    const result = await transition(
+      id,
+      (current) => {
+        ensureOwned(current, kind, id, caller);
+        const decision = decideCancel(current.status, KINDS[kind].machine);
+        if (decision === 'already-canceled') return 'unchanged';
+        if (decision === 'refuse') {
+          throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
+        }
+        return { to: 'Canceled', reason: 'Canceled by the API caller', ...(details ? { details: details(current) } : {}) };
+      },
+      { actor: { type: 'principal', id: caller.principalId }, source: 'api', correlationId },
+    );
+    if (result.outcome === 'duplicate-message') throw new Error('unreachable: cancel carries no message id');
+    return result.request;
+  }
+
+  function decodeToken(token: string | undefined, scope: string): Cursor | undefined {
+    return token === undefined ? undefined : pageTokens.decode(token, scope);
+  }
+
+  function encodeToken(cursor: Cursor | undefined, scope: string): string | null {
+    return cursor === undefined ? null : pageTokens.encode(cursor, scope);
+  }
+
+  /** A page of the caller's requests of one kind, newest first; a token is bound to its list. */
+  async function list(kind: RequestKind, caller: Caller, query: ListQuery): Promise<Page<StoredRequest>> {
+    const scope = ['list', caller.tenantId, kind, query.status ?? '', query.manufacturer ?? '', query.type ?? ''].join('|');
+    const page = await store.listByTenant({
+      tenantId: caller.tenantId,
+      requestType: kind,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.manufacturer ? { manufacturer: query.manufacturer } : {}),
+      ...(query.type ? { entityType: query.type } : {}),
+      limit: pageSizeOf(query.pageSize),
+      after: decodeToken(query.continuationToken, scope),
+    });
+    return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
+  }
+
+  /** The trail of a request of one kind, oldest first. */
+  async function history(
+    kind: RequestKind, id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string },
+  ): Promise<Page<Transition>> {
+    await findOwned(kind, id, caller);
+    const scope = ['history', caller.tenantId, id].join('|');
+    const page = await store.history(id, pageSizeOf(query.pageSize), decodeToken(query.continuationToken, scope));
+    return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
+  }
+
+  return {
+    store, now, newId, firstRecord, idempotencyOf, findReplay, insertFirst, transition, updateDetails, findOwned, cancel, list, history,
+  };
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>;
