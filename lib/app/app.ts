@@ -8,7 +8,7 @@ import { createCleanupJob } from '../lifecycle/cleanup.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle/lifecycle.ts';
 import { createOffboardingService } from '../lifecycle/offboarding.ts';
 import { localPlatform, type Platform } from '../lifecycle/platform.ts';
-import { createOnboardingService } from '../lifecycle/service.ts';
+import { createOnboardingService } from '../lifecycle/onboarding.ts';
 import { createProxyOffboarding } from '../proxy/offboarding.ts';
 import { createProxyOnboarding } from '../proxy/onboarding.ts';
 import { createRealtoPlatform } from '../proxy/platform.ts';

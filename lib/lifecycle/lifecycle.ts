@@ -11,7 +11,7 @@ import type {
 /**
  * The lifecycle core every request kind runs on (docs/architecture.md): the one transition path, the one
  * way a request begins, and the kind-generic cancel, list and history. It knows kinds only through
- * `KINDS`; what a kind's API looks like (its input, its view) is ./service.ts for onboarding and
+ * `KINDS`; what a kind's API looks like (its input, its view) is ./onboarding.ts for onboarding and
  * ./offboarding.ts for offboarding, each built on this, so a function carries only the kinds it serves.
  */
 

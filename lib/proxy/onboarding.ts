@@ -1,5 +1,5 @@
 import type { ListQuery } from '../lifecycle/schemas.ts';
-import type { CreateInput, Created, OnboardingApi, OnboardingRequestView, OnboardingService } from '../lifecycle/service.ts';
+import type { CreateInput, Created, OnboardingApi, OnboardingRequestView, OnboardingService } from '../lifecycle/onboarding.ts';
 import { isTerminal } from '../lifecycle/status-machine.ts';
 import type { Caller, RequestType } from '../lifecycle/types.ts';
 import { isRefusal, isUnavailable, keeps, mirrorer, type PlatformMirror } from './mirror.ts';

@@ -40,7 +40,7 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
   const config = loadConfig();
   const { createDocumentClient, createDynamoClient } = await import('../../lib/store/client.ts');
   const { createDynamoStore } = await import('../../lib/store/dynamo-store.ts');
-  const { createOnboardingService } = await import('../../lib/lifecycle/service.ts');
+  const { createOnboardingService } = await import('../../lib/lifecycle/onboarding.ts');
   const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
   const { runCleanup } = await import('../../lib/lifecycle/cleanup.ts');
 

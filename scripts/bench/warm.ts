@@ -121,7 +121,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   const meter = createMeter();
   for (const fn of [createFn, getFn, listFn, cancelFn, transitionsFn, webhookFn]) meter.instrument(fn.app.dynamo);
   const { runCleanup } = await import('../../lib/lifecycle/cleanup.ts');
-  const { createOnboardingService } = await import('../../lib/lifecycle/service.ts');
+  const { createOnboardingService } = await import('../../lib/lifecycle/onboarding.ts');
   const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
   const { createDocumentClient } = await import('../../lib/store/client.ts');
   const { createDynamoStore } = await import('../../lib/store/dynamo-store.ts');

@@ -80,7 +80,7 @@ describe('audit verification', () => {
     // Prepare: two requests with the same principal, millisecond and correlation id, in two tenants.
     const at = new Date('2026-12-02T10:00:00.000Z');
     const fixed = { now: () => at };
-    const { createOnboardingService } = await import('../../lib/lifecycle/service.ts');
+    const { createOnboardingService } = await import('../../lib/lifecycle/onboarding.ts');
     const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
     const { consentLinks } = await import('../support/fixtures.ts');
     const service = createOnboardingService({ store, pageTokens: createPageTokens('audit'), consentLinks: consentLinks(), allowLoopbackHttpReturnUrl: true, ...fixed });

@@ -7,7 +7,7 @@ import * as webhooks from '../../functions/webhooks/onboarding.ts';
 import { config } from '../support/app.ts';
 import { type CleanupOptions, type CleanupReport, runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
-import type { OnboardingService } from '../../lib/lifecycle/service.ts';
+import type { OnboardingService } from '../../lib/lifecycle/onboarding.ts';
 import type { OnboardingStore } from '../../lib/lifecycle/store.ts';
 import type { Status, Transition } from '../../lib/lifecycle/types.ts';
 import { onboarding, store } from '../support/app.ts';

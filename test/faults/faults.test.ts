@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemResponse } from '../../lib/http/problem.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
 import { ServiceUnavailableError } from '../../lib/lifecycle/errors.ts';
-import { createOnboardingService } from '../../lib/lifecycle/service.ts';
+import { createOnboardingService } from '../../lib/lifecycle/onboarding.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { createDynamoStore } from '../../lib/store/dynamo-store.ts';

@@ -6,7 +6,7 @@ import { auditRequest } from '../../lib/lifecycle/audit.ts';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import { trailOwner } from '../../lib/lifecycle/status-machine.ts';
-import type { OnboardingService } from '../../lib/lifecycle/service.ts';
+import type { OnboardingService } from '../../lib/lifecycle/onboarding.ts';
 import type { OnboardingStore } from '../../lib/lifecycle/store.ts';
 import type { Transition } from '../../lib/lifecycle/types.ts';
 import { onboarding, store } from '../support/app.ts';

@@ -9,7 +9,7 @@ import { createOffboardingService } from '../../lib/lifecycle/offboarding.ts';
 import { reconcileOpenRequests } from '../../lib/proxy/reconcile.ts';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { ServiceUnavailableError } from '../../lib/lifecycle/errors.ts';
-import { createOnboardingService, type OnboardingService } from '../../lib/lifecycle/service.ts';
+import { createOnboardingService, type OnboardingService } from '../../lib/lifecycle/onboarding.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
 import { api as served, onboarding as ownLifecycle } from '../support/app.ts';
 import { store } from '../support/app.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
-import { createOnboardingService } from '../../lib/lifecycle/service.ts';
+import { createOnboardingService } from '../../lib/lifecycle/onboarding.ts';
 import type { OnboardingStore, OpenRequestRef, StaleQuery } from '../../lib/lifecycle/store.ts';
 import type { StoredRequest, Status, Transition } from '../../lib/lifecycle/types.ts';
 import { consentLinks } from '../support/fixtures.ts';
