@@ -1,8 +1,8 @@
 // The `functions` of serverless.yml, from the function table (lib/app/functions.ts): each route's function
-// with its HTTP event, each job with its schedule, and for each its role (the `custom.iam` statements it
+// with its HTTP event, each job with its schedule, each stream consumer with the table's stream, and for each its role (the `custom.iam` statements it
 // needs in this stack's mode) and the SSM parameter names of the secrets it reads. Nothing is declared here.
 // Node 24 loads the TypeScript table directly (npm scripts run it; see toolchain notes in docs/).
-const { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS } = require('../lib/app/functions.ts');
+const { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS, STREAM_CONSUMERS } = require('../lib/app/functions.ts');
 
 /** What a function may touch in `mode`: its own statements, the platform's on top in proxy mode. */
 function access(fn, mode) {
@@ -54,6 +54,27 @@ module.exports = async ({ resolveVariable }) => {
       maximumEventAge: 3600,
       destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [job.deadLetterQueue, 'Arn'] } } },
       events: [{ schedule: { rate: `\${self:custom.stages.\${sls:stage}.${job.scheduleSetting}, '${job.defaultSchedule}'}` } }],
+    };
+  }
+  for (const consumer of STREAM_CONSUMERS) {
+    const { iamRoleStatements, environment } = access(consumer, mode);
+    functions[consumer.function] = {
+      handler: consumer.handler,
+      timeout: consumer.timeout,
+      environment: { ...consumer.environment, ...environment },
+      iamRoleStatements,
+      events: [{
+        stream: {
+          type: 'dynamodb',
+          arn: { 'Fn::GetAtt': ['OnboardingTable', 'StreamArn'] },
+          startingPosition: 'TRIM_HORIZON',
+          batchSize: consumer.batchSize,
+          maximumRetryAttempts: consumer.retries,
+          bisectBatchOnFunctionError: true,
+          filterPatterns: consumer.filterPatterns,
+          destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [consumer.deadLetterQueue, 'Arn'] } } },
+        },
+      }],
     };
   }
   return functions;

@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     functions: built.functions,
     maxEnvironments: Number(process.env.LOCAL_CONCURRENCY ?? 4),
     schedules: true,
+    streams: { endpoint: started.endpoint, tableName: config.tableName },
     log: (line) => process.stderr.write(`${line}\n`),
     env: {
       ...process.env,

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
-import { DEV_TENANT_ID, devToken } from './local/dev-token.ts';
+import { DEV_SCOPES, DEV_TENANT_ID, devToken } from './local/dev-token.ts';
 
-const usage = `npm run token -- [--tenant <uuid>] [--sub <id>] [--scope "onboarding:read onboarding:write"] [--expires-in 12h]
+const usage = `npm run token -- [--tenant <uuid>] [--sub <id>] [--scope "${DEV_SCOPES}"] [--expires-in 12h]
 Prints a bearer token signed with the local secret (AUTH_JWT_SECRET, or the dev default).`;
 
 const { values } = parseArgs({
   options: {
     tenant: { type: 'string', default: DEV_TENANT_ID },
     sub: { type: 'string', default: 'dev-integrator' },
-    scope: { type: 'string', default: 'onboarding:read onboarding:write' },
+    scope: { type: 'string', default: DEV_SCOPES },
     'expires-in': { type: 'string', default: '12h' },
     help: { type: 'boolean', short: 'h' },
   },

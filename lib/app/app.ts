@@ -5,14 +5,20 @@ import { createPageTokens } from '../http/page-tokens.ts';
 import type { HttpParts } from '../http/handler.ts';
 import type { Route, SecretName } from '../http/route.ts';
 import { createCleanupJob } from '../lifecycle/cleanup.ts';
+import { createDeliveryEngine } from '../events/delivery.ts';
+import { createEndpointService } from '../events/endpoints.ts';
+import { eventBridgeBus } from '../events/event-bridge.ts';
+import { createHttpSender, resolveHost } from '../events/http-sender.ts';
+import { createPublisher } from '../events/publish.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle/lifecycle.ts';
-import { createOffboardingService } from '../lifecycle/offboarding.ts';
+import { createOffboardingService, offboardingView } from '../lifecycle/offboarding.ts';
 import { localPlatform, type Platform } from '../lifecycle/platform.ts';
-import { createOnboardingService } from '../lifecycle/onboarding.ts';
+import { createOnboardingService, onboardingView } from '../lifecycle/onboarding.ts';
 import { createProxyOffboarding } from '../proxy/offboarding.ts';
 import { createProxyOnboarding } from '../proxy/onboarding.ts';
 import { createRealtoPlatform } from '../proxy/platform.ts';
 import { createDocumentClient, createDynamoClient } from '../store/client.ts';
+import { createDynamoEventStore } from '../store/dynamo-events.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
@@ -48,19 +54,45 @@ function foundation(env: NodeJS.ProcessEnv) {
   return { config, logger, metrics, secret };
 }
 
-/** 3: the functions that read or write requests. */
+/** 3: the functions that read or write the table. */
 function storage(config: Config) {
   const dynamo = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
-  const store = createDynamoStore(createDocumentClient(dynamo), config.tableName);
-  return { dynamo, store };
+  const documents = createDocumentClient(dynamo);
+  const store = createDynamoStore(documents, config.tableName);
+  return { dynamo, documents, store };
+}
+
+/** The stack's mode is fixed when it is packaged: a function that finds another one refuses to start. */
+function checkBuiltFor(config: Config) {
+  if (BUILT_FOR !== config.mode) {
+    throw new ConfigError(`This function was built for ONBOARDING_MODE=${BUILT_FOR} but runs with ${config.mode}: package it again`);
+  }
+}
+
+/** The consent links of a new request: the stage's consent page, with the request's id. */
+function consentLinksOf(config: Config) {
+  return (request: { id: string }) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl });
+}
+
+/** 3 and 4, for the functions that deliver outbound events (contract §11): their items and the delivery engine. */
+function delivery(base: ReturnType<typeof foundation>, documents: ReturnType<typeof storage>['documents']) {
+  const { config, logger } = base;
+  checkBuiltFor(config);
+  const events = createDynamoEventStore(documents, config.tableName);
+  const policy = { production: config.production };
+  const deliveries = createDeliveryEngine({
+    store: events,
+    sender: createHttpSender(policy),
+    retrySeconds: config.events.retrySeconds,
+    onDisabled: (endpoint) => logger.warn('A webhook endpoint was disabled: no delivery succeeded for 5 days', { endpointId: endpoint.id, tenantId: endpoint.tenantId }),
+  });
+  return { events, deliveries, policy };
 }
 
 /** 4: the lifecycle core on our table, the one place a status changes. */
 function ownLifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
   const { config } = base;
-  if (BUILT_FOR !== config.mode) {
-    throw new ConfigError(`This function was built for ONBOARDING_MODE=${BUILT_FOR} but runs with ${config.mode}: package it again`);
-  }
+  checkBuiltFor(config);
   const pageTokenSecret = base.secret(config.pageTokenSecret);
   const lifecycleOptions = { store, pageTokens: createPageTokens(pageTokenSecret.current) };
   return { lifecycle: createLifecycle(lifecycleOptions), lifecycleOptions, pageTokenSecret };
@@ -98,7 +130,7 @@ export function buildApiApp(env: NodeJS.ProcessEnv = process.env) {
   const { lifecycleOptions, pageTokenSecret } = ownLifecycle(base, store);
   const service = createOnboardingService({
     ...lifecycleOptions,
-    consentLinks: (request) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl }),
+    consentLinks: consentLinksOf(config),
     allowLoopbackHttpReturnUrl: !config.production,
   });
   const { platform, mirror, realtoClientSecret } = platformOf(base, store, service.lifecycle);
@@ -176,6 +208,48 @@ export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
     safetyMarginMs: config.cleanup.safetyMarginMs,
   });
   return { ...base, dynamo, store, expireStaleRequests, secrets: secretsFor(secrets, config.mode)({ platform: { permissions: [] } }) };
+}
+
+/** The webhook endpoints API's functions (contract §11): a tenant's endpoints, tests, attempts and retries. */
+export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { config } = base;
+  const { dynamo, documents } = storage(config);
+  const { events, deliveries, policy } = delivery(base, documents);
+  const pageTokenSecret = base.secret(config.pageTokenSecret);
+  const endpoints = createEndpointService({
+    store: events, pageTokens: createPageTokens(pageTokenSecret.current), deliveries, policy, resolve: resolveHost,
+  });
+  const authenticate = createAuthenticator(config.auth);
+  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret }, config.mode) };
+  return { ...base, dynamo, endpoints, parts };
+}
+
+/**
+ * The table stream's consumer (contract §11): each committed transition becomes an event, on the stage's
+ * bus when there is one, and attempted at every endpoint of its tenant that takes it.
+ */
+export function buildPublisherApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { config } = base;
+  const { dynamo, documents } = storage(config);
+  const { events, deliveries } = delivery(base, documents);
+  const consentLinks = consentLinksOf(config);
+  const publish = createPublisher({
+    store: events,
+    deliveries,
+    viewOf: (request) => (request.requestType === 'EntityOffboarding' ? offboardingView(request) : onboardingView(request, consentLinks)),
+    ...(config.events.busName ? { bus: eventBridgeBus(config.events.busName) } : {}),
+  });
+  return { ...base, dynamo, publish };
+}
+
+/** The scheduled retries of outbound events: every delivery that falls due (contract §11). */
+export function buildDeliveriesApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { dynamo, documents } = storage(base.config);
+  const { deliveries } = delivery(base, documents);
+  return { ...base, dynamo, sweep: deliveries.sweep };
 }
 
 /** The OpenAPI document's function: settings and a logger, nothing to store or verify. */

@@ -3,23 +3,27 @@ import { JOBS } from './jobs.ts';
 import { OPENAPI_ROUTE } from './routes/meta.ts';
 import { OFFBOARDING_ROUTES } from './routes/offboarding.ts';
 import { ONBOARDING_ROUTES } from './routes/onboarding.ts';
+import { WEBHOOK_ENDPOINT_ROUTES } from './routes/webhook-endpoints.ts';
 import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
+import { STREAM_CONSUMERS } from './streams.ts';
 
 /**
  * Every deployed function, declared once: the route table (each HTTP route and the function that serves
- * it, in ./routes/) and the scheduled jobs (./jobs.ts). serverless.yml reads it through
+ * it, in ./routes/), the scheduled jobs (./jobs.ts) and the table stream's consumer (./streams.ts). serverless.yml reads it through
  * resources/functions.cjs, the OpenAPI document is built from it (lib/http/openapi.ts), the local runner
  * serves it and the test client calls it. A function imports only its own routes' file, so its bundle
  * carries only their schemas.
  */
-export { JOBS, OFFBOARDING_ROUTES, ONBOARDING_ROUTES, OPENAPI_ROUTE, WEBHOOK_ROUTE };
-export { CLEANUP_JOB, type Job } from './jobs.ts';
+export { JOBS, OFFBOARDING_ROUTES, ONBOARDING_ROUTES, OPENAPI_ROUTE, STREAM_CONSUMERS, WEBHOOK_ENDPOINT_ROUTES, WEBHOOK_ROUTE };
+export { CLEANUP_JOB, DELIVERIES_JOB, type Job } from './jobs.ts';
+export { EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
 
 /** The route table, in the order the document lists it. */
 export const ROUTES: readonly Route[] = [
   ...Object.values(ONBOARDING_ROUTES.Collective),
   ...Object.values(ONBOARDING_ROUTES.Entity),
   ...Object.values(OFFBOARDING_ROUTES),
+  ...Object.values(WEBHOOK_ENDPOINT_ROUTES),
   WEBHOOK_ROUTE,
   OPENAPI_ROUTE,
 ] as Route[];

@@ -37,5 +37,25 @@ export const CLEANUP_JOB = {
   deadLetterQueue: 'CleanupDeadLetterQueue',
 } satisfies Job;
 
-export const JOBS: readonly Job[] = [CLEANUP_JOB];
+/** Nothing to pass: each run delivers what is due (contract §11). */
+export const deliveriesInput = z.object({});
+
+/**
+ * The retries of outbound events (contract §11): every minute, the deliveries due by then, through the due
+ * index; a run waits for retries that fall due before its time is up, so a short schedule plays out.
+ */
+export const DELIVERIES_JOB = {
+  function: 'deliverEvents',
+  handler: 'functions/scheduled/deliveries.handler',
+  input: deliveriesInput,
+  scheduleSetting: 'deliveriesSchedule',
+  defaultSchedule: 'rate(1 minute)',
+  timeout: 60,
+  permissions: ['readRequest', 'queryDueDeliveries', 'writeEvents', 'eventsDeadLetters'],
+  environment: { DELIVERY_SAFETY_MARGIN_MS: '15000' },
+  retries: 0,
+  deadLetterQueue: 'EventsDeadLetterQueue',
+} satisfies Job;
+
+export const JOBS: readonly Job[] = [CLEANUP_JOB, DELIVERIES_JOB];
 

@@ -32,6 +32,15 @@ export interface Config {
     /** The run stops when less than this is left of the invocation's time. */
     safetyMarginMs: number;
   };
+  /** Outbound events (contract §11). */
+  events: {
+    /** Seconds before each retry of a failed delivery (DELIVERY_RETRY_SECONDS; the contract's schedule by default). */
+    retrySeconds: number[];
+    /** The stage's EventBridge bus every event is also put on; none locally. */
+    busName: string | undefined;
+    /** A delivery run stops when less than this is left of the invocation's time. */
+    safetyMarginMs: number;
+  };
   /** `local` runs the lifecycle here; `realto` proxies to the platform and records what it observes. */
   mode: 'local' | 'realto';
   realto: RealtoSettings | undefined;
@@ -82,6 +91,23 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new ConfigError(`${name} must be a positive number, got "${value}"`);
   return parsed;
+}
+
+/** About 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (contract §11): 27.6 h, at least the 24 h promised. */
+export const DEFAULT_RETRY_SECONDS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
+
+/** DELIVERY_RETRY_SECONDS: comma-separated delays for tests and demos; in production they must still span 24 h. */
+function retrySeconds(env: NodeJS.ProcessEnv, production: boolean): number[] {
+  const value = text(env, 'DELIVERY_RETRY_SECONDS');
+  if (value === undefined) return DEFAULT_RETRY_SECONDS;
+  const delays = value.split(',').map((part) => Number(part.trim()));
+  if (delays.length === 0 || delays.length > 20 || delays.some((delay) => !Number.isFinite(delay) || delay <= 0 || delay > 86_400)) {
+    throw new ConfigError(`DELIVERY_RETRY_SECONDS must be 1 to 20 comma-separated delays in seconds (each above 0, at most 86400), got "${value}"`);
+  }
+  if (production && delays.reduce((sum, delay) => sum + delay, 0) < 86_400) {
+    throw new ConfigError('DELIVERY_RETRY_SECONDS must retry for at least 24 h in production (contract §11)');
+  }
+  return delays;
 }
 
 /**
@@ -169,6 +195,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pendingMaxAgeHours: positiveNumber(env, 'PENDING_MAX_AGE_HOURS', 7 * 24),
       processingMaxAgeHours: positiveNumber(env, 'PROCESSING_MAX_AGE_HOURS', 3 * 24),
       safetyMarginMs: positiveNumber(env, 'CLEANUP_SAFETY_MARGIN_MS', 10_000),
+    },
+    events: {
+      retrySeconds: retrySeconds(env, production),
+      busName: text(env, 'EVENT_BUS_NAME'),
+      safetyMarginMs: positiveNumber(env, 'DELIVERY_SAFETY_MARGIN_MS', 10_000),
     },
     mode,
     realto,

@@ -92,6 +92,7 @@ export function http<B extends Schema | undefined, Q extends Schema | undefined,
         headers: event.headers ?? {},
         context,
       });
+      if (reply.body === undefined) return { statusCode: reply.status, headers: { 'Cache-Control': 'no-store', ...reply.headers } };
       return {
         statusCode: reply.status,
         headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...reply.headers },

@@ -3,6 +3,7 @@ import { MAX_BODY_BYTES } from './body.ts';
 import type { Route, Schema } from './route.ts';
 import { OFFBOARDING_STATUSES } from '../lifecycle/schemas.ts';
 import { ACTOR_TYPES, REQUEST_TYPES, SOURCES, STATUSES } from '../lifecycle/types.ts';
+import { SUBSCRIBABLE_EVENT_TYPES } from '../events/event.ts';
 
 /**
  * The OpenAPI 3.1 document, built from the route table (lib/app/functions.ts) and the very schemas that
@@ -86,6 +87,35 @@ const problem = z.object({
   correlationId: text(128),
   errors: z.optional(z.array(z.object({ path: text(300), message: text(300) })).check(z.maxLength(20))),
 });
+const webhookEndpoint = z.object({
+  id: id(),
+  url: text(LINK),
+  description: z.nullable(text(500)),
+  eventTypes: z.array(z.enum(SUBSCRIBABLE_EVENT_TYPES)).check(z.maxLength(SUBSCRIBABLE_EVENT_TYPES.length)),
+  disabled: z.boolean(),
+  disabledReason: z.nullable(text(200)),
+  created: time(),
+  updated: time(),
+});
+const secret = () => text(100).check(z.regex(/^whsec_[A-Za-z0-9+/=]+$/));
+const deliveryAttempt = z.object({
+  eventId: text(100),
+  eventType: z.enum([...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test']),
+  attempt: z.int().check(z.minimum(1), z.maximum(1000)),
+  at: time(),
+  statusCode: z.nullable(z.int().check(z.minimum(0), z.maximum(999))),
+  error: z.nullable(text(300)),
+  durationMs: z.int().check(z.minimum(0), z.maximum(600_000)),
+  nextAttemptAt: z.nullable(time()),
+  manual: z.boolean(),
+});
+/** What an endpoint receives (contract §11): the request as GET shows it, and the transition. */
+const outboundEvent = z.object({
+  id: text(100),
+  type: z.enum([...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test']),
+  timestamp: time(),
+  data: z.record(text(100), z.unknown()),
+});
 const webhookOutcome = z.object({
   outcome: z.enum(['applied', 'duplicate', 'ignored']),
   version: z.optional(version()),
@@ -118,7 +148,7 @@ const HEADERS: Record<string, JsonSchema> = {
     description: 'Set by API Gateway for a browser Origin the stage allows (serverless.yml custom.stages.<stage>.cors; none by default: the API is for back ends)',
     schema: { type: 'string', maxLength: LINK },
   },
-  Location: { description: 'The new request', schema: { type: 'string', maxLength: LINK } },
+  Location: { description: 'The new resource', schema: { type: 'string', maxLength: LINK } },
   ETag: { description: 'The request\'s version, quoted', schema: { type: 'string', maxLength: 16 } },
   'Idempotent-Replayed': { description: '`true` when this is the stored first answer to the same Idempotency-Key and body', schema: { type: 'string', enum: ['true'] } },
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 3600 } },
@@ -136,8 +166,8 @@ const PROBLEMS: Record<number, { description: string; headers?: Record<string, s
   400: { description: 'Invalid input (code validation_failed, malformed_json, invalid_continuation_token, with errors[{path, message}]); in proxy mode also a refusal by the Realto platform, with its status and message (code upstream_rejected)' },
   401: { description: 'Missing or invalid credentials (code unauthorized; for webhooks invalid_signature)', headers: { 'WWW-Authenticate': 'WWW-Authenticate' } },
   403: { description: 'The token lacks the scope, or tenantId is not yours (code forbidden)' },
-  404: { description: 'No such request for your tenant (code not_found); for an offboarding, no such entity onboarded by your tenant' },
-  409: { description: 'Transition not allowed (code invalid_transition); the entity has an offboarding open (offboarding_open); a webhook id reused for another message (webhook_id_reused); or the request is being changed by others right now (concurrent_modification, idempotency_in_progress): retry' },
+  404: { description: 'No such request or webhook endpoint for your tenant (code not_found); for an offboarding, no such entity onboarded by your tenant' },
+  409: { description: 'Transition not allowed (code invalid_transition); the entity has an offboarding open (offboarding_open); a webhook id reused for another message (webhook_id_reused); the tenant has as many webhook endpoints as allowed (endpoint_limit); or the resource is being changed by others right now (concurrent_modification, idempotency_in_progress, delivery_in_progress): retry' },
   413: { description: `Body over ${MAX_BODY_BYTES / 1024} KiB (code payload_too_large)` },
   415: { description: 'Body is not JSON (code unsupported_media_type)' },
   422: { description: 'Idempotency-Key reused with another body (code idempotency_key_reused)' },
@@ -211,7 +241,7 @@ function operation(route: Route) {
       [String(route.ok.status)]: {
         description: route.ok.description,
         headers: Object.fromEntries([...EVERY_ANSWER, ...(route.ok.headers ?? [])].map((name) => [name, headerRef(name)])),
-        content: json(ref(route.ok.body)),
+        ...(route.ok.body === null ? {} : { content: json(ref(route.ok.body)) }),
       },
       ...Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/${PROBLEM_NAMES[status]}` }])),
     },
@@ -240,13 +270,29 @@ export function buildOpenApiDocument(routes: readonly Route[]) {
     servers: [{ url: '/', description: 'The stage this document is served from', 'x-internal': false }],
     tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name, description: TAGS[name] ?? name })),
     paths,
+    // What this service sends to integrators' endpoints (contract §11), signed the Standard Webhooks way.
+    webhooks: Object.fromEntries([...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test'].map((type) => [type, {
+      post: {
+        operationId: `send.${type}`,
+        summary: type === 'webhook.test' ? 'A test event, sent by POST /v1/webhook-endpoints/{endpointId}/test' : `Sent for every applied transition (${type}): the request as GET shows it, and \`transition\``,
+        tags: ['Webhook endpoints'],
+        security: [],
+        parameters: [
+          { name: 'webhook-id', in: 'header', required: true, description: 'The event id: the same on every retry, so receivers dedupe by it', schema: { type: 'string', maxLength: 100 } },
+          { name: 'webhook-timestamp', in: 'header', required: true, description: 'Unix seconds of this attempt', schema: { type: 'string', maxLength: 12 } },
+          { name: 'webhook-signature', in: 'header', required: true, description: 'Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}`, one per secret that signs (two for 24 h after a rotation)', schema: { type: 'string', maxLength: 1024 } },
+        ],
+        requestBody: { required: true, content: json(ref('OutboundEvent')) },
+        responses: { '200': { description: 'Any 2xx is a success; anything else, a timeout (10 s) or a connection error is retried for at least 24 h' } },
+      },
+    }])),
     components: {
       securitySchemes: {
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'A JWT from your identity provider, verified as RFC 8725 advises (RFC8725): RS256 or ES256 from the stage\'s JWKS only (HS256 only locally), the algorithm pinned by the key, `iss`, `aud`, `exp` and `nbf` checked. Claims: `sub` (the principal), `tenant_id` (uuid), `scope` (`onboarding:read`, `onboarding:write`).',
+          description: 'A JWT from your identity provider, verified as RFC 8725 advises (RFC8725): RS256 or ES256 from the stage\'s JWKS only (HS256 only locally), the algorithm pinned by the key, `iss`, `aud`, `exp` and `nbf` checked. Claims: `sub` (the principal), `tenant_id` (uuid), `scope` (`onboarding:read`, `onboarding:write`, `webhooks:read`, `webhooks:write`).',
         },
         webhookSignature: {
           type: 'apiKey',
@@ -266,6 +312,12 @@ export function buildOpenApiDocument(routes: readonly Route[]) {
         OnboardingRequestPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('OnboardingRequest') } } },
         TransitionPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('Transition') } } },
         WebhookOutcome: jsonSchema(webhookOutcome),
+        WebhookEndpoint: jsonSchema(webhookEndpoint),
+        WebhookEndpointWithSecret: jsonSchema(z.object({ ...webhookEndpoint.shape, secret: secret() })),
+        WebhookEndpointPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('WebhookEndpoint') } } },
+        DeliveryAttempt: jsonSchema(deliveryAttempt),
+        DeliveryAttemptPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('DeliveryAttempt') } } },
+        OutboundEvent: jsonSchema(outboundEvent),
         OpenApiDocument: { type: 'object', description: 'This document' },
         Problem: jsonSchema(problem),
       },
@@ -278,5 +330,6 @@ const TAGS: Record<string, string> = {
   'Entity onboarding': 'Connecting a device (battery, EV, heat pump…): create, track, cancel, and its audit trail',
   'Entity offboarding': 'Removing an onboarded device (the customer moved out, sold it): create, track, cancel, and its audit trail',
   Webhooks: 'Providers report progress, signed',
+  'Webhook endpoints': 'Where your tenant\'s events go: every status transition, signed and retried, so you need not poll',
   Meta: 'About the API itself',
 };

@@ -28,6 +28,12 @@ export const created = (request: Shown, collectionPath: string, replayed = false
   },
 });
 
+/** 204: done, nothing to show (a delete). */
+export const noContent = (): Reply => ({ status: 204, body: undefined });
+
+/** 200 with a body that has no version to tag. */
+export const ok = (body: unknown): Reply => ({ status: 200, body });
+
 export const resource = (request: Shown): Reply => ({
   status: 200,
   body: request,

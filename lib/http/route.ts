@@ -6,7 +6,7 @@ import type * as z from 'zod/mini';
  * middleware stack, serverless.yml (resources/functions.cjs), the OpenAPI document, the local runner and
  * the test client all read it from there.
  */
-export type Scope = 'onboarding:read' | 'onboarding:write';
+export type Scope = 'onboarding:read' | 'onboarding:write' | 'webhooks:read' | 'webhooks:write';
 
 /** The secrets a function may read (each its setting, its SSM parameter and the IAM statement to read it). */
 export type SecretName = 'pageTokenSecret' | 'webhookSecrets' | 'realtoClientSecret';
@@ -14,7 +14,8 @@ export type SecretName = 'pageTokenSecret' | 'webhookSecrets' | 'realtoClientSec
 /** Names of the IAM statements of serverless.yml (`custom.iam`), granted per function. */
 export type Permission =
   | 'readRequest' | 'writeRequest' | 'writeIdempotencyKey' | 'writeWebhookMessage' | 'writeEntityRegistry'
-  | 'queryTenantIndexes' | 'queryTable' | 'queryOpenIndex' | 'cleanupDeadLetters';
+  | 'queryTenantIndexes' | 'queryTable' | 'queryOpenIndex' | 'cleanupDeadLetters'
+  | 'writeEvents' | 'queryDueDeliveries' | 'putOnEventBus' | 'eventsDeadLetters';
 
 export type Schema = z.core.$ZodType;
 
@@ -46,8 +47,8 @@ export interface Route<
   /** A bearer token with this scope; `signature` for signed webhooks; `none` for public documents. */
   auth: Scope | 'signature' | 'none';
   input: RouteInput<B, Q, P>;
-  /** The success answer: its status, the schema of its body (a name of lib/http/openapi.ts) and headers. */
-  ok: { status: number; description: string; body: string; headers?: readonly string[] };
+  /** The success answer: its status, the schema of its body (a name of lib/http/openapi.ts; null: none) and headers. */
+  ok: { status: number; description: string; body: string | null; headers?: readonly string[] };
   /** The problem statuses it may answer, besides the ones every route may (500, 502, 503, 504, 429). */
   errors: readonly number[];
   operationId: string;

@@ -4,8 +4,9 @@ import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts'
 import type { ListQuery } from './schemas.ts';
 import { canTransition, decideCancel, KINDS, trailOwner } from './status-machine.ts';
 import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
-import type {
-  Actor, Caller, Page, RequestDetails, RequestError, RequestKind, Source, Status, StoredRequest, Transition,
+import {
+  type Actor, type Caller, type Page, type RequestDetails, type RequestError, type RequestKind, type Source, type Status, type StoredRequest,
+  summaryOf, type Transition,
 } from './types.ts';
 
 /**
@@ -156,6 +157,7 @@ export function createLifecycle(options: LifecycleOptions) {
         version: entry.version,
         errors: change.errors ?? current.errors,
         lastHash: entry.hash,
+        lastTransition: summaryOf(entry),
       };
       const entityEffects = KINDS[current.requestType].entityEffects?.(current, next) ?? [];
       const result = await store.applyTransition(current, next, entry, { ...(meta.inbox ? { inbox: meta.inbox } : {}), entityEffects });

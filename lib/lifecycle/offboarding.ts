@@ -1,7 +1,9 @@
 import { ConflictError, NotFoundError } from './errors.ts';
 import type { Idempotency, Lifecycle } from './lifecycle.ts';
 import { KINDS } from './status-machine.ts';
-import type { Caller, EntityRecord, Page, RequestError, RequestType, Status, StoredRequest, Transition } from './types.ts';
+import {
+  type Caller, type EntityRecord, type Page, type RequestError, type RequestType, type Status, type StoredRequest, summaryOf, type Transition,
+} from './types.ts';
 
 /** An offboarding request as the API shows it (contract §12). */
 export interface OffboardingRequestView {
@@ -47,6 +49,22 @@ export interface OffboardingDraft {
 
 const KIND = 'EntityOffboarding';
 
+/** An offboarding as the API shows it (contract §12). */
+export function offboardingView(request: StoredRequest): OffboardingRequestView {
+  const collectiveId = request.data.entity?.collectiveId;
+  return {
+    id: request.id,
+    requestType: KINDS[request.requestType].requestType,
+    status: request.status,
+    created: request.created,
+    updated: request.updated,
+    principalId: request.principalId,
+    data: { entityId: String(request.data.entity?.id), ...(typeof collectiveId === 'string' ? { collectiveId } : {}), tenantId: request.tenantId },
+    errors: request.errors,
+    version: request.version,
+  };
+}
+
 /**
  * The offboarding of an entity (contract §12) on the lifecycle core: the entity must be onboarded for the
  * caller's tenant, and the create claims it in its own transaction, so one offboarding is open per entity
@@ -55,20 +73,7 @@ const KIND = 'EntityOffboarding';
 export function createOffboardingService(lifecycle: Lifecycle) {
   const { store } = lifecycle;
 
-  function view(request: StoredRequest): OffboardingRequestView {
-    const collectiveId = request.data.entity?.collectiveId;
-    return {
-      id: request.id,
-      requestType: KINDS[request.requestType].requestType,
-      status: request.status,
-      created: request.created,
-      updated: request.updated,
-      principalId: request.principalId,
-      data: { entityId: String(request.data.entity?.id), ...(typeof collectiveId === 'string' ? { collectiveId } : {}), tenantId: request.tenantId },
-      errors: request.errors,
-      version: request.version,
-    };
-  }
+  const view = offboardingView;
 
   function available(entity: EntityRecord | undefined, entityId: string, caller: Caller): EntityRecord {
     if (!entity || entity.tenantId !== caller.tenantId || entity.state !== 'Onboarded') {
@@ -115,6 +120,7 @@ export function createOffboardingService(lifecycle: Lifecycle) {
       errors: [],
       version: 1,
       lastHash: first.hash,
+      lastTransition: summaryOf(first),
     };
     const created = view(request);
     const claim = { entityId: draft.entityId, tenantId: caller.tenantId, requestId: id };

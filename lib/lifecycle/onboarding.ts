@@ -2,8 +2,9 @@ import { ForbiddenError, ValidationError } from './errors.ts';
 import { createLifecycle, type Idempotency, type LifecycleOptions } from './lifecycle.ts';
 import type { CreateCollectiveInput, CreateEntityInput, ListQuery } from './schemas.ts';
 import { KINDS } from './status-machine.ts';
-import type {
-  Caller, ConsentLinks, StoredRequest, Page, RequestData, RequestDetails, RequestError, RequestType, Status, Transition,
+import {
+  type Caller, type ConsentLinks, type StoredRequest, type Page, type RequestData, type RequestDetails, type RequestError, type RequestType,
+  type Status, summaryOf, type Transition,
 } from './types.ts';
 
 export interface ServiceOptions extends LifecycleOptions {
@@ -59,29 +60,34 @@ export interface OnboardingApi {
 }
 
 /**
+ * A request as the API shows it (contract §2), fields in the platform's order, whatever order the store
+ * returned them in; `action` while Pending, with the links kept at creation (or made now for older ones).
+ */
+export function onboardingView(request: StoredRequest, consentLinks: ServiceOptions['consentLinks']): OnboardingRequestView {
+  const links = request.status === 'Pending' ? (request.consent ?? consentLinks(request)) : undefined;
+  return {
+    id: request.id,
+    requestType: KINDS[request.requestType].requestType,
+    status: request.status,
+    created: request.created,
+    updated: request.updated,
+    principalId: request.principalId,
+    returnUrl: request.returnUrl,
+    action: links ? { type: 'Consent', redirectLink: links.redirectLink, documentationLink: links.documentationLink } : null,
+    data: request.data,
+    errors: request.errors,
+    version: request.version,
+  };
+}
+
+/**
  * Collective and entity onboarding (contract §2–§4) on the lifecycle core: their input, snapshot and
  * view. `transition` and `updateDetails` are the core's, for the webhook, the cleanup and proxy mode.
  */
 export function createOnboardingService(options: ServiceOptions) {
   const lifecycle = createLifecycle(options);
 
-  /** Fields in the platform's order, whatever order the store returned them in. */
-  function view(request: StoredRequest): OnboardingRequestView {
-    const links = request.status === 'Pending' ? (request.consent ?? options.consentLinks(request)) : undefined;
-    return {
-      id: request.id,
-      requestType: KINDS[request.requestType].requestType,
-      status: request.status,
-      created: request.created,
-      updated: request.updated,
-      principalId: request.principalId,
-      returnUrl: request.returnUrl,
-      action: links ? { type: 'Consent', redirectLink: links.redirectLink, documentationLink: links.documentationLink } : null,
-      data: request.data,
-      errors: request.errors,
-      version: request.version,
-    };
-  }
+  const view = (request: StoredRequest) => onboardingView(request, options.consentLinks);
 
   function checkReturnUrl(returnUrl: string | null | undefined): string | null {
     if (returnUrl == null) return null;
@@ -188,6 +194,7 @@ export function createOnboardingService(options: ServiceOptions) {
       errors: [],
       version: 1,
       lastHash: first.hash,
+      lastTransition: summaryOf(first),
     };
     const created = view(request);
     const inserted = await lifecycle.insertFirst(request, first, created, draft.idempotency);

@@ -16,7 +16,7 @@ export { READ_ONLY_FIELDS } from './fields.ts';
 const uuid = () => z.guid();
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 /** A one-line string: not empty, not too long, no control characters, no lone surrogates. */
-const text = (max: number) =>
+export const text = (max: number) =>
   z.string().check(
     z.minLength(1),
     z.maxLength(max),

@@ -62,6 +62,18 @@ export interface StoredRequest {
   lastHash: string;
   /** Set when the request is created; absent on requests stored before links were kept. */
   consent?: ConsentLinks;
+  /**
+   * The transition that made this version, as outbound events show it (contract §11): with it, the
+   * request item's own change in the table's stream is the whole event. Absent on requests stored before.
+   */
+  lastTransition?: TransitionSummary;
+}
+
+/** A transition as an outbound event carries it: who moved the request from where to where, when. */
+export type TransitionSummary = Pick<Transition, 'version' | 'from' | 'to' | 'at' | 'actor' | 'source'>;
+
+export function summaryOf(record: Transition): TransitionSummary {
+  return { version: record.version, from: record.from, to: record.to, at: record.at, actor: { type: record.actor.type, id: record.actor.id }, source: record.source };
 }
 
 /**

@@ -42,7 +42,7 @@ const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
   ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': `${status}#`, ':to': `${status}#${before}` },
 });
 
-function stripKeys<T>(item: Record<string, unknown>): T {
+export function stripKeys<T>(item: Record<string, unknown>): T {
   const copy = { ...item };
   for (const attribute of KEY_ATTRIBUTES) delete copy[attribute];
   return copy as T;
@@ -62,7 +62,7 @@ function requestItem(request: StoredRequest) {
   };
 }
 
-function requestFrom(item: Record<string, unknown>): StoredRequest {
+export function requestFrom(item: Record<string, unknown>): StoredRequest {
   const request = stripKeys<StoredRequest & { data: unknown }>(item);
   return { ...request, data: typeof request.data === 'string' ? JSON.parse(request.data) : request.data };
 }

@@ -12,12 +12,16 @@ import { OPEN_STATUSES } from '../lifecycle/status-machine.ts';
  * | webhook msg | WEBHOOK#<request id>#<msg id> | WEBHOOK      | (TTL on expiresAt)                        |
  * | idempotency | IDEMPOTENCY#<sha> | IDEMPOTENCY              | (TTL on expiresAt)                        |
  * | entity      | ENTITY#<entity id> | ENTITY                  | (the registry: whose, open offboarding)   |
+ * | endpoint    | ENDPOINT#<id>     | ENDPOINT                 | byTenant (TENANT#<t>#WebhookEndpoint)     |
+ * | delivery    | ENDPOINT#<id>     | DELIVERY#<event id>      | dueDeliveries (while pending); TTL        |
+ * | attempt     | ENDPOINT#<id>     | ATTEMPT#<at>#<event id>#<n> | (TTL on expiresAt)                     |
  */
 export const INDEX = {
   byTenant: 'byTenant',
   byTenantStatus: 'byTenantStatus',
   openByAge: 'openByAge',
   allRequests: 'allRequests',
+  dueDeliveries: 'dueDeliveries',
 } as const;
 
 /** Open requests spread over this many partitions of the openByAge index, so no one key takes every write. */
@@ -35,6 +39,23 @@ export const idempotencyKey = (scopedKey: string) => ({
   pk: `IDEMPOTENCY#${createHash('sha256').update(scopedKey).digest('hex')}`,
   sk: 'IDEMPOTENCY',
 });
+
+/** Outbound events (contract §11): an endpoint, and under it its deliveries and their attempts. */
+export const endpointKey = (id: string) => ({ pk: `ENDPOINT#${id}`, sk: 'ENDPOINT' });
+export const deliveryKey = (endpointId: string, eventId: string) => ({ pk: `ENDPOINT#${endpointId}`, sk: `DELIVERY#${eventId}` });
+export const ATTEMPT_SK_PREFIX = 'ATTEMPT#';
+export const attemptKey = (endpointId: string, at: string, eventId: string, attempt: number) =>
+  ({ pk: `ENDPOINT#${endpointId}`, sk: `${ATTEMPT_SK_PREFIX}${at}#${eventId}#${String(attempt).padStart(3, '0')}` });
+export const endpointIndexAttributes = (endpoint: { tenantId: string; created: string; id: string }) =>
+  ({ gsi1pk: tenantPk(endpoint.tenantId, 'WebhookEndpoint'), gsi1sk: `${endpoint.created}#${endpoint.id}` });
+/** Pending deliveries spread over this many partitions of the due index. */
+export const DUE_SHARDS = 4;
+export const dueShardPk = (shard: number) => `DUE#${shard}`;
+/** A pending delivery's place in the due index: under its shard, by when it is due. */
+export function dueIndexAttributes(endpointId: string, eventId: string, nextAttemptAt: string) {
+  const shard = createHash('sha256').update(`${endpointId}#${eventId}`).digest()[0]! % DUE_SHARDS;
+  return { dueShard: dueShardPk(shard), dueKey: `${nextAttemptAt}#${endpointId}#${eventId}` };
+}
 
 export const tenantPk = (tenantId: string, requestType: string) => `TENANT#${tenantId}#${requestType}`;
 export const tenantStatusPk = (tenantId: string, requestType: string, status: string) =>
@@ -65,5 +86,5 @@ export function requestIndexAttributes(request: StoredRequest): Record<string, s
 }
 
 export const KEY_ATTRIBUTES = [
-  'pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'openShard', 'openKey', 'allShard', 'allKey', 'entity',
+  'pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'openShard', 'openKey', 'allShard', 'allKey', 'dueShard', 'dueKey', 'entity',
 ] as const;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { parse } from 'yaml';
-import { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES } from '../../lib/app/functions.ts';
+import { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/functions.ts';
 
 /**
  * The function bundles exactly as `serverless package` builds them (serverless.yml `custom.esbuild`, with
@@ -52,6 +52,7 @@ export function functionEntries(): FunctionEntry[] {
   const declared = [
     ...ROUTES.map((route) => ({ name: route.function, handler: route.handler, timeoutSeconds: route.timeout ?? DEFAULT_TIMEOUT_SECONDS, environment: {} })),
     ...JOBS.map((job) => ({ name: job.function, handler: job.handler, timeoutSeconds: job.timeout, environment: job.environment })),
+    ...STREAM_CONSUMERS.map((consumer) => ({ name: consumer.function, handler: consumer.handler, timeoutSeconds: consumer.timeout, environment: consumer.environment })),
   ];
   return declared.map((fn) => {
     const base = fn.handler.slice(0, fn.handler.lastIndexOf('.'));

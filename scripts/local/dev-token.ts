@@ -2,6 +2,8 @@ import { SignJWT } from 'jose';
 import { loadConfig } from '../../lib/config/settings.ts';
 
 export const DEV_TENANT_ID = '00000000-0000-4000-8000-000000000001';
+/** Every scope of the API, so the walk-through needs no other token. */
+export const DEV_SCOPES = 'onboarding:read onboarding:write webhooks:read webhooks:write';
 
 export interface DevTokenOptions {
   tenantId?: string;
@@ -14,7 +16,7 @@ export interface DevTokenOptions {
 export async function devToken(options: DevTokenOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const { auth } = loadConfig(env);
   if (!auth.jwtSecret) throw new Error('AUTH_JWKS_URL is set: tokens come from your identity provider, not from this script');
-  return new SignJWT({ tenant_id: options.tenantId ?? DEV_TENANT_ID, scope: options.scope ?? 'onboarding:read onboarding:write' })
+  return new SignJWT({ tenant_id: options.tenantId ?? DEV_TENANT_ID, scope: options.scope ?? DEV_SCOPES })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(options.sub ?? 'dev-integrator')
     .setIssuer(auth.issuer)

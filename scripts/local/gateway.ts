@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { JOBS, ROUTES } from '../../lib/app/functions.ts';
+import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/functions.ts';
 import type { Route } from '../../lib/http/route.ts';
 import type { BuiltFunction } from './build.ts';
 import { FunctionPool, type InvocationOutcome } from './lambda-runner.ts';
+import { type StreamReader, startStreamReader } from './streams.ts';
 
 /**
- * API Gateway (HTTP API, payload 2.0) and EventBridge, locally: serves the route table on `port`, each
- * route through its function's pool (./lambda-runner.ts), runs the scheduled jobs at their rate, and
+ * API Gateway (HTTP API, payload 2.0), EventBridge and the table stream's event source, locally: serves
+ * the route table on `port`, each route through its function's pool (./lambda-runner.ts), runs the
+ * scheduled jobs at their rate, hands the table's stream to its consumers (./streams.ts), and
  * takes Lambda invocations (`POST /2015-03-31/functions/{name}/invocations`) for `npm run cleanup`.
  * A function that fails, crashes or times out is never a 200: the caller gets 502 or 504 problem+json
  * without a stack trace, and the stack goes to this process's stderr.
@@ -28,6 +30,8 @@ export interface GatewayOptions {
   maxEnvironments: number;
   /** Off in tests and the benchmark, which invoke the jobs themselves. */
   schedules: boolean;
+  /** The table whose stream the stream consumers read (contract §11), as Lambda's event source mapping would. */
+  streams?: { endpoint: string; tableName: string };
   log: (line: string) => void;
 }
 
@@ -259,11 +263,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  const readers: StreamReader[] = [];
+  if (options.streams) {
+    for (const consumer of STREAM_CONSUMERS) {
+      const pool = pools.get(consumer.function)!;
+      readers.push(await startStreamReader({
+        ...options.streams,
+        from: 'TRIM_HORIZON',
+        filterPatterns: consumer.filterPatterns,
+        batchSize: consumer.batchSize,
+        log: (line) => options.log(`${consumer.function}: ${line}`),
+        deliver: async (event) => {
+          const outcome = await pool.invoke(event, Number.POSITIVE_INFINITY);
+          logFailure(consumer.function, outcome, 'stream');
+          if (outcome.kind !== 'result') throw new Error(`the function ${outcome.kind === 'error' ? 'failed' : outcome.kind === 'timeout' ? 'timed out' : 'was throttled'}`);
+        },
+      }));
+    }
+  }
+
   return {
     server,
     pools,
     async close() {
       for (const timer of timers) clearInterval(timer);
+      await Promise.all(readers.map((reader) => reader.stop()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...pools.values()].map((pool) => pool.close()));

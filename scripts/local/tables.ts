@@ -12,6 +12,7 @@ interface TableResource {
     KeySchema: CreateTableCommandInput['KeySchema'];
     GlobalSecondaryIndexes?: CreateTableCommandInput['GlobalSecondaryIndexes'];
     TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+    StreamSpecification?: { StreamViewType: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY' };
   };
 }
 
@@ -24,7 +25,7 @@ export function tableDefinitions(): Record<string, TableResource> {
 
 /**
  * Creates the tables of resources/tables.yml under the given names (logical id → name), with their keys,
- * indexes and TTL. Settings DynamoDB Local ignores (billing, PITR, SSE, deletion protection) are left out.
+ * indexes, stream and TTL. Settings DynamoDB Local ignores (billing, PITR, SSE, deletion protection) are left out.
  */
 export async function createTables(endpoint: string, names: Record<string, string>): Promise<void> {
   const client = new DynamoDBClient({
@@ -34,7 +35,7 @@ export async function createTables(endpoint: string, names: Record<string, strin
     for (const [logicalId, resource] of Object.entries(tableDefinitions())) {
       const tableName = names[logicalId];
       if (!tableName) throw new Error(`no local name given for table ${logicalId}`);
-      const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, TimeToLiveSpecification } = resource.Properties;
+      const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, TimeToLiveSpecification, StreamSpecification } = resource.Properties;
       try {
         await client.send(new CreateTableCommand({
           TableName: tableName,
@@ -42,6 +43,7 @@ export async function createTables(endpoint: string, names: Record<string, strin
           AttributeDefinitions,
           KeySchema,
           ...(GlobalSecondaryIndexes ? { GlobalSecondaryIndexes } : {}),
+          ...(StreamSpecification ? { StreamSpecification: { StreamEnabled: true, StreamViewType: StreamSpecification.StreamViewType } } : {}),
         }));
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;

@@ -36,6 +36,15 @@ const CONTRACT_ROUTES = [
   'GET /v1/offboarding/entities/{offboardingRequestId}',
   'PATCH /v1/offboarding/entities/{offboardingRequestId}/cancel',
   'GET /v1/offboarding/entities/{offboardingRequestId}/transitions',
+  'POST /v1/webhook-endpoints',
+  'GET /v1/webhook-endpoints',
+  'GET /v1/webhook-endpoints/{endpointId}',
+  'PATCH /v1/webhook-endpoints/{endpointId}',
+  'DELETE /v1/webhook-endpoints/{endpointId}',
+  'POST /v1/webhook-endpoints/{endpointId}/rotate-secret',
+  'POST /v1/webhook-endpoints/{endpointId}/test',
+  'GET /v1/webhook-endpoints/{endpointId}/deliveries',
+  'POST /v1/webhook-endpoints/{endpointId}/deliveries/{eventId}/retry',
   'POST /v1/webhooks/onboarding',
   'GET /v1/openapi.json',
 ];
@@ -69,7 +78,7 @@ const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel'].flatMap((verb) => [
 /** The functions that page through a list and so sign continuation tokens. */
 const PAGE_TOKEN_READERS = [
   'ListCollectiveOnboarding', 'ListEntityOnboarding', 'CollectiveOnboardingTransitions', 'EntityOnboardingTransitions',
-  'ListEntityOffboarding', 'EntityOffboardingTransitions',
+  'ListEntityOffboarding', 'EntityOffboardingTransitions', 'ListWebhookEndpoints', 'ListWebhookDeliveries',
 ];
 const readsPageTokens = (name: string) => PAGE_TOKEN_READERS.some((reader) => name === `${reader}LambdaFunction`);
 
@@ -132,15 +141,19 @@ describe('the packaged prod stack', () => {
     for (const zip of zips) expect(statSync(join(outDir, zip)).size).toBeGreaterThan(1_000);
   });
 
-  it('runs every function on nodejs24.x arm64 with its own role, HTTP functions within 10 s', () => {
+  it('runs every function on nodejs24.x arm64 with its own role, HTTP functions within 20 s and most within 10 s', () => {
     const functions = resources('AWS::Lambda::Function');
-    expect(functions.length).toBe(18);
+    // 26 routes, the two jobs and the stream's publisher.
+    expect(functions.length).toBe(29);
+    const longer = ['CleanupLambdaFunction', 'DeliverEventsLambdaFunction', 'PublishEventsLambdaFunction'];
+    // A test event or a retry waits for the endpoint's answer (10 s at most) within API Gateway's 30 s.
+    const waitForAnEndpoint = ['TestWebhookEndpointLambdaFunction', 'RetryWebhookDeliveryLambdaFunction'];
     const roles = new Set<string>();
     for (const [name, fn] of functions) {
       expect(fn.Properties.Runtime, name).toBe('nodejs24.x');
       expect(fn.Properties.Architectures, name).toEqual(['arm64']);
       expect(fn.Properties.MemorySize, name).toBe(512);
-      if (name !== 'CleanupLambdaFunction') expect(fn.Properties.Timeout, name).toBeLessThanOrEqual(10);
+      if (!longer.includes(name)) expect(fn.Properties.Timeout, name).toBeLessThanOrEqual(waitForAnEndpoint.includes(name) ? 20 : 10);
       const role = fn.Properties.Role['Fn::GetAtt'][0];
       expect(role, name).not.toBe('IamRoleLambdaExecution');
       roles.add(role);
@@ -159,8 +172,13 @@ describe('the packaged prod stack', () => {
           for (const action of actions) {
             expect(action, name).not.toMatch(/\*/);
             if (action.startsWith('dynamodb:')) {
-              expect(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], name).toContain(action);
+              const stream = ['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream', 'dynamodb:ListStreams'];
+              expect(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', ...stream], name).toContain(action);
               expect(targets, name).toContain('OnboardingTable');
+              // The stream is read by its consumer only (the Framework's default role, which no function uses,
+              // is given it too); deletes are of webhook endpoints only.
+              if (stream.includes(action)) expect(['PublishEventsIamRoleLambdaExecution', 'IamRoleLambdaExecution']).toContain(name);
+              if (action === 'dynamodb:DeleteItem') expect(statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], name).toEqual(['ENDPOINT#*']);
             }
           }
         }
@@ -196,6 +214,10 @@ describe('the packaged prod stack', () => {
     expect(leadingKeys(template, 'CancelCollectiveOnboardingIamRoleLambdaExecution')).toEqual(['REQUEST#*']);
     expect(leadingKeys(template, 'OnboardingWebhookIamRoleLambdaExecution')).toEqual(['REQUEST#*', 'WEBHOOK#*']);
     expect(leadingKeys(template, 'CleanupIamRoleLambdaExecution')).toEqual(['REQUEST#*']);
+    // The outbound events' functions write endpoints, deliveries and attempts, and no request.
+    for (const role of ['CreateWebhookEndpointIamRoleLambdaExecution', 'PublishEventsIamRoleLambdaExecution', 'DeliverEventsIamRoleLambdaExecution']) {
+      expect(leadingKeys(template, role), role).toEqual(['ENDPOINT#*']);
+    }
     for (const [name] of resources('AWS::IAM::Role')) expect(leadingKeys(template, name), name).not.toContain(undefined);
   });
 
@@ -222,15 +244,43 @@ describe('the packaged prod stack', () => {
   });
 
   it('schedules the cleanup hourly with retries and a dead-letter queue, and alarms on errors and queue depth', () => {
-    const [, rule] = resources('AWS::Events::Rule')[0]!;
-    expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
-    const asyncConfig = resources('AWS::Lambda::EventInvokeConfig')[0]![1].Properties;
+    const rules = Object.fromEntries(resources('AWS::Events::Rule').map(([, rule]) => [JSON.stringify(rule.Properties.Targets), rule.Properties.ScheduleExpression]));
+    expect(Object.entries(rules).find(([target]) => target.includes('CleanupLambdaFunction'))?.[1]).toBe('rate(1 hour)');
+    const configs = resources('AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties);
+    const asyncConfig = configs.find((config) => JSON.stringify(config.FunctionName).includes('Cleanup'))!;
     expect(asyncConfig.MaximumRetryAttempts).toBe(2);
     expect(JSON.stringify(asyncConfig.DestinationConfig.OnFailure)).toContain('CleanupDeadLetterQueue');
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     expect(alarms.some((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible')).toBe(true);
     expect(alarms.some((alarm) => alarm.MetricName === 'Errors')).toBe(true);
     expect(alarms.some((alarm) => alarm.MetricName === '5xx')).toBe(true);
+  });
+
+  it('reads the table\'s stream with the events publisher only: request items, failed batches halved and then to a dead-letter queue', () => {
+    const table = template.Resources.OnboardingTable!;
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const mappings = resources('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties);
+    expect(mappings).toHaveLength(1);
+    const mapping = mappings[0]!;
+    expect(mapping.FunctionName).toEqual({ 'Fn::GetAtt': ['PublishEventsLambdaFunction', 'Arn'] });
+    expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': ['OnboardingTable', 'StreamArn'] });
+    expect(mapping.BisectBatchOnFunctionError).toBe(true);
+    expect(JSON.stringify(mapping.DestinationConfig)).toContain('EventsDeadLetterQueue');
+    expect(mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) => JSON.parse(filter.Pattern)))
+      .toEqual([{ dynamodb: { NewImage: { entity: { S: ['OnboardingRequest'] } } } }]);
+  });
+
+  it('retries deliveries every minute, and lets only the publisher put events, on the stage\'s own bus', () => {
+    const schedules = resources('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes('DeliverEventsLambdaFunction'));
+    expect(schedules.map(([, rule]) => rule.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
+    expect(template.Resources.EventBus).toMatchObject({ Type: 'AWS::Events::EventBus', Properties: { Name: 'onboarding-prod' } });
+    for (const [name, role] of resources('AWS::IAM::Role')) {
+      const puts = allowed(template, name).filter((entry) => entry.startsWith('events:PutEvents'));
+      expect(puts, name).toEqual(name === 'PublishEventsIamRoleLambdaExecution' ? ['events:PutEvents on [{"Fn::GetAtt":["EventBus","Arn"]}]'] : []);
+      expect(role.Type).toBe('AWS::IAM::Role');
+    }
+    const publisher = template.Resources.PublishEventsLambdaFunction!.Properties.Environment.Variables;
+    expect(publisher.EVENT_BUS_NAME).toBe('onboarding-prod');
   });
 
   it('holds secrets only as SSM parameter names, never as values, whatever the packaging shell had set', () => {

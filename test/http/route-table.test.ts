@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { JOBS, ROUTES } from '../../lib/app/functions.ts';
+import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/functions.ts';
 import { renderOpenApiDocument } from '../../scripts/openapi.ts';
 
 /**
@@ -29,9 +29,14 @@ describe('the route table', () => {
     expect(document.functions).toEqual(['${file(resources/functions.cjs)}']);
   });
 
-  it.each(['local', 'realto'])('gives serverless.yml, in %s mode, one function per route with its HTTP event, and one per job with its schedule', async (mode) => {
+  it.each(['local', 'realto'])('gives serverless.yml, in %s mode, one function per route with its HTTP event, one per job with its schedule, and the stream\'s consumer', async (mode) => {
     const functions = await serverlessFunctions(mode);
-    expect(Object.keys(functions).sort()).toEqual([...ROUTES.map((route) => route.function), ...JOBS.map((job) => job.function)].sort());
+    expect(Object.keys(functions).sort()).toEqual([
+      ...ROUTES.map((route) => route.function), ...JOBS.map((job) => job.function), ...STREAM_CONSUMERS.map((consumer) => consumer.function),
+    ].sort());
+    for (const consumer of STREAM_CONSUMERS) {
+      expect(functions[consumer.function].events[0].stream, consumer.function).toMatchObject({ type: 'dynamodb', filterPatterns: consumer.filterPatterns });
+    }
     for (const route of ROUTES) {
       expect(functions[route.function], route.function).toMatchObject({ handler: route.handler, events: [{ httpApi: { method: route.method, path: route.path } }] });
     }

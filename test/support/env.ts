@@ -18,6 +18,8 @@ Object.assign(process.env, {
   PAGE_TOKEN_SECRET: 'test-page-token-secret',
   CONSENT_URL: 'http://127.0.0.1:3000/consent/{id}',
   METRICS_DISABLED: 'true',
+  // Outbound events retry after 1, 1 and 2 s (contract §11 lets tests compress the schedule).
+  DELIVERY_RETRY_SECONDS: '1,1,2',
   LOG_LEVEL: 'SILENT',
 });
 

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { expect } from 'vitest';
-import { OFFBOARDING_ROUTES, ONBOARDING_ROUTES } from '../../lib/app/functions.ts';
+import { OFFBOARDING_ROUTES, ONBOARDING_ROUTES, WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/functions.ts';
 import { pathOf } from '../../lib/http/replies.ts';
 import type { Route } from '../../lib/http/route.ts';
 import { apiEvent, type EventOptions, invoke, type Response } from './http.ts';
@@ -131,3 +131,27 @@ export function offboardingApi(authorization?: string) {
 }
 
 export type OffboardingApi = ReturnType<typeof offboardingApi>;
+
+/** The webhook endpoints API (contract §11), from the route table. */
+export function endpointsApi(authorization?: string) {
+  const routes = WEBHOOK_ENDPOINT_ROUTES;
+  const withAuth = (extra: Extra) => ({
+    ...extra,
+    headers: { ...(authorization === undefined ? {} : { authorization }), ...extra.headers },
+  });
+  const byId = (id: string) => ({ endpointId: id });
+  return {
+    create: (body: unknown, extra: Extra = {}) => callRoute(routes.create as Route, {}, { ...withAuth(extra), ...(body === undefined ? {} : { body }) }),
+    list: (query?: Record<string, string>, extra: Extra = {}) => callRoute(routes.list as Route, {}, { ...withAuth(extra), ...(query ? { query } : {}) }),
+    get: (id: string, extra: Extra = {}) => callRoute(routes.get as Route, byId(id), withAuth(extra)),
+    update: (id: string, body: unknown, extra: Extra = {}) => callRoute(routes.update as Route, byId(id), { ...withAuth(extra), body }),
+    remove: (id: string, extra: Extra = {}) => callRoute(routes.remove as Route, byId(id), withAuth(extra)),
+    rotateSecret: (id: string, extra: Extra = {}) => callRoute(routes.rotateSecret as Route, byId(id), withAuth(extra)),
+    test: (id: string, extra: Extra = {}) => callRoute(routes.test as Route, byId(id), withAuth(extra)),
+    deliveries: (id: string, query?: Record<string, string>, extra: Extra = {}) =>
+      callRoute(routes.deliveries as Route, byId(id), { ...withAuth(extra), ...(query ? { query } : {}) }),
+    retry: (id: string, eventId: string, extra: Extra = {}) => callRoute(routes.retry as Route, { endpointId: id, eventId }, withAuth(extra)),
+  };
+}
+
+export type EndpointsApi = ReturnType<typeof endpointsApi>;

@@ -36,6 +36,11 @@ export function expectDocumented(route: Route, answer: Answer): void {
     ? location.reduce<any>((node, part) => node[part], document)
     : declared;
   const mediaType = (answer.headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (!response!.content) {
+    // Documented without content (a 204): nothing may come.
+    expect({ mediaType, body: answer.body }, `${where}: documented without a body`).toEqual({ mediaType: '', body: undefined });
+    return;
+  }
   expect(Object.keys(response!.content ?? {}), `${where}: media type ${mediaType} is not documented`).toContain(mediaType);
   const key = `${route.path}|${route.method}|${answer.status}|${mediaType}`;
   let validate = validators.get(key);

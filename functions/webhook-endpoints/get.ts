@@ -1,0 +1,11 @@
+import { buildEndpointsApp } from '../../lib/app/app.ts';
+import { WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/routes/webhook-endpoints.ts';
+import { http } from '../../lib/http/handler.ts';
+import { ok } from '../../lib/http/replies.ts';
+
+/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
+export const app = buildEndpointsApp();
+const { endpoints, parts } = app;
+
+/** GET /v1/webhook-endpoints/{id}: another tenant's endpoint is a 404. */
+export const handler = http(WEBHOOK_ENDPOINT_ROUTES.get, parts, async ({ params, caller }) => ok(await endpoints.get(params.endpointId, caller)));

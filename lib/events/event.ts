@@ -1,0 +1,45 @@
+import { KINDS } from '../lifecycle/status-machine.ts';
+import type { StoredRequest, TransitionSummary } from '../lifecycle/types.ts';
+
+/**
+ * Outbound events (contract §11): what integrators are told instead of polling. One per applied
+ * transition, read off the committed request item (its `lastTransition`), so an event exists for every
+ * committed transition and for no other.
+ */
+
+/** The event types an endpoint may subscribe to; `webhook.test` goes only to the endpoint it tests. */
+export const SUBSCRIBABLE_EVENT_TYPES = ['onboarding.status.updated', 'offboarding.status.updated'] as const;
+export type SubscribableEventType = (typeof SUBSCRIBABLE_EVENT_TYPES)[number];
+export type EventType = SubscribableEventType | 'webhook.test';
+
+export interface OutboundEvent {
+  /** Stable per transition (request id and version), so receivers dedupe redeliveries by it (`webhook-id`). */
+  id: string;
+  type: EventType;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+export function transitionEventId(requestId: string, version: number): string {
+  return `evt_${requestId}_${version}`;
+}
+
+/**
+ * The event of the transition that made `request` what it is: the request as `GET` shows it (`view`),
+ * plus the transition. Undefined for a request stored before transitions were kept on it.
+ */
+export function transitionEvent(request: StoredRequest, view: object): OutboundEvent | undefined {
+  const transition: TransitionSummary | undefined = request.lastTransition;
+  if (!transition || transition.version !== request.version) return undefined;
+  return {
+    id: transitionEventId(request.id, transition.version),
+    type: KINDS[request.requestType].event,
+    timestamp: transition.at,
+    data: { ...view, transition },
+  };
+}
+
+/** What `POST …/{id}/test` sends: recognisably a test, with nothing of any request in it. */
+export function testEvent(endpointId: string, id: string, at: string): OutboundEvent {
+  return { id, type: 'webhook.test', timestamp: at, data: { endpointId, message: 'A test event from the onboarding service.' } };
+}

@@ -1,0 +1,80 @@
+import type { StoredRequest } from '../lifecycle/types.ts';
+import type { DeliveryEngine } from './delivery.ts';
+import { MAX_ENDPOINTS_PER_TENANT } from './endpoints.ts';
+import { type OutboundEvent, transitionEvent } from './event.ts';
+import type { DueDelivery, EventStore, WebhookEndpoint } from './store.ts';
+
+/** A committed change of a request, as the table's stream tells it: the request after, and its version before. */
+export interface RequestChange {
+  request: StoredRequest;
+  /** Undefined when the request was created by this change. */
+  previousVersion: number | undefined;
+}
+
+/** The stage's EventBridge bus (./event-bridge.ts), for AWS-native consumers. */
+export interface EventBus {
+  put(events: readonly OutboundEvent[]): Promise<void>;
+}
+
+export interface PublisherOptions {
+  store: EventStore;
+  deliveries: DeliveryEngine;
+  /** The request as `GET` shows it, for its kind. */
+  viewOf: (request: StoredRequest) => object;
+  bus?: EventBus;
+}
+
+export interface PublishReport {
+  events: number;
+  deliveries: number;
+  attempts: number;
+}
+
+/**
+ * The outbox's reader (contract §11): each committed transition in a batch of the table's stream becomes
+ * its event, put on the bus and handed to every endpoint of the tenant that takes it. A batch that fails is
+ * read again whole (the stream keeps it); nothing is done twice that shows: the bus and the receivers
+ * dedupe by event id, and a delivery is created once whoever reads the record.
+ */
+export function createPublisher(options: PublisherOptions) {
+  const { store, deliveries } = options;
+
+  /** Only changes that applied a transition: a new version. A details-only change is no event. */
+  function eventsOf(changes: readonly RequestChange[]): Array<{ event: OutboundEvent; tenantId: string }> {
+    const events: Array<{ event: OutboundEvent; tenantId: string }> = [];
+    for (const { request, previousVersion } of changes) {
+      if (previousVersion === request.version) continue;
+      const event = transitionEvent(request, options.viewOf(request));
+      if (event) events.push({ event, tenantId: request.tenantId });
+    }
+    return events;
+  }
+
+  /**
+   * Publishes the batch's events and attempts their deliveries now; a retry that falls due within
+   * `waitMs` is attempted in this call too, the rest by the sweep (./delivery.ts).
+   */
+  return async function publish(changes: readonly RequestChange[], waitMs: number): Promise<PublishReport> {
+    const events = eventsOf(changes);
+    if (events.length === 0) return { events: 0, deliveries: 0, attempts: 0 };
+    await options.bus?.put(events.map(({ event }) => event));
+    const endpointsByTenant = new Map<string, Promise<WebhookEndpoint[]>>();
+    const endpointsOf = (tenantId: string) => {
+      let found = endpointsByTenant.get(tenantId);
+      if (!found) {
+        found = store.listEndpoints(tenantId, MAX_ENDPOINTS_PER_TENANT).then((page) => page.items);
+        endpointsByTenant.set(tenantId, found);
+      }
+      return found;
+    };
+    const due: DueDelivery[] = [];
+    for (const { event, tenantId } of events) {
+      const endpoints = await endpointsOf(tenantId);
+      if (endpoints.length > 0) due.push(...(await deliveries.enqueue(event, endpoints)));
+    }
+    const made = await deliveries.deliver(due, waitMs);
+    return { events: events.length, deliveries: due.length, attempts: made.length };
+  };
+}
+
+export type Publish = ReturnType<typeof createPublisher>;
