@@ -58,7 +58,25 @@ async function deliver(type: string, id: string, status: string, extra: Record<s
   return invoke(webhooks.handler, signedWebhookEvent(newMessageId(), body));
 }
 
+/**
+ * A crash of the publisher at one point of its work, once: the DynamoDB call it makes there for the armed
+ * endpoint fails, so the invocation fails and Lambda (here the stream reader) hands the batch over again.
+ */
+const crash: { endpointId?: string; command?: string; fired: number } = { fired: 0 };
+
 beforeAll(async () => {
+  const { app } = await import('../../functions/events/publish.ts');
+  app.dynamo.middlewareStack.add((next, context) => async (args) => {
+    // At this step the document client has not marshalled the input yet: keys are plain strings.
+    const input = args.input as { Item?: { pk?: string }; Key?: { pk?: string } };
+    const pk = input.Item?.pk ?? input.Key?.pk;
+    if (crash.endpointId && context.commandName === crash.command && pk === `ENDPOINT#${crash.endpointId}`) {
+      crash.endpointId = undefined;
+      crash.fired++;
+      throw new Error('injected: the function died here');
+    }
+    return next(args);
+  }, { step: 'initialize', name: 'injectCrash' });
   publishing = await startPublishing();
 });
 
@@ -311,6 +329,39 @@ describe('outbound events (contract §11)', () => {
 
       await owner.receiver.waitFor(() => owner.receiver.of(eventId(after.id, 1)).length === 1);
       expect(owner.receiver.of(eventId(before.id, 1))).toEqual([]);
+    });
+
+    it.each([
+      ['after the commit, before the delivery was written', 'PutItemCommand'],
+      ['after the delivery was written, before it was attempted', 'UpdateItemCommand'],
+    ])('given the publisher dies %s, then the batch is read again and the event arrives, once', async (_when, command) => {
+      const owner = await subscribed();
+      const fired = crash.fired;
+      Object.assign(crash, { endpointId: owner.endpoint.id, command });
+
+      const { body: request } = await owner.collectives.create(BODIES.collectives);
+      const id = eventId(request.id, 1);
+      await owner.receiver.waitFor(() => owner.receiver.of(id).length === 1, 15_000, 'the event after the crash');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+      expect(crash.fired).toBe(fired + 1);
+      expect(owner.receiver.of(id)).toHaveLength(1);
+      expect(signedBy(owner.receiver.of(id)[0]!, owner.endpoint.secret)).toBe(true);
+    });
+
+    it('given a second reader of the stream at once, then each event still reaches the endpoint once', async () => {
+      const owner = await subscribed();
+      const second = await startPublishing();
+      try {
+        const created = await Promise.all(Array.from({ length: 5 }, () => owner.collectives.create(BODIES.collectives)));
+        const ids = created.map((answer) => eventId(answer.body.id, 1));
+        await owner.receiver.waitFor((received) => ids.every((id) => received.some((entry) => entry.id === id)), 15_000, 'five events');
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+        for (const id of ids) expect(owner.receiver.of(id), id).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
     });
 
     it('given a storm of 200 transitions, then 200 events arrive, each once past the receiver\'s dedupe, each as in the trail', async () => {

@@ -122,6 +122,37 @@ describe('npm start, twice in one checkout', () => {
     }
   });
 
+  it('runs the outbound events\' whole path in both stacks: npm run events:listen subscribes, and gets each transition signed within seconds', async () => {
+    for (const stack of [local!, proxy!]) {
+      const listener = spawn(process.execPath, ['scripts/events-listen.ts', '--port', '0', '--stack', String(stack.port)], { cwd: ROOT, env: shell(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      listener.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      listener.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      const until = async (pattern: RegExp, what: string) => {
+        const deadline = Date.now() + 15_000;
+        while (!pattern.test(output)) {
+          if (Date.now() > deadline || listener.exitCode !== null) throw new Error(`${what} not seen in:\n${output}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      try {
+        await until(/Listening at http:\/\/127\.0\.0\.1:\d+\/events/, 'the listener\'s ready line');
+        const created = await create(stack);
+        const { id } = await created.json() as { id: string };
+        const committed = Date.now();
+        await until(new RegExp(`onboarding\\.status\\.updated evt_${id}_1 signature verified request ${id} \\(new\\) → Pending`), 'the event of the create');
+        expect(Date.now() - committed).toBeLessThan(10_000);
+      } finally {
+        const exited = new Promise((resolve) => listener.once('exit', resolve));
+        listener.kill('SIGINT');
+        await exited;
+      }
+      // Ctrl-C unsubscribed it.
+      const endpoints = await fetch(`http://127.0.0.1:${stack.port}/v1/webhook-endpoints`, { headers: { authorization } }).then((response) => response.json()) as { data: unknown[] };
+      expect(endpoints.data).toEqual([]);
+    }
+  });
+
   it('when both stop, leaves no build folder behind, and audit:verify says that none runs', async () => {
     await Promise.all([stop(local), stop(proxy)]);
     expect(existsSync(join(ROOT, '.local', 'build', String(local!.port)))).toBe(false);

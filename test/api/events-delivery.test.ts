@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeliveryEngine, DISABLE_AFTER_MS } from '../../lib/events/delivery.ts';
+import { createEndpointService } from '../../lib/events/endpoints.ts';
+import { eventBridgeBus } from '../../lib/events/event-bridge.ts';
+import { createHttpSender, resolveHost } from '../../lib/events/http-sender.ts';
+import { createPublisher } from '../../lib/events/publish.ts';
+import { createPageTokens } from '../../lib/http/page-tokens.ts';
+import { offboardingView } from '../../lib/lifecycle/offboarding.ts';
+import { createDynamoEventStore } from '../../lib/store/dynamo-events.ts';
+import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
+import { config, onboarding } from '../support/app.ts';
+import { type Receiver, signedBy, startReceiver } from '../support/events.ts';
+import { BODIES, caller as newCaller } from '../support/fixtures.ts';
+import { type FakeEventBridge, startFakeEventBridge } from '../upstream/fake-eventbridge.ts';
+
+/*
+ * The delivery engine, the sender's destination guard, the endpoint rules of production, and the bus, each
+ * on the real table and a real receiver on loopback (the stream's part is test/api/events.test.ts).
+ */
+
+const events = createDynamoEventStore(createDocumentClient(createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint })), config.tableName);
+const local = { production: false };
+let receiver: Receiver;
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(() => receiver.close());
+
+function engineAt(clock: { now: number }, retrySeconds = [1, 1, 2]) {
+  return createDeliveryEngine({ store: events, sender: createHttpSender(local), retrySeconds, now: () => new Date(clock.now), sleep: async () => {} });
+}
+
+function serviceWith(engine: ReturnType<typeof engineAt>, policy = local) {
+  return createEndpointService({ store: events, pageTokens: createPageTokens('events-test'), deliveries: engine, policy, resolve: resolveHost });
+}
+
+/** A request's committed change, as the stream would tell it. */
+async function committedRequest(who = newCaller()) {
+  const { request } = await onboarding.create('Collective', BODIES.collectives, who, 'c');
+  return { who, stored: (await onboarding.lifecycle.store.get(request.id))! };
+}
+
+describe('the delivery engine', () => {
+  it('given an endpoint failing for five days, then the next failure disables it, saying why', async () => {
+    const clock = { now: Date.parse('2026-11-01T00:00:00Z') };
+    const engine = engineAt(clock, [60, 60, 60, 60, 60, 60, 60, 60]);
+    const who = newCaller();
+    const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/failing` }, who);
+    receiver.otherwise = 500;
+    const attemptNow = async () => {
+      const eventId = `evt_test_${randomUUID()}`;
+      const [due] = await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [(await events.getEndpoint(endpoint.id))!]);
+      return engine.attempt(due!.endpointId, due!.eventId);
+    };
+
+    await attemptNow();
+    expect(await events.getEndpoint(endpoint.id)).toMatchObject({ disabled: false, failingSince: new Date(clock.now).toISOString() });
+    clock.now += DISABLE_AFTER_MS - 60_000;
+    await attemptNow();
+    expect((await events.getEndpoint(endpoint.id))!.disabled).toBe(false);
+    clock.now += 60_000;
+    await attemptNow();
+
+    expect(await events.getEndpoint(endpoint.id)).toMatchObject({ disabled: true, disabledReason: 'No delivery succeeded for 5 days' });
+    receiver.otherwise = 200;
+  });
+
+  it('given a success within the five days, then the count starts again', async () => {
+    const clock = { now: Date.parse('2026-11-01T00:00:00Z') };
+    const engine = engineAt(clock, [60, 60, 60, 60, 60, 60, 60, 60]);
+    const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/recovering` }, newCaller());
+    const attemptNow = async (status: number) => {
+      receiver.answers = [status];
+      const [due] = await engine.enqueue({ id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [(await events.getEndpoint(endpoint.id))!]);
+      return engine.attempt(due!.endpointId, due!.eventId);
+    };
+
+    await attemptNow(500);
+    clock.now += DISABLE_AFTER_MS / 2;
+    await attemptNow(200);
+    expect((await events.getEndpoint(endpoint.id))!.failingSince).toBeNull();
+    clock.now += DISABLE_AFTER_MS / 2 + 60_000;
+    await attemptNow(500);
+
+    expect(await events.getEndpoint(endpoint.id)).toMatchObject({ disabled: false, failingSince: new Date(clock.now).toISOString() });
+  });
+
+  it('given a deleted endpoint, then its pending delivery ends as failed without a call', async () => {
+    const clock = { now: Date.now() };
+    const engine = engineAt(clock);
+    const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/deleted` }, newCaller());
+    const stored = (await events.getEndpoint(endpoint.id))!;
+    const [due] = await engine.enqueue({ id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: {} }, [stored]);
+    await events.deleteEndpoint(stored);
+    const before = receiver.received.length;
+
+    const made = await engine.attempt(due!.endpointId, due!.eventId);
+
+    expect(made).toMatchObject({ statusCode: null, error: 'the endpoint was deleted', nextAttemptAt: null });
+    expect(await events.getDelivery(due!.endpointId, due!.eventId)).toMatchObject({ status: 'failed' });
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it('given two readers claiming one delivery at once, then it is sent once', async () => {
+    const clock = { now: Date.now() };
+    const engine = engineAt(clock);
+    const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/claimed` }, newCaller());
+    const eventId = `evt_test_${randomUUID()}`;
+    const [due] = await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: {} }, [(await events.getEndpoint(endpoint.id))!]);
+
+    const results = await Promise.all(Array.from({ length: 5 }, () => engine.attempt(due!.endpointId, due!.eventId)));
+
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(receiver.of(eventId)).toHaveLength(1);
+  });
+});
+
+describe('the destination guard', () => {
+  it('given production, then an endpoint on a host that resolves to loopback is refused at creation, naming why', async () => {
+    const service = serviceWith(engineAt({ now: Date.now() }), { production: true });
+    const who = newCaller();
+
+    await expect(service.create({ url: 'https://localhost/hooks' }, who)).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('loopback') });
+    await expect(service.create({ url: 'http://hooks.example.com/' }, who)).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('https') });
+    expect((await events.listEndpoints(who.tenantId, 10)).items).toEqual([]);
+  });
+
+  it('given production, then a delivery to a name that resolves to loopback is refused at connection time, after DNS', async () => {
+    const sender = createHttpSender({ production: true }, 2_000);
+    const port = new URL(receiver.url).port;
+    const before = receiver.received.length;
+
+    const byName = await sender.send(`https://localhost:${port}/hooks`, {}, '{}');
+    const byAddress = await sender.send(`https://127.0.0.1:${port}/hooks`, {}, '{}');
+
+    expect(byName).toMatchObject({ error: expect.stringMatching(/destination refused: .*loopback/) });
+    expect(byAddress).toMatchObject({ error: expect.stringMatching(/destination refused: .*loopback/) });
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it('refuses link-local (cloud metadata) everywhere, and answers a dead port, a timeout and a redirect as failures', async () => {
+    const sender = createHttpSender(local, 1_000);
+    expect(await sender.send('https://169.254.169.254/latest/meta-data', {}, '{}')).toMatchObject({ error: expect.stringContaining('link-local') });
+    expect(await sender.send('http://127.0.0.1:9/hooks', {}, '{}')).toMatchObject({ error: 'connection refused' });
+    receiver.answers = [302];
+    expect(await sender.send(receiver.url, {}, '{}')).toMatchObject({ status: 302 });
+  });
+});
+
+describe('the stage\'s event bus', () => {
+  let bus: FakeEventBridge;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    bus = await startFakeEventBridge();
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await bus.close();
+  });
+
+  it('puts each event with source onboarding.service and its type as detail-type; a refused entry fails the batch, so it is read again', async () => {
+    const engine = engineAt({ now: Date.now() });
+    const { who, stored } = await committedRequest();
+    await serviceWith(engine).create({ url: `${receiver.url}/bus` }, who);
+    const publish = createPublisher({ store: events, deliveries: engine, viewOf: (request) => offboardingView(request), bus: eventBridgeBus('onboarding-test', { endpoint: bus.endpoint }) });
+    const eventId = `evt_${stored.id}_1`;
+
+    bus.refuseWith = 'ThrottlingException';
+    await expect(publish([{ request: stored, previousVersion: undefined }], 0)).rejects.toThrow(/EventBridge refused 1 of 1 events \(ThrottlingException\)/);
+    expect(receiver.of(eventId)).toEqual([]);
+    bus.refuseWith = undefined;
+    const report = await publish([{ request: stored, previousVersion: undefined }], 0);
+
+    expect(report).toEqual({ events: 1, deliveries: 1, attempts: 1 });
+    const [entry] = bus.entries.filter((candidate) => JSON.parse(candidate.Detail).id === eventId);
+    expect(entry).toMatchObject({ EventBusName: 'onboarding-test', Source: 'onboarding.service', DetailType: 'onboarding.status.updated' });
+    expect(receiver.of(eventId)).toHaveLength(1);
+    expect(signedBy(receiver.of(eventId)[0]!, (await events.listEndpoints(who.tenantId, 10)).items[0]!.secret)).toBe(true);
+  });
+
+  it('publishes nothing for a change that applied no transition (new details only, or a replay of the same version)', async () => {
+    const engine = engineAt({ now: Date.now() });
+    const { stored } = await committedRequest();
+    const calls = bus.calls;
+    const publish = createPublisher({ store: events, deliveries: engine, viewOf: (request) => request, bus: eventBridgeBus('onboarding-test', { endpoint: bus.endpoint }) });
+
+    expect(await publish([{ request: stored, previousVersion: 1 }], 0)).toEqual({ events: 0, deliveries: 0, attempts: 0 });
+    expect(bus.calls).toBe(calls);
+  });
+});
