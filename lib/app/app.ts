@@ -54,12 +54,15 @@ function foundation(env: NodeJS.ProcessEnv) {
   return { config, logger, metrics, secret };
 }
 
-/** 3: the functions that read or write the table. */
+/** 3: the functions that read or write the table: the client, and the requests' store. */
 function storage(config: Config) {
+  const { dynamo, documents } = tableClients(config);
+  return { dynamo, store: createDynamoStore(documents, config.tableName) };
+}
+
+function tableClients(config: Config) {
   const dynamo = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
-  const documents = createDocumentClient(dynamo);
-  const store = createDynamoStore(documents, config.tableName);
-  return { dynamo, documents, store };
+  return { dynamo, documents: createDocumentClient(dynamo) };
 }
 
 /** The stack's mode is fixed when it is packaged: a function that finds another one refuses to start. */
@@ -75,7 +78,7 @@ function consentLinksOf(config: Config) {
 }
 
 /** 3 and 4, for the functions that deliver outbound events (contract §11): their items and the delivery engine. */
-function delivery(base: ReturnType<typeof foundation>, documents: ReturnType<typeof storage>['documents']) {
+function delivery(base: ReturnType<typeof foundation>, documents: ReturnType<typeof tableClients>['documents']) {
   const { config, logger } = base;
   checkBuiltFor(config);
   const events = createDynamoEventStore(documents, config.tableName);
@@ -214,7 +217,7 @@ export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
 export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
   const { config } = base;
-  const { dynamo, documents } = storage(config);
+  const { dynamo, documents } = tableClients(config);
   const { events, deliveries, policy } = delivery(base, documents);
   const pageTokenSecret = base.secret(config.pageTokenSecret);
   const endpoints = createEndpointService({
@@ -232,7 +235,7 @@ export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
 export function buildPublisherApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
   const { config } = base;
-  const { dynamo, documents } = storage(config);
+  const { dynamo, documents } = tableClients(config);
   const { events, deliveries } = delivery(base, documents);
   const consentLinks = consentLinksOf(config);
   const publish = createPublisher({
@@ -247,7 +250,7 @@ export function buildPublisherApp(env: NodeJS.ProcessEnv = process.env) {
 /** The scheduled retries of outbound events: every delivery that falls due (contract §11). */
 export function buildDeliveriesApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
-  const { dynamo, documents } = storage(base.config);
+  const { dynamo, documents } = tableClients(base.config);
   const { deliveries } = delivery(base, documents);
   return { ...base, dynamo, sweep: deliveries.sweep };
 }

@@ -4,10 +4,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Delivery, DeliveryAttempt, DueDelivery, EventStore, WebhookEndpoint } from '../events/store.ts';
 import type { Cursor, StoredPage } from '../lifecycle/store.ts';
-import { stripKeys } from './dynamo-store.ts';
 import { translateStoreError } from './errors.ts';
 import {
-  ATTEMPT_SK_PREFIX, attemptKey, deliveryKey, DUE_SHARDS, dueIndexAttributes, dueShardPk, endpointIndexAttributes, endpointKey, INDEX, tenantPk,
+  ATTEMPT_SK_PREFIX, attemptKey, deliveryKey, DUE_SHARDS, dueIndexAttributes, dueShardPk, endpointIndexAttributes, endpointKey, INDEX, stripKeys, tenantPk,
 } from './keys.ts';
 
 /** Deliveries and attempts are kept this long after they are written (TTL). */

@@ -8,7 +8,7 @@ import type {
 import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
 import { translateStoreError } from './errors.ts';
 import {
-  allShardPk, entityKey, idempotencyKey, INDEX, KEY_ATTRIBUTES, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
+  allShardPk, entityKey, stripKeys, idempotencyKey, INDEX, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
   transitionKey, webhookMessageKey,
 } from './keys.ts';
 
@@ -42,11 +42,6 @@ const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
   ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': `${status}#`, ':to': `${status}#${before}` },
 });
 
-export function stripKeys<T>(item: Record<string, unknown>): T {
-  const copy = { ...item };
-  for (const attribute of KEY_ATTRIBUTES) delete copy[attribute];
-  return copy as T;
-}
 
 /**
  * `data` is stored as JSON text: callers' `properties` are arbitrary JSON, and DynamoDB maps cannot hold

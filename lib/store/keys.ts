@@ -88,3 +88,10 @@ export function requestIndexAttributes(request: StoredRequest): Record<string, s
 export const KEY_ATTRIBUTES = [
   'pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'openShard', 'openKey', 'allShard', 'allKey', 'dueShard', 'dueKey', 'entity',
 ] as const;
+
+/** An item without its key and index attributes: what the domain sees of it. */
+export function stripKeys<T>(item: Record<string, unknown>): T {
+  const copy = { ...item };
+  for (const attribute of KEY_ATTRIBUTES) delete copy[attribute];
+  return copy as T;
+}

@@ -8,6 +8,7 @@ import { createTables } from '../local/tables.ts';
 import { buildBundles, buildSdkBaseline, type BuiltBundle, type InitResult, type InitSubject, measureColdInit, pairedDifference } from './bundles.ts';
 import { type BurstResult, runBurst } from './burst.ts';
 import { type CleanupCostResult, prepareCleanupCost } from './cleanup-cost.ts';
+import { type DeliveryCostResult, type DeliveryLatencyResult, measureDeliveryCost, runDeliveryLatency } from './events.ts';
 import { type HttpLoadResult, type HttpService, measureNpmStart, runHttpLoad, startHttpService, stopRunningService } from './http-load.ts';
 import { describeCommands } from './meter.ts';
 import { type Budget, ms, num, onlyBudget, signedMs, table, transitionBudget } from './report.ts';
@@ -39,6 +40,8 @@ const BUDGETS = JSON.parse(readFileSync(new URL('./budgets.json', import.meta.ur
   bundleBytes: number; initOverSdkMs: number; middlewareOverheadP50Ms: number; npmStartReadyMs: number; httpLoadErrors: number;
   burst: { tenants: number; requests: number; cancelsPerRequest: number; webhooksPerRequest: number; failed: number };
   cleanupItemsReadPerStale: number;
+  deliveryLatencyP99Ms: number;
+  dynamoRequestsPerDeliveredEvent: number;
 };
 const ITERATIONS = args.quick ? 100 : 1_000;
 const WARMUP = args.quick ? 20 : 50;
@@ -49,6 +52,7 @@ const HTTP_CLIENTS = 8;
 const HTTP_REQUESTS = args.quick ? 100 : 400;
 const CLEANUP_TABLE_REQUESTS = 10_000;
 const CLEANUP_STALE = 100;
+const EVENT_REQUESTS = args.quick ? 10 : 50;
 
 const started = performance.now();
 const shellEnv: NodeJS.ProcessEnv = { ...process.env };
@@ -129,6 +133,7 @@ const cold: Map<string, InitResult> | undefined = built.length ? await phase(`co
 // 2. Warm latency, middleware overhead, DynamoDB cost; 3. the cleanup's cost at 10,000 requests; 4. HTTP --
 let warm: WarmResult | undefined;
 let cleanupCost: CleanupCostResult | undefined;
+let deliveryCost: DeliveryCostResult | undefined;
 const dynamoStarted = await phase('DynamoDB Local', async () => {
   dynamo = await startDynamoLocal();
   await createTables(dynamo.endpoint, { OnboardingTable: 'onboarding-bench' });
@@ -145,6 +150,9 @@ if (dynamoStarted) {
     endpoint: dynamoStarted.endpoint, tableName: 'onboarding-bench-cleanup', total: CLEANUP_TABLE_REQUESTS, stale: CLEANUP_STALE, log,
   }));
   if (measureCleanup) cleanupCost = await phase('cleanup cost: one run', measureCleanup);
+  deliveryCost = await phase(`outbound events: the publisher's DynamoDB requests (${EVENT_REQUESTS * 2} events)`, () => measureDeliveryCost({
+    endpoint: dynamoStarted.endpoint, tableName: 'onboarding-bench', events: EVENT_REQUESTS * 2, batchSize: 10,
+  }));
   await dynamo?.stop();
   dynamo = undefined;
 }
@@ -163,6 +171,8 @@ const burstCalls = BUDGETS.burst.requests * (BUDGETS.burst.cancelsPerRequest + B
 const burst: BurstResult | undefined = service && await phase(`burst (${burstCalls} calls at once on npm start)`, () => runBurst(service, {
   tenants: BUDGETS.burst.tenants, requests: BUDGETS.burst.requests, cancels: BUDGETS.burst.cancelsPerRequest, webhooks: BUDGETS.burst.webhooksPerRequest, env: shellEnv,
 }));
+const deliveryLatency: DeliveryLatencyResult | undefined = service && await phase(`outbound events: commit to receiver (npm start, ${EVENT_REQUESTS * 2} transitions)`, () =>
+  runDeliveryLatency(service, { requests: EVENT_REQUESTS, env: shellEnv }));
 await service?.stop();
 
 machine.loadAverageAtEnd = os.loadavg().map((value) => round(value, 2));
@@ -361,6 +371,29 @@ budgets.push({
   measured: cleanupCost ? cleanupCost.itemsRead : null,
 });
 
+if (deliveryLatency || deliveryCost) {
+  section('Outbound events (contract §11)');
+  const rows: string[][] = [];
+  if (deliveryLatency) rows.push([`commit to receiver, through npm start (the table's stream, the publisher, a signed POST to 127.0.0.1)`, `${deliveryLatency.received} of ${deliveryLatency.events}`, ms(deliveryLatency.p50Ms, 0), ms(deliveryLatency.p99Ms, 0), ms(deliveryLatency.maxMs, 0), '']);
+  if (deliveryCost) rows.push([`the publisher per delivered event, in process (batches of 10, one endpoint)`, `${deliveryCost.delivered} of ${deliveryCost.events}`, '', '', '', `${num(deliveryCost.perEvent.requestsPerCall, 2)} (${describeCommands(deliveryCost.perEvent)})`]);
+  out.push(table(['', 'events delivered', 'p50', 'p99', 'max', 'DynamoDB requests per event'], rows, new Set([1, 2, 3, 4])));
+  notes.push('Reading the table\'s stream is not a DynamoDB request a Lambda trigger pays for; the requests per event are the publisher\'s own (the endpoints of the tenant once per batch, then per delivery: create, claim, the endpoint, and the attempt with the delivery\'s new state).');
+}
+budgets.push({
+  name: 'outbound event: commit to receiver p99',
+  value: deliveryLatency ? ms(deliveryLatency.p99Ms, 0) : 'not measured',
+  limit: `≤ ${BUDGETS.deliveryLatencyP99Ms} ms, every event delivered`,
+  held: deliveryLatency ? deliveryLatency.p99Ms <= BUDGETS.deliveryLatencyP99Ms && deliveryLatency.received === deliveryLatency.events : null,
+  measured: deliveryLatency ? round(deliveryLatency.p99Ms, 0) : null,
+});
+budgets.push({
+  name: 'outbound event: DynamoDB requests per delivered event',
+  value: deliveryCost ? num(deliveryCost.perEvent.requestsPerCall, 2) : 'not measured',
+  limit: `≤ ${BUDGETS.dynamoRequestsPerDeliveredEvent}`,
+  held: deliveryCost ? deliveryCost.perEvent.requestsPerCall <= BUDGETS.dynamoRequestsPerDeliveredEvent && deliveryCost.delivered === deliveryCost.events : null,
+  measured: deliveryCost ? round(deliveryCost.perEvent.requestsPerCall, 2) : null,
+});
+
 budgets.push(onlyBudget('create = 1 transaction', find('create'), 'TransactWriteItems'));
 budgets.push(onlyBudget('get = 1 read', find('get'), 'GetItem'));
 budgets.push(onlyBudget('list page = 1 Query', find('list'), 'Query'));
@@ -410,6 +443,10 @@ if (args.json) {
     operations,
     middleware,
     http: http ? { ...http, p50Ms: round(http.p50Ms), p99Ms: round(http.p99Ms), throughputPerSecond: round(http.throughputPerSecond), durationMs: round(http.durationMs, 0) } : null,
+    events: {
+      latency: deliveryLatency ? { ...deliveryLatency, p50Ms: round(deliveryLatency.p50Ms), p99Ms: round(deliveryLatency.p99Ms), maxMs: round(deliveryLatency.maxMs) } : null,
+      cost: deliveryCost ? { events: deliveryCost.events, delivered: deliveryCost.delivered, requestsPerEvent: round(deliveryCost.perEvent.requestsPerCall, 2), byCommand: deliveryCost.perEvent.byCommand, wcuPerEvent: deliveryCost.perEvent.wcuPerCall === null ? null : round(deliveryCost.perEvent.wcuPerCall, 2), rcuPerEvent: deliveryCost.perEvent.rcuPerCall === null ? null : round(deliveryCost.perEvent.rcuPerCall, 2) } : null,
+    },
     cleanup: cleanupCost ? { ...cleanupCost, durationMs: round(cleanupCost.durationMs, 0), seedMs: round(cleanupCost.seedMs, 0) } : null,
     budgets: budgets.map(({ name, measured, value, limit, held: ok }) => ({ name, value: measured, display: value, limit, held: ok })),
     capacityReported: warm?.capacityReported ?? null,
