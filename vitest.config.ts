@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: the whole suite in local mode, and the API suite again in proxy mode
- * (ONBOARDING_MODE=realto) against a fake Realto platform: one suite, run twice.
+ * Three projects: the whole suite in local mode; the API suite again in proxy mode (ONBOARDING_MODE=realto)
+ * against a fake Realto platform; and the outbound events, on a table of their own with a stream.
  */
 const API_SUITE = [
   'test/api/onboarding.test.ts',
@@ -23,9 +23,20 @@ export default defineConfig({
         test: {
           name: 'local',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/proxy/**', 'node_modules/**'],
+          exclude: ['test/proxy/**', 'test/api/events.test.ts', 'node_modules/**'],
           globalSetup: ['test/support/global-setup.ts'],
           setupFiles: ['test/support/env.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Outbound events read the table's stream: a table of their own has one (test/support/global-setup.ts).
+          name: 'events',
+          include: ['test/api/events.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/env.ts'],
+          env: { TEST_TABLE_NAME: 'onboarding-events-test' },
         },
       },
       {

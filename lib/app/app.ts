@@ -33,7 +33,8 @@ import { parseSecrets } from '../webhooks/signature.ts';
  * Realto client).
  *
  * Order: 1. settings, logger, metrics  2. secrets (values or SSM parameter names, fetched on first need)
- * 3. DynamoDB client and store  4. the lifecycle  5. the platform in front of it  6. what the function serves.
+ * 3. DynamoDB client and store  4. the lifecycle (or, for outbound events, the delivery engine)  5. the
+ * platform in front of it  6. what the function serves.
  */
 
 /**

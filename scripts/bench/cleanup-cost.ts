@@ -35,7 +35,7 @@ const HOUR = 3_600_000;
 /** Seeds the table; the returned function runs and measures the cleanup (so something else may start in between). */
 export async function prepareCleanupCost(options: CleanupCostOptions): Promise<() => Promise<CleanupCostResult>> {
   const seedStarted = performance.now();
-  await createTables(options.endpoint, { OnboardingTable: options.tableName });
+  await createTables(options.endpoint, { OnboardingTable: options.tableName }, { streams: false });
   const { loadConfig } = await import('../../lib/config/settings.ts');
   const config = loadConfig();
   const { createDocumentClient, createDynamoClient } = await import('../../lib/store/client.ts');

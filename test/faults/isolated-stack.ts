@@ -45,7 +45,7 @@ export async function startIsolatedStack(): Promise<IsolatedStack> {
   let dynamo: RunningDynamo | undefined = await startDynamoLocal(0, { dbPath });
   const { endpoint, port } = dynamo;
   const tableName = process.env.TABLE_NAME!;
-  await createTables(endpoint, { OnboardingTable: tableName }).catch(async (error: unknown) => {
+  await createTables(endpoint, { OnboardingTable: tableName }, { streams: false }).catch(async (error: unknown) => {
     await dynamo?.stop();
     throw error;
   });

@@ -11,7 +11,7 @@ Object.assign(process.env, {
   STAGE: 'dev',
   AWS_REGION: 'eu-west-1',
   DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
-  TABLE_NAME: TEST_TABLE,
+  TABLE_NAME: process.env.TEST_TABLE_NAME ?? TEST_TABLE,
   AUTH_JWT_SECRET: TEST_JWT_SECRET,
   AUTH_ISSUER: 'onboarding-local',
   AUTH_AUDIENCE: 'onboarding-api',

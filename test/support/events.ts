@@ -5,7 +5,6 @@ import { STREAM_CONSUMERS } from '../../lib/app/functions.ts';
 import { parseSecrets, verify } from '../../lib/webhooks/signature.ts';
 import { lambdaContext } from '../../scripts/local/lambda-events.ts';
 import { startStreamReader, type StreamReader } from '../../scripts/local/streams.ts';
-import { TEST_TABLE } from './fixtures.ts';
 
 /**
  * Outbound events for real: an integrator's receiver on loopback, and the table's stream read from
@@ -95,7 +94,7 @@ export async function startPublishing(handler?: StreamHandler): Promise<StreamRe
   const publish = handler ?? ((await import('../../functions/events/publish.ts')).handler as unknown as StreamHandler);
   return startStreamReader({
     endpoint: process.env.DYNAMODB_ENDPOINT!,
-    tableName: TEST_TABLE,
+    tableName: process.env.TABLE_NAME!,
     from: 'LATEST',
     filterPatterns: consumer.filterPatterns,
     batchSize: consumer.batchSize,

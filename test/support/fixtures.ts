@@ -11,6 +11,8 @@ import { apiEvent } from '../../scripts/local/lambda-events.ts';
  * them), tokens and tenants, request bodies, signed webhooks, and the consent links tests build on.
  */
 export const TEST_TABLE = 'onboarding-test';
+/** The events project's table: the same, with the stream the publisher reads (vitest.config.ts). */
+export const EVENTS_TEST_TABLE = 'onboarding-events-test';
 export const TEST_JWT_SECRET = 'test-secret-for-hs256-at-least-32-bytes-long';
 
 /** A valid create body of each request type. */
