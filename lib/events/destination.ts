@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { createRequire } from 'node:module';
+import type { BlockList } from 'node:net';
 
 /**
  * Where events may be sent (contract §11, "Destinations"). An endpoint URL is ours to call from inside
@@ -14,28 +15,39 @@ export interface DestinationPolicy {
 
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'unique-local' | 'unspecified' | 'multicast';
 
+/** node:net, loaded when an address is first judged: most functions that carry this never judge one. */
+let net: typeof import('node:net') | undefined;
+const netModule = () => (net ??= createRequire(import.meta.url)('node:net') as typeof import('node:net'));
+
+let classes: Array<[Exclude<AddressClass, 'public'>, BlockList]> | undefined;
+
 function blockList(entries: Array<[string, number, 'ipv4' | 'ipv6']>): BlockList {
-  const list = new BlockList();
+  const list = new (netModule().BlockList)();
   for (const [network, prefix, family] of entries) list.addSubnet(network, prefix, family);
   return list;
 }
 
-const CLASSES: Array<[Exclude<AddressClass, 'public'>, BlockList]> = [
-  ['loopback', blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']])],
-  ['link-local', blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']])],
-  // RFC 1918, carrier-grade NAT (RFC 6598) and "this network": none of them is the public internet.
-  ['private', blockList([['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['100.64.0.0', 10, 'ipv4'], ['0.0.0.0', 8, 'ipv4']])],
-  ['unique-local', blockList([['fc00::', 7, 'ipv6']])],
-  ['unspecified', blockList([['::', 128, 'ipv6']])],
-  ['multicast', blockList([['224.0.0.0', 3, 'ipv4'], ['ff00::', 8, 'ipv6']])],
-];
+function addressClasses() {
+  return classes ??= [
+    ['loopback', blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']])],
+    ['link-local', blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']])],
+    // RFC 1918, carrier-grade NAT (RFC 6598) and "this network": none of them is the public internet.
+    ['private', blockList([['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['100.64.0.0', 10, 'ipv4'], ['0.0.0.0', 8, 'ipv4']])],
+    ['unique-local', blockList([['fc00::', 7, 'ipv6']])],
+    ['unspecified', blockList([['::', 128, 'ipv6']])],
+    ['multicast', blockList([['224.0.0.0', 3, 'ipv4'], ['ff00::', 8, 'ipv6']])],
+  ];
+}
+
+/** 4 or 6 for an IP address, 0 for anything else (a host name). */
+export const ipVersion = (value: string): number => netModule().isIP(value.replace(/^\[|\]$/g, ''));
 
 /** What kind of address this is; an IPv4-mapped IPv6 address is judged as the IPv4 address it carries. */
 export function classifyAddress(address: string): AddressClass {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
   const ip = mapped ?? address.replace(/^\[|\]$/g, '');
-  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-  for (const [name, list] of CLASSES) if (list.check(ip, family)) return name;
+  const family = netModule().isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+  for (const [name, list] of addressClasses()) if (list.check(ip, family)) return name;
   return 'public';
 }
 

@@ -1,8 +1,7 @@
-import { lookup as dnsLookup, type LookupAddress, promises as dns } from 'node:dns';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { type DestinationPolicy, refusedAddress, refusedUrl } from './destination.ts';
+import type { LookupAddress } from 'node:dns';
+import { createRequire } from 'node:module';
+import type { LookupFunction } from 'node:net';
+import { type DestinationPolicy, ipVersion, refusedAddress, refusedUrl } from './destination.ts';
 
 /** One delivery attempt's outcome: the receiver's status, or why there was none. */
 export type SendOutcome = { status: number; durationMs: number } | { error: string; durationMs: number };
@@ -13,9 +12,20 @@ export interface Sender {
 
 export const DELIVERY_TIMEOUT_MS = 10_000;
 
+/**
+ * node:http, node:https and node:dns, loaded on the first call: TLS alone is several milliseconds of every
+ * cold start, and most functions that carry the sender (the endpoints API) never send.
+ */
+interface Network { http: typeof import('node:http'); https: typeof import('node:https'); dns: typeof import('node:dns') }
+let modules: Network | undefined;
+function network(): Network {
+  const load = createRequire(import.meta.url);
+  return modules ??= { http: load('node:http') as Network['http'], https: load('node:https') as Network['https'], dns: load('node:dns') as Network['dns'] };
+}
+
 /** Every address a host name resolves to, as the sender's lookup will see them. */
 export async function resolveHost(hostname: string): Promise<string[]> {
-  return (await dns.lookup(hostname, { all: true })).map((entry) => entry.address);
+  return (await network().dns.promises.lookup(hostname, { all: true })).map((entry) => entry.address);
 }
 
 class RefusedDestination extends Error {}
@@ -28,7 +38,7 @@ class RefusedDestination extends Error {}
  */
 export function createHttpSender(policy: DestinationPolicy, timeoutMs = DELIVERY_TIMEOUT_MS): Sender {
   const guardedLookup: LookupFunction = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    network().dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 4);
       const all = addresses as LookupAddress[];
       const refused = all.map((entry) => refusedAddress(entry.address, policy)).find(Boolean);
@@ -50,13 +60,12 @@ export function createHttpSender(policy: DestinationPolicy, timeoutMs = DELIVERY
           resolve({ error: 'the endpoint URL is not valid', durationMs: 0 });
           return;
         }
-        const refused = refusedUrl(target, policy)
-          ?? (isIP(target.hostname.replace(/^\[|\]$/g, '')) ? refusedAddress(target.hostname, policy) : undefined);
+        const refused = refusedUrl(target, policy) ?? (ipVersion(target.hostname) ? refusedAddress(target.hostname, policy) : undefined);
         if (refused) {
           resolve({ error: `destination refused: ${refused}`, durationMs: 0 });
           return;
         }
-        const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+        const send = target.protocol === 'https:' ? network().https.request : network().http.request;
         const call = send(target, {
           method: 'POST',
           headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
