@@ -101,15 +101,17 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     };
   }
 
-  async function updateHealth(endpointId: string, succeeded: boolean) {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const endpoint = await store.getEndpoint(endpointId);
-      const next = endpoint && healthAfter(endpoint, succeeded);
-      if (!endpoint || !next) return;
+  /** The endpoint's health after an attempt, from the endpoint as read for it (read again only if it changed meanwhile). */
+  async function updateHealth(read: WebhookEndpoint, succeeded: boolean) {
+    let endpoint: WebhookEndpoint | undefined = read;
+    for (let attempt = 0; attempt < 3 && endpoint; attempt++) {
+      const next = healthAfter(endpoint, succeeded);
+      if (!next) return;
       if ((await store.replaceEndpoint(endpoint, next)) === 'applied') {
         if (next.disabled && !endpoint.disabled) options.onDisabled?.(next);
         return;
       }
+      endpoint = await store.getEndpoint(read.id);
     }
   }
 
@@ -147,7 +149,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     const outcome = await sender.send(endpoint.url, signatureHeaders(endpoint, delivery.eventId, delivery.payload, now()), delivery.payload);
     const { next, attempt: made } = 'status' in outcome ? record(outcome.status, null, outcome.durationMs) : record(null, outcome.error, outcome.durationMs);
     await store.recordAttempt(next, made);
-    await updateHealth(endpointId, next.status === 'succeeded');
+    await updateHealth(endpoint, next.status === 'succeeded');
     return made;
   }
 
