@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Delivery, DeliveryAttempt, DueDelivery, EventStore, WebhookEndpoint } from '../events/store.ts';
 import type { Cursor, StoredPage } from '../lifecycle/store.ts';
-import { translateStoreError } from './errors.ts';
+import { run, translateStoreError } from './errors.ts';
 import {
   ATTEMPT_SK_PREFIX, attemptKey, deliveryKey, DUE_SHARDS, dueIndexAttributes, dueShardPk, endpointIndexAttributes, endpointKey, INDEX, stripKeys, tenantPk,
 } from './keys.ts';
@@ -52,14 +52,6 @@ function attemptFrom(item: Record<string, unknown>): DeliveryAttempt {
  * so that only the functions that deliver events carry it.
  */
 export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName: string): EventStore {
-  async function run<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw translateStoreError(operation, error);
-    }
-  }
-
   async function page<T>(operation: string, input: QueryCommandInput, limit: number, keyOf: (item: Record<string, unknown>) => Cursor, decode: (item: Record<string, unknown>) => T): Promise<StoredPage<T>> {
     const result = await run(operation, () => client.send(new QueryCommand({ ...input, Limit: limit + 1 })));
     const items = result.Items ?? [];

@@ -6,7 +6,7 @@ import type {
   ApplyResult, Cursor, EntityClaim, IdempotencyRecord, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
 } from '../lifecycle/store.ts';
 import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
-import { translateStoreError } from './errors.ts';
+import { run, translateStoreError } from './errors.ts';
 import {
   allShardPk, entityKey, stripKeys, idempotencyKey, INDEX, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
   transitionKey, webhookMessageKey,
@@ -128,14 +128,6 @@ function entityUpdate(effect: EntityEffect): UpdateParts {
 }
 
 export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): OnboardingStore {
-  async function run<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw translateStoreError(operation, error);
-    }
-  }
-
   async function queryPage<T>(
     operation: string, input: QueryCommandInput, limit: number, keyOf: (item: Record<string, unknown>) => Cursor,
     decode: (item: Record<string, unknown>) => T, matches?: (item: T) => boolean, maxQueries = 1,

@@ -36,3 +36,12 @@ export function translateStoreError(operation: string, error: unknown): Error {
   }
   return new StoreError(operation, { cause: error });
 }
+
+/** A store call whose SDK errors become ours (the translation above), named by `operation` in the log. */
+export async function run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw translateStoreError(operation, error);
+  }
+}
