@@ -25,6 +25,9 @@ async function refuseIncompleteProduction(resolveVariable, mode) {
   }
   const realto = String(await resolveVariable('self:provider.environment.REALTO_BASE_URL'));
   if (mode === 'realto' && !realto.startsWith('https:')) missing.push(`REALTO_BASE_URL as an https: URL (got ${realto}): the client secret is sent there`);
+  // Unset, it is the stage's own API (a CloudFormation reference); set, the end user's pages must be https.
+  const publicUrl = await resolveVariable('self:provider.environment.PUBLIC_URL');
+  if (typeof publicUrl === 'string' && !publicUrl.startsWith('https:')) missing.push(`PUBLIC_URL as an https: URL (got ${publicUrl}): the end user's links point there`);
   if (mode === 'realto' && !(await resolveVariable('self:provider.environment.REALTO_CLIENT_ID'))) missing.push('REALTO_CLIENT_ID (or custom.stages.prod.realtoClientId)');
   if (missing.length) throw new Error(`Packaging the ${stage} stage needs ${missing.join('; and ')}`);
 }

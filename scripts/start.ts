@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       STAGE: config.stage,
       TABLE_NAME: config.tableName,
       DYNAMODB_ENDPOINT: started.endpoint,
-      CONSENT_URL: process.env.CONSENT_URL ?? `${base}/consent/{id}`,
+      PUBLIC_URL: process.env.PUBLIC_URL ?? base,
       // Lambda's own variables, and the marker that tells the functions they are not in AWS.
       IS_OFFLINE: 'true',
       AWS_REGION: config.region,

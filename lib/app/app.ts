@@ -1,4 +1,4 @@
-import { secretOf, type Secret } from '../config/secrets.ts';
+import { missingSecret, secretOf, type Secret } from '../config/secrets.ts';
 import { type Config, ConfigError, type SecretSetting, loadConfig } from '../config/settings.ts';
 import { createAuthenticator } from '../http/auth.ts';
 import { createPageTokens } from '../http/page-tokens.ts';
@@ -10,13 +10,19 @@ import { createEndpointService } from '../events/endpoints.ts';
 import { eventBridgeBus } from '../events/event-bridge.ts';
 import { createHttpSender, resolveHost } from '../events/http-sender.ts';
 import { createPublisher } from '../events/publish.ts';
+import { createGuidedService, type GuidedApi } from '../lifecycle/guided.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle/lifecycle.ts';
 import { createOffboardingService, offboardingView } from '../lifecycle/offboarding.ts';
 import { localPlatform, type Platform } from '../lifecycle/platform.ts';
 import { createOnboardingService, onboardingView } from '../lifecycle/onboarding.ts';
+import { createConsentPages } from '../pages/consent.ts';
+import { createGuidedPages } from '../pages/guided.ts';
+import { createLinks, type Links } from '../pages/links.ts';
+import { createProxyGuided } from '../proxy/guided.ts';
 import { createProxyOffboarding } from '../proxy/offboarding.ts';
 import { createProxyOnboarding } from '../proxy/onboarding.ts';
 import { createRealtoPlatform } from '../proxy/platform.ts';
+import type { RealtoClient } from '../proxy/realto-client.ts';
 import { createDocumentClient, createDynamoClient } from '../store/client.ts';
 import { createDynamoEventStore } from '../store/dynamo-events.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
@@ -49,9 +55,9 @@ function foundation(env: NodeJS.ProcessEnv) {
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics(logger, { silent: env.METRICS_DISABLED === 'true' });
-  const secret = (setting: SecretSetting): Secret => secretOf(setting, {
-    onFetchFailed: ({ secret: name, parameter, error }) => logger.error('A secret could not be read from SSM', { secret: name, parameter, error: error as Error }),
-  });
+  const secret = (setting: SecretSetting | undefined, name: string): Secret => (setting === undefined ? missingSecret(name) : secretOf(setting, {
+    onFetchFailed: ({ secret: failed, parameter, error }) => logger.error('A secret could not be read from SSM', { secret: failed, parameter, error: error as Error }),
+  }));
   return { config, logger, metrics, secret };
 }
 
@@ -73,9 +79,22 @@ function checkBuiltFor(config: Config) {
   }
 }
 
-/** The consent links of a new request: the stage's consent page, with the request's id. */
-function consentLinksOf(config: Config) {
-  return (request: { id: string }) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl });
+/** The end user's signed links (contract §9, §10), with the secret of the moment. */
+function endUserLinks(base: ReturnType<typeof foundation>) {
+  const linkSecret = base.secret(base.config.linkSecret, 'LINK_SECRET');
+  return { linkSecret, links: createLinks(linkSecret.current) };
+}
+
+/**
+ * The consent link of a new request: this stage's consent page, signed for the request and its tenant
+ * until it would expire as Pending (contract §9).
+ */
+function consentLinksOf(config: Config, links: Links) {
+  const pendingMs = config.cleanup.pendingMaxAgeHours * 3_600_000;
+  return (request: { id: string; tenantId: string; created: string }) => ({
+    redirectLink: `${config.publicUrl}/consent/${links.sign('consent', { id: request.id, tenantId: request.tenantId, expiresAt: new Date(Date.parse(request.created) + pendingMs) })}`,
+    documentationLink: config.documentationUrl,
+  });
 }
 
 /** 3 and 4, for the functions that deliver outbound events (contract §11): their items and the delivery engine. */
@@ -97,15 +116,21 @@ function delivery(base: ReturnType<typeof foundation>, documents: ReturnType<typ
 function ownLifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
   const { config } = base;
   checkBuiltFor(config);
-  const pageTokenSecret = base.secret(config.pageTokenSecret);
+  const pageTokenSecret = base.secret(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
   const lifecycleOptions = { store, pageTokens: createPageTokens(pageTokenSecret.current) };
   return { lifecycle: createLifecycle(lifecycleOptions), lifecycleOptions, pageTokenSecret };
+}
+
+/** Proxy mode's platform client, for the reads that have no mirror (guided sessions). */
+function realtoClientOf(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], lifecycle: Lifecycle) {
+  const { platform, realtoClientSecret } = platformOf(base, store, lifecycle);
+  return { realtoClient: 'client' in platform ? (platform as { client: RealtoClient }).client : undefined, realtoClientSecret };
 }
 
 /** 5: in proxy mode, the Realto platform in front of the lifecycle; in local mode, nothing. */
 function platformOf(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], lifecycle: Lifecycle) {
   const { config, logger, secret } = base;
-  const realtoClientSecret = config.realto ? secret(config.realto.clientSecret) : undefined;
+  const realtoClientSecret = config.realto ? secret(config.realto.clientSecret, 'REALTO_CLIENT_SECRET') : undefined;
   // Spelled out (not BUILT_FOR) so that esbuild sees a constant and drops the proxy from local-mode bundles.
   const realto = process.env.ONBOARDING_MODE === 'realto' && config.realto && realtoClientSecret
     ? createRealtoPlatform({ settings: config.realto, clientSecret: realtoClientSecret, lifecycle, store, logger, metrics: base.metrics })
@@ -132,16 +157,18 @@ export function buildApiApp(env: NodeJS.ProcessEnv = process.env) {
   const { config } = base;
   const { dynamo, store } = storage(config);
   const { lifecycleOptions, pageTokenSecret } = ownLifecycle(base, store);
+  const { linkSecret, links } = endUserLinks(base);
   const service = createOnboardingService({
     ...lifecycleOptions,
-    consentLinks: consentLinksOf(config),
+    consentLinks: consentLinksOf(config, links),
     allowLoopbackHttpReturnUrl: !config.production,
   });
   const { platform, mirror, realtoClientSecret } = platformOf(base, store, service.lifecycle);
   const onboarding = process.env.ONBOARDING_MODE === 'realto' && mirror ? createProxyOnboarding(service, mirror) : service;
   const authenticate = createAuthenticator(config.auth);
-  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) }, config.mode) };
-  return { ...base, dynamo, store, lifecycle: service, platform, onboarding, parts };
+  const secrets = { pageTokenSecret, linkSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
+  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor(secrets, config.mode) };
+  return { ...base, dynamo, store, lifecycle: service, platform, onboarding, links, parts };
 }
 
 /** The offboarding API's functions (create, list, get, cancel; contract §12), as buildApiApp for onboarding. */
@@ -175,7 +202,7 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
   const { config } = base;
   if (!config.webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS (or WEBHOOK_SECRETS_PARAMETER) is required when deployed');
-  const webhookSecrets = base.secret(config.webhookSecrets);
+  const webhookSecrets = base.secret(config.webhookSecrets, 'WEBHOOK_SECRETS');
   const { dynamo, store } = storage(config);
   const { lifecycle } = ownLifecycle(base, store);
   // Parsed once per value, so a malformed secret fails loudly and a rotated one is picked up.
@@ -220,7 +247,7 @@ export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
   const { config } = base;
   const { dynamo, documents } = tableClients(config);
   const { events, deliveries, policy } = delivery(base, documents);
-  const pageTokenSecret = base.secret(config.pageTokenSecret);
+  const pageTokenSecret = base.secret(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
   const endpoints = createEndpointService({
     store: events, pageTokens: createPageTokens(pageTokenSecret.current), deliveries, policy, resolve: resolveHost,
   });
@@ -238,11 +265,11 @@ export function buildPublisherApp(env: NodeJS.ProcessEnv = process.env) {
   const { config } = base;
   const { dynamo, documents } = tableClients(config);
   const { events, deliveries } = delivery(base, documents);
-  const consentLinks = consentLinksOf(config);
   const publish = createPublisher({
     store: events,
     deliveries,
-    viewOf: (request) => (request.requestType === 'EntityOffboarding' ? offboardingView(request) : onboardingView(request, consentLinks)),
+    // The consent link as stored with the request (one stored before links were kept shows none here).
+    viewOf: (request) => (request.requestType === 'EntityOffboarding' ? offboardingView(request) : onboardingView(request)),
     ...(config.events.busName ? { bus: eventBridgeBus(config.events.busName) } : {}),
   });
   return { ...base, dynamo, publish };
@@ -254,6 +281,51 @@ export function buildDeliveriesApp(env: NodeJS.ProcessEnv = process.env) {
   const { dynamo, documents } = tableClients(base.config);
   const { deliveries } = delivery(base, documents);
   return { ...base, dynamo, sweep: deliveries.sweep };
+}
+
+/** The onboarding service with its consent links, for the functions that create requests besides the API. */
+function onboardingWithLinks(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
+  const { config } = base;
+  const { lifecycleOptions, pageTokenSecret } = ownLifecycle(base, store);
+  const { linkSecret, links } = endUserLinks(base);
+  const onboarding = createOnboardingService({ ...lifecycleOptions, consentLinks: consentLinksOf(config, links), allowLoopbackHttpReturnUrl: !config.production });
+  return { onboarding, links, linkSecret, pageTokenSecret, lifecycleOptions };
+}
+
+/** The guided onboarding sessions API (contract §10): ours in local mode; the platform's reads in proxy mode. */
+export function buildGuidedApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { config } = base;
+  const { dynamo, store } = storage(config);
+  const { onboarding, links, linkSecret, pageTokenSecret, lifecycleOptions } = onboardingWithLinks(base, store);
+  const local = createGuidedService({
+    store, onboarding, pageTokens: lifecycleOptions.pageTokens,
+    urlOf: (session) => `${config.publicUrl}/guided/${links.sign('guided', { id: session.id, tenantId: session.tenantId, expiresAt: new Date(session.expiresAt) })}`,
+  });
+  const { realtoClient, realtoClientSecret } = realtoClientOf(base, store, onboarding.lifecycle);
+  const guided: GuidedApi = process.env.ONBOARDING_MODE === 'realto' && realtoClient ? createProxyGuided(realtoClient) : local;
+  const authenticate = createAuthenticator(config.auth);
+  const secrets = { pageTokenSecret, linkSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
+  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor(secrets, config.mode) };
+  return { ...base, dynamo, store, guided, parts };
+}
+
+/**
+ * The end user's pages (contract §9, §10): the consent page and the guided session's page. Local mode
+ * only: in proxy mode the platform's own consent link is handed out, and these answer 404.
+ */
+export function buildPagesApp(env: NodeJS.ProcessEnv = process.env) {
+  const base = foundation(env);
+  const { config } = base;
+  const { dynamo, store } = storage(config);
+  const { onboarding, links, linkSecret, lifecycleOptions } = onboardingWithLinks(base, store);
+  const enabled = config.mode === 'local';
+  const pageUrl = (kind: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${kind}/${token}`;
+  const guided = createGuidedService({ store, onboarding, pageTokens: lifecycleOptions.pageTokens, urlOf: () => '' });
+  const consent = createConsentPages({ store, lifecycle: onboarding.lifecycle, links, pageUrl: pageUrl('consent'), enabled });
+  const guidedPages = createGuidedPages({ store, guided, links, pageUrl: pageUrl('guided'), enabled });
+  const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ linkSecret }, config.mode) };
+  return { ...base, dynamo, store, consent, guided: guidedPages, parts };
 }
 
 /** The OpenAPI document's function: settings and a logger, nothing to store or verify. */

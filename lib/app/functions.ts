@@ -3,6 +3,8 @@ import { JOBS } from './jobs.ts';
 import { OPENAPI_ROUTE } from './routes/meta.ts';
 import { OFFBOARDING_ROUTES } from './routes/offboarding.ts';
 import { ONBOARDING_ROUTES } from './routes/onboarding.ts';
+import { GUIDED_SESSION_ROUTES } from './routes/guided-sessions.ts';
+import { PAGE_ROUTES } from './routes/pages.ts';
 import { WEBHOOK_ENDPOINT_ROUTES } from './routes/webhook-endpoints.ts';
 import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
 import { STREAM_CONSUMERS } from './streams.ts';
@@ -14,7 +16,9 @@ import { STREAM_CONSUMERS } from './streams.ts';
  * serves it and the test client calls it. A function imports only its own routes' file, so its bundle
  * carries only their schemas.
  */
-export { JOBS, OFFBOARDING_ROUTES, ONBOARDING_ROUTES, OPENAPI_ROUTE, STREAM_CONSUMERS, WEBHOOK_ENDPOINT_ROUTES, WEBHOOK_ROUTE };
+export {
+  GUIDED_SESSION_ROUTES, JOBS, OFFBOARDING_ROUTES, ONBOARDING_ROUTES, OPENAPI_ROUTE, PAGE_ROUTES, STREAM_CONSUMERS, WEBHOOK_ENDPOINT_ROUTES, WEBHOOK_ROUTE,
+};
 export { CLEANUP_JOB, DELIVERIES_JOB, type Job } from './jobs.ts';
 export { EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
 
@@ -23,9 +27,11 @@ export const ROUTES: readonly Route[] = [
   ...Object.values(ONBOARDING_ROUTES.Collective),
   ...Object.values(ONBOARDING_ROUTES.Entity),
   ...Object.values(OFFBOARDING_ROUTES),
+  ...Object.values(GUIDED_SESSION_ROUTES),
   ...Object.values(WEBHOOK_ENDPOINT_ROUTES),
   WEBHOOK_ROUTE,
   OPENAPI_ROUTE,
+  ...Object.values(PAGE_ROUTES),
 ] as Route[];
 
 /** API Gateway's integration timeout is 30 s; each API function gets this unless its route says otherwise. */
@@ -40,4 +46,5 @@ export const SECRET_SETTINGS: Readonly<Record<SecretName, string>> = {
   pageTokenSecret: 'PAGE_TOKEN_SECRET',
   webhookSecrets: 'WEBHOOK_SECRETS',
   realtoClientSecret: 'REALTO_CLIENT_SECRET',
+  linkSecret: 'LINK_SECRET',
 };

@@ -30,7 +30,7 @@ export const CLEANUP_JOB = {
   defaultSchedule: 'rate(1 hour)',
   // Long enough for many pages; the job stops CLEANUP_SAFETY_MARGIN_MS before this and resumes next run.
   timeout: 120,
-  permissions: ['queryOpenIndex', 'readRequest', 'writeRequest', 'writeEntityRegistry', 'cleanupDeadLetters'],
+  permissions: ['queryOpenIndex', 'readRequest', 'writeRequest', 'writeEntityRegistry', 'writeSession', 'cleanupDeadLetters'],
   platform: { permissions: [] },
   environment: { CLEANUP_SAFETY_MARGIN_MS: '15000' },
   retries: 2,

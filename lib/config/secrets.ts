@@ -1,6 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ServiceUnavailableError } from '../lifecycle/errors.ts';
-import type { SecretSetting } from './settings.ts';
+import { ConfigError, type SecretSetting } from './settings.ts';
 
 /**
  * A secret that may rotate while a function stays warm. The secrets middleware (lib/http/middleware/
@@ -98,6 +98,18 @@ export function ssmSecret(name: string, parameterName: string, options: SsmSecre
       freshUntil = Math.min(freshUntil, lastFetchStarted + SECRET_MIN_REFETCH_MS);
     },
   };
+}
+
+/**
+ * A secret this function was given no setting for. Deployed, a function gets only the parameters its routes
+ * declare (resources/functions.cjs), so it starts without the others; one that does use it fails on that
+ * call, naming the setting, instead of every function failing at every cold start.
+ */
+export function missingSecret(name: string): Secret {
+  const missing = () => {
+    throw new ConfigError(`${name} (or ${name}_PARAMETER) is not set for this function: declare the secret on its route or job`);
+  };
+  return { name, refresh: async () => missing(), current: missing, invalidate: () => {} };
 }
 
 /** The secret a setting names: its plain value, or its SSM parameter through the one reader. */

@@ -16,8 +16,12 @@ export interface Config {
     jwtSecret: string | undefined;
     jwksUrl: string | undefined;
   };
-  pageTokenSecret: SecretSetting;
-  consentUrl: string;
+  /** Absent in a deployed function that pages through nothing: only the functions that read it get its parameter. */
+  pageTokenSecret: SecretSetting | undefined;
+  /** Signs the end user's links: the consent page's and the guided sessions' (contract §9, §10). */
+  linkSecret: SecretSetting | undefined;
+  /** Where this stage's pages are served (the API's own origin when it serves them): links are made under it. */
+  publicUrl: string;
   documentationUrl: string;
   /**
    * Comma-separated `whsec_<base64>` secrets; any one may sign (rotation). Deployed, only the webhook
@@ -57,7 +61,8 @@ export type SecretSetting = { name: string } & ({ value: string; parameter?: und
 export interface RealtoSettings {
   baseUrl: string;
   clientId: string;
-  clientSecret: SecretSetting;
+  /** Absent in a deployed function that never calls the platform (transitions, the webhook, the pages). */
+  clientSecret: SecretSetting | undefined;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +71,7 @@ export class ConfigError extends Error {
 
 const DEV_JWT_SECRET = 'local-development-secret-change-me-0123456789';
 const DEV_PAGE_TOKEN_SECRET = 'local-page-token-secret';
+const DEV_LINK_SECRET = 'local-consent-link-secret';
 /** whsec_ + base64 of 32 bytes: the local default, what `npm run webhook` signs with. */
 export const DEV_WEBHOOK_SECRET = `whsec_${Buffer.from('local-webhook-secret-for-dev-use').toString('base64')}`;
 
@@ -140,8 +146,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('AUTH_JWT_SECRET must be at least 32 characters (256 bits) for HS256');
   }
   const pageTokenSecret = secret(env, 'PAGE_TOKEN_SECRET', devDefaults ? DEV_PAGE_TOKEN_SECRET : undefined);
-  if (!pageTokenSecret) throw new ConfigError('PAGE_TOKEN_SECRET (or PAGE_TOKEN_SECRET_PARAMETER) is required when deployed');
   const webhookSecrets = secret(env, 'WEBHOOK_SECRETS', devDefaults ? DEV_WEBHOOK_SECRET : undefined);
+  const linkSecret = secret(env, 'LINK_SECRET', devDefaults ? DEV_LINK_SECRET : undefined);
+  const publicUrl = url(env, 'PUBLIC_URL', 'http://127.0.0.1:3000')!.replace(/\/+$/, '');
+  if (production && new URL(publicUrl).protocol !== 'https:') throw new ConfigError(`PUBLIC_URL must be an https: URL in production, got "${publicUrl}"`);
   const mode = text(env, 'ONBOARDING_MODE') ?? 'local';
   if (mode !== 'local' && mode !== 'realto') {
     throw new ConfigError(`ONBOARDING_MODE must be "local" or "realto", got "${mode}"`);
@@ -156,9 +164,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     // Deployed: only the parameter. Locally: only a plain value (serverless.yml names the parameter for
     // every run, and a laptop asking AWS for it would fail on every call instead of at the start).
-    if (!clientId || !(isDeployed(env) ? clientSecretParameter : clientSecret)) {
+    // Deployed, only the functions that call the platform are given the parameter (resources/functions.cjs).
+    if (!clientId || !(isDeployed(env) || clientSecret)) {
       throw new ConfigError(isDeployed(env)
-        ? 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET_PARAMETER when deployed'
+        ? 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID when deployed'
         : 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET');
     }
     const baseUrl = url(env, 'REALTO_BASE_URL', 'https://platform.realto.io/api')!;
@@ -170,7 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl,
       clientId,
       clientSecret: isDeployed(env)
-        ? { name: 'REALTO_CLIENT_SECRET', parameter: clientSecretParameter! }
+        ? (clientSecretParameter === undefined ? undefined : { name: 'REALTO_CLIENT_SECRET', parameter: clientSecretParameter })
         : { name: 'REALTO_CLIENT_SECRET', value: clientSecret! },
     };
   }
@@ -187,7 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksUrl,
     },
     pageTokenSecret,
-    consentUrl: url(env, 'CONSENT_URL', 'http://127.0.0.1:3000/consent/{id}')!,
+    linkSecret,
+    publicUrl,
     documentationUrl: url(env, 'DOCUMENTATION_URL', 'https://docs.realto.io/guides/manual-onboarding')!,
     webhookSecrets,
     webhookInboxTtlSeconds: 7 * 24 * 60 * 60,

@@ -44,7 +44,8 @@ export function createAuthenticator(settings: Config['auth']) {
       error.headers['WWW-Authenticate'] = `Bearer realm="onboarding", error="insufficient_scope", scope="${required}"`;
       throw error;
     }
-    return { principalId: claims.sub!, tenantId: (claims.tenant_id as string).toLowerCase(), scopes };
+    const tenantName = typeof claims.tenant_name === 'string' ? claims.tenant_name.trim().slice(0, 200) : '';
+    return { principalId: claims.sub!, tenantId: (claims.tenant_id as string).toLowerCase(), scopes, ...(tenantName ? { tenantName } : {}) };
   };
 
   async function verifyClaims(token: string): Promise<JWTPayload> {

@@ -42,7 +42,7 @@ const onboardingRequest = z.object({
   data: z.object({
     collective: z.optional(snapshotPart()),
     entity: z.optional(snapshotPart()),
-    tenant: z.object({ id: id() }),
+    tenant: z.object({ id: id(), name: z.optional(text(200)) }),
     user: z.optional(snapshotPart()),
     client: z.optional(snapshotPart()),
   }),
@@ -109,6 +109,18 @@ const deliveryAttempt = z.object({
   nextAttemptAt: z.nullable(time()),
   manual: z.boolean(),
 });
+const guidedSession = z.object({
+  companyName: text(200),
+  created: time(),
+  expired: z.boolean(),
+  expiresAt: z.nullable(time()),
+  id: id(),
+  manufacturer: text(100),
+  entityType: z.nullable(text(40)),
+  onboardingRequest: z.nullable(z.unknown()),
+  returnUrl: z.nullable(text(LINK)),
+});
+
 /** What an endpoint receives (contract §11): the request as GET shows it, and the transition. */
 const outboundEvent = z.object({
   id: text(100),
@@ -175,6 +187,7 @@ const PROBLEMS: Record<number, { description: string; headers?: Record<string, s
   500: { description: 'Internal error (code internal_error); the detail says nothing, the log has the cause under the correlation id' },
   502: { description: 'An upstream failed: in proxy mode the Realto platform failed or answered something unreadable (code upstream_unavailable); locally, the function failed (code function_failed). Nothing changed' },
   503: { description: 'The database, a secret or the identity provider is unavailable (code service_unavailable), or in proxy mode calls to the Realto platform are paused (code upstream_unavailable); retry after Retry-After seconds', headers: { 'Retry-After': 'Retry-After' } },
+  501: { description: 'Not available in this stack\'s mode (code local_mode_only): in realto mode guided sessions are created in the platform\'s own UI' },
   504: { description: 'Proxy mode: the Realto platform did not answer in time (code upstream_timeout); locally, the function timed out (code function_timeout). Nothing changed' },
 };
 /** What any route may answer whatever it does: throttling, and the failures of what it runs on. */
@@ -184,7 +197,7 @@ const EVERY_ROUTE = [429, 500, 502, 503, 504];
 const PROBLEM_NAMES: Record<number, string> = {
   400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType', 422: 'IdempotencyKeyReused', 429: 'TooManyRequests', 500: 'InternalError', 502: 'BadGateway',
-  503: 'ServiceUnavailable', 504: 'GatewayTimeout',
+  501: 'NotImplemented', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
 };
 
 function problemResponse(status: number) {
@@ -249,9 +262,11 @@ function operation(route: Route) {
 }
 
 /** The document of the given routes (the route table), in their order. */
-export function buildOpenApiDocument(routes: readonly Route[]) {
+export function buildOpenApiDocument(allRoutes: readonly Route[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   const bodies: Record<string, JsonSchema> = {};
+  // The end user's pages are HTML for people, not API.
+  const routes = allRoutes.filter((route) => !route.page);
   for (const route of routes) {
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
     const bodyName = requestBodyName(route);
@@ -318,6 +333,9 @@ export function buildOpenApiDocument(routes: readonly Route[]) {
         DeliveryAttempt: jsonSchema(deliveryAttempt),
         DeliveryAttemptPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('DeliveryAttempt') } } },
         OutboundEvent: jsonSchema(outboundEvent),
+        GuidedSession: { ...jsonSchema(guidedSession), properties: { ...(jsonSchema(guidedSession).properties as object), onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] } } },
+        GuidedSessionWithUrl: { ...jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })), properties: { ...(jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })).properties as object), onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] } } },
+        GuidedSessionPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('GuidedSession') } } },
         OpenApiDocument: { type: 'object', description: 'This document' },
         Problem: jsonSchema(problem),
       },
@@ -329,6 +347,7 @@ const TAGS: Record<string, string> = {
   'Collective onboarding': 'Connecting a household, fleet or farm: create, track, cancel, and its audit trail',
   'Entity onboarding': 'Connecting a device (battery, EV, heat pump…): create, track, cancel, and its audit trail',
   'Entity offboarding': 'Removing an onboarded device (the customer moved out, sold it): create, track, cancel, and its audit trail',
+  'Guided entity onboarding': 'A link for the end user, who enters the device and consents; it yields one entity onboarding request',
   Webhooks: 'Providers report progress, signed',
   'Webhook endpoints': 'Where your tenant\'s events go: every status transition, signed and retried, so you need not poll',
   Meta: 'About the API itself',

@@ -9,13 +9,13 @@ import type * as z from 'zod/mini';
 export type Scope = 'onboarding:read' | 'onboarding:write' | 'webhooks:read' | 'webhooks:write';
 
 /** The secrets a function may read (each its setting, its SSM parameter and the IAM statement to read it). */
-export type SecretName = 'pageTokenSecret' | 'webhookSecrets' | 'realtoClientSecret';
+export type SecretName = 'pageTokenSecret' | 'webhookSecrets' | 'realtoClientSecret' | 'linkSecret';
 
 /** Names of the IAM statements of serverless.yml (`custom.iam`), granted per function. */
 export type Permission =
   | 'readRequest' | 'writeRequest' | 'writeIdempotencyKey' | 'writeWebhookMessage' | 'writeEntityRegistry'
   | 'queryTenantIndexes' | 'queryTable' | 'queryOpenIndex' | 'cleanupDeadLetters'
-  | 'writeEvents' | 'queryDueDeliveries' | 'putOnEventBus' | 'eventsDeadLetters';
+  | 'writeEvents' | 'queryDueDeliveries' | 'putOnEventBus' | 'eventsDeadLetters' | 'writeSession';
 
 export type Schema = z.core.$ZodType;
 
@@ -60,6 +60,8 @@ export interface Route<
   platform?: { permissions: readonly Permission[] };
   /** Seconds; API Gateway's own limit is 30. */
   timeout?: number;
+  /** A page for people (HTML, lib/http/page.ts), not part of the API: not in the OpenAPI document. */
+  page?: true;
 }
 
 /** Declares a route, keeping its schemas' types for the handler that serves it. */

@@ -99,14 +99,37 @@ const HOUR_MS = 60 * 60 * 1000;
 
 export interface CleanupJobOptions {
   service: Pick<Lifecycle, 'transition'>;
-  store: CleanupOptions['store'];
+  store: CleanupOptions['store'] & Pick<OnboardingStore, 'listSessionsToExpire' | 'markSessionExpired'>;
   platform: Pick<Platform, 'beforeExpire' | 'reconcile'>;
   pendingMaxAgeHours: number;
   processingMaxAgeHours: number;
   safetyMarginMs: number;
 }
 
-export type CleanupJobReport = CleanupReport & { reconciled?: ReconcileReport };
+export type CleanupJobReport = CleanupReport & { reconciled?: ReconcileReport; sessionsExpired: number };
+
+/**
+ * Contract §10: marks the guided sessions past their expiry, found through the open index (no Scan), so
+ * they leave it; within the time budget, the rest next run. A session is expired to readers from
+ * `expiresAt` on, marked or not: the mark is housekeeping, not the rule.
+ */
+export async function expireSessions(
+  store: Pick<OnboardingStore, 'listSessionsToExpire' | 'markSessionExpired' | 'openShards'>,
+  budget: { remainingMs: () => number; safetyMarginMs: number },
+  now: () => Date = () => new Date(),
+): Promise<number> {
+  let marked = 0;
+  for (let shard = 0; shard < store.openShards; shard++) {
+    for (;;) {
+      if (budget.remainingMs() < budget.safetyMarginMs) return marked;
+      const due = await store.listSessionsToExpire(shard, now().toISOString(), 25);
+      if (due.length === 0) break;
+      for (const session of due) await store.markSessionExpired(session);
+      marked += due.length;
+    }
+  }
+  return marked;
+}
 
 /**
  * The scheduled job: first learn what changed elsewhere (proxy mode's reconciliation), then expire what is
@@ -127,6 +150,7 @@ export function createCleanupJob(options: CleanupJobOptions) {
       ...withMargin,
       beforeExpire: (stale) => options.platform.beforeExpire(stale, budget.correlationId),
     });
-    return reconciled ? { ...expired, reconciled } : expired;
+    const sessionsExpired = await expireSessions(options.store, withMargin);
+    return { ...expired, ...(reconciled ? { reconciled } : {}), sessionsExpired };
   };
 }

@@ -66,6 +66,25 @@ export class InvalidTransitionError extends ServiceError {
   readonly title = 'Transition not allowed';
 }
 
+/** What this stack does not do in its mode (guided sessions are created in the platform's own UI in proxy mode). */
+export class NotImplementedError extends ServiceError {
+  readonly status = 501;
+  readonly code: string;
+  readonly title = 'Not available in this mode';
+
+  constructor(detail: string, code = 'local_mode_only') {
+    super(detail);
+    this.code = code;
+  }
+}
+
+/** What a link or session was for has expired: nothing can be done through it any more. */
+export class GoneError extends ServiceError {
+  readonly status = 410;
+  readonly code = 'expired';
+  readonly title = 'Expired';
+}
+
 export class ConflictError extends ServiceError {
   readonly status = 409;
   readonly code: string;

@@ -3,7 +3,7 @@ import { ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFo
 import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts';
 import type { ListQuery } from './schemas.ts';
 import { canTransition, decideCancel, KINDS, trailOwner } from './status-machine.ts';
-import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, OnboardingStore, PageTokens } from './store.ts';
+import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, OnboardingStore, PageTokens, SessionClaim } from './store.ts';
 import {
   type Actor, type Caller, type Page, type RequestDetails, type RequestError, type RequestKind, type Source, type Status, type StoredRequest,
   summaryOf, type Transition,
@@ -69,10 +69,16 @@ export function createLifecycle(options: LifecycleOptions) {
     return { ...fields, hash: transitionHash(fields, owner) };
   }
 
-  /** The first record of a new request's trail (`null → Pending` by its principal), bound to the request. */
-  function firstRecord(request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType'>, caller: Caller, at: string, correlationId: string) {
+  /**
+   * The first record of a new request's trail (`null → Pending`), bound to the request: by its principal
+   * through the API, unless `origin` says otherwise (an end user's guided session, contract §10).
+   */
+  function firstRecord(
+    request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType'>, caller: Caller, at: string, correlationId: string, origin?: { actor: Actor; source: Source },
+  ) {
     return record({
-      version: 1, from: null, to: 'Pending', at, actor: { type: 'principal', id: caller.principalId }, source: 'api', correlationId, previousHash: null,
+      version: 1, from: null, to: 'Pending', at, actor: origin?.actor ?? { type: 'principal', id: caller.principalId }, source: origin?.source ?? 'api',
+      correlationId, previousHash: null,
     }, trailOwner(request));
   }
 
@@ -107,16 +113,16 @@ export function createLifecycle(options: LifecycleOptions) {
    * answers its response instead.
    */
   async function insertFirst<V>(
-    request: StoredRequest, first: Transition, created: V, idempotency?: Idempotency, claim?: EntityClaim,
-  ): Promise<'inserted' | 'entity-unavailable' | { request: V; replayed: true }> {
+    request: StoredRequest, first: Transition, created: V, idempotency?: Idempotency, claim?: EntityClaim, session?: SessionClaim,
+  ): Promise<'inserted' | 'entity-unavailable' | 'session-used' | { request: V; replayed: true }> {
     const held: IdempotencyRecord | undefined = idempotency && {
       ...idempotency,
       response: created,
       expiresAt: Math.floor(now().getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
     };
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const result = await store.insert(request, first, { ...(held ? { idempotency: held } : {}), ...(claim ? { claim } : {}) });
-      if (result.outcome === 'inserted' || result.outcome === 'entity-unavailable') return result.outcome;
+      const result = await store.insert(request, first, { ...(held ? { idempotency: held } : {}), ...(claim ? { claim } : {}), ...(session ? { session } : {}) });
+      if (result.outcome === 'inserted' || result.outcome === 'entity-unavailable' || result.outcome === 'session-used') return result.outcome;
       if (result.outcome === 'replay') return replayOf<V>(result.record, held!.payloadHash);
     }
     throw new ConflictError('A request with this Idempotency-Key is being created right now; retry.', 'idempotency_in_progress');

@@ -126,6 +126,7 @@ export function createOffboardingService(lifecycle: Lifecycle) {
     const claim = { entityId: draft.entityId, tenantId: caller.tenantId, requestId: id };
     const inserted = await lifecycle.insertFirst(request, first, created, draft.idempotency, claim);
     if (inserted === 'inserted') return { request: created, replayed: false };
+    if (inserted === 'session-used') throw new Error('unreachable: an offboarding claims no session');
     if (inserted !== 'entity-unavailable') return inserted;
     // Another offboarding won the race for the entity (or it went away meanwhile): say which.
     available(await store.findEntity(draft.entityId), draft.entityId, caller);

@@ -1,15 +1,15 @@
-import { ForbiddenError, ValidationError } from './errors.ts';
+import { ConflictError, ForbiddenError, ValidationError } from './errors.ts';
 import { createLifecycle, type Idempotency, type LifecycleOptions } from './lifecycle.ts';
 import type { CreateCollectiveInput, CreateEntityInput, ListQuery } from './schemas.ts';
 import { KINDS } from './status-machine.ts';
 import {
-  type Caller, type ConsentLinks, type StoredRequest, type Page, type RequestData, type RequestDetails, type RequestError, type RequestType,
+  type Actor, type Caller, type ConsentLinks, type Source, type StoredRequest, type Page, type RequestData, type RequestDetails, type RequestError, type RequestType,
   type Status, summaryOf, type Transition,
 } from './types.ts';
 
 export interface ServiceOptions extends LifecycleOptions {
   /** Where the end user of a new request goes to consent (contract §2 `action`). */
-  consentLinks: (request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType'>) => ConsentLinks;
+  consentLinks: (request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType' | 'created'>) => ConsentLinks;
   /** Outside production a returnUrl may be plain http on localhost. */
   allowLoopbackHttpReturnUrl: boolean;
 }
@@ -48,6 +48,8 @@ export interface CreateDraft {
   correlationId: string;
   returnUrl: string | null;
   idempotency?: Idempotency;
+  /** Who made it, when not the principal through the API: an end user's guided session (contract §10). */
+  origin?: { actor: Actor; source: Source; session: string };
 }
 
 /** The API the functions serve: the lifecycle itself in local mode, the platform's decorator in proxy mode. */
@@ -63,8 +65,8 @@ export interface OnboardingApi {
  * A request as the API shows it (contract §2), fields in the platform's order, whatever order the store
  * returned them in; `action` while Pending, with the links kept at creation (or made now for older ones).
  */
-export function onboardingView(request: StoredRequest, consentLinks: ServiceOptions['consentLinks']): OnboardingRequestView {
-  const links = request.status === 'Pending' ? (request.consent ?? consentLinks(request)) : undefined;
+export function onboardingView(request: StoredRequest, consentLinks?: ServiceOptions['consentLinks']): OnboardingRequestView {
+  const links = request.status === 'Pending' ? (request.consent ?? consentLinks?.(request)) : undefined;
   return {
     id: request.id,
     requestType: KINDS[request.requestType].requestType,
@@ -105,8 +107,10 @@ export function createOnboardingService(options: ServiceOptions) {
     return url.href;
   }
 
-  function snapshot(requestType: RequestType, input: CreateInput, tenantId: string): RequestData {
-    const data: RequestData = { tenant: { id: tenantId } };
+  function snapshot(requestType: RequestType, input: CreateInput, caller: Caller): RequestData {
+    const { tenantId } = caller;
+    // The tenant's display name, when its token names one: who asks, on the end user's consent page.
+    const data: RequestData = { tenant: { id: tenantId, ...(caller.tenantName ? { name: caller.tenantName } : {}) } };
     if (requestType === 'Collective') {
       const collective = input as CreateCollectiveInput;
       data.collective = {
@@ -176,9 +180,9 @@ export function createOnboardingService(options: ServiceOptions) {
     const { requestType, caller } = draft;
     const id = assigned?.id ?? lifecycle.newId();
     const at = lifecycle.now().toISOString();
-    const identity = { id, tenantId: caller.tenantId, requestType };
-    const first = lifecycle.firstRecord(identity, caller, at, draft.correlationId);
-    const ours = { data: snapshot(requestType, draft.input, caller.tenantId), consent: options.consentLinks(identity) };
+    const identity = { id, tenantId: caller.tenantId, requestType, created: at };
+    const first = lifecycle.firstRecord(identity, caller, at, draft.correlationId, draft.origin);
+    const ours = { data: snapshot(requestType, draft.input, caller), consent: options.consentLinks(identity) };
     const details = assigned?.details ? assigned.details(ours) : ours;
     const request: StoredRequest = {
       id,
@@ -197,8 +201,10 @@ export function createOnboardingService(options: ServiceOptions) {
       lastTransition: summaryOf(first),
     };
     const created = view(request);
-    const inserted = await lifecycle.insertFirst(request, first, created, draft.idempotency);
+    const session = draft.origin && { sessionId: draft.origin.session, requestId: id, now: at };
+    const inserted = await lifecycle.insertFirst(request, first, created, draft.idempotency, undefined, session);
     if (inserted === 'entity-unavailable') throw new Error('unreachable: an onboarding claims no entity');
+    if (inserted === 'session-used') throw new ConflictError('The session has yielded its request already, or expired.', 'session_used');
     return inserted === 'inserted' ? { request: created, replayed: false } : inserted;
   }
 
@@ -226,7 +232,7 @@ export function createOnboardingService(options: ServiceOptions) {
   }
 
   return {
-    create, prepareCreate, findReplay, commitCreate, get, list, cancel, history: lifecycle.history, view,
+    create, prepareCreate, findReplay, commitCreate, get, list, cancel, history: lifecycle.history, view, checkReturnUrl,
     transition: lifecycle.transition, updateDetails: lifecycle.updateDetails, lifecycle,
   };
 }

@@ -120,3 +120,23 @@ export const listOffboardingsQuery = z.lazy(() => z.strictObject({
   continuationToken: z.optional(continuationToken()),
   status: z.optional(z.enum(OFFBOARDING_STATUSES)),
 }));
+
+/** Contract §10: a guided onboarding session, created by the integrator for one end user. */
+export const createGuidedSessionBody = z.lazy(() => z.strictObject({
+  companyName: text(200),
+  manufacturer: text(100),
+  entityType: optional(z.enum(ENTITY_TYPES)),
+  returnUrl: optional(text(2048)),
+  expiresInMinutes: z.optional(z.int().check(z.minimum(5), z.maximum(10_080))),
+}));
+export type CreateGuidedSessionInput = z.infer<typeof createGuidedSessionBody>;
+
+export const sessionIdParams = z.lazy(() => z.strictObject({
+  onboardingSessionId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
+}));
+
+export const listSessionsQuery = z.lazy(() => z.strictObject({
+  pageSize: z.optional(pageSize()),
+  continuationToken: z.optional(continuationToken()),
+  expired: z.optional(z.enum(['true', 'false'])),
+}));

@@ -1,4 +1,4 @@
-import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from './types.ts';
+import type { EntityEffect, EntityRecord, GuidedSession, RequestKind, Status, StoredRequest, Transition } from './types.ts';
 
 /** Where a page stopped; only the store understands it, the page-token codec only carries it. */
 export type Cursor = Record<string, unknown>;
@@ -60,7 +60,17 @@ export type InsertResult =
   | { outcome: 'replay'; record: Pick<IdempotencyRecord, 'payloadHash' | 'response'> }
   | { outcome: 'conflict' }
   /** The entity to claim is unknown to the tenant, offboarded, or has an offboarding open already. */
-  | { outcome: 'entity-unavailable' };
+  | { outcome: 'entity-unavailable' }
+  /** The guided session yielded its request already, or expired meanwhile. */
+  | { outcome: 'session-used' };
+
+/** Written with the create of a guided session's request: the session yields this one, or nothing at all. */
+export interface SessionClaim {
+  sessionId: string;
+  requestId: string;
+  /** ISO time: the session must not have expired by then. */
+  now: string;
+}
 
 /** Written with the create of an offboarding: the entity's one open offboarding, or nothing at all. */
 export interface EntityClaim {
@@ -76,7 +86,16 @@ export interface OnboardingStore {
    * idempotency record in the same transaction, so a key can never point at a request that does not exist.
    * `replay` when an unexpired record holds the key already (nothing written).
    */
-  insert(request: StoredRequest, first: Transition, options?: { idempotency?: IdempotencyRecord; claim?: EntityClaim }): Promise<InsertResult>;
+  insert(
+    request: StoredRequest, first: Transition, options?: { idempotency?: IdempotencyRecord; claim?: EntityClaim; session?: SessionClaim },
+  ): Promise<InsertResult>;
+  insertSession(session: GuidedSession): Promise<void>;
+  getSession(id: string): Promise<GuidedSession | undefined>;
+  /** A tenant's sessions, newest first. */
+  listSessions(tenantId: string, limit: number, after?: Cursor): Promise<StoredPage<GuidedSession>>;
+  /** Sessions past `before` that the cleanup has not marked yet, from one shard of the open index. */
+  listSessionsToExpire(shard: number, before: string, limit: number): Promise<GuidedSession[]>;
+  markSessionExpired(session: GuidedSession): Promise<void>;
   get(id: string): Promise<StoredRequest | undefined>;
   /** The unexpired idempotency record of a scoped key, if any. */
   findIdempotency(key: string): Promise<Pick<IdempotencyRecord, 'payloadHash' | 'response'> | undefined>;

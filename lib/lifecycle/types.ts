@@ -94,6 +94,26 @@ export type EntityEffect =
   | { entityId: string; register: Pick<EntityRecord, 'tenantId' | 'onboardingRequestId' | 'collectiveId'> }
   | { entityId: string; release: string; offboarded: boolean };
 
+/**
+ * A guided onboarding session (contract §10): a link an integrator hands to an end user, who enters the
+ * device's details and consents; it yields at most one Entity onboarding request.
+ */
+export interface GuidedSession {
+  id: string;
+  tenantId: string;
+  /** Who created it: the principal of the request it yields. */
+  principalId: string;
+  companyName: string;
+  manufacturer: string;
+  entityType: string | null;
+  returnUrl: string | null;
+  created: string;
+  expiresAt: string;
+  /** Set by the cleanup once `expiresAt` has passed; `expired` in the API is also true before that. */
+  markedExpired: boolean;
+  onboardingRequestId: string | null;
+}
+
 /** What may change about a request besides its status: its snapshot and its consent links. */
 export interface RequestDetails {
   data: RequestData;
@@ -119,6 +139,8 @@ export interface Caller {
   principalId: string;
   tenantId: string;
   scopes: ReadonlySet<string>;
+  /** The tenant's display name (the token's `tenant_name` claim, when it has one): who asks, on the end user's pages. */
+  tenantName?: string;
 }
 
 export interface Page<T> {

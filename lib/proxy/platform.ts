@@ -6,7 +6,7 @@ import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { JobBudget, Platform } from '../lifecycle/platform.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
 import { createPlatformMirror, type PlatformMirror } from './mirror.ts';
-import { createRealtoClient } from './realto-client.ts';
+import { createRealtoClient, type RealtoClient } from './realto-client.ts';
 import { reconcileOpenRequests } from './reconcile.ts';
 
 export interface RealtoPlatformOptions {
@@ -25,7 +25,7 @@ export interface RealtoPlatformOptions {
  * platform did, stale requests are canceled there first, and the cleanup first asks the platform about
  * every open request (./reconcile.ts).
  */
-export function createRealtoPlatform(options: RealtoPlatformOptions): Platform & { mirror: PlatformMirror } {
+export function createRealtoPlatform(options: RealtoPlatformOptions): Platform & { mirror: PlatformMirror; client: RealtoClient } {
   const { settings, clientSecret, logger } = options;
   const client = createRealtoClient({
     baseUrl: settings.baseUrl,
@@ -42,6 +42,7 @@ export function createRealtoPlatform(options: RealtoPlatformOptions): Platform &
   });
   return {
     mirror,
+    client,
     beforeExpire: (stale, correlationId) => mirror.cancelBeforeExpiry(stale, correlationId),
     reconcile: (budget: JobBudget) => reconcileOpenRequests({
       store: options.store,

@@ -1,14 +1,14 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand,
+  type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
   ApplyResult, Cursor, EntityClaim, IdempotencyRecord, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
 } from '../lifecycle/store.ts';
-import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
+import type { EntityEffect, EntityRecord, GuidedSession, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
 import {
-  allShardPk, entityKey, stripKeys, idempotencyKey, INDEX, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
+  allShardPk, entityKey, SESSION_OPEN_PREFIX, sessionIndexAttributes, sessionKey, stripKeys, idempotencyKey, INDEX, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
   transitionKey, webhookMessageKey,
 } from './keys.ts';
 
@@ -34,6 +34,23 @@ const CLAIMABLE = (claim: EntityClaim) => ({
   ExpressionAttributeNames: { '#state': 'state' },
   ExpressionAttributeValues: { ':tenant': claim.tenantId, ':onboarded': 'Onboarded' },
 });
+
+/** A guided session that has not yielded its request, and has not expired by `now`. */
+const SESSION_UNUSED = (now: string) => ({
+  ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(onboardingRequestId) AND expiresAt > :now AND markedExpired = :false',
+  ExpressionAttributeValues: { ':now': now, ':false': false } as Record<string, unknown>,
+});
+
+/** A session as stored: without a request id until it yields one (the claim's condition is its absence). */
+function sessionItem(session: GuidedSession) {
+  const { onboardingRequestId, ...rest } = session;
+  return { ...rest, ...(onboardingRequestId ? { onboardingRequestId } : {}), ...sessionKey(session.id), ...sessionIndexAttributes(session), entity: 'GuidedSession' };
+}
+
+function sessionFrom(item: Record<string, unknown>): GuidedSession {
+  const { onboardingRequestId, ...rest } = stripKeys<GuidedSession>(item);
+  return { ...rest, onboardingRequestId: onboardingRequestId ?? null };
+}
 
 /** The open requests of one shard in `status` that entered it before `before` (the sparse open index). */
 const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
@@ -152,6 +169,11 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
     return { items: items.map(decode), cursor: startKey };
   }
 
+  async function getSession(id: string): Promise<GuidedSession | undefined> {
+    const result = await run('session-get', () => client.send(new GetCommand({ TableName: tableName, Key: sessionKey(id), ConsistentRead: true })));
+    return result.Item ? sessionFrom(result.Item) : undefined;
+  }
+
   async function findIdempotency(key: string) {
     const held = await run('idempotency', () =>
       client.send(new GetCommand({ TableName: tableName, Key: idempotencyKey(key), ConsistentRead: true })),
@@ -163,7 +185,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
 
   return {
     async insert(request, first, options = {}): Promise<InsertResult> {
-      const { idempotency, claim } = options;
+      const { idempotency, claim, session } = options;
       const items: TransactItems = [
         { Put: { TableName: tableName, Item: requestItem(request), ...IS_NEW } },
         { Put: { TableName: tableName, Item: transitionItem(request.id, first), ...IS_NEW } },
@@ -176,6 +198,18 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
             Key: entityKey(claim.entityId),
             UpdateExpression: 'SET openOffboarding = :request',
             ...withValues(CLAIMABLE(claim), { ':request': claim.requestId }),
+          },
+        });
+      }
+      const sessionAt = items.length;
+      if (session) {
+        items.push({
+          Update: {
+            TableName: tableName,
+            Key: sessionKey(session.sessionId),
+            UpdateExpression: 'SET onboardingRequestId = :request',
+            ...SESSION_UNUSED(session.now),
+            ExpressionAttributeValues: { ...SESSION_UNUSED(session.now).ExpressionAttributeValues, ':request': session.requestId },
           },
         });
       }
@@ -205,10 +239,11 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
           if (record) return { outcome: 'replay', record };
         }
         if (claim && codes[claimAt] === 'ConditionalCheckFailed') return { outcome: 'entity-unavailable' };
+        if (session && codes[sessionAt] === 'ConditionalCheckFailed') return { outcome: 'session-used' };
         if (!codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict')) {
           throw translateStoreError('insert', error);
         }
-        if (!idempotency && !claim) throw translateStoreError('insert', error);
+        if (!idempotency && !claim && !session) throw translateStoreError('insert', error);
         return { outcome: 'conflict' };
       }
     },
@@ -331,6 +366,59 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       if (!result.Item) return undefined;
       const { entityId: id, tenantId, onboardingRequestId, collectiveId, state, openOffboarding } = result.Item as EntityRecord;
       return { entityId: id, tenantId, onboardingRequestId, collectiveId: collectiveId ?? null, state, ...(openOffboarding ? { openOffboarding } : {}) };
+    },
+
+    async insertSession(session) {
+      await run('session-insert', () => client.send(new PutCommand({ TableName: tableName, Item: sessionItem(session), ...IS_NEW })));
+    },
+
+    getSession,
+
+    listSessions(tenantId, limit, after) {
+      return queryPage<GuidedSession>(
+        'session-list',
+        {
+          TableName: tableName,
+          IndexName: INDEX.byTenant,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': tenantPk(tenantId, 'GuidedSession') },
+          ScanIndexForward: false,
+          ExclusiveStartKey: after,
+        },
+        limit,
+        (item) => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }),
+        sessionFrom,
+      );
+    },
+
+    async listSessionsToExpire(shard, before, limit) {
+      const result = await run('session-expiring', () => client.send(new QueryCommand({
+        TableName: tableName,
+        IndexName: INDEX.openByAge,
+        KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': SESSION_OPEN_PREFIX, ':to': `${SESSION_OPEN_PREFIX}${before}` },
+        Limit: limit,
+      })));
+      // The index holds the keys; the session itself is read for its whole state (a handful per run).
+      const sessions = await Promise.all((result.Items ?? []).map((item) => getSession(String(item.pk).slice('SESSION#'.length))));
+      return sessions.filter((session): session is GuidedSession => session !== undefined && !session.markedExpired);
+    },
+
+    async markSessionExpired(session) {
+      try {
+        // An update, not a put: a request the session yields meanwhile keeps its id.
+        await client.send(new UpdateCommand({
+          TableName: tableName,
+          Key: sessionKey(session.id),
+          UpdateExpression: 'SET markedExpired = :true REMOVE openShard, openKey',
+          ConditionExpression: 'attribute_exists(pk) AND markedExpired = :false',
+          ExpressionAttributeValues: { ':true': true, ':false': false },
+        }));
+      } catch (error) {
+        // Marked by another run already.
+        if (error instanceof ConditionalCheckFailedException) return;
+        throw translateStoreError('session-expire', error);
+      }
     },
 
     async findWebhookMessage(requestId, messageId) {

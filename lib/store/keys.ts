@@ -12,6 +12,7 @@ import { OPEN_STATUSES } from '../lifecycle/status-machine.ts';
  * | webhook msg | WEBHOOK#<request id>#<msg id> | WEBHOOK      | (TTL on expiresAt)                        |
  * | idempotency | IDEMPOTENCY#<sha> | IDEMPOTENCY              | (TTL on expiresAt)                        |
  * | entity      | ENTITY#<entity id> | ENTITY                  | (the registry: whose, open offboarding)   |
+ * | session     | SESSION#<id>      | SESSION                  | byTenant (TENANT#<t>#GuidedSession), openByAge (Session#<expiresAt>, until marked expired) |
  * | endpoint    | ENDPOINT#<id>     | ENDPOINT                 | byTenant (TENANT#<t>#WebhookEndpoint)     |
  * | delivery    | ENDPOINT#<id>     | DELIVERY#<event id>      | dueDeliveries (while pending); TTL        |
  * | attempt     | ENDPOINT#<id>     | ATTEMPT#<at>#<event id>#<n> | (TTL on expiresAt)                     |
@@ -39,6 +40,18 @@ export const idempotencyKey = (scopedKey: string) => ({
   pk: `IDEMPOTENCY#${createHash('sha256').update(scopedKey).digest('hex')}`,
   sk: 'IDEMPOTENCY',
 });
+
+/** A guided onboarding session (contract §10). */
+export const sessionKey = (id: string) => ({ pk: `SESSION#${id}`, sk: 'SESSION' });
+/** The prefix of sessions in the open index, beside the open requests' statuses (which the cleanup walks by name). */
+export const SESSION_OPEN_PREFIX = 'Session#';
+export function sessionIndexAttributes(session: { id: string; tenantId: string; created: string; expiresAt: string; markedExpired: boolean }): Record<string, string> {
+  return {
+    gsi1pk: tenantPk(session.tenantId, 'GuidedSession'),
+    gsi1sk: `${session.created}#${session.id}`,
+    ...(session.markedExpired ? {} : { openShard: openShardPk(openShardOf(session.id)), openKey: `${SESSION_OPEN_PREFIX}${session.expiresAt}#${session.id}` }),
+  };
+}
 
 /** Outbound events (contract §11): an endpoint, and under it its deliveries and their attempts. */
 export const endpointKey = (id: string) => ({ pk: `ENDPOINT#${id}`, sk: 'ENDPOINT' });

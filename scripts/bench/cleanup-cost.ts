@@ -49,8 +49,8 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
   meter.instrument(dynamo);
   const documents = createDocumentClient(dynamo);
   const store = createDynamoStore(documents, options.tableName);
-  const pageTokens = createPageTokens(config.pageTokenSecret.value ?? '');
-  const consentLinks = (request: { id: string }) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl });
+  const pageTokens = createPageTokens(config.pageTokenSecret?.value ?? '');
+  const consentLinks = (request: { id: string }) => ({ redirectLink: `${config.publicUrl}/consent/${request.id}`, documentationLink: config.documentationUrl });
   const serviceAt = (storeToUse: typeof store, now?: () => Date) => createOnboardingService({
     store: storeToUse, pageTokens, consentLinks, allowLoopbackHttpReturnUrl: true, ...(now ? { now } : {}),
   });

@@ -156,10 +156,10 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
 
   // Seed (batched, see seeder.ts): requests to read, to cancel, to move by webhook, and stale ones for the cleanup.
   const seedStarted = performance.now();
-  const pageTokens = createPageTokens(config.pageTokenSecret.value ?? '');
+  const pageTokens = createPageTokens(config.pageTokenSecret?.value ?? '');
   const seeder = createSeeder(createDocumentClient(createFn.app.dynamo));
   const seedStore = createDynamoStore(seeder.client, options.tableName);
-  const consentLinks = (request: { id: string }) => ({ redirectLink: config.consentUrl.replaceAll('{id}', request.id), documentationLink: config.documentationUrl });
+  const consentLinks = (request: { id: string }) => ({ redirectLink: `${config.publicUrl}/consent/${request.id}`, documentationLink: config.documentationUrl });
   const seedService = (now?: () => Date) => createOnboardingService({
     store: seedStore, pageTokens, consentLinks, allowLoopbackHttpReturnUrl: true, ...(now ? { now } : {}),
   });

@@ -404,7 +404,7 @@ describe('scheduled cleanup (contract §3, §7)', () => {
       const retry = (await cleanup.handler(event, cleanupContext())) as CleanupReport;
 
       expect(a.expired + b.expired).toBe(4);
-      expect(retry).toEqual({ expired: 0, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(retry).toMatchObject({ expired: 0, skipped: 0, stoppedEarly: false, remaining: 0 });
       for (const id of ids.slice(0, 3)) await expectExpired(caller, id, 'Pending', 2);
       await expectExpired(caller, ids[3]!, 'Processing', 3);
     });
@@ -530,7 +530,7 @@ describe('scheduled cleanup (contract §3, §7)', () => {
 
       const report = await cleanup.handler({ olderThanMinutes: minutesSince(era + HOUR) }, context);
 
-      expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(report).toMatchObject({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
       await expectExpired(caller, stale, 'Pending', 2);
       expect((await historyOf(caller, stale))[1]!.correlationId).toBe(context.awsRequestId);
       await expectOpen(caller, fresh, 'Pending', 1);
@@ -544,7 +544,7 @@ describe('scheduled cleanup (contract §3, §7)', () => {
 
       const report = await cleanup.handler(event, cleanupContext(config.cleanup.safetyMarginMs - 1));
 
-      expect(report).toEqual({ expired: 0, skipped: 0, stoppedEarly: true, remaining: 1 });
+      expect(report).toMatchObject({ expired: 0, skipped: 0, stoppedEarly: true, remaining: 1 });
       await expectOpen(caller, id, 'Pending', 1);
     });
 

@@ -45,8 +45,16 @@ const CONTRACT_ROUTES = [
   'POST /v1/webhook-endpoints/{endpointId}/test',
   'GET /v1/webhook-endpoints/{endpointId}/deliveries',
   'POST /v1/webhook-endpoints/{endpointId}/deliveries/{eventId}/retry',
+  'POST /v1/guided-onboarding-sessions',
+  'GET /v1/guided-onboarding-sessions',
+  'GET /v1/guided-onboarding-sessions/{onboardingSessionId}',
   'POST /v1/webhooks/onboarding',
   'GET /v1/openapi.json',
+  // The end user's pages (contract §9, §10): the signed link in the path is their only credential.
+  'GET /consent/{token}',
+  'POST /consent/{token}',
+  'GET /guided/{token}',
+  'POST /guided/{token}',
 ];
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
@@ -72,14 +80,22 @@ const SECRET_READS = {
   pageToken: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/page-token-secret"}]',
   webhook: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/webhook-secrets"}]',
   realto: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/realto-client-secret"}]',
+  link: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/link-secret"}]',
 };
 const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel'].flatMap((verb) => [`${verb}CollectiveOnboarding`, `${verb}EntityOnboarding`])
-  .concat('CreateEntityOffboarding', 'CancelEntityOffboarding', 'Cleanup');
+  .concat('CreateEntityOffboarding', 'CancelEntityOffboarding', 'Cleanup', 'ListGuidedSessions', 'GetGuidedSession');
 /** The functions that page through a list and so sign continuation tokens. */
 const PAGE_TOKEN_READERS = [
   'ListCollectiveOnboarding', 'ListEntityOnboarding', 'CollectiveOnboardingTransitions', 'EntityOnboardingTransitions',
-  'ListEntityOffboarding', 'EntityOffboardingTransitions', 'ListWebhookEndpoints', 'ListWebhookDeliveries',
+  'ListEntityOffboarding', 'EntityOffboardingTransitions', 'ListWebhookEndpoints', 'ListWebhookDeliveries', 'ListGuidedSessions',
 ];
+/** The functions that sign or check the end user's links: the pages, and those that hand links out. */
+const LINK_SIGNERS = [
+  'CreateCollectiveOnboarding', 'CreateEntityOnboarding', 'ListCollectiveOnboarding', 'ListEntityOnboarding',
+  'GetCollectiveOnboarding', 'GetEntityOnboarding', 'CreateGuidedSession', 'ListGuidedSessions', 'GetGuidedSession',
+  'ConsentPage', 'ConsentDecision', 'GuidedPage', 'GuidedSubmit',
+];
+const signsLinks = (name: string) => LINK_SIGNERS.some((signer) => name === `${signer}LambdaFunction`);
 const readsPageTokens = (name: string) => PAGE_TOKEN_READERS.some((reader) => name === `${reader}LambdaFunction`);
 
 /** The text of the first entry of a zip whose name ends with `suffix` (central directory, stored or deflated). */
@@ -113,9 +129,11 @@ async function packageStack(extraEnv: Record<string, string>, through: 'npm' | '
   const [command, args] = through === 'npm'
     ? ['npm', ['run', '-s', 'package', '--', '--stage', 'prod', '--package', dir]] as const
     : [process.execPath, [osls, 'package', '--stage', 'prod', '--package', dir]] as const;
+  // The tests' own PUBLIC_URL is a local one: a prod stack serves its pages from its own API.
+  const { PUBLIC_URL: _local, ...shell } = process.env;
   await promisify(execFile)(command, [...args], {
     cwd: root,
-    env: { ...process.env, ...SHELL_SECRETS, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extraEnv },
+    env: { ...shell, ...SHELL_SECRETS, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extraEnv },
     timeout: 120_000,
   });
   const raw = readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
@@ -143,8 +161,8 @@ describe('the packaged prod stack', () => {
 
   it('runs every function on nodejs24.x arm64 with its own role, HTTP functions within 20 s and most within 10 s', () => {
     const functions = resources('AWS::Lambda::Function');
-    // 26 routes, the two jobs and the stream's publisher.
-    expect(functions.length).toBe(29);
+    // 26 routes, 3 for guided sessions, 4 pages, the two jobs and the stream's publisher.
+    expect(functions.length).toBe(36);
     const longer = ['CleanupLambdaFunction', 'DeliverEventsLambdaFunction', 'PublishEventsLambdaFunction'];
     // A test event or a retry waits for the endpoint's answer (10 s at most) within API Gateway's 30 s.
     const waitForAnEndpoint = ['TestWebhookEndpointLambdaFunction', 'RetryWebhookDeliveryLambdaFunction'];
@@ -213,7 +231,14 @@ describe('the packaged prod stack', () => {
     expect(leadingKeys(template, 'CreateEntityOnboardingIamRoleLambdaExecution')).toEqual(['IDEMPOTENCY#*', 'REQUEST#*']);
     expect(leadingKeys(template, 'CancelCollectiveOnboardingIamRoleLambdaExecution')).toEqual(['REQUEST#*']);
     expect(leadingKeys(template, 'OnboardingWebhookIamRoleLambdaExecution')).toEqual(['REQUEST#*', 'WEBHOOK#*']);
-    expect(leadingKeys(template, 'CleanupIamRoleLambdaExecution')).toEqual(['REQUEST#*']);
+    expect(leadingKeys(template, 'CleanupIamRoleLambdaExecution')).toEqual(['REQUEST#*', 'SESSION#*']);
+    // A guided session's page creates the request and claims the session; a consent decision writes the request only.
+    expect(leadingKeys(template, 'GuidedSubmitIamRoleLambdaExecution')).toEqual(['REQUEST#*', 'SESSION#*']);
+    expect(leadingKeys(template, 'ConsentDecisionIamRoleLambdaExecution')).toEqual(['REQUEST#*']);
+    expect(leadingKeys(template, 'CreateGuidedSessionIamRoleLambdaExecution')).toEqual(['SESSION#*']);
+    for (const role of ['ConsentPageIamRoleLambdaExecution', 'GuidedPageIamRoleLambdaExecution', 'GetGuidedSessionIamRoleLambdaExecution']) {
+      expect(leadingKeys(template, role), role).toEqual([]);
+    }
     // The outbound events' functions write endpoints, deliveries and attempts, and no request.
     for (const role of ['CreateWebhookEndpointIamRoleLambdaExecution', 'PublishEventsIamRoleLambdaExecution', 'DeliverEventsIamRoleLambdaExecution']) {
       expect(leadingKeys(template, role), role).toEqual(['ENDPOINT#*']);
@@ -294,6 +319,17 @@ describe('the packaged prod stack', () => {
         expect(variables[key] ?? '', `${name} ${key}`).toBe('');
       }
       expect(variables.PAGE_TOKEN_SECRET_PARAMETER, name).toBe(readsPageTokens(name) ? '/onboarding/prod/page-token-secret' : undefined);
+      expect(variables.LINK_SECRET_PARAMETER, name).toBe(signsLinks(name) ? '/onboarding/prod/link-secret' : undefined);
+    }
+  });
+
+  it('starts every function with the settings its template gives it, in both modes (a secret it lacks is one it never reads)', async () => {
+    const { loadConfig } = await import('../../lib/config/settings.ts');
+    for (const [name, fn] of [...resources('AWS::Lambda::Function'), ...resources('AWS::Lambda::Function', proxyTemplate)]) {
+      // CloudFormation fills in references (the API's own address) at deploy time: a stand-in here.
+      const variables = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>)
+        .map(([key, value]) => [key, typeof value === 'string' ? value : 'https://abc123.execute-api.eu-west-1.amazonaws.com']));
+      expect(() => loadConfig({ ...variables, AWS_LAMBDA_FUNCTION_NAME: name, AWS_REGION: 'eu-west-1' }), name).not.toThrow();
     }
   });
 
@@ -302,6 +338,7 @@ describe('the packaged prod stack', () => {
       const role = fn.Properties.Role['Fn::GetAtt'][0];
       const reads = allowed(template, role);
       expect(reads.includes(SECRET_READS.pageToken), name).toBe(readsPageTokens(name));
+      expect(reads.includes(SECRET_READS.link), name).toBe(signsLinks(name));
       expect(reads, name).not.toContain(SECRET_READS.realto);
       const webhook = name === 'OnboardingWebhookLambdaFunction';
       expect(reads.includes(SECRET_READS.webhook), name).toBe(webhook);

@@ -16,7 +16,7 @@ Object.assign(process.env, {
   AUTH_ISSUER: 'onboarding-local',
   AUTH_AUDIENCE: 'onboarding-api',
   PAGE_TOKEN_SECRET: 'test-page-token-secret',
-  CONSENT_URL: 'http://127.0.0.1:3000/consent/{id}',
+  PUBLIC_URL: 'http://127.0.0.1:3000',
   METRICS_DISABLED: 'true',
   // Outbound events retry after 1, 1 and 2 s (contract §11 lets tests compress the schedule).
   DELIVERY_RETRY_SECONDS: '1,1,2',

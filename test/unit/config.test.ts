@@ -7,6 +7,7 @@ const DEPLOYED = {
   STAGE: 'prod',
   AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
   PAGE_TOKEN_SECRET: 'page-token-secret-from-ssm',
+  PUBLIC_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
 };
 
 describe('configuration', () => {
@@ -34,8 +35,19 @@ describe('configuration', () => {
     expect(config.webhookSecrets).toEqual({ name: 'WEBHOOK_SECRETS', parameter: '/onboarding/prod/webhook-secrets' });
   });
 
+  it('given a deployed function that reads no page tokens and signs no links, then it starts without either secret', () => {
+    const config = loadConfig({ ...DEPLOYED, PAGE_TOKEN_SECRET: '' });
+    expect(config.pageTokenSecret).toBeUndefined();
+    expect(config.linkSecret).toBeUndefined();
+  });
+
+  it('given a production stage whose PUBLIC_URL is not https, then the start fails: end users would be sent to it', () => {
+    expect(() => loadConfig({ ...DEPLOYED, PUBLIC_URL: 'http://pages.example.com' })).toThrow(/PUBLIC_URL must be an https: URL/);
+    expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:4000/' }).publicUrl).toBe('http://127.0.0.1:4000');
+  });
+
   it('given a local run with only a parameter name for a secret, then the local default is used rather than asking AWS', () => {
-    expect(loadConfig({ PAGE_TOKEN_SECRET_PARAMETER: '/onboarding/dev/page-token-secret' }).pageTokenSecret.value).toBeDefined();
+    expect(loadConfig({ PAGE_TOKEN_SECRET_PARAMETER: '/onboarding/dev/page-token-secret' }).pageTokenSecret?.value).toBeDefined();
   });
 
   it('given deployed proxy mode with the client secret as plain configuration, then the start fails', () => {
@@ -57,6 +69,12 @@ describe('configuration', () => {
   it('given proxy mode without credentials, then the start fails naming what is missing', () => {
     expect(() => loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client' })).toThrow(/REALTO_CLIENT_SECRET/);
     expect(() => loadConfig({ ONBOARDING_MODE: 'proxy' })).toThrow(/ONBOARDING_MODE/);
+  });
+
+  it('given a deployed function that reads no page tokens and signs no links, then it starts without either secret', () => {
+    const config = loadConfig({ ...DEPLOYED, PAGE_TOKEN_SECRET: '' });
+    expect(config.pageTokenSecret).toBeUndefined();
+    expect(config.linkSecret).toBeUndefined();
   });
 
   it('given a local run with only the parameter name (serverless.yml always sets it), then the start fails asking for the secret', () => {

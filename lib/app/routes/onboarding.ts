@@ -35,6 +35,8 @@ function onboardingRoutes(requestType: RequestType) {
       summary: `Create a ${noun}`,
       tag,
       permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey'],
+      // The new request's consent link is signed with it (contract §9).
+      secrets: ['linkSecret'],
       platform: proxied(),
     }),
     list: route({
@@ -50,7 +52,8 @@ function onboardingRoutes(requestType: RequestType) {
       summary: `List your tenant's ${noun}s, newest first`,
       tag,
       permissions: ['queryTenantIndexes'],
-      secrets: ['pageTokenSecret'],
+      // A Pending request stored before its consent link was kept shows one signed now.
+      secrets: ['pageTokenSecret', 'linkSecret'],
       // Open requests on a page are asked about on the platform, and what it says is recorded.
       platform: proxied('readRequest', 'writeRequest'),
     }),
@@ -67,6 +70,7 @@ function onboardingRoutes(requestType: RequestType) {
       summary: `Retrieve a ${noun}`,
       tag,
       permissions: ['readRequest'],
+      secrets: ['linkSecret'],
       platform: proxied('writeRequest'),
     }),
     cancel: route({

@@ -1,0 +1,56 @@
+import { route } from '../../http/route.ts';
+import { createGuidedSessionBody, listSessionsQuery, sessionIdParams } from '../../lifecycle/schemas.ts';
+
+/** Guided onboarding sessions (contract §10), part of the route table of ../functions.ts. */
+const base = '/v1/guided-onboarding-sessions';
+const tag = 'Guided entity onboarding';
+
+export const GUIDED_SESSION_ROUTES = {
+  create: route({
+    function: 'createGuidedSession',
+    handler: 'functions/guided-sessions/create.handler',
+    method: 'POST',
+    path: base,
+    auth: 'onboarding:write',
+    input: { body: createGuidedSessionBody },
+    ok: { status: 201, description: 'Created; `url` is the signed link to hand to the end user', body: 'GuidedSessionWithUrl', headers: ['Location'] },
+    errors: [400, 401, 403, 413, 415, 501],
+    operationId: 'createGuidedOnboardingSession',
+    summary: 'Create a guided onboarding session: a link where the end user enters the device and consents (local mode)',
+    tag,
+    permissions: ['writeSession'],
+    secrets: ['linkSecret'],
+  }),
+  list: route({
+    function: 'listGuidedSessions',
+    handler: 'functions/guided-sessions/list.handler',
+    method: 'GET',
+    path: base,
+    auth: 'onboarding:read',
+    input: { query: listSessionsQuery },
+    ok: { status: 200, description: 'A page, newest first', body: 'GuidedSessionPage' },
+    errors: [400, 401, 403],
+    operationId: 'listGuidedOnboardingSessions',
+    summary: 'List your tenant\'s guided onboarding sessions, newest first',
+    tag,
+    permissions: ['queryTenantIndexes', 'readRequest'],
+    secrets: ['pageTokenSecret', 'linkSecret'],
+    platform: { permissions: [] },
+  }),
+  get: route({
+    function: 'getGuidedSession',
+    handler: 'functions/guided-sessions/get.handler',
+    method: 'GET',
+    path: `${base}/{onboardingSessionId}`,
+    auth: 'onboarding:read',
+    input: { params: sessionIdParams },
+    ok: { status: 200, description: 'The session, with the request it produced', body: 'GuidedSession' },
+    errors: [400, 401, 403, 404],
+    operationId: 'getGuidedOnboardingSession',
+    summary: 'Get one of your tenant\'s guided onboarding sessions',
+    tag,
+    permissions: ['readRequest'],
+    secrets: ['linkSecret'],
+    platform: { permissions: [] },
+  }),
+};

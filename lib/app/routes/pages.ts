@@ -1,0 +1,77 @@
+import { route } from '../../http/route.ts';
+import { consentForm, guidedForm, linkParams } from '../../pages/forms.ts';
+
+/**
+ * The end user's pages (contract §9, §10): server-rendered HTML behind the same API Gateway, the signed
+ * link in the path as the only credential. Part of the route table of ../functions.ts; not API, so not in
+ * the OpenAPI document.
+ */
+const tag = 'Pages';
+const errors = [400, 403, 404, 409, 410, 413, 415] as const;
+
+export const PAGE_ROUTES = {
+  consent: route({
+    function: 'consentPage',
+    handler: 'functions/pages/consent.show',
+    method: 'GET',
+    path: '/consent/{token}',
+    auth: 'none',
+    input: { params: linkParams },
+    ok: { status: 200, description: 'The consent page', body: null },
+    errors,
+    operationId: 'showConsentPage',
+    summary: 'The end user\'s consent page',
+    tag,
+    permissions: ['readRequest'],
+    secrets: ['linkSecret'],
+    page: true,
+  }),
+  consentDecision: route({
+    function: 'consentDecision',
+    handler: 'functions/pages/consent.decide',
+    method: 'POST',
+    path: '/consent/{token}',
+    auth: 'none',
+    input: { params: linkParams, body: consentForm },
+    ok: { status: 303, description: 'To the request\'s return address, or back to the page', body: null },
+    errors,
+    operationId: 'decideConsent',
+    summary: 'The end user approves or declines',
+    tag,
+    permissions: ['readRequest', 'writeRequest'],
+    secrets: ['linkSecret'],
+    page: true,
+  }),
+  guided: route({
+    function: 'guidedPage',
+    handler: 'functions/pages/guided.show',
+    method: 'GET',
+    path: '/guided/{token}',
+    auth: 'none',
+    input: { params: linkParams },
+    ok: { status: 200, description: 'The guided session\'s page', body: null },
+    errors,
+    operationId: 'showGuidedPage',
+    summary: 'The end user\'s guided onboarding page',
+    tag,
+    permissions: ['readRequest'],
+    secrets: ['linkSecret'],
+    page: true,
+  }),
+  guidedSubmit: route({
+    function: 'guidedSubmit',
+    handler: 'functions/pages/guided.submit',
+    method: 'POST',
+    path: '/guided/{token}',
+    auth: 'none',
+    input: { params: linkParams, body: guidedForm },
+    ok: { status: 303, description: 'To the session\'s return address, or back to the page', body: null },
+    errors,
+    operationId: 'submitGuidedSession',
+    summary: 'The end user enters the device and consents',
+    tag,
+    permissions: ['readRequest', 'writeRequest', 'writeSession'],
+    secrets: ['linkSecret'],
+    page: true,
+  }),
+};

@@ -1,0 +1,69 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { NotFoundError } from '../lifecycle/errors.ts';
+import { type Page, pageResponse } from '../pages/html.ts';
+import type { HttpParts } from './handler.ts';
+import { correlation } from './middleware/correlation.ts';
+import { formBody } from './middleware/form-body.ts';
+import { htmlErrors } from './middleware/html-errors.ts';
+import { lambdaContext } from './middleware/lambda-context.ts';
+import { stateOf } from './middleware/request-state.ts';
+import { secrets } from './middleware/secrets.ts';
+import type { Route, Schema } from './route.ts';
+import { validate } from './validation.ts';
+
+type Infer<S> = S extends Schema ? z.infer<S> : undefined;
+
+/** A page's answer: the page, or a 303 to where the person goes next. */
+export type PageReply = Page | { redirect: string };
+
+export interface PageInput<B, P> {
+  params: P;
+  /** The validated form fields (POST routes). */
+  form: B;
+  correlationId: string;
+}
+
+/**
+ * The stack of the end user's pages (contract §9, §10), in its declared order, beside the API's
+ * (./handler.ts): header names, Lambda context, correlation id, then the form (POST), the link in the
+ * path (a malformed one is a 404, like an unknown one), the form's fields (400), secrets, and last the
+ * HTML error pages. No bearer token: the signed link is the credential, checked by the page itself.
+ */
+export function page<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(
+  route: Route<B, Q, P>,
+  parts: HttpParts,
+  handler: (input: PageInput<Infer<B>, Infer<P>>) => Promise<PageReply>,
+) {
+  const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(httpHeaderNormalizer())
+    .use(lambdaContext(parts.logger))
+    .use(correlation(parts.logger));
+  if (route.method === 'POST') stack.use(formBody());
+  stack.use({
+    before: (request) => {
+      const state = stateOf(request.event);
+      try {
+        state.params = route.input.params ? validate(route.input.params, request.event.pathParameters ?? {}, 'path') : {};
+      } catch {
+        throw new NotFoundError('This link is not valid.');
+      }
+      if (route.input.body) state.body = validate(route.input.body, state.body ?? {}, 'form');
+    },
+  });
+  const needed = parts.secretsFor(route as unknown as Route);
+  if (needed.length > 0) stack.use(secrets(needed));
+  const wrapped = stack
+    .use(htmlErrors(parts.logger))
+    .handler(async (event) => {
+      const state = stateOf(event);
+      const reply = await handler({ params: state.params as Infer<P>, form: state.body as Infer<B>, correlationId: state.correlationId });
+      if ('redirect' in reply) {
+        return { statusCode: 303, headers: { Location: reply.redirect, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }, body: '' };
+      }
+      return pageResponse(reply);
+    });
+  return Object.assign(wrapped, { route: route as unknown as Route });
+}

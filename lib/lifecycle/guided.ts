@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, GoneError, NotFoundError, ValidationError } from './errors.ts';
+import type { OnboardingRequestView, OnboardingService } from './onboarding.ts';
+import type { CreateEntityInput, CreateGuidedSessionInput } from './schemas.ts';
+import type { Cursor, OnboardingStore, PageTokens } from './store.ts';
+import type { Actor, Caller, GuidedSession, Page } from './types.ts';
+
+/** A guided onboarding session as the API shows it (contract §10; the platform's fields, then ours). */
+export interface GuidedSessionView {
+  companyName: string;
+  created: string;
+  expired: boolean;
+  expiresAt: string | null;
+  id: string;
+  manufacturer: string;
+  entityType: string | null;
+  onboardingRequest: OnboardingRequestView | null;
+  returnUrl: string | null;
+}
+
+export interface SessionQuery {
+  pageSize?: string | undefined;
+  continuationToken?: string | undefined;
+  expired?: 'true' | 'false' | undefined;
+}
+
+/** The guided sessions API the functions serve: ours in local mode, the platform's reads in proxy mode. */
+export interface GuidedApi {
+  create(input: CreateGuidedSessionInput, caller: Caller): Promise<GuidedSessionView & { url: string }>;
+  list(caller: Caller, query: SessionQuery): Promise<Page<GuidedSessionView>>;
+  get(id: string, caller: Caller): Promise<GuidedSessionView>;
+}
+
+/** What the end user enters on the session's page. */
+export interface DeviceDetails {
+  entityType: CreateEntityInput['type'];
+  model: string;
+  identifier: string;
+}
+
+const DEFAULT_MINUTES = 1_440;
+const DEFAULT_PAGE_SIZE = 25;
+
+/** Which identifier a device type is known by: a car by its VIN, a meter by its EAN, the rest by a serial number. */
+export function identifierOf(entityType: string): { field: 'vin' | 'ean' | 'reference'; label: string; pattern: RegExp; hint: string } {
+  if (entityType === 'EV') return { field: 'vin', label: 'Vehicle identification number (VIN)', pattern: /^[A-HJ-NPR-Z0-9]{17}$/i, hint: '17 letters and digits, on the registration papers' };
+  if (['Meter', 'SmartMeter', 'RetrofitMeter'].includes(entityType)) {
+    return { field: 'ean', label: 'Meter number (EAN)', pattern: /^\d{8,18}$/, hint: '8 to 18 digits, on your energy bill' };
+  }
+  return { field: 'reference', label: 'Serial number', pattern: /^[\w./-]{3,64}$/, hint: 'On the device\'s label' };
+}
+
+/**
+ * Guided onboarding sessions (contract §10) on the lifecycle: an integrator creates one, the end user opens
+ * its link, enters the device and consents, and that creates one Entity onboarding request in the
+ * session's tenant (its creator as principal), moved to Processing, both transitions by the end user. The
+ * request's create claims the session in its own transaction, so a session yields one request however
+ * often the page is submitted.
+ */
+export function createGuidedService(options: {
+  store: OnboardingStore;
+  onboarding: OnboardingService;
+  pageTokens: PageTokens;
+  /** The signed link of a session (lib/pages/links.ts). */
+  urlOf: (session: GuidedSession) => string;
+  now?: () => Date;
+}) {
+  const { store, onboarding, pageTokens } = options;
+  const now = options.now ?? (() => new Date());
+
+  const isExpired = (session: GuidedSession) => session.markedExpired || Date.parse(session.expiresAt) <= now().getTime();
+  const creatorOf = (session: GuidedSession): Caller => ({
+    principalId: session.principalId, tenantId: session.tenantId, scopes: new Set(), tenantName: session.companyName,
+  });
+
+  async function requestOf(session: GuidedSession): Promise<OnboardingRequestView | null> {
+    if (!session.onboardingRequestId) return null;
+    return onboarding.get('Entity', session.onboardingRequestId, creatorOf(session)).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    });
+  }
+
+  async function view(session: GuidedSession): Promise<GuidedSessionView> {
+    return {
+      companyName: session.companyName,
+      created: session.created,
+      expired: isExpired(session),
+      expiresAt: session.expiresAt,
+      id: session.id,
+      manufacturer: session.manufacturer,
+      entityType: session.entityType,
+      onboardingRequest: await requestOf(session),
+      returnUrl: session.returnUrl,
+    };
+  }
+
+  async function owned(id: string, caller: Caller): Promise<GuidedSession> {
+    const session = await store.getSession(id);
+    if (!session || session.tenantId !== caller.tenantId) throw new NotFoundError(`No guided onboarding session with id ${id}.`);
+    return session;
+  }
+
+  /** Moves the session's request to Processing if it is still Pending (the end user consented with the submit). */
+  async function consented(requestId: string, actor: Actor, correlationId: string) {
+    const result = await onboarding.transition(
+      requestId,
+      (current) => (current.status === 'Pending' ? { to: 'Processing', reason: 'The end user consented in a guided session' } : 'unchanged'),
+      { actor, source: 'consent', correlationId },
+    );
+    if (result.outcome === 'duplicate-message') throw new Error('unreachable: a consent carries no message id');
+    return onboarding.view(result.request);
+  }
+
+  const api: GuidedApi = {
+    async create(input, caller) {
+      const created = now();
+      const minutes = input.expiresInMinutes ?? DEFAULT_MINUTES;
+      const session: GuidedSession = {
+        id: randomUUID(),
+        tenantId: caller.tenantId,
+        principalId: caller.principalId,
+        companyName: input.companyName,
+        manufacturer: input.manufacturer,
+        entityType: input.entityType ?? null,
+        returnUrl: onboarding.checkReturnUrl(input.returnUrl),
+        created: created.toISOString(),
+        expiresAt: new Date(created.getTime() + minutes * 60_000).toISOString(),
+        markedExpired: false,
+        onboardingRequestId: null,
+      };
+      await store.insertSession(session);
+      return { ...(await view(session)), url: options.urlOf(session) };
+    },
+
+    async list(caller, query) {
+      const scope = ['sessions', caller.tenantId, query.expired ?? ''].join('|');
+      const after: Cursor | undefined = query.continuationToken === undefined ? undefined : pageTokens.decode(query.continuationToken, scope);
+      const page = await store.listSessions(caller.tenantId, query.pageSize === undefined ? DEFAULT_PAGE_SIZE : Number(query.pageSize), after);
+      const wanted = page.items.filter((session) => query.expired === undefined || isExpired(session) === (query.expired === 'true'));
+      return { items: await Promise.all(wanted.map(view)), continuationToken: page.cursor === undefined ? null : pageTokens.encode(page.cursor, scope) };
+    },
+
+    get: async (id, caller) => view(await owned(id, caller)),
+  };
+
+  return {
+    ...api,
+    isExpired,
+    requestOf,
+
+    /**
+     * The end user's submit: one Entity request for the session's tenant, then Processing. A session that
+     * yielded its request already answers that one (409 with it); an expired one accepts nothing (410).
+     */
+    async submit(session: GuidedSession, details: DeviceDetails, actor: Actor, correlationId: string): Promise<OnboardingRequestView> {
+      if (isExpired(session)) throw new GoneError('This session has expired.');
+      if (session.onboardingRequestId) throw new ConflictError('This session has been used already.', 'session_used');
+      const identifier = identifierOf(details.entityType);
+      if (!identifier.pattern.test(details.identifier)) {
+        throw new ValidationError(`${identifier.label} is not valid.`, [{ path: '/identifier', message: identifier.hint }]);
+      }
+      const input = {
+        type: details.entityType, manufacturer: session.manufacturer, model: details.model,
+        [identifier.field]: identifier.field === 'vin' ? details.identifier.toUpperCase() : details.identifier,
+      } as CreateEntityInput;
+      const { request } = await onboarding.commitCreate({
+        requestType: 'Entity', input, caller: creatorOf(session), correlationId, returnUrl: session.returnUrl,
+        origin: { actor, source: 'consent', session: session.id },
+      });
+      return consented(request.id, actor, correlationId);
+    },
+
+    /** A request created but not yet moved on (the page died in between): the consent it was given stands. */
+    consented,
+  };
+}
+
+export type GuidedService = ReturnType<typeof createGuidedService>;

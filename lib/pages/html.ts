@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * HTML for people, escaped by construction: `html` is a tagged template whose values are escaped unless
+ * they are `html` themselves, so a name like `<img src=x onerror=…>` is shown as text. There is no other
+ * way to put text into a page.
+ */
+export class Html {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (character) => ESCAPES[character]!);
+
+type Value = Html | string | number | null | undefined | false | readonly Value[];
+
+function render(value: Value): string {
+  if (value === null || value === undefined || value === false) return '';
+  if (value instanceof Html) return value.text;
+  if (Array.isArray(value)) return value.map(render).join('');
+  return escapeHtml(String(value));
+}
+
+export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
+  return new Html(strings.reduce((out, part, index) => out + part + (index < values.length ? render(values[index]!) : ''), ''));
+}
+
+/** Plain, readable on a phone (375 px) and a desktop; the page's only style, allowed by its hash. */
+const STYLE = `
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c2733;background:#f3f5f7}
+main{max-width:34rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+header{display:flex;align-items:center;gap:.6rem;margin-bottom:1.25rem;color:#2d6a4f;font-weight:600}
+header .mark{width:2rem;height:2rem;border-radius:.5rem;background:#2d6a4f;color:#fff;display:grid;place-items:center;font-size:1.1rem}
+.card{background:#fff;border:1px solid #dde3e8;border-radius:.75rem;padding:1.25rem 1.25rem 1.5rem;box-shadow:0 1px 2px rgba(0,0,0,.04)}
+h1{font-size:1.35rem;line-height:1.3;margin:0 0 .75rem}
+p{margin:.5rem 0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:1rem 0;padding:.75rem 1rem;background:#f7f9fa;border-radius:.5rem}
+dt{color:#5b6b7a}dd{margin:0;font-weight:500;overflow-wrap:anywhere}
+label{display:block;font-weight:600;margin:1rem 0 .3rem}
+input,select{width:100%;font:inherit;padding:.6rem .7rem;border:1px solid #b8c2cc;border-radius:.5rem;background:#fff}
+input:focus,select:focus,button:focus{outline:3px solid #95d5b2;outline-offset:1px}
+.hint{color:#5b6b7a;font-size:.9rem;margin:.25rem 0 0}
+.check{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;margin-top:1.25rem}
+.check input{width:auto;margin-top:.3rem}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.5rem}
+button{font:inherit;font-weight:600;padding:.7rem 1.3rem;border-radius:.5rem;border:1px solid transparent;cursor:pointer;flex:1 1 10rem}
+.primary{background:#2d6a4f;color:#fff}.primary:hover{background:#24553f}
+.secondary{background:#fff;color:#9b2226;border-color:#d9a5a7}.secondary:hover{background:#fbeeee}
+.status{display:inline-block;padding:.15rem .6rem;border-radius:1rem;background:#e9f5ee;color:#2d6a4f;font-weight:600}
+.status.bad{background:#fbeeee;color:#9b2226}
+a{color:#1d5fa8}
+footer{margin-top:1.5rem;color:#5b6b7a;font-size:.85rem}
+`;
+const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+
+export interface Page {
+  status: number;
+  title: string;
+  body: Html;
+  /** Where the page's forms may go besides this origin (the request's return address, after a decision). */
+  formTargets?: readonly string[];
+}
+
+/**
+ * The response of a page. Its headers (contract §9): a strict Content-Security-Policy (nothing but the
+ * page's own style; forms only to this origin and the return address; never framed), no referrer (the
+ * token is in the URL), never cached, no sniffing.
+ */
+export function pageResponse(page: Page, lang = 'en') {
+  const formAction = ["'self'", ...(page.formTargets ?? [])].join(' ');
+  const document = html`<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${page.title}</title>
+<style>${new Html(STYLE)}</style>
+</head>
+<body>
+<main>
+<header><span class="mark" aria-hidden="true">⚡</span><span>Energy account connection</span></header>
+<div class="card">
+${page.body}
+</div>
+<footer>Secure link. You can close this page when you are done.</footer>
+</main>
+</body>
+</html>`;
+  return {
+    statusCode: page.status,
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': `default-src 'none'; style-src ${STYLE_HASH}; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+    },
+    body: document.text,
+  };
+}
+
+/** An error page: what went wrong in words a person understands, and nothing internal. */
+export function errorPage(status: number, title: string, message: string): Page {
+  return { status, title, body: html`<h1>${title}</h1><p>${message}</p>` };
+}
