@@ -1,11 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/local/build.ts';
 import { DEV_TENANT_ID, devToken } from '../../scripts/local/dev-token.ts';
-import { freePort } from '../../scripts/local/dynamodb-local.ts';
+import { type Stack, startStack, stopStack } from '../support/local-stack.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
 
 /**
@@ -13,36 +13,13 @@ import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
  * Each builds into its own folder and registers itself, so neither breaks the other, and the commands
  * (audit:verify) find the one they are pointed at, or say plainly why they cannot.
  */
-interface Stack {
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-}
 
 /** The environment of a fresh shell (nothing of the test run's own settings), with stacks registered apart. */
 const STACKS_DIR = join(ROOT, '.local', `stacks-test-${process.pid}`);
 const shell = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH!, HOME: process.env.HOME ?? ROOT, LOCAL_STACKS_DIR: STACKS_DIR, ...extra });
 
-async function start(extra: Record<string, string>): Promise<Stack> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['scripts/start.ts'], { cwd: ROOT, env: shell({ PORT: String(port), ...extra }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start was not ready within 60 s:\n${output}`)), 60_000);
-    child.stdout!.on('data', () => { if (output.includes('ready at')) { clearTimeout(timer); resolve(); } });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`npm start exited with ${code}:\n${output}`)); });
-  });
-  return { port, child, output: () => output };
-}
-
-async function stop(stack: Stack | undefined): Promise<void> {
-  if (!stack?.child.pid || stack.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => stack.child.once('exit', resolve));
-  process.kill(-stack.child.pid, 'SIGTERM');
-  await exited;
-}
+const start = (extra: Record<string, string>) => startStack(shell(extra));
+const stop = stopStack;
 
 const auditVerify = (...args: string[]) => promisify(execFile)(process.execPath, ['scripts/audit-verify.ts', ...args], { cwd: ROOT, env: shell() })
   .then(({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: error.stdout + error.stderr }));
