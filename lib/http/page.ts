@@ -3,7 +3,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { NotFoundError } from '../lifecycle/errors.ts';
-import { type Page, pageResponse } from '../pages/html.ts';
+import { type PageReply, pageResponse } from '../pages/html.ts';
 import type { HttpParts } from './handler.ts';
 import { correlation } from './middleware/correlation.ts';
 import { formBody } from './middleware/form-body.ts';
@@ -15,9 +15,6 @@ import type { Route, Schema } from './route.ts';
 import { validate } from './validation.ts';
 
 type Infer<S> = S extends Schema ? z.infer<S> : undefined;
-
-/** A page's answer: the page, or a 303 to where the person goes next. */
-export type PageReply = Page | { redirect: string };
 
 export interface PageInput<B, P> {
   params: P;

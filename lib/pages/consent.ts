@@ -3,8 +3,7 @@ import { ForbiddenError, NotFoundError } from '../lifecycle/errors.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
 import type { StoredRequest } from '../lifecycle/types.ts';
-import type { PageReply } from '../http/page.ts';
-import { html, type Page } from './html.ts';
+import { html, type Page, type PageReply } from './html.ts';
 import type { Links } from './links.ts';
 import { TYPE_NAMES } from './words.ts';
 

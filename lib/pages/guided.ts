@@ -5,9 +5,8 @@ import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
 import { ENTITY_TYPES } from '../lifecycle/schemas.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
 import type { GuidedSession } from '../lifecycle/types.ts';
-import type { PageReply } from '../http/page.ts';
 import { originOf, returnAddress } from './consent.ts';
-import { html, type Page } from './html.ts';
+import { html, type Page, type PageReply } from './html.ts';
 import type { Links } from './links.ts';
 import { TYPE_NAMES } from './words.ts';
 

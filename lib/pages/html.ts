@@ -65,6 +65,9 @@ export interface Page {
   formTargets?: readonly string[];
 }
 
+/** A page's answer: the page, or a 303 to where the person goes next. */
+export type PageReply = Page | { redirect: string };
+
 /**
  * The response of a page. Its headers (contract §9): a strict Content-Security-Policy (nothing but the
  * page's own style; forms only to this origin and the return address; never framed), no referrer (the
