@@ -40,6 +40,8 @@ export interface DeviceDetails {
 
 const DEFAULT_MINUTES = 1_440;
 const DEFAULT_PAGE_SIZE = 25;
+/** A filtered page reads at most this many store pages; past that it may be short, with its next link. */
+const MAX_READS_PER_PAGE = 10;
 
 /** Which identifier a device type is known by: a car by its VIN, a meter by its EAN, the rest by a serial number. */
 export function identifierOf(entityType: string): { field: 'vin' | 'ean' | 'reference'; label: string; pattern: RegExp; hint: string } {
@@ -136,9 +138,19 @@ export function createGuidedService(options: {
     async list(caller, query) {
       const scope = ['sessions', caller.tenantId, query.expired ?? ''].join('|');
       const after: Cursor | undefined = query.continuationToken === undefined ? undefined : pageTokens.decode(query.continuationToken, scope);
-      const page = await store.listSessions(caller.tenantId, query.pageSize === undefined ? DEFAULT_PAGE_SIZE : Number(query.pageSize), after);
-      const wanted = page.items.filter((session) => query.expired === undefined || isExpired(session) === (query.expired === 'true'));
-      return { items: await Promise.all(wanted.map(view)), continuationToken: page.cursor === undefined ? null : pageTokens.encode(page.cursor, scope) };
+      const size = query.pageSize === undefined ? DEFAULT_PAGE_SIZE : Number(query.pageSize);
+      const wanted = (session: GuidedSession) => query.expired === undefined || isExpired(session) === (query.expired === 'true');
+      // `expired` depends on the clock, so no index holds it: read on until the page is full, asking each
+      // time for no more than is still wanted (so the cursor never skips a match), within a few reads.
+      const items: GuidedSession[] = [];
+      let cursor = after;
+      for (let reads = 0; reads < MAX_READS_PER_PAGE && items.length < size; reads++) {
+        const page = await store.listSessions(caller.tenantId, size - items.length, cursor);
+        items.push(...page.items.filter(wanted));
+        cursor = page.cursor;
+        if (cursor === undefined) break;
+      }
+      return { items: await Promise.all(items.map(view)), continuationToken: cursor === undefined ? null : pageTokens.encode(cursor, scope) };
     },
 
     get: async (id, caller) => view(await owned(id, caller)),

@@ -107,7 +107,8 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
     async submit(token: string, given: GuidedForm, correlationId: string): Promise<PageReply> {
       const session = await open(token);
       if (!same(given.csrf, links.formValue(token))) throw new ForbiddenError('The form was not sent from this page.');
-      const actor = { type: 'enduser' as const, id: links.actorId('guided', token) };
+      // Contract §2: the end user of a guided session is named by the session's id (never the link).
+      const actor = { type: 'enduser' as const, id: session.id };
       const first = await guided.requestOf(session);
       if (first) {
         // Sent before: the first one stands; its consent is carried through if the page died in between.

@@ -16,6 +16,7 @@ import { INDEX, requestKey } from '../../lib/store/keys.ts';
 import { invoke, lambdaContext, tenant, token, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, offboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 import { BODIES, ownerOf } from '../support/fixtures.ts';
+import { at } from '../support/clock.ts';
 
 /*
  * Isolation. The table is shared with every other test file, running in parallel, whose requests are
@@ -43,16 +44,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Runs `act` with the wall clock frozen at `instant` (Date only; timers stay real). */
-async function at<T>(instant: number, act: () => Promise<T>): Promise<T> {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(instant);
-  try {
-    return await act();
-  } finally {
-    vi.useRealTimers();
-  }
-}
 
 /** An API client of a fresh tenant; its token is valid now, in real time. */
 async function givenCaller(path: CollectionPath = 'collectives') {
