@@ -10,8 +10,10 @@ import { createEndpointService } from '../events/endpoints.ts';
 import { eventBridgeBus } from '../events/event-bridge.ts';
 import { createHttpSender, resolveHost } from '../events/http-sender.ts';
 import { createPublisher } from '../events/publish.ts';
+import { NotFoundError } from '../lifecycle/errors.ts';
 import { createGuidedService, type GuidedApi } from '../lifecycle/guided.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle/lifecycle.ts';
+import type { Caller } from '../lifecycle/types.ts';
 import { createOffboardingService, offboardingView } from '../lifecycle/offboarding.ts';
 import { localPlatform, type Platform } from '../lifecycle/platform.ts';
 import { createOnboardingService, onboardingView } from '../lifecycle/onboarding.ts';
@@ -303,7 +305,11 @@ export function buildGuidedApp(env: NodeJS.ProcessEnv = process.env) {
     urlOf: (session) => `${config.publicUrl}/guided/${links.sign('guided', { id: session.id, tenantId: session.tenantId, expiresAt: new Date(session.expiresAt) })}`,
   });
   const { realtoClient, realtoClientSecret } = realtoClientOf(base, store, onboarding.lifecycle);
-  const guided: GuidedApi = process.env.ONBOARDING_MODE === 'realto' && realtoClient ? createProxyGuided(realtoClient) : local;
+  const ours = (id: string, caller: Caller) => onboarding.get('Entity', id, caller).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  });
+  const guided: GuidedApi = process.env.ONBOARDING_MODE === 'realto' && realtoClient ? createProxyGuided(realtoClient, ours) : local;
   const authenticate = createAuthenticator(config.auth);
   const secrets = { pageTokenSecret, linkSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
   const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor(secrets, config.mode) };

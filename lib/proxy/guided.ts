@@ -1,19 +1,57 @@
 import { NotFoundError, NotImplementedError } from '../lifecycle/errors.ts';
 import type { GuidedApi, GuidedSessionView } from '../lifecycle/guided.ts';
+import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
+import type { Caller, RequestData } from '../lifecycle/types.ts';
+import { consentLinksOf, errorsOf, knownStatus, type UpstreamRequest } from './mirror.ts';
 import type { RealtoClient } from './realto-client.ts';
+import { platformSnapshot } from './snapshot.ts';
+
+const text = (value: unknown) => (typeof value === 'string' ? value : null);
+
+/**
+ * A session's request as the contract shows one. Ours when we hold it (mirrored, with our trail's
+ * version); otherwise the platform's answer in our shape: a request the platform made in its own guided
+ * UI has no trail here, so its version is 1, the one state we have seen. Unreadable: null.
+ */
+async function requestView(
+  seen: unknown, tenantId: string, sessionCreated: string, ours: (id: string) => Promise<OnboardingRequestView | null>,
+): Promise<OnboardingRequestView | null> {
+  const request = seen as (UpstreamRequest & Record<string, unknown>) | null | undefined;
+  if (!request || typeof request.id !== 'string') return null;
+  const held = await ours(request.id.toLowerCase());
+  if (held) return held;
+  const status = knownStatus(request);
+  if (!status) return null;
+  const snapshot = platformSnapshot(request.data) ?? {};
+  const consent = status === 'Pending' ? consentLinksOf(request) : undefined;
+  const created = text(request.created) ?? sessionCreated;
+  return {
+    id: request.id.toLowerCase(),
+    requestType: 'Entity',
+    status,
+    created,
+    updated: text(request.updated) ?? created,
+    principalId: text(request.principalId) ?? '',
+    returnUrl: text(request.returnUrl),
+    action: consent ? { type: 'Consent', ...consent } : null,
+    data: { ...snapshot, tenant: { ...snapshot.tenant, id: tenantId } } as RequestData,
+    errors: errorsOf(request) ?? [],
+    version: 1,
+  };
+}
 
 /** The platform's session, in our shape; the fields it does not document are null (realto-api-facts §4.3). */
-function viewOf(session: Record<string, unknown>): GuidedSessionView {
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+async function viewOf(session: Record<string, unknown>, tenantId: string, ours: (id: string) => Promise<OnboardingRequestView | null>): Promise<GuidedSessionView> {
+  const created = text(session.created) ?? '';
   return {
     companyName: text(session.companyName) ?? '',
-    created: text(session.created) ?? '',
+    created,
     expired: session.expired === true,
     expiresAt: text(session.expiresAt),
     id: String(session.id),
     manufacturer: text(session.manufacturer) ?? '',
     entityType: text(session.entityType),
-    onboardingRequest: (session.onboardingRequest ?? null) as GuidedSessionView['onboardingRequest'],
+    onboardingRequest: await requestView(session.onboardingRequest, tenantId, created, ours),
     returnUrl: text(session.returnUrl),
   };
 }
@@ -30,7 +68,11 @@ function tenantOf(session: Record<string, unknown>): string | undefined {
  * is a 501; list and get ask the platform. One platform client serves every tenant of this service, so a
  * session is shown only to the tenant its request names: one without a request is shown to nobody.
  */
-export function createProxyGuided(platform: Pick<RealtoClient, 'listGuidedSessions' | 'getGuidedSession'>): GuidedApi {
+export function createProxyGuided(
+  platform: Pick<RealtoClient, 'listGuidedSessions' | 'getGuidedSession'>,
+  /** Our copy of a request, when we hold it for this caller. */
+  ours: (id: string, caller: Caller) => Promise<OnboardingRequestView | null>,
+): GuidedApi {
   return {
     async create() {
       throw new NotImplementedError('Guided sessions are created in the Realto platform\'s own UI in realto mode; this service creates them in local mode only.');
@@ -40,10 +82,10 @@ export function createProxyGuided(platform: Pick<RealtoClient, 'listGuidedSessio
         ...(query.pageSize === undefined ? {} : { pageSize: Number(query.pageSize) }),
         ...(query.continuationToken === undefined ? {} : { continuationToken: query.continuationToken }),
       });
-      const items = page.data
+      const sessions = await Promise.all(page.data
         .filter((session) => tenantOf(session) === caller.tenantId)
-        .map(viewOf)
-        .filter((session) => query.expired === undefined || session.expired === (query.expired === 'true'));
+        .map((session) => viewOf(session, caller.tenantId, (id) => ours(id, caller))));
+      const items = sessions.filter((session) => query.expired === undefined || session.expired === (query.expired === 'true'));
       return { items, continuationToken: page.continuationToken };
     },
     async get(id, caller) {
@@ -52,7 +94,7 @@ export function createProxyGuided(platform: Pick<RealtoClient, 'listGuidedSessio
         throw error;
       });
       if (tenantOf(session) !== caller.tenantId) throw new NotFoundError(`No guided onboarding session with id ${id}.`);
-      return viewOf(session);
+      return viewOf(session, caller.tenantId, (requestId) => ours(requestId, caller));
     },
   };
 }

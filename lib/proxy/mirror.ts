@@ -39,21 +39,21 @@ export function isUnavailable(error: unknown): boolean {
 }
 
 /** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
-function consentLinksOf(seen: UpstreamRequest): ConsentLinks | undefined {
+export function consentLinksOf(seen: UpstreamRequest): ConsentLinks | undefined {
   const action = seen.action as { redirectLink?: unknown; documentationLink?: unknown } | null | undefined;
   if (typeof action?.redirectLink !== 'string' || !/^https?:\/\//.test(action.redirectLink)) return undefined;
   const documentationLink = typeof action.documentationLink === 'string' ? action.documentationLink : '';
   return { redirectLink: action.redirectLink, documentationLink };
 }
 
-function errorsOf(seen: UpstreamRequest): RequestError[] | undefined {
+export function errorsOf(seen: UpstreamRequest): RequestError[] | undefined {
   if (!Array.isArray(seen.errors) || seen.errors.length === 0) return undefined;
   return seen.errors
     .filter((error): error is RequestError => typeof error?.code === 'string' && typeof error?.message === 'string')
     .map(({ code, message }) => ({ code, message }));
 }
 
-function knownStatus(seen: UpstreamRequest): Status | undefined {
+export function knownStatus(seen: UpstreamRequest): Status | undefined {
   return (STATUSES as readonly string[]).includes(seen.status) ? (seen.status as Status) : undefined;
 }
 

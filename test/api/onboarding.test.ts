@@ -90,9 +90,11 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
 
       expect(Object.keys(request.action).sort()).toEqual(['documentationLink', 'redirectLink', 'type']);
       expect(request.action.type).toBe('Consent');
-      // Contract §9: {PUBLIC_URL}/consent/{token}, a short URL-safe token that is the request's alone.
+      // Contract §9: {PUBLIC_URL}/consent/{token}, a short URL-safe token that is the request's alone; in
+      // realto mode the platform's own link, passed through untouched.
       const link = new URL(request.action.redirectLink);
-      expect(`${link.origin}${link.pathname}`).toMatch(/^http:\/\/127\.0\.0\.1:3000\/consent\/[A-Za-z0-9_-]{20,64}$/);
+      if (process.env.ONBOARDING_MODE === 'realto') expect(link.href).toBe(`https://platform.realto.io/consent/${request.id}`);
+      else expect(`${link.origin}${link.pathname}`).toMatch(/^http:\/\/127\.0\.0\.1:3000\/consent\/[A-Za-z0-9_-]{20,64}$/);
       const other = await api.create(body);
       expect(other.body.action.redirectLink).not.toBe(request.action.redirectLink);
       expect(() => new URL(request.action.documentationLink)).not.toThrow();

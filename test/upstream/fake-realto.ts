@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /**
- * A stand-in for the Realto platform on 127.0.0.1: the documented shapes of POST /v1/authentication and
- * the onboarding endpoints (facts sheet §2–§4), in memory, with switches for the faults a client must
- * survive and counters of what reached it.
+ * A stand-in for the Realto platform on 127.0.0.1: the documented shapes of POST /v1/authentication, the
+ * onboarding endpoints and the guided onboarding sessions' reads G1/G2 (facts sheet §2–§4), in memory, with
+ * switches for the faults a client must survive and counters of what reached it.
  */
 
 export type Kind = 'collectives' | 'entities' | 'offboarding';
@@ -26,6 +26,18 @@ export interface FakeRealtoBehaviour {
   rejectCancelWith: string | undefined;
   /** `expires_in` of the tokens handed out. */
   tokenLifetimeSeconds: number;
+}
+
+/**
+ * What a test gives `seedGuidedSession`: `tenantId` is the tenant the session's request names (not a field
+ * of the session); every other field overrides the session's own. Without an `onboardingRequest` field
+ * the session gets a new Entity request of the fake (kept with the fake's entities, so
+ * `GET /v1/onboarding/entities/{id}` knows it and `update` shows in the session); with
+ * `onboardingRequest: null` it has none.
+ */
+export interface GuidedSessionSeed {
+  tenantId?: string | null;
+  [field: string]: unknown;
 }
 
 export interface FakeRealto {
@@ -53,6 +65,11 @@ export interface FakeRealto {
   remove(kind: Kind, id: string): void;
   /** Changes a request the platform holds, as its own processing would; `data` is replaced as given. */
   update(kind: Kind, id: string, fields: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * A guided onboarding session the platform holds (facts sheet §4.3), as G1/G2 answer it. G1 lists
+   * sessions newest seeded first, paged like the onboarding lists (§1.1).
+   */
+  seedGuidedSession(seed?: GuidedSessionSeed): Record<string, unknown>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -62,6 +79,8 @@ const ADMINISTRATOR_ID = '2b9e4c71-0d3f-4a8e-b6c5-9f1a7e3d5c24';
 const ITEM = /^\/v1\/(onboarding\/collectives|onboarding\/entities|offboarding\/entities)\/([^/]+)$/;
 const CANCEL = /^\/v1\/(onboarding\/collectives|onboarding\/entities|offboarding\/entities)\/([^/]+)\/cancel$/;
 const COLLECTION = /^\/v1\/(onboarding\/collectives|onboarding\/entities|offboarding\/entities)$/;
+const SESSIONS = '/v1/guided-onboarding-sessions';
+const SESSION = /^\/v1\/guided-onboarding-sessions\/([^/]+)$/;
 
 function defaults(): FakeRealtoBehaviour {
   return { delayMs: 0, failures: 0, failureStatus: 503, malformed: 0, rejectCancelWith: undefined, tokenLifetimeSeconds: 3599 };
@@ -76,6 +95,8 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     ['entities', new Map()],
     ['offboarding', new Map()],
   ]);
+  /** Guided sessions by id, in the order seeded; `requestId` links the session to a request in `entities`. */
+  const sessions = new Map<string, { session: Record<string, unknown>; requestId: string | undefined }>();
   const counters = new Map<string, number>();
   const idsAsked = new Map<string, Set<string>>();
   const validTokens = new Set<string>();
@@ -86,6 +107,9 @@ export async function startFakeRealto(): Promise<FakeRealto> {
   let inFlight = 0;
   let mostInFlight = 0;
   let behaviour = defaults();
+
+  /** A timestamp as the platform writes it (§1: ISO-8601 UTC, whole seconds). */
+  const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
   /** A new offboarding request as the platform documents it (facts sheet §7, O1). */
   function offboardingRequest(input: Record<string, unknown>): Record<string, unknown> {
@@ -133,7 +157,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
         redirectLink: `https://platform.realto.io/consent/${id}`,
         type: 'Consent',
       },
-      created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      created: now(),
       data,
       id,
       principalId: CLIENT_PRINCIPAL_ID,
@@ -141,6 +165,25 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       returnUrl: typeof input.returnUrl === 'string' ? input.returnUrl : null,
       status: 'Pending',
       errors: [],
+    };
+  }
+
+  /** A guided session as G1/G2 answer it: its request as the platform holds it at this moment. */
+  function sessionView(held: { session: Record<string, unknown>; requestId: string | undefined }): Record<string, unknown> {
+    if (held.requestId === undefined) return held.session;
+    return { ...held.session, onboardingRequest: requests.get('entities')!.get(held.requestId) ?? null };
+  }
+
+  /** A page of the platform's envelope (§1.1): `pageSize` (default 25) from an offset in `continuationToken`. */
+  function pageOf(all: unknown[], url: URL): Record<string, unknown> {
+    const pageSize = Number(url.searchParams.get('pageSize') ?? 25);
+    const offset = Number(Buffer.from(url.searchParams.get('continuationToken') ?? '', 'base64url').toString() || 0);
+    const data = all.slice(offset, offset + pageSize);
+    const next = offset + pageSize < all.length ? Buffer.from(String(offset + pageSize)).toString('base64url') : null;
+    return {
+      data,
+      links: { next: next ? `${url.pathname}?pageSize=${pageSize}&continuationToken=${next}` : null },
+      meta: { continuationToken: next, pageSize },
     };
   }
 
@@ -197,14 +240,17 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     const cancel = CANCEL.exec(url.pathname);
     const item = ITEM.exec(url.pathname);
     const collection = COLLECTION.exec(url.pathname);
+    const session = SESSION.exec(url.pathname);
     const match = cancel ?? item ?? collection;
     const kind = match ? KIND_OF[match[1]!] : undefined;
     const route = cancel
       ? `${method} /v1/${match![1]}/{id}/cancel`
       : item
         ? `${method} /v1/${match![1]}/{id}`
-        : `${method} ${url.pathname}`;
-    count(route, (cancel ?? item)?.[2]);
+        : session
+          ? `${method} ${SESSIONS}/{id}`
+          : `${method} ${url.pathname}`;
+    count(route, (cancel ?? item)?.[2] ?? session?.[1]);
     onboardingCalls += 1;
 
     if (behaviour.delayMs > 0) await delay(behaviour.delayMs);
@@ -222,6 +268,15 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       behaviour.malformed -= 1;
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"id": "3f1c');
       return;
+    }
+    if (session || url.pathname === SESSIONS) {
+      // G1 and G2 only: the platform creates sessions in its own UI (facts sheet §4.3, G3).
+      if (method !== 'GET') return problem(response, 405, 'Method Not Allowed');
+      if (session) {
+        const found = sessions.get(decodeURIComponent(session[1]!));
+        return found ? send(response, 200, sessionView(found)) : problem(response, 404, 'Guided onboarding session not found');
+      }
+      return send(response, 200, pageOf([...sessions.values()].reverse().map(sessionView), url));
     }
     if (!kind) {
       problem(response, 404, 'Not Found');
@@ -255,18 +310,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       store.set(created.id as string, created);
       return send(response, 201, created);
     }
-    if (collection && method === 'GET') {
-      const pageSize = Number(url.searchParams.get('pageSize') ?? 25);
-      const offset = Number(Buffer.from(url.searchParams.get('continuationToken') ?? '', 'base64url').toString() || 0);
-      const all = [...store.values()];
-      const data = all.slice(offset, offset + pageSize);
-      const next = offset + pageSize < all.length ? Buffer.from(String(offset + pageSize)).toString('base64url') : null;
-      return send(response, 200, {
-        data,
-        links: { next: next ? `${url.pathname}?pageSize=${pageSize}&continuationToken=${next}` : null },
-        meta: { continuationToken: next, pageSize },
-      });
-    }
+    if (collection && method === 'GET') return send(response, 200, pageOf([...store.values()], url));
     problem(response, 405, 'Method Not Allowed');
   }
 
@@ -335,8 +379,34 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       Object.assign(found, fields);
       return found;
     },
+    seedGuidedSession(seed = {}) {
+      const { tenantId = null, ...fields } = seed;
+      const id = randomUUID();
+      const manufacturer = typeof fields.manufacturer === 'string' ? fields.manufacturer : 'Tesla';
+      const entityType = typeof fields.entityType === 'string' ? fields.entityType : 'Battery';
+      let requestId: string | undefined;
+      if (!('onboardingRequest' in fields)) {
+        const request = onboardingRequest('entities', { tenantId, manufacturer, type: entityType });
+        requestId = request.id as string;
+        requests.get('entities')!.set(requestId, request);
+      }
+      // The documented fields in the documented order (§4.3); the ones after `onboardingRequest` are unknown.
+      const session: Record<string, unknown> = {
+        companyName: 'Fake Energy Supplier',
+        created: now(),
+        expired: false,
+        id,
+        manufacturer,
+        onboardingRequest: null,
+        ...fields,
+      };
+      const held = { session, requestId };
+      sessions.set(session.id as string, held);
+      return sessionView(held);
+    },
     reset() {
       for (const store of requests.values()) store.clear();
+      sessions.clear();
       counters.clear();
       idsAsked.clear();
       validTokens.clear();
