@@ -23,10 +23,10 @@ import { createLinks, type Links } from '../pages/links.ts';
 import { createProxyGuided } from '../proxy/guided.ts';
 import { createProxyOffboarding } from '../proxy/offboarding.ts';
 import { createProxyOnboarding } from '../proxy/onboarding.ts';
-import { createRealtoPlatform } from '../proxy/platform.ts';
-import type { RealtoClient } from '../proxy/realto-client.ts';
+import { createPlatformClient, createRealtoPlatform } from '../proxy/platform.ts';
 import { createDocumentClient, createDynamoClient } from '../store/client.ts';
 import { createDynamoEventStore } from '../store/dynamo-events.ts';
+import { createDynamoSessionStore } from '../store/dynamo-sessions.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
@@ -66,7 +66,12 @@ function foundation(env: NodeJS.ProcessEnv) {
 /** 3: the functions that read or write the table: the client, and the requests' store. */
 function storage(config: Config) {
   const { dynamo, documents } = tableClients(config);
-  return { dynamo, store: createDynamoStore(documents, config.tableName) };
+  return { dynamo, documents, store: createDynamoStore(documents, config.tableName) };
+}
+
+/** 3, for the functions that serve guided sessions (contract §10): their own store, beside the requests'. */
+function sessionStorage(config: Config, documents: ReturnType<typeof tableClients>['documents']) {
+  return createDynamoSessionStore(documents, config.tableName);
 }
 
 function tableClients(config: Config) {
@@ -81,17 +86,24 @@ function checkBuiltFor(config: Config) {
   }
 }
 
-/** The end user's signed links (contract §9, §10), with the secret of the moment. */
+/**
+ * The end user's signed links (contract §9, §10), with the secret of the moment. Local mode only: in proxy
+ * mode the platform's own links are handed out, so its bundles carry no signer (the routes still name the
+ * secret, which no call there reads).
+ */
 function endUserLinks(base: ReturnType<typeof foundation>) {
   const linkSecret = base.secret(base.config.linkSecret, 'LINK_SECRET');
-  return { linkSecret, links: createLinks(linkSecret.current) };
+  // Spelled out (not BUILT_FOR) so that esbuild sees a constant and drops the signer from proxy-mode bundles.
+  const links = process.env.ONBOARDING_MODE === 'realto' ? undefined : createLinks(linkSecret.current);
+  return { linkSecret, links };
 }
 
 /**
  * The consent link of a new request: this stage's consent page, signed for the request and its tenant
  * until it would expire as Pending (contract §9).
  */
-function consentLinksOf(config: Config, links: Links) {
+function consentLinksOf(config: Config, links: Links | undefined) {
+  if (!links) return undefined;
   const pendingMs = config.cleanup.pendingMaxAgeHours * 3_600_000;
   return (request: { id: string; tenantId: string; created: string }) => ({
     redirectLink: `${config.publicUrl}/consent/${links.sign('consent', { id: request.id, tenantId: request.tenantId, expiresAt: new Date(Date.parse(request.created) + pendingMs) })}`,
@@ -123,10 +135,13 @@ function ownLifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typ
   return { lifecycle: createLifecycle(lifecycleOptions), lifecycleOptions, pageTokenSecret };
 }
 
-/** Proxy mode's platform client, for the reads that have no mirror (guided sessions). */
-function realtoClientOf(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], lifecycle: Lifecycle) {
-  const { platform, realtoClientSecret } = platformOf(base, store, lifecycle);
-  return { realtoClient: 'client' in platform ? (platform as { client: RealtoClient }).client : undefined, realtoClientSecret };
+/** Proxy mode's platform client alone, for the reads that have no mirror (guided sessions). */
+function realtoClientOf(base: ReturnType<typeof foundation>) {
+  const { config } = base;
+  checkBuiltFor(config);
+  if (!config.realto) throw new ConfigError('ONBOARDING_MODE=realto needs the platform\'s settings');
+  const realtoClientSecret = base.secret(config.realto.clientSecret, 'REALTO_CLIENT_SECRET');
+  return { realtoClient: createPlatformClient(config.realto, realtoClientSecret), realtoClientSecret };
 }
 
 /** 5: in proxy mode, the Realto platform in front of the lifecycle; in local mode, nothing. */
@@ -228,13 +243,14 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
 export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
   const { config } = base;
-  const { dynamo, store } = storage(config);
+  const { dynamo, documents, store } = storage(config);
   const { lifecycle, pageTokenSecret } = ownLifecycle(base, store);
   const { platform, realtoClientSecret } = platformOf(base, store, lifecycle);
   const secrets = { pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
   const expireStaleRequests = createCleanupJob({
     service: lifecycle,
     store,
+    sessions: sessionStorage(config, documents),
     platform,
     pendingMaxAgeHours: config.cleanup.pendingMaxAgeHours,
     processingMaxAgeHours: config.cleanup.processingMaxAgeHours,
@@ -297,24 +313,40 @@ function onboardingWithLinks(base: ReturnType<typeof foundation>, store: ReturnT
 /** The guided onboarding sessions API (contract §10): ours in local mode; the platform's reads in proxy mode. */
 export function buildGuidedApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
+  const tables = storage(base.config);
+  const served = onboardingWithLinks(base, tables.store);
+  // Spelled out (not BUILT_FOR) so that esbuild folds it and each mode's bundle carries only its side.
+  const { guided, secrets } = process.env.ONBOARDING_MODE === 'realto' ? platformGuided(base, served) : localGuided(base, tables, served);
+  const parts: HttpParts = { logger: base.logger, authenticate: createAuthenticator(base.config.auth), secretsFor: secretsFor(secrets, base.config.mode) };
+  return { ...base, dynamo: tables.dynamo, store: tables.store, guided, parts };
+}
+
+type Served = ReturnType<typeof onboardingWithLinks>;
+
+function localGuided(base: ReturnType<typeof foundation>, { documents }: ReturnType<typeof storage>, served: Served) {
   const { config } = base;
-  const { dynamo, store } = storage(config);
-  const { onboarding, links, linkSecret, pageTokenSecret, lifecycleOptions } = onboardingWithLinks(base, store);
-  const local = createGuidedService({
-    store, onboarding, pageTokens: lifecycleOptions.pageTokens,
-    urlOf: (session) => `${config.publicUrl}/guided/${links.sign('guided', { id: session.id, tenantId: session.tenantId, expiresAt: new Date(session.expiresAt) })}`,
+  const { onboarding, links, linkSecret, pageTokenSecret, lifecycleOptions } = served;
+  const guided: GuidedApi = createGuidedService({
+    sessions: sessionStorage(config, documents), onboarding, pageTokens: lifecycleOptions.pageTokens,
+    urlOf: (session) => `${config.publicUrl}/guided/${links!.sign('guided', { id: session.id, tenantId: session.tenantId, expiresAt: new Date(session.expiresAt) })}`,
   });
-  const { realtoClient, realtoClientSecret } = realtoClientOf(base, store, onboarding.lifecycle);
+  return { guided, secrets: { pageTokenSecret, linkSecret } as Partial<Record<SecretName, Secret>> };
+}
+
+/** The platform's sessions, each request shown as our copy when we hold it. */
+function platformGuided(base: ReturnType<typeof foundation>, { onboarding, linkSecret, pageTokenSecret }: Served) {
+  const { realtoClient, realtoClientSecret } = realtoClientOf(base);
   const ours = (id: string, caller: Caller) => onboarding.get('Entity', id, caller).catch((error: unknown) => {
     if (error instanceof NotFoundError) return null;
     throw error;
   });
-  const guided: GuidedApi = process.env.ONBOARDING_MODE === 'realto' && realtoClient ? createProxyGuided(realtoClient, ours) : local;
-  const authenticate = createAuthenticator(config.auth);
-  const secrets = { pageTokenSecret, linkSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
-  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor(secrets, config.mode) };
-  return { ...base, dynamo, store, guided, parts };
+  return { guided: createProxyGuided(realtoClient, ours), secrets: { pageTokenSecret, linkSecret, realtoClientSecret } as Partial<Record<SecretName, Secret>> };
 }
+
+/** A page that is off: as unknown as a forged link. */
+const pageOff = async (): Promise<never> => {
+  throw new NotFoundError('This service\'s end-user pages are off in realto mode.');
+};
 
 /**
  * The end user's pages (contract §9, §10): the consent page and the guided session's page. Local mode
@@ -322,16 +354,29 @@ export function buildGuidedApp(env: NodeJS.ProcessEnv = process.env) {
  */
 export function buildPagesApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
+  const { dynamo, documents, store } = storage(base.config);
+  const linkSecret = base.secret(base.config.linkSecret, 'LINK_SECRET');
+  const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ linkSecret }, base.config.mode) };
+  // Spelled out (not BUILT_FOR) so that esbuild folds it: proxy-mode bundles carry no page.
+  const pages = process.env.ONBOARDING_MODE === 'realto'
+    ? { consent: { show: pageOff, decide: pageOff }, guided: { show: pageOff, submit: pageOff } }
+    : localPages(base, store, documents, linkSecret);
+  return { ...base, dynamo, store, ...pages, parts };
+}
+
+function localPages(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], documents: ReturnType<typeof storage>['documents'], linkSecret: Secret) {
   const { config } = base;
-  const { dynamo, store } = storage(config);
-  const { onboarding, links, linkSecret, lifecycleOptions } = onboardingWithLinks(base, store);
-  const enabled = config.mode === 'local';
+  checkBuiltFor(config);
+  const { lifecycleOptions } = ownLifecycle(base, store);
+  const links = createLinks(linkSecret.current);
+  const onboarding = createOnboardingService({ ...lifecycleOptions, consentLinks: consentLinksOf(config, links), allowLoopbackHttpReturnUrl: !config.production });
+  const sessions = sessionStorage(config, documents);
   const pageUrl = (kind: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${kind}/${token}`;
-  const guided = createGuidedService({ store, onboarding, pageTokens: lifecycleOptions.pageTokens, urlOf: () => '' });
-  const consent = createConsentPages({ store, lifecycle: onboarding.lifecycle, links, pageUrl: pageUrl('consent'), enabled });
-  const guidedPages = createGuidedPages({ store, guided, links, pageUrl: pageUrl('guided'), enabled });
-  const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ linkSecret }, config.mode) };
-  return { ...base, dynamo, store, consent, guided: guidedPages, parts };
+  const guided = createGuidedService({ sessions, onboarding, pageTokens: lifecycleOptions.pageTokens, urlOf: () => '' });
+  return {
+    consent: createConsentPages({ store, lifecycle: onboarding.lifecycle, links, pageUrl: pageUrl('consent') }),
+    guided: createGuidedPages({ sessions, guided, links, pageUrl: pageUrl('guided') }),
+  };
 }
 
 /** The OpenAPI document's function: settings and a logger, nothing to store or verify. */

@@ -11,14 +11,14 @@ const eventTypes = () => z.array(z.enum(SUBSCRIBABLE_EVENT_TYPES)).check(
   z.refine((types) => new Set(types).size === types.length, 'must not repeat an event type'),
 );
 
-export const createEndpointBody = z.lazy(() => z.strictObject({
+export const createEndpointBody = /* @__PURE__ */ z.lazy(() => z.strictObject({
   url: endpointUrl(),
   eventTypes: z.optional(eventTypes()),
   description: z.optional(z.nullable(text(500))),
 }));
 export type CreateEndpointInput = z.infer<typeof createEndpointBody>;
 
-export const updateEndpointBody = z.lazy(() => z.strictObject({
+export const updateEndpointBody = /* @__PURE__ */ z.lazy(() => z.strictObject({
   url: z.optional(endpointUrl()),
   eventTypes: z.optional(eventTypes()),
   disabled: z.optional(z.boolean()),
@@ -26,12 +26,12 @@ export const updateEndpointBody = z.lazy(() => z.strictObject({
 }).check(z.refine((patch) => Object.keys(patch).length > 0, 'must change at least one of url, eventTypes, disabled, description')));
 export type UpdateEndpointInput = z.infer<typeof updateEndpointBody>;
 
-export const endpointIdParams = z.lazy(() => z.strictObject({
+export const endpointIdParams = /* @__PURE__ */ z.lazy(() => z.strictObject({
   endpointId: z.pipe(z.guid(), z.transform((id: string) => id.toLowerCase())),
 }));
 
 /** Event ids are ours: `evt_<request id>_<version>`, or `evt_test_<uuid>` for tests. */
-export const deliveryParams = z.lazy(() => z.strictObject({
+export const deliveryParams = /* @__PURE__ */ z.lazy(() => z.strictObject({
   endpointId: z.pipe(z.guid(), z.transform((id: string) => id.toLowerCase())),
   eventId: z.string().check(z.maxLength(100), z.regex(/^evt_[0-9a-z_-]+$/i, 'must be an event id (evt_…)')),
 }));

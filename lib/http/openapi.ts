@@ -226,7 +226,7 @@ function parametersOf(route: Route) {
     ...fromSchema(params, 'path'),
     ...fromSchema(query, 'query'),
     ...headers.map((header) => ({ name: header.name, in: 'header', required: header.required, description: header.description, schema: jsonSchema(header.schema) })),
-    { name: 'X-Correlation-Id', in: 'header', required: false, description: 'Echoed back and logged with every line of the call', schema: { type: 'string', pattern: '^[\\w.:-]{1,128}$', maxLength: 128 } },
+    { $ref: '#/components/parameters/X-Correlation-Id' },
   ];
 }
 
@@ -315,6 +315,10 @@ export function buildOpenApiDocument(allRoutes: readonly Route[]) {
           name: 'webhook-signature',
           description: 'Standard Webhooks: `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{raw body}` with a shared `whsec_` secret; timestamps outside ±300 s are refused.',
         },
+      },
+      // Every operation takes it: declared once.
+      parameters: {
+        'X-Correlation-Id': { name: 'X-Correlation-Id', in: 'header', required: false, description: 'Echoed back and logged with every line of the call', schema: { type: 'string', pattern: '^[\\w.:-]{1,128}$', maxLength: 128 } },
       },
       headers: HEADERS,
       responses: Object.fromEntries(Object.keys(PROBLEMS).map((status) => [PROBLEM_NAMES[Number(status)]!, problemResponse(Number(status))])),

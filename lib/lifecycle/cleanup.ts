@@ -2,7 +2,7 @@ import { walkOpenRequests } from './open-requests.ts';
 import type { JobBudget, Platform, ReconcileReport } from './platform.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { OPEN_STATUSES } from './status-machine.ts';
-import type { OnboardingStore, OpenRequestRef } from './store.ts';
+import type { OnboardingStore, OpenRequestRef, SessionStore } from './store.ts';
 import type { StoredRequest, Status } from './types.ts';
 
 export interface CleanupOptions {
@@ -99,7 +99,8 @@ const HOUR_MS = 60 * 60 * 1000;
 
 export interface CleanupJobOptions {
   service: Pick<Lifecycle, 'transition'>;
-  store: CleanupOptions['store'] & Pick<OnboardingStore, 'listSessionsToExpire' | 'markSessionExpired'>;
+  store: CleanupOptions['store'];
+  sessions: Pick<SessionStore, 'listSessionsToExpire' | 'markSessionExpired' | 'openShards'>;
   platform: Pick<Platform, 'beforeExpire' | 'reconcile'>;
   pendingMaxAgeHours: number;
   processingMaxAgeHours: number;
@@ -114,7 +115,7 @@ export type CleanupJobReport = CleanupReport & { reconciled?: ReconcileReport; s
  * `expiresAt` on, marked or not: the mark is housekeeping, not the rule.
  */
 export async function expireSessions(
-  store: Pick<OnboardingStore, 'listSessionsToExpire' | 'markSessionExpired' | 'openShards'>,
+  store: Pick<SessionStore, 'listSessionsToExpire' | 'markSessionExpired' | 'openShards'>,
   budget: { remainingMs: () => number; safetyMarginMs: number },
   now: () => Date = () => new Date(),
 ): Promise<number> {
@@ -150,7 +151,7 @@ export function createCleanupJob(options: CleanupJobOptions) {
       ...withMargin,
       beforeExpire: (stale) => options.platform.beforeExpire(stale, budget.correlationId),
     });
-    const sessionsExpired = await expireSessions(options.store, withMargin);
+    const sessionsExpired = await expireSessions(options.sessions, withMargin);
     return { ...expired, ...(reconciled ? { reconciled } : {}), sessionsExpired };
   };
 }

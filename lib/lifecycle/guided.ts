@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, GoneError, NotFoundError, ValidationError } from './errors.ts';
 import type { OnboardingRequestView, OnboardingService } from './onboarding.ts';
 import type { CreateEntityInput, CreateGuidedSessionInput } from './schemas.ts';
-import type { Cursor, OnboardingStore, PageTokens } from './store.ts';
+import type { Cursor, PageTokens, SessionStore } from './store.ts';
 import type { Actor, Caller, GuidedSession, Page } from './types.ts';
 
 /** A guided onboarding session as the API shows it (contract §10; the platform's fields, then ours). */
@@ -60,14 +60,14 @@ export function identifierOf(entityType: string): { field: 'vin' | 'ean' | 'refe
  * often the page is submitted.
  */
 export function createGuidedService(options: {
-  store: OnboardingStore;
+  sessions: SessionStore;
   onboarding: OnboardingService;
   pageTokens: PageTokens;
   /** The signed link of a session (lib/pages/links.ts). */
   urlOf: (session: GuidedSession) => string;
   now?: () => Date;
 }) {
-  const { store, onboarding, pageTokens } = options;
+  const { sessions: store, onboarding, pageTokens } = options;
   const now = options.now ?? (() => new Date());
 
   const isExpired = (session: GuidedSession) => session.markedExpired || Date.parse(session.expiresAt) <= now().getTime();

@@ -8,8 +8,11 @@ import {
 } from './types.ts';
 
 export interface ServiceOptions extends LifecycleOptions {
-  /** Where the end user of a new request goes to consent (contract §2 `action`). */
-  consentLinks: (request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType' | 'created'>) => ConsentLinks;
+  /**
+   * Where the end user of a new request goes to consent (contract §2 `action`): this service's consent
+   * page in local mode; none in proxy mode, where the platform's own links are kept with each request.
+   */
+  consentLinks?: ((request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType' | 'created'>) => ConsentLinks) | undefined;
   /** Outside production a returnUrl may be plain http on localhost. */
   allowLoopbackHttpReturnUrl: boolean;
 }
@@ -182,7 +185,7 @@ export function createOnboardingService(options: ServiceOptions) {
     const at = lifecycle.now().toISOString();
     const identity = { id, tenantId: caller.tenantId, requestType, created: at };
     const first = lifecycle.firstRecord(identity, caller, at, draft.correlationId, draft.origin);
-    const ours = { data: snapshot(requestType, draft.input, caller), consent: options.consentLinks(identity) };
+    const ours = { data: snapshot(requestType, draft.input, caller), consent: options.consentLinks?.(identity) };
     const details = assigned?.details ? assigned.details(ours) : ours;
     const request: StoredRequest = {
       id,

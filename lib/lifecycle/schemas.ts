@@ -51,7 +51,7 @@ const common = () => ({
  * The schemas are built on first use (z.lazy): a function's cold start builds only the ones its routes
  * validate with, not every schema of the API.
  */
-export const createCollectiveBody = z.lazy(() => z.strictObject({
+export const createCollectiveBody = /* @__PURE__ */ z.lazy(() => z.strictObject({
   name: text(200),
   type: z.enum(COLLECTIVE_TYPES),
   collectiveId: optional(uuid()),
@@ -59,7 +59,7 @@ export const createCollectiveBody = z.lazy(() => z.strictObject({
 }));
 export type CreateCollectiveInput = z.infer<typeof createCollectiveBody>;
 
-export const createEntityBody = z.lazy(() => z.strictObject({
+export const createEntityBody = /* @__PURE__ */ z.lazy(() => z.strictObject({
   type: z.enum(ENTITY_TYPES),
   manufacturer: text(100),
   collectiveId: optional(uuid()),
@@ -76,25 +76,25 @@ export const createEntityBody = z.lazy(() => z.strictObject({
 export type CreateEntityInput = z.infer<typeof createEntityBody>;
 
 /** Ids are issued in lower case; an upper-case spelling of the same uuid finds the same request. */
-export const requestIdParams = z.lazy(() => z.strictObject({
+export const requestIdParams = /* @__PURE__ */ z.lazy(() => z.strictObject({
   onboardingRequestId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
 }));
 
 const pageSize = () => z.string().check(z.maxLength(3), z.regex(/^(?:[1-9]|[1-9]\d|100)$/, 'must be an integer from 1 to 100'));
 const continuationToken = () => z.string().check(z.minLength(1), z.maxLength(2048));
 
-export const pageQuery = z.lazy(() => z.strictObject({
+export const pageQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
   pageSize: z.optional(pageSize()),
   continuationToken: z.optional(continuationToken()),
 }));
 
-export const listCollectivesQuery = z.lazy(() => z.strictObject({
+export const listCollectivesQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
   pageSize: z.optional(pageSize()),
   continuationToken: z.optional(continuationToken()),
   status: z.optional(z.enum(STATUSES)),
 }));
 
-export const listEntitiesQuery = z.lazy(() => z.strictObject({
+export const listEntitiesQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
   pageSize: z.optional(pageSize()),
   continuationToken: z.optional(continuationToken()),
   status: z.optional(z.enum(STATUSES)),
@@ -106,23 +106,23 @@ export type ListQuery = z.infer<typeof listEntitiesQuery>;
 export const idempotencyKey = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));
 
 /** Contract §12: the entity to offboard; it must be one the caller's tenant onboarded. */
-export const createOffboardingBody = z.lazy(() => z.strictObject({ entityId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())) }));
+export const createOffboardingBody = /* @__PURE__ */ z.lazy(() => z.strictObject({ entityId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())) }));
 export type CreateOffboardingInput = z.infer<typeof createOffboardingBody>;
 
-export const offboardingIdParams = z.lazy(() => z.strictObject({
+export const offboardingIdParams = /* @__PURE__ */ z.lazy(() => z.strictObject({
   offboardingRequestId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
 }));
 
 export const OFFBOARDING_STATUSES = ['Pending', 'Succeeded', 'Failed', 'Canceled'] as const;
 
-export const listOffboardingsQuery = z.lazy(() => z.strictObject({
+export const listOffboardingsQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
   pageSize: z.optional(pageSize()),
   continuationToken: z.optional(continuationToken()),
   status: z.optional(z.enum(OFFBOARDING_STATUSES)),
 }));
 
 /** Contract §10: a guided onboarding session, created by the integrator for one end user. */
-export const createGuidedSessionBody = z.lazy(() => z.strictObject({
+export const createGuidedSessionBody = /* @__PURE__ */ z.lazy(() => z.strictObject({
   companyName: text(200),
   manufacturer: text(100),
   entityType: optional(z.enum(ENTITY_TYPES)),
@@ -131,11 +131,11 @@ export const createGuidedSessionBody = z.lazy(() => z.strictObject({
 }));
 export type CreateGuidedSessionInput = z.infer<typeof createGuidedSessionBody>;
 
-export const sessionIdParams = z.lazy(() => z.strictObject({
+export const sessionIdParams = /* @__PURE__ */ z.lazy(() => z.strictObject({
   onboardingSessionId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
 }));
 
-export const listSessionsQuery = z.lazy(() => z.strictObject({
+export const listSessionsQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
   pageSize: z.optional(pageSize()),
   continuationToken: z.optional(continuationToken()),
   expired: z.optional(z.enum(['true', 'false'])),

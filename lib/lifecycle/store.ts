@@ -89,13 +89,6 @@ export interface OnboardingStore {
   insert(
     request: StoredRequest, first: Transition, options?: { idempotency?: IdempotencyRecord; claim?: EntityClaim; session?: SessionClaim },
   ): Promise<InsertResult>;
-  insertSession(session: GuidedSession): Promise<void>;
-  getSession(id: string): Promise<GuidedSession | undefined>;
-  /** A tenant's sessions, newest first. */
-  listSessions(tenantId: string, limit: number, after?: Cursor): Promise<StoredPage<GuidedSession>>;
-  /** Sessions past `before` that the cleanup has not marked yet, from one shard of the open index. */
-  listSessionsToExpire(shard: number, before: string, limit: number): Promise<GuidedSession[]>;
-  markSessionExpired(session: GuidedSession): Promise<void>;
   get(id: string): Promise<StoredRequest | undefined>;
   /** The unexpired idempotency record of a scoped key, if any. */
   findIdempotency(key: string): Promise<Pick<IdempotencyRecord, 'payloadHash' | 'response'> | undefined>;
@@ -125,6 +118,22 @@ export interface OnboardingStore {
   /** The message applied before under this id to this request (while it is remembered), if any. */
   findWebhookMessage(requestId: string, messageId: string): Promise<Pick<InboxMarker, 'payloadHash'> | undefined>;
   history(id: string, limit: number, after?: Cursor): Promise<StoredPage<Transition>>;
+}
+
+/**
+ * Guided onboarding sessions (contract §10), apart from the requests' store: only the functions that serve
+ * sessions carry them. A session is claimed by its request in the request's create (`insert`, `session`).
+ */
+export interface SessionStore {
+  insertSession(session: GuidedSession): Promise<void>;
+  getSession(id: string): Promise<GuidedSession | undefined>;
+  /** A tenant's sessions, newest first. */
+  listSessions(tenantId: string, limit: number, after?: Cursor): Promise<StoredPage<GuidedSession>>;
+  /** Sessions past `before` that the cleanup has not marked yet, from one shard of the open index. */
+  listSessionsToExpire(shard: number, before: string, limit: number): Promise<GuidedSession[]>;
+  markSessionExpired(session: GuidedSession): Promise<void>;
+  /** How many shards listSessionsToExpire spreads over. */
+  readonly openShards: number;
 }
 
 /** Signs and checks continuation tokens, bound to the list they belong to. */

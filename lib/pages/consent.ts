@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ForbiddenError, NotFoundError } from '../lifecycle/errors.ts';
+import { ForbiddenError } from '../lifecycle/errors.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
 import type { StoredRequest } from '../lifecycle/types.ts';
@@ -68,13 +68,10 @@ export function createConsentPages(options: {
   links: Links;
   /** The page's own address, where a decision without a return address comes back to. */
   pageUrl: (token: string) => string;
-  /** Local mode only: in proxy mode the platform's own pages are handed out, and these are as unknown links. */
-  enabled: boolean;
 }) {
   const { links } = options;
 
   async function open(token: string): Promise<StoredRequest> {
-    if (!options.enabled) throw new NotFoundError('This service\'s consent page is off in realto mode.');
     const request = await options.store.get(links.idOf(token));
     // Only onboarding requests have a consent page; anything else is as unknown as a forged link.
     const tenantId = request && request.requestType !== 'EntityOffboarding' ? request.tenantId : undefined;

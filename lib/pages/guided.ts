@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ConflictError, ForbiddenError, GoneError, NotFoundError } from '../lifecycle/errors.ts';
+import { ConflictError, ForbiddenError, GoneError } from '../lifecycle/errors.ts';
 import { type GuidedService, identifierOf } from '../lifecycle/guided.ts';
 import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
 import { ENTITY_TYPES } from '../lifecycle/schemas.ts';
-import type { OnboardingStore } from '../lifecycle/store.ts';
+import type { SessionStore } from '../lifecycle/store.ts';
 import type { GuidedSession } from '../lifecycle/types.ts';
 import { originOf, returnAddress } from './consent.ts';
 import { html, type Page, type PageReply } from './html.ts';
@@ -32,18 +32,15 @@ function same(a: string, b: string): boolean {
  * nothing; a used one shows the request it yielded.
  */
 export function createGuidedPages(options: {
-  store: Pick<OnboardingStore, 'getSession'>;
+  sessions: Pick<SessionStore, 'getSession'>;
   guided: GuidedService;
   links: Links;
   pageUrl: (token: string) => string;
-  /** Local mode only: in proxy mode the platform's own pages are handed out, and these are as unknown links. */
-  enabled: boolean;
 }) {
   const { links, guided } = options;
 
   async function open(token: string): Promise<GuidedSession> {
-    if (!options.enabled) throw new NotFoundError('This service\'s guided pages are off in realto mode.');
-    const session = await options.store.getSession(links.idOf(token));
+    const session = await options.sessions.getSession(links.idOf(token));
     links.verify('guided', token, session?.tenantId);
     if (guided.isExpired(session!)) throw new GoneError('This session has expired.');
     return session!;
@@ -122,7 +119,7 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
         return { redirect: session.returnUrl ? returnAddress(session.returnUrl, request) : options.pageUrl(token) };
       } catch (error) {
         if (error instanceof ConflictError) {
-          const winner = await guided.requestOf((await options.store.getSession(session.id))!);
+          const winner = await guided.requestOf((await options.sessions.getSession(session.id))!);
           if (winner) return done(session, winner, 409, 'You have sent these details already; nothing more was created.');
         }
         if (error instanceof Error && 'status' in error && (error as { status: number }).status === 400) {

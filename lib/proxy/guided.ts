@@ -1,4 +1,5 @@
 import { NotFoundError, NotImplementedError } from '../lifecycle/errors.ts';
+import { UpstreamUnavailableError } from './errors.ts';
 import type { GuidedApi, GuidedSessionView } from '../lifecycle/guided.ts';
 import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
 import type { Caller, RequestData } from '../lifecycle/types.ts';
@@ -7,6 +8,14 @@ import type { RealtoClient } from './realto-client.ts';
 import { platformSnapshot } from './snapshot.ts';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
+/** G1, G2 (realto-api-facts §4.3). */
+const SESSIONS = '/v1/guided-onboarding-sessions';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isSession = (value: unknown): value is Record<string, unknown> => isObject(value) && typeof value.id === 'string';
 
 /**
  * A session's request as the contract shows one. Ours when we hold it (mirrored, with our trail's
@@ -69,7 +78,7 @@ function tenantOf(session: Record<string, unknown>): string | undefined {
  * session is shown only to the tenant its request names: one without a request is shown to nobody.
  */
 export function createProxyGuided(
-  platform: Pick<RealtoClient, 'listGuidedSessions' | 'getGuidedSession'>,
+  platform: Pick<RealtoClient, 'read'>,
   /** Our copy of a request, when we hold it for this caller. */
   ours: (id: string, caller: Caller) => Promise<OnboardingRequestView | null>,
 ): GuidedApi {
@@ -78,21 +87,26 @@ export function createProxyGuided(
       throw new NotImplementedError('Guided sessions are created in the Realto platform\'s own UI in realto mode; this service creates them in local mode only.');
     },
     async list(caller, query) {
-      const page = await platform.listGuidedSessions({
-        ...(query.pageSize === undefined ? {} : { pageSize: Number(query.pageSize) }),
-        ...(query.continuationToken === undefined ? {} : { continuationToken: query.continuationToken }),
-      });
+      const search = new URLSearchParams();
+      if (query.pageSize !== undefined) search.set('pageSize', query.pageSize);
+      if (query.continuationToken !== undefined) search.set('continuationToken', query.continuationToken);
+      const page = await platform.read(`${SESSIONS}${search.size > 0 ? `?${search}` : ''}`);
+      if (!isObject(page) || !Array.isArray(page.data) || !page.data.every(isSession)) {
+        throw new UpstreamUnavailableError('The Realto platform answered with an unexpected page of sessions');
+      }
+      const meta = isObject(page.meta) ? page.meta : {};
       const sessions = await Promise.all(page.data
         .filter((session) => tenantOf(session) === caller.tenantId)
         .map((session) => viewOf(session, caller.tenantId, (id) => ours(id, caller))));
       const items = sessions.filter((session) => query.expired === undefined || session.expired === (query.expired === 'true'));
-      return { items, continuationToken: page.continuationToken };
+      return { items, continuationToken: typeof meta.continuationToken === 'string' ? meta.continuationToken : null };
     },
     async get(id, caller) {
-      const session = await platform.getGuidedSession(id).catch((error: unknown) => {
+      const session = await platform.read(`${SESSIONS}/${encodeURIComponent(id)}`).catch((error: unknown) => {
         if ((error as { status?: number }).status === 404) throw new NotFoundError(`No guided onboarding session with id ${id}.`);
         throw error;
       });
+      if (!isSession(session)) throw new UpstreamUnavailableError('The Realto platform answered with an unexpected session');
       if (tenantOf(session) !== caller.tenantId) throw new NotFoundError(`No guided onboarding session with id ${id}.`);
       return viewOf(session, caller.tenantId, (requestId) => ours(requestId, caller));
     },

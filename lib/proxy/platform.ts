@@ -19,6 +19,16 @@ export interface RealtoPlatformOptions {
   metrics: Metrics;
 }
 
+/** The platform's client with this stage's credentials; a refused secret is fetched again (lib/config/secrets.ts). */
+export function createPlatformClient(settings: RealtoSettings, clientSecret: Secret): RealtoClient {
+  return createRealtoClient({
+    baseUrl: settings.baseUrl,
+    clientId: settings.clientId,
+    clientSecret: clientSecret.current,
+    onCredentialsRefused: clientSecret.invalidate,
+  });
+}
+
 /**
  * Proxy mode (ONBOARDING_MODE=realto): the Realto platform runs the lifecycle. The mirror (./mirror.ts) is
  * what each kind's API decorator is built on (./onboarding.ts, ./offboarding.ts); webhooks report what the
@@ -26,13 +36,8 @@ export interface RealtoPlatformOptions {
  * every open request (./reconcile.ts).
  */
 export function createRealtoPlatform(options: RealtoPlatformOptions): Platform & { mirror: PlatformMirror; client: RealtoClient } {
-  const { settings, clientSecret, logger } = options;
-  const client = createRealtoClient({
-    baseUrl: settings.baseUrl,
-    clientId: settings.clientId,
-    clientSecret: clientSecret.current,
-    onCredentialsRefused: clientSecret.invalidate,
-  });
+  const { logger } = options;
+  const client = createPlatformClient(options.settings, options.clientSecret);
   const mirror = createPlatformMirror(options.lifecycle, client, {
     onUntracked: (detail) => logger.error('A request on the Realto platform may be untracked here', detail),
     onUnknownStatus: (detail) => {

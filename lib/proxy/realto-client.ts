@@ -64,9 +64,8 @@ export interface RealtoClient {
   getOnboarding(kind: OnboardingKind, id: string): Promise<RealtoOnboardingRequest>;
   cancelOnboarding(kind: OnboardingKind, id: string): Promise<RealtoOnboardingRequest>;
   listOnboarding(kind: OnboardingKind, query?: ListOnboardingQuery): Promise<RealtoPage>;
-  /** G1, G2 (realto-api-facts §4.3): the platform's guided onboarding sessions. */
-  listGuidedSessions(query?: { pageSize?: number; continuationToken?: string }): Promise<{ data: Array<Record<string, unknown>>; continuationToken: string | null }>;
-  getGuidedSession(id: string): Promise<Record<string, unknown>>;
+  /** A read the client has no method for (the guided sessions' G1, G2: ./guided.ts): its body, unchecked. */
+  read(path: string): Promise<unknown>;
 }
 
 /** A token is replaced this long before the platform says it expires. */
@@ -248,22 +247,8 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
       }
       return body as unknown as RealtoPage;
     },
-    async listGuidedSessions(query = {}) {
-      const search = new URLSearchParams();
-      if (query.pageSize !== undefined) search.set('pageSize', String(query.pageSize));
-      if (query.continuationToken !== undefined) search.set('continuationToken', query.continuationToken);
-      const suffix = search.size > 0 ? `?${search}` : '';
-      const body = expectSuccess(await authorised({ method: 'GET', path: `/v1/guided-onboarding-sessions${suffix}`, repeatable: true }));
-      if (!isObject(body) || !Array.isArray(body.data) || !body.data.every(isSession)) {
-        throw new UpstreamUnavailableError('The Realto platform answered with an unexpected page of sessions');
-      }
-      const meta = isObject(body.meta) ? body.meta : {};
-      return { data: body.data as Array<Record<string, unknown>>, continuationToken: typeof meta.continuationToken === 'string' ? meta.continuationToken : null };
-    },
-    async getGuidedSession(id) {
-      const body = expectSuccess(await authorised({ method: 'GET', path: `/v1/guided-onboarding-sessions/${encodeURIComponent(id)}`, repeatable: true }));
-      if (!isSession(body)) throw new UpstreamUnavailableError('The Realto platform answered with an unexpected session');
-      return body;
+    async read(path) {
+      return expectSuccess(await authorised({ method: 'GET', path, repeatable: true }));
     },
   };
   return client;
@@ -318,10 +303,6 @@ function parseJson(text: string): unknown {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isSession(value: unknown): value is Record<string, unknown> {
-  return isObject(value) && typeof value.id === 'string';
 }
 
 function isOnboardingRequest(value: unknown): value is RealtoOnboardingRequest {

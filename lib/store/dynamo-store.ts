@@ -5,10 +5,11 @@ import {
 import type {
   ApplyResult, Cursor, EntityClaim, IdempotencyRecord, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
 } from '../lifecycle/store.ts';
-import type { EntityEffect, EntityRecord, GuidedSession, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
+import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
+import { type QueryPageArgs, queryPageOf } from './query-page.ts';
 import {
-  allShardPk, entityKey, SESSION_OPEN_PREFIX, sessionIndexAttributes, sessionKey, stripKeys, idempotencyKey, INDEX, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
+  allShardPk, entityKey, sessionKey, stripKeys, idempotencyKey, INDEX, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
   transitionKey, webhookMessageKey,
 } from './keys.ts';
 
@@ -40,17 +41,6 @@ const SESSION_UNUSED = (now: string) => ({
   ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(onboardingRequestId) AND expiresAt > :now AND markedExpired = :false',
   ExpressionAttributeValues: { ':now': now, ':false': false } as Record<string, unknown>,
 });
-
-/** A session as stored: without a request id until it yields one (the claim's condition is its absence). */
-function sessionItem(session: GuidedSession) {
-  const { onboardingRequestId, ...rest } = session;
-  return { ...rest, ...(onboardingRequestId ? { onboardingRequestId } : {}), ...sessionKey(session.id), ...sessionIndexAttributes(session), entity: 'GuidedSession' };
-}
-
-function sessionFrom(item: Record<string, unknown>): GuidedSession {
-  const { onboardingRequestId, ...rest } = stripKeys<GuidedSession>(item);
-  return { ...rest, onboardingRequestId: onboardingRequestId ?? null };
-}
 
 /** The open requests of one shard in `status` that entered it before `before` (the sparse open index). */
 const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
@@ -145,34 +135,7 @@ function entityUpdate(effect: EntityEffect): UpdateParts {
 }
 
 export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): OnboardingStore {
-  async function queryPage<T>(
-    operation: string, input: QueryCommandInput, limit: number, keyOf: (item: Record<string, unknown>) => Cursor,
-    decode: (item: Record<string, unknown>) => T, matches?: (item: T) => boolean, maxQueries = 1,
-  ): Promise<StoredPage<T>> {
-    const items: Record<string, unknown>[] = [];
-    let startKey = input.ExclusiveStartKey;
-    for (let queries = 0; queries < maxQueries; queries++) {
-      const page = await run(operation, () =>
-        client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey, Limit: matches ? (limit + 1) * 2 : limit + 1 })),
-      );
-      for (const item of page.Items ?? []) {
-        if (!matches || matches(decode(item))) items.push(item);
-      }
-      startKey = page.LastEvaluatedKey;
-      if (items.length > limit || !startKey) break;
-    }
-    if (items.length > limit) {
-      // One item more than asked for proves there is a next page; it starts after the last one returned.
-      const returned = items.slice(0, limit);
-      return { items: returned.map(decode), cursor: keyOf(returned.at(-1)!) };
-    }
-    return { items: items.map(decode), cursor: startKey };
-  }
-
-  async function getSession(id: string): Promise<GuidedSession | undefined> {
-    const result = await run('session-get', () => client.send(new GetCommand({ TableName: tableName, Key: sessionKey(id), ConsistentRead: true })));
-    return result.Item ? sessionFrom(result.Item) : undefined;
-  }
+  const queryPage = <T>(...args: QueryPageArgs<T>) => queryPageOf(client, ...args);
 
   async function findIdempotency(key: string) {
     const held = await run('idempotency', () =>
@@ -366,59 +329,6 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       if (!result.Item) return undefined;
       const { entityId: id, tenantId, onboardingRequestId, collectiveId, state, openOffboarding } = result.Item as EntityRecord;
       return { entityId: id, tenantId, onboardingRequestId, collectiveId: collectiveId ?? null, state, ...(openOffboarding ? { openOffboarding } : {}) };
-    },
-
-    async insertSession(session) {
-      await run('session-insert', () => client.send(new PutCommand({ TableName: tableName, Item: sessionItem(session), ...IS_NEW })));
-    },
-
-    getSession,
-
-    listSessions(tenantId, limit, after) {
-      return queryPage<GuidedSession>(
-        'session-list',
-        {
-          TableName: tableName,
-          IndexName: INDEX.byTenant,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId, 'GuidedSession') },
-          ScanIndexForward: false,
-          ExclusiveStartKey: after,
-        },
-        limit,
-        (item) => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }),
-        sessionFrom,
-      );
-    },
-
-    async listSessionsToExpire(shard, before, limit) {
-      const result = await run('session-expiring', () => client.send(new QueryCommand({
-        TableName: tableName,
-        IndexName: INDEX.openByAge,
-        KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': SESSION_OPEN_PREFIX, ':to': `${SESSION_OPEN_PREFIX}${before}` },
-        Limit: limit,
-      })));
-      // The index holds the keys; the session itself is read for its whole state (a handful per run).
-      const sessions = await Promise.all((result.Items ?? []).map((item) => getSession(String(item.pk).slice('SESSION#'.length))));
-      return sessions.filter((session): session is GuidedSession => session !== undefined && !session.markedExpired);
-    },
-
-    async markSessionExpired(session) {
-      try {
-        // An update, not a put: a request the session yields meanwhile keeps its id.
-        await client.send(new UpdateCommand({
-          TableName: tableName,
-          Key: sessionKey(session.id),
-          UpdateExpression: 'SET markedExpired = :true REMOVE openShard, openKey',
-          ConditionExpression: 'attribute_exists(pk) AND markedExpired = :false',
-          ExpressionAttributeValues: { ':true': true, ':false': false },
-        }));
-      } catch (error) {
-        // Marked by another run already.
-        if (error instanceof ConditionalCheckFailedException) return;
-        throw translateStoreError('session-expire', error);
-      }
     },
 
     async findWebhookMessage(requestId, messageId) {

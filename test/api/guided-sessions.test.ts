@@ -6,7 +6,7 @@ import type { Route } from '../../lib/http/route.ts';
 import { expireSessions } from '../../lib/lifecycle/cleanup.ts';
 import type { GuidedSession } from '../../lib/lifecycle/types.ts';
 import { openShardOf } from '../../lib/store/keys.ts';
-import { store } from '../support/app.ts';
+import { sessions } from '../support/app.ts';
 import { apiEvent, lambdaContext, tenant, token } from '../support/http.ts';
 import { allPages, callRoute, expectProblem, ISO_UTC, onboardingApi, queryOf, UUID } from '../support/onboarding-api.ts';
 import { at } from '../support/clock.ts';
@@ -90,17 +90,17 @@ async function givenExpiredSession(caller: Tenant): Promise<GuidedSession> {
     markedExpired: false,
     onboardingRequestId: null,
   };
-  await store.insertSession(session);
+  await sessions.insertSession(session);
   return session;
 }
 
 /** The ids the open index offers the cleanup as expired before `before`, in the session's shard. */
 async function dueForCleanup(session: GuidedSession, before: string): Promise<string[]> {
-  return (await store.listSessionsToExpire(openShardOf(session.id), before, 100)).map((due) => due.id);
+  return (await sessions.listSessionsToExpire(openShardOf(session.id), before, 100)).map((due) => due.id);
 }
 
 /** A cleanup run with time to spare, in real time. */
-const runSessionCleanup = () => expireSessions(store, { remainingMs: () => 60_000, safetyMarginMs: 10_000 });
+const runSessionCleanup = () => expireSessions(sessions, { remainingMs: () => 60_000, safetyMarginMs: 10_000 });
 
 
 /** The end user at the session's link: opens the page, fills in the device and consents (functions/pages/guided.ts). */
@@ -472,7 +472,7 @@ describe('expiry and the cleanup (contract §10, §7)', () => {
     await runSessionCleanup();
 
     expect(await dueForCleanup(expired, justAfterExpiry)).not.toContain(expired.id);
-    expect((await store.getSession(expired.id))?.markedExpired).toBe(true);
+    expect((await sessions.getSession(expired.id))?.markedExpired).toBe(true);
     const fetched = await caller.sessions.get(expired.id);
     expect(fetched.body).toMatchObject({ id: expired.id, expired: true });
     expect(idsOf(await caller.sessions.list({ expired: 'true' }))).toEqual([expired.id]);
@@ -481,12 +481,12 @@ describe('expiry and the cleanup (contract §10, §7)', () => {
   it('given a live session, when the cleanup runs, then it is neither offered nor marked, and its link still works', async () => {
     const caller = await givenTenant();
     const { body: live } = await caller.sessions.create({ ...BODY, expiresInMinutes: 5 });
-    const stored = (await store.getSession(live.id))!;
+    const stored = (await sessions.getSession(live.id))!;
     expect(await dueForCleanup(stored, new Date().toISOString())).not.toContain(live.id);
 
     await runSessionCleanup();
 
-    expect((await store.getSession(live.id))?.markedExpired).toBe(false);
+    expect((await sessions.getSession(live.id))?.markedExpired).toBe(false);
     expect((await caller.sessions.get(live.id)).body.expired).toBe(false);
     expect(idsOf(await caller.sessions.list({ expired: 'false' }))).toEqual([live.id]);
     await endUserSubmits(live.url, { entityType: 'Battery', model: 'Powerwall', identifier: 'PW-12345' });
@@ -500,7 +500,7 @@ describe('expiry and the cleanup (contract §10, §7)', () => {
     await runSessionCleanup();
     await runSessionCleanup();
 
-    expect((await store.getSession(expired.id))?.markedExpired).toBe(true);
+    expect((await sessions.getSession(expired.id))?.markedExpired).toBe(true);
     expect((await caller.sessions.get(expired.id)).body.expired).toBe(true);
   });
 });

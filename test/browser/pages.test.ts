@@ -78,6 +78,13 @@ async function screenshot(page: Page, name: string) {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
+/** Does what submits a form and waits for the page it leads to (after a 303, the same address may load again). */
+async function andLoad(page: Page, act: () => Promise<void>) {
+  const loaded = page.waitForEvent('load');
+  await act();
+  await loaded;
+}
+
 /** A new tab that counts any script the page runs and any dialog it opens: the pages have none. */
 async function newTab() {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
@@ -129,8 +136,7 @@ describe.skipIf(!haveChromium && !onCi)('the end user\'s pages in Chromium', () 
     // Keyboard only: Tab reaches the buttons in order, Enter presses the focused one.
     const focused = () => page.evaluate('document.activeElement && document.activeElement.textContent');
     for (let presses = 0; presses < 10 && (await focused()) !== 'Decline'; presses++) await page.keyboard.press('Tab');
-    await page.keyboard.press('Enter');
-    await page.waitForLoadState();
+    await andLoad(page, () => page.keyboard.press('Enter'));
 
     expect(await page.locator('h1').textContent()).toBe('Not connected');
     expect(await page.getByRole('button').count()).toBe(0);
@@ -148,8 +154,7 @@ describe.skipIf(!haveChromium && !onCi)('the end user\'s pages in Chromium', () 
     await first.page.goto(created.body.action.redirectLink);
     await second.page.goto(created.body.action.redirectLink);
 
-    await first.page.getByRole('button', { name: 'Approve' }).click();
-    await first.page.waitForLoadState();
+    await andLoad(first.page, () => first.page.getByRole('button', { name: 'Approve' }).click());
     const [late] = await Promise.all([second.page.waitForResponse((response) => response.request().method() === 'POST'), second.page.getByRole('button', { name: 'Decline' }).click()]);
 
     expect(late.status()).toBe(409);
@@ -199,8 +204,7 @@ describe.skipIf(!haveChromium && !onCi)('the end user\'s pages in Chromium', () 
     await page.getByLabel('Model').fill('aroTHERM plus');
     await page.getByLabel('Serial number').fill('VA-2024-000123');
     await page.getByRole('checkbox').check();
-    await page.getByRole('button', { name: 'Connect my device' }).click();
-    await page.waitForLoadState();
+    await andLoad(page, () => page.getByRole('button', { name: 'Connect my device' }).click());
 
     expect(await page.locator('h1').textContent()).toBe('Thank you');
     await screenshot(page, 'guided-thank-you');
@@ -224,8 +228,7 @@ describe.skipIf(!haveChromium && !onCi)('the end user\'s pages in Chromium', () 
 
     await first.page.getByRole('button', { name: 'Connect my device' }).click();
     await first.page.waitForURL(/\/onboarded\?/);
-    await second.page.getByRole('button', { name: 'Connect my device' }).click();
-    await second.page.waitForLoadState();
+    await andLoad(second.page, () => second.page.getByRole('button', { name: 'Connect my device' }).click());
 
     const back = new URL(first.page.url());
     expect(back.searchParams.get('status')).toBe('Processing');

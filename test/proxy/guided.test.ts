@@ -28,6 +28,7 @@ interface Functions {
   guidedPage: PageHandler;
   guidedSubmit: PageHandler;
   store: typeof import('../support/app.ts')['store'];
+  sessions: typeof import('../support/app.ts')['sessions'];
 }
 
 /**
@@ -58,6 +59,7 @@ async function coldStart(baseUrl: string): Promise<Functions> {
       guidedPage: guided.show,
       guidedSubmit: guided.submit,
       store: app.store,
+      sessions: app.sessions,
     };
   } finally {
     process.env.REALTO_BASE_URL = shared;
@@ -431,7 +433,7 @@ describe('the end user\'s pages in realto mode (contract §9)', () => {
     const id = randomUUID();
     const created = new Date();
     const expiresAt = new Date(created.getTime() + 3_600_000);
-    await fns.store.insertSession({
+    await fns.sessions.insertSession({
       id, tenantId: mine.tenantId, principalId: mine.sub, companyName: 'Acme Energy', manufacturer: 'Tesla', entityType: 'Battery',
       returnUrl: null, created: created.toISOString(), expiresAt: expiresAt.toISOString(), markedExpired: false, onboardingRequestId: null,
     });
@@ -446,7 +448,7 @@ describe('the end user\'s pages in realto mode (contract §9)', () => {
       rawBody: new URLSearchParams({ model: 'Powerwall 2', identifier: 'TSL-000123', consent: 'yes', csrf: links.formValue(token) }).toString(),
     })));
 
-    expect(await fns.store.getSession(id)).toMatchObject({ onboardingRequestId: null });
+    expect(await fns.sessions.getSession(id)).toMatchObject({ onboardingRequestId: null });
     expect(fake.onboardingCalls).toBe(0);
   });
 });

@@ -1,4 +1,6 @@
 import { buildApiApp } from '../../lib/app/app.ts';
+import { createDocumentClient } from '../../lib/store/client.ts';
+import { createDynamoSessionStore } from '../../lib/store/dynamo-sessions.ts';
 
 /**
  * The composition root as the API functions build it, for tests that reach below the HTTP layer: the
@@ -12,3 +14,5 @@ export const onboarding = app.lifecycle;
 export const api = app.onboarding;
 /** The DynamoDB client under the store (tests add SDK middleware to it to inject faults). */
 export const { dynamo } = app;
+/** The guided sessions' store (contract §10), on the same table. */
+export const sessions = createDynamoSessionStore(createDocumentClient(dynamo), config.tableName);
