@@ -55,7 +55,8 @@ async function viewOf(session: Record<string, unknown>, tenantId: string, ours: 
   return {
     companyName: text(session.companyName) ?? '',
     created,
-    expired: session.expired === true,
+    // Contract §10: true once expiresAt has passed, whatever the platform's flag says yet.
+    expired: session.expired === true || (text(session.expiresAt) !== null && Date.parse(session.expiresAt as string) <= Date.now()),
     expiresAt: text(session.expiresAt),
     id: String(session.id),
     manufacturer: text(session.manufacturer) ?? '',

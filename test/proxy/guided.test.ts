@@ -209,6 +209,15 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
       expect((await listSessions(mine, { expired: 'true' })).body.data.map((item: { id: string }) => item.id)).toEqual([expired.id]);
       expect((await listSessions(mine, { expired: 'false' })).body.data.map((item: { id: string }) => item.id)).toEqual([open.id]);
     });
+    it('given a session whose expiresAt has passed but which the platform does not flag yet, then it is expired (contract §10)', async () => {
+      const mine = await tenant();
+      const past = fake.seedGuidedSession({ tenantId: mine.tenantId, expired: false, expiresAt: new Date(Date.now() - 60_000).toISOString() });
+      const future = fake.seedGuidedSession({ tenantId: mine.tenantId, expired: false, expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+
+      expect((await getSession(mine, past.id as string)).body.expired).toBe(true);
+      expect((await getSession(mine, future.id as string)).body.expired).toBe(false);
+      expect((await listSessions(mine, { expired: 'true' })).body.data.map((item: { id: string }) => item.id)).toEqual([past.id]);
+    });
   });
 
   describe('get', () => {
