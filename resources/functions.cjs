@@ -2,12 +2,12 @@
 // with its HTTP event, each job with its schedule, each stream consumer with the table's stream, and for each its role (the `custom.iam` statements it
 // needs in this stack's mode) and the SSM parameter names of the secrets it reads. Nothing is declared here.
 // Node 24 loads the TypeScript table directly (npm scripts run it; see toolchain notes in docs/).
-const { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS, STREAM_CONSUMERS } = require('../lib/app/functions.ts');
+const { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS, STREAM_CONSUMERS, secretsOf } = require('../lib/app/functions.ts');
 
 /** What a function may touch in `mode`: its own statements, the platform's on top in proxy mode. */
 function access(fn, mode) {
   const callsPlatform = mode === 'realto' && fn.platform !== undefined;
-  const secrets = [...(fn.secrets ?? []), ...(callsPlatform ? ['realtoClientSecret'] : [])];
+  const secrets = secretsOf(fn, mode);
   const permissions = [...new Set([...fn.permissions, ...(callsPlatform ? fn.platform.permissions : []), ...secrets])];
   return {
     iamRoleStatements: permissions.map((name) => `\${self:custom.iam.${name}}`),

@@ -3,7 +3,7 @@ import { type Config, ConfigError, type SecretSetting, loadConfig } from '../con
 import { createAuthenticator } from '../http/auth.ts';
 import { createPageTokens } from '../http/page-tokens.ts';
 import type { HttpParts } from '../http/handler.ts';
-import type { Route, SecretName } from '../http/route.ts';
+import { type Route, type SecretName, secretsOf } from '../http/route.ts';
 import { createCleanupJob } from '../lifecycle/cleanup.ts';
 import { createDeliveryEngine } from '../events/delivery.ts';
 import { createEndpointService } from '../events/endpoints.ts';
@@ -159,8 +159,7 @@ function platformOf(base: ReturnType<typeof foundation>, store: ReturnType<typeo
 /** The secrets a route reads in this stack: its own, and the platform's credentials where it calls the platform. */
 function secretsFor(secrets: Partial<Record<SecretName, Secret>>, mode: Config['mode']) {
   return (route: Pick<Route, 'secrets' | 'platform'>): Secret[] => {
-    const names: SecretName[] = [...(route.secrets ?? []), ...(route.platform && mode === 'realto' ? ['realtoClientSecret' as const] : [])];
-    return names.map((name) => {
+    return secretsOf(route, mode).map((name) => {
       const found = secrets[name];
       if (!found) throw new ConfigError(`${name} is not configured for this function`);
       return found;

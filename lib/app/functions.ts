@@ -20,6 +20,7 @@ export {
   GUIDED_SESSION_ROUTES, JOBS, OFFBOARDING_ROUTES, ONBOARDING_ROUTES, OPENAPI_ROUTE, PAGE_ROUTES, STREAM_CONSUMERS, WEBHOOK_ENDPOINT_ROUTES, WEBHOOK_ROUTE,
 };
 export { CLEANUP_JOB, DELIVERIES_JOB, type Job } from './jobs.ts';
+export { secretsOf } from '../http/route.ts';
 export { EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
 
 /** The route table, in the order the document lists it. */

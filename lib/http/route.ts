@@ -11,6 +11,16 @@ export type Scope = 'onboarding:read' | 'onboarding:write' | 'webhooks:read' | '
 /** The secrets a function may read (each its setting, its SSM parameter and the IAM statement to read it). */
 export type SecretName = 'pageTokenSecret' | 'webhookSecrets' | 'realtoClientSecret' | 'linkSecret';
 
+/**
+ * The secrets a function reads in a stack of `mode`: its own, except the end user's link secret where the
+ * platform's own links are handed out (proxy mode), and the platform's client secret where it calls the
+ * platform. serverless.yml (its parameters and IAM) and the secrets middleware both ask this.
+ */
+export function secretsOf(fn: { secrets?: readonly SecretName[] | undefined; platform?: unknown }, mode: 'local' | 'realto'): SecretName[] {
+  const own = (fn.secrets ?? []).filter((name) => name !== 'linkSecret' || mode === 'local');
+  return mode === 'realto' && fn.platform !== undefined ? [...own, 'realtoClientSecret'] : own;
+}
+
 /** Names of the IAM statements of serverless.yml (`custom.iam`), granted per function. */
 export type Permission =
   | 'readRequest' | 'writeRequest' | 'writeIdempotencyKey' | 'writeWebhookMessage' | 'writeEntityRegistry'

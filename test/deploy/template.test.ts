@@ -19,6 +19,7 @@ const SHELL_SECRETS = {
   WEBHOOK_SECRETS: `whsec_${Buffer.from('shell-webhook-secret-must-not-leak').toString('base64')}`,
   DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
   REALTO_CLIENT_SECRET: 'shell-realto-secret-must-not-leak',
+  LINK_SECRET: 'shell-link-secret-must-not-leak',
 };
 const CONTRACT_ROUTES = [
   'POST /v1/onboarding/collectives',
@@ -313,13 +314,16 @@ describe('the packaged prod stack', () => {
       expect(rawTemplate).not.toContain(secret);
       expect(rawProxyTemplate).not.toContain(secret);
     }
-    for (const [name, fn] of [...resources('AWS::Lambda::Function'), ...resources('AWS::Lambda::Function', proxyTemplate)]) {
-      const variables = fn.Properties.Environment.Variables;
-      for (const key of ['AUTH_JWT_SECRET', 'PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SECRET', 'DYNAMODB_ENDPOINT']) {
-        expect(variables[key] ?? '', `${name} ${key}`).toBe('');
+    for (const [stack, from] of [['local', template], ['proxy', proxyTemplate]] as const) {
+      for (const [name, fn] of resources('AWS::Lambda::Function', from)) {
+        const variables = fn.Properties.Environment.Variables;
+        for (const key of ['AUTH_JWT_SECRET', 'PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SECRET', 'LINK_SECRET', 'DYNAMODB_ENDPOINT']) {
+          expect(variables[key] ?? '', `${name} ${key}`).toBe('');
+        }
+        expect(variables.PAGE_TOKEN_SECRET_PARAMETER, name).toBe(readsPageTokens(name) ? '/onboarding/prod/page-token-secret' : undefined);
+        // The platform's own consent links are handed out in proxy mode: no function there reads ours.
+        expect(variables.LINK_SECRET_PARAMETER, `${stack} ${name}`).toBe(stack === 'local' && signsLinks(name) ? '/onboarding/prod/link-secret' : undefined);
       }
-      expect(variables.PAGE_TOKEN_SECRET_PARAMETER, name).toBe(readsPageTokens(name) ? '/onboarding/prod/page-token-secret' : undefined);
-      expect(variables.LINK_SECRET_PARAMETER, name).toBe(signsLinks(name) ? '/onboarding/prod/link-secret' : undefined);
     }
   });
 
@@ -387,6 +391,7 @@ describe('the packaged prod stack in proxy mode (ONBOARDING_MODE=realto)', () =>
     for (const [name, fn] of resources('AWS::Lambda::Function', proxyTemplate)) {
       const reads = allowed(proxyTemplate, fn.Properties.Role['Fn::GetAtt'][0]);
       expect(reads.includes(SECRET_READS.realto), name).toBe(PLATFORM_CALLERS.some((caller) => name === `${caller}LambdaFunction`));
+      expect(reads, name).not.toContain(SECRET_READS.link);
     }
   });
 
