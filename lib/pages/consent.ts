@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { ForbiddenError } from '../lifecycle/errors.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
@@ -27,12 +26,6 @@ export function returnAddress(returnUrl: string, request: Pick<StoredRequest, 'i
 }
 
 export const originOf = (returnUrl: string | null) => (returnUrl ? [new URL(returnUrl).origin] : []);
-
-function same(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 /** Who asks, in the end user's words: the tenant's display name when the integrator's token gave one. */
 function asker(request: StoredRequest): string {
@@ -114,7 +107,7 @@ ${documentation ? html`<p><a href="${documentation}" rel="noreferrer noopener" t
 
     async decide(token: string, form: { decision: Decision; csrf: string }, correlationId: string): Promise<PageReply> {
       const request = await open(token);
-      if (!same(form.csrf, links.formValue(token))) throw new ForbiddenError('The form was not sent from this page.');
+      if (!links.acceptsForm(token, form.csrf)) throw new ForbiddenError('The form was not sent from this page.');
       const decision = form.decision;
       const result = await options.lifecycle.transition(
         request.id,

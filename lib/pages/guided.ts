@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { ConflictError, ForbiddenError, GoneError } from '../lifecycle/errors.ts';
 import { type GuidedService, identifierOf } from '../lifecycle/guided.ts';
 import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
@@ -17,12 +16,6 @@ export interface GuidedForm {
   identifier: string;
   consent: 'yes';
   csrf: string;
-}
-
-function same(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /**
@@ -103,7 +96,7 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
 
     async submit(token: string, given: GuidedForm, correlationId: string): Promise<PageReply> {
       const session = await open(token);
-      if (!same(given.csrf, links.formValue(token))) throw new ForbiddenError('The form was not sent from this page.');
+      if (!links.acceptsForm(token, given.csrf)) throw new ForbiddenError('The form was not sent from this page.');
       // Contract §2: the end user of a guided session is named by the session's id (never the link).
       const actor = { type: 'enduser' as const, id: session.id };
       const first = await guided.requestOf(session);

@@ -29,15 +29,26 @@ function uuidOf(bytes: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * `secret` may hold several comma-separated values, newest first (rotation, as WEBHOOK_SECRETS): links are
+ * signed with the first and accepted under any, so the links already handed out keep working until the
+ * old value is removed.
+ */
 export function createLinks(secret: () => string, now: () => Date = () => new Date()) {
-  let derived: { from: string; key: Buffer } | undefined;
-  const key = () => {
+  let derived: { from: string; keys: Buffer[] } | undefined;
+  const keys = () => {
     const from = secret();
-    if (derived?.from !== from) derived = { from, key: createHash('sha256').update(`onboarding end-user links\n${from}`).digest() };
-    return derived.key;
+    if (derived?.from !== from) {
+      const values = from.split(',').map((value) => value.trim()).filter(Boolean);
+      derived = { from, keys: values.map((value) => createHash('sha256').update(`onboarding end-user links\n${value}`).digest()) };
+    }
+    return derived.keys;
   };
-  const mac = (kind: LinkKind, payload: Buffer, tenantId: string) =>
-    createHmac('sha256', key()).update(`${kind}\n${tenantId}\n`).update(payload).digest().subarray(0, MAC_BYTES);
+  const key = () => keys()[0]!;
+  const macWith = (signing: Buffer, kind: LinkKind, payload: Buffer, tenantId: string) =>
+    createHmac('sha256', signing).update(`${kind}\n${tenantId}\n`).update(payload).digest().subarray(0, MAC_BYTES);
+  const mac = (kind: LinkKind, payload: Buffer, tenantId: string) => macWith(key(), kind, payload, tenantId);
+  const formValueWith = (signing: Buffer, token: string) => createHmac('sha256', signing).update(`form\n${token}`).digest().subarray(0, 16).toString('base64url');
 
   /** A token that opens `id` of `tenantId` until `expiresAt`. */
   function sign(kind: LinkKind, subject: { id: string; tenantId: string; expiresAt: Date }): string {
@@ -66,8 +77,9 @@ export function createLinks(secret: () => string, now: () => Date = () => new Da
    */
   function verify(kind: LinkKind, token: string, tenantId: string | undefined): LinkClaims {
     const claims = read(token);
-    const expected = tenantId === undefined ? undefined : mac(kind, claims.payload, tenantId);
-    if (!expected || !timingSafeEqual(expected, claims.given)) throw new NotFoundError('This link is not valid.');
+    const signed = tenantId !== undefined && claims.given.length === MAC_BYTES
+      && keys().some((candidate) => timingSafeEqual(macWith(candidate, kind, claims.payload, tenantId), claims.given));
+    if (!signed) throw new NotFoundError('This link is not valid.');
     if (claims.expiresAt.getTime() <= now().getTime()) throw new GoneError('This link has expired.');
     return { id: claims.id, expiresAt: claims.expiresAt };
   }
@@ -78,7 +90,15 @@ export function createLinks(secret: () => string, now: () => Date = () => new Da
     idOf: (token: string) => read(token).id,
     verify,
     /** The anti-forgery value a page's form carries back: only a page rendered for this token has it. */
-    formValue: (token: string) => createHmac('sha256', key()).update(`form\n${token}`).digest().subarray(0, 16).toString('base64url'),
+    formValue: (token: string) => formValueWith(key(), token),
+    /** Whether a form carried this token's anti-forgery value (under any of the secret's values). */
+    acceptsForm: (token: string, value: string) => {
+      const given = Buffer.from(value);
+      return keys().some((candidate) => {
+        const expected = Buffer.from(formValueWith(candidate, token));
+        return expected.length === given.length && timingSafeEqual(expected, given);
+      });
+    },
     /** The actor id of what the end user does through a link: its digest, never the link itself. */
     actorId: (kind: LinkKind, token: string) => `${kind}-link-${createHash('sha256').update(token).digest('hex').slice(0, 16)}`,
   };
