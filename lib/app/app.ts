@@ -138,7 +138,6 @@ function ownLifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typ
 /** Proxy mode's platform client alone, for the reads that have no mirror (guided sessions). */
 function realtoClientOf(base: ReturnType<typeof foundation>) {
   const { config } = base;
-  checkBuiltFor(config);
   if (!config.realto) throw new ConfigError('ONBOARDING_MODE=realto needs the platform\'s settings');
   const realtoClientSecret = base.secret(config.realto.clientSecret, 'REALTO_CLIENT_SECRET');
   return { realtoClient: createPlatformClient(config.realto, realtoClientSecret), realtoClientSecret };
@@ -172,13 +171,7 @@ export function buildApiApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
   const { config } = base;
   const { dynamo, store } = storage(config);
-  const { lifecycleOptions, pageTokenSecret } = ownLifecycle(base, store);
-  const { linkSecret, links } = endUserLinks(base);
-  const service = createOnboardingService({
-    ...lifecycleOptions,
-    consentLinks: consentLinksOf(config, links),
-    allowLoopbackHttpReturnUrl: !config.production,
-  });
+  const { onboarding: service, links, linkSecret, pageTokenSecret } = onboardingWithLinks(base, store);
   const { platform, mirror, realtoClientSecret } = platformOf(base, store, service.lifecycle);
   const onboarding = process.env.ONBOARDING_MODE === 'realto' && mirror ? createProxyOnboarding(service, mirror) : service;
   const authenticate = createAuthenticator(config.auth);
@@ -300,13 +293,12 @@ export function buildDeliveriesApp(env: NodeJS.ProcessEnv = process.env) {
   return { ...base, dynamo, sweep: deliveries.sweep };
 }
 
-/** The onboarding service with its consent links, for the functions that create requests besides the API. */
-function onboardingWithLinks(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
+/** 4, for the functions that show or create onboarding requests: the onboarding service with its consent links. */
+function onboardingWithLinks(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], endUser = endUserLinks(base)) {
   const { config } = base;
   const { lifecycleOptions, pageTokenSecret } = ownLifecycle(base, store);
-  const { linkSecret, links } = endUserLinks(base);
-  const onboarding = createOnboardingService({ ...lifecycleOptions, consentLinks: consentLinksOf(config, links), allowLoopbackHttpReturnUrl: !config.production });
-  return { onboarding, links, linkSecret, pageTokenSecret, lifecycleOptions };
+  const onboarding = createOnboardingService({ ...lifecycleOptions, consentLinks: consentLinksOf(config, endUser.links), allowLoopbackHttpReturnUrl: !config.production });
+  return { onboarding, ...endUser, pageTokenSecret, lifecycleOptions };
 }
 
 /** The guided onboarding sessions API (contract §10): ours in local mode; the platform's reads in proxy mode. */
@@ -353,22 +345,20 @@ const pageOff = async (): Promise<never> => {
  */
 export function buildPagesApp(env: NodeJS.ProcessEnv = process.env) {
   const base = foundation(env);
-  const { dynamo, documents, store } = storage(base.config);
-  const linkSecret = base.secret(base.config.linkSecret, 'LINK_SECRET');
-  const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ linkSecret }, base.config.mode) };
+  const tables = storage(base.config);
+  const endUser = endUserLinks(base);
+  const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ linkSecret: endUser.linkSecret }, base.config.mode) };
   // Spelled out (not BUILT_FOR) so that esbuild folds it: proxy-mode bundles carry no page.
-  const pages = process.env.ONBOARDING_MODE === 'realto'
+  const pages = process.env.ONBOARDING_MODE === 'realto' || !endUser.links
     ? { consent: { show: pageOff, decide: pageOff }, guided: { show: pageOff, submit: pageOff } }
-    : localPages(base, store, documents, linkSecret);
-  return { ...base, dynamo, store, ...pages, parts };
+    : localPages(base, tables, { ...endUser, links: endUser.links });
+  return { ...base, dynamo: tables.dynamo, store: tables.store, ...pages, parts };
 }
 
-function localPages(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], documents: ReturnType<typeof storage>['documents'], linkSecret: Secret) {
+function localPages(base: ReturnType<typeof foundation>, { store, documents }: ReturnType<typeof storage>, endUser: { linkSecret: Secret; links: Links }) {
   const { config } = base;
-  checkBuiltFor(config);
-  const { lifecycleOptions } = ownLifecycle(base, store);
-  const links = createLinks(linkSecret.current);
-  const onboarding = createOnboardingService({ ...lifecycleOptions, consentLinks: consentLinksOf(config, links), allowLoopbackHttpReturnUrl: !config.production });
+  const { links } = endUser;
+  const { onboarding, lifecycleOptions } = onboardingWithLinks(base, store, endUser);
   const sessions = sessionStorage(config, documents);
   const pageUrl = (kind: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${kind}/${token}`;
   const guided = createGuidedService({ sessions, onboarding, pageTokens: lifecycleOptions.pageTokens, urlOf: () => '' });
