@@ -109,12 +109,13 @@ export function createLifecycle(options: LifecycleOptions) {
   /**
    * The one way a request begins, whatever its kind: the request and its first transition in one
    * transaction, with the idempotency record when there is a key (so a key never points at a request that
-   * does not exist) and the entity claim when there is one. A concurrent create with the same key that won
-   * answers its response instead.
+   * does not exist), and the entity or guided session it claims when it claims one. A concurrent create
+   * with the same key that won answers its response instead.
    */
   async function insertFirst<V>(
-    request: StoredRequest, first: Transition, created: V, idempotency?: Idempotency, claim?: EntityClaim, session?: SessionClaim,
+    request: StoredRequest, first: Transition, created: V, options: { idempotency?: Idempotency | undefined; claim?: EntityClaim; session?: SessionClaim | undefined } = {},
   ): Promise<'inserted' | 'entity-unavailable' | 'session-used' | { request: V; replayed: true }> {
+    const { idempotency, claim, session } = options;
     const held: IdempotencyRecord | undefined = idempotency && {
       ...idempotency,
       response: created,

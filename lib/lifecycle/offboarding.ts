@@ -124,7 +124,7 @@ export function createOffboardingService(lifecycle: Lifecycle) {
     };
     const created = view(request);
     const claim = { entityId: draft.entityId, tenantId: caller.tenantId, requestId: id };
-    const inserted = await lifecycle.insertFirst(request, first, created, draft.idempotency, claim);
+    const inserted = await lifecycle.insertFirst(request, first, created, { idempotency: draft.idempotency, claim });
     if (inserted === 'inserted') return { request: created, replayed: false };
     if (inserted === 'session-used') throw new Error('unreachable: an offboarding claims no session');
     if (inserted !== 'entity-unavailable') return inserted;

@@ -205,7 +205,7 @@ export function createOnboardingService(options: ServiceOptions) {
     };
     const created = view(request);
     const session = draft.origin && { sessionId: draft.origin.session, requestId: id, now: at };
-    const inserted = await lifecycle.insertFirst(request, first, created, draft.idempotency, undefined, session);
+    const inserted = await lifecycle.insertFirst(request, first, created, { idempotency: draft.idempotency, session });
     if (inserted === 'entity-unavailable') throw new Error('unreachable: an onboarding claims no entity');
     if (inserted === 'session-used') throw new ConflictError('The session has yielded its request already, or expired.', 'session_used');
     return inserted === 'inserted' ? { request: created, replayed: false } : inserted;

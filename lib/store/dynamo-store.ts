@@ -171,8 +171,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
             TableName: tableName,
             Key: sessionKey(session.sessionId),
             UpdateExpression: 'SET onboardingRequestId = :request',
-            ...SESSION_UNUSED(session.now),
-            ExpressionAttributeValues: { ...SESSION_UNUSED(session.now).ExpressionAttributeValues, ':request': session.requestId },
+            ...withValues(SESSION_UNUSED(session.now), { ':request': session.requestId }),
           },
         });
       }
