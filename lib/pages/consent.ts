@@ -2,7 +2,7 @@ import { ForbiddenError } from '../lifecycle/errors.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { OnboardingStore } from '../lifecycle/store.ts';
 import type { StoredRequest } from '../lifecycle/types.ts';
-import { html, type Page, type PageReply } from './html.ts';
+import { html, type Page, type PageReply, statusPill } from './html.ts';
 import type { Links } from './links.ts';
 import { TYPE_NAMES } from './words.ts';
 
@@ -85,7 +85,7 @@ ${note ? html`<p role="status">${note}</p>` : ''}
 <dl>
   <dt>Requested by</dt><dd>${asker(request)}</dd>
   ${subject(request).map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}
-  <dt>Status</dt><dd><span class="status${['Failed', 'Canceled'].includes(request.status) ? ' bad' : ''}">${request.status}</span></dd>
+  <dt>Status</dt><dd>${statusPill(request.status)}</dd>
 </dl>
 ${pending ? html`
 <p>If you approve, ${asker(request)} can read and manage this connection on the Realto energy platform. You can withdraw it later through them.</p>

@@ -1,11 +1,11 @@
-import { ConflictError, ForbiddenError, GoneError } from '../lifecycle/errors.ts';
+import { ConflictError, ForbiddenError, GoneError, ValidationError } from '../lifecycle/errors.ts';
 import { type GuidedService, identifierOf } from '../lifecycle/guided.ts';
 import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
 import { ENTITY_TYPES } from '../lifecycle/schemas.ts';
 import type { SessionStore } from '../lifecycle/store.ts';
 import type { GuidedSession } from '../lifecycle/types.ts';
 import { originOf, returnAddress } from './consent.ts';
-import { html, type Page, type PageReply } from './html.ts';
+import { html, type Page, type PageReply, statusPill } from './html.ts';
 import type { Links } from './links.ts';
 import { TYPE_NAMES } from './words.ts';
 
@@ -49,7 +49,7 @@ export function createGuidedPages(options: {
 <dl>
   <dt>Requested by</dt><dd>${session.companyName}</dd>
   <dt>Device</dt><dd>${session.manufacturer} ${(TYPE_NAMES[String(request.data.entity?.type)] ?? String(request.data.entity?.type ?? '')).toLowerCase()}</dd>
-  <dt>Status</dt><dd><span class="status${['Failed', 'Canceled'].includes(request.status) ? ' bad' : ''}">${request.status}</span></dd>
+  <dt>Status</dt><dd>${statusPill(request.status)}</dd>
 </dl>
 ${session.returnUrl ? html`<p><a href="${returnAddress(session.returnUrl, request)}">Back to ${session.companyName}</a></p>` : ''}`,
     };
@@ -115,7 +115,7 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
           const winner = await guided.requestOf((await options.sessions.getSession(session.id))!);
           if (winner) return done(session, winner, 409, 'You have sent these details already; nothing more was created.');
         }
-        if (error instanceof Error && 'status' in error && (error as { status: number }).status === 400) {
+        if (error instanceof ValidationError) {
           return form(token, session, 400, error.message, given);
         }
         throw error;

@@ -109,6 +109,9 @@ ${page.body}
   };
 }
 
+/** A request's status as a pill, red when it ended without connecting. */
+export const statusPill = (status: string) => html`<span class="status${['Failed', 'Canceled'].includes(status) ? ' bad' : ''}">${status}</span>`;
+
 /** An error page: what went wrong in words a person understands, and nothing internal. */
 export function errorPage(status: number, title: string, message: string): Page {
   return { status, title, body: html`<h1>${title}</h1><p>${message}</p>` };

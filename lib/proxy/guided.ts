@@ -5,15 +5,11 @@ import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
 import type { Caller, RequestData } from '../lifecycle/types.ts';
 import { consentLinksOf, errorsOf, knownStatus, type UpstreamRequest } from './mirror.ts';
 import type { RealtoClient } from './realto-client.ts';
-import { platformSnapshot } from './snapshot.ts';
+import { isObject, platformSnapshot } from './snapshot.ts';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
 /** G1, G2 (realto-api-facts §4.3). */
 const SESSIONS = '/v1/guided-onboarding-sessions';
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const isSession = (value: unknown): value is Record<string, unknown> => isObject(value) && typeof value.id === 'string';
 

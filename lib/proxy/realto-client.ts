@@ -6,6 +6,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from './errors.ts';
+import { isObject } from './snapshot.ts';
 
 /**
  * Client for the Realto Onboarding API (facts sheet §2 and §4), the foundation of proxy mode.
@@ -301,9 +302,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isOnboardingRequest(value: unknown): value is RealtoOnboardingRequest {
   return isObject(value) && typeof value.id === 'string' && typeof value.status === 'string';

@@ -9,7 +9,7 @@ import type { RequestData } from '../lifecycle/types.ts';
 const MAX_SNAPSHOT_BYTES = 64 * 1024;
 const PARTS = ['collective', 'entity', 'tenant', 'user', 'client'] as const;
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
