@@ -2,17 +2,16 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { NotFoundError } from '../lifecycle/errors.ts';
 import { type PageReply, pageResponse } from '../pages/html.ts';
 import type { HttpParts } from './handler.ts';
 import { correlation } from './middleware/correlation.ts';
 import { formBody } from './middleware/form-body.ts';
 import { htmlErrors } from './middleware/html-errors.ts';
 import { lambdaContext } from './middleware/lambda-context.ts';
+import { pageInput } from './middleware/page-input.ts';
 import { stateOf } from './middleware/request-state.ts';
 import { secrets } from './middleware/secrets.ts';
 import type { Route, Schema } from './route.ts';
-import { validate } from './validation.ts';
 
 type Infer<S> = S extends Schema ? z.infer<S> : undefined;
 
@@ -39,17 +38,7 @@ export function page<B extends Schema | undefined, Q extends Schema | undefined,
     .use(lambdaContext(parts.logger))
     .use(correlation(parts.logger));
   if (route.method === 'POST') stack.use(formBody());
-  stack.use({
-    before: (request) => {
-      const state = stateOf(request.event);
-      try {
-        state.params = route.input.params ? validate(route.input.params, request.event.pathParameters ?? {}, 'path') : {};
-      } catch {
-        throw new NotFoundError('This link is not valid.');
-      }
-      if (route.input.body) state.body = validate(route.input.body, state.body ?? {}, 'form');
-    },
-  });
+  stack.use(pageInput(route.input as Route['input']));
   const needed = parts.secretsFor(route as unknown as Route);
   if (needed.length > 0) stack.use(secrets(needed));
   const wrapped = stack
