@@ -5,6 +5,7 @@ import type { Route } from '../../lib/http/route.ts';
 import { ENTITY_TYPES } from '../../lib/lifecycle/schemas.ts';
 import { apiEvent, lambdaContext, tenant } from '../support/http.ts';
 import { callRoute, onboardingApi } from '../support/onboarding-api.ts';
+import { at } from '../support/clock.ts';
 
 /*
  * The end user's page of a guided onboarding session (contract §10, with the page rules of §9), through the
@@ -124,17 +125,6 @@ function expectFormAgain(page: Shown, message: RegExp) {
 
 /** A token with one character changed: still well-formed, no longer signed. */
 const altered = (link: string, at = 10) => `${link.slice(0, at)}${link[at] === 'A' ? 'B' : 'A'}${link.slice(at + 1)}`;
-
-/** Runs `act` with the wall clock (Date only) at `instant`. */
-async function at<T>(instant: number, act: () => Promise<T>): Promise<T> {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(instant);
-  try {
-    return await act();
-  } finally {
-    vi.useRealTimers();
-  }
-}
 
 describe('GET /guided/{token}: the form (contract §10)', () => {
   it('shows who asks, the manufacturer, the model and identifier fields, and a consent checkbox, with the page headers of §9', async () => {
