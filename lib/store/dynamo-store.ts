@@ -1,10 +1,8 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand,
+  type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  ApplyResult, Cursor, EntityClaim, IdempotencyRecord, InsertResult, OnboardingStore, OpenRequestRef, StoredPage, TenantListQuery,
-} from '../lifecycle/store.ts';
+import type { ApplyResult, EntityClaim, InsertResult, OnboardingStore, OpenRequestRef, TenantListQuery } from '../lifecycle/store.ts';
 import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
 import { type QueryPageArgs, queryPageOf } from './query-page.ts';
