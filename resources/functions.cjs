@@ -1,14 +1,14 @@
-// The `functions` of serverless.yml, from the function table (lib/app/functions.ts): each route's function
+// The `functions` of serverless.yml, from the function table (lib/app/function-table.ts): each route's function
 // with its HTTP event, each job with its schedule, each stream consumer with the table's stream, and for each its role (the `custom.iam` statements it
 // needs in this stack's mode) and the SSM parameter names of the secrets it reads. Nothing is declared here.
 // Node 24 loads the TypeScript table directly (npm scripts run it; see toolchain notes in docs/).
-const { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS, STREAM_CONSUMERS, secretsOf } = require('../lib/app/functions.ts');
+const { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS, STREAM_CONSUMERS, secretsOf } = require('../lib/app/function-table.ts');
 
 /** What a function may touch in `mode`: its own statements, the platform's on top in proxy mode. */
 function access(fn, mode) {
-  const callsPlatform = mode === 'realto' && fn.platform !== undefined;
+  const callsPlatform = mode === 'realto' && fn.access.platform !== undefined;
   const secrets = secretsOf(fn, mode);
-  const permissions = [...new Set([...fn.permissions, ...(callsPlatform ? fn.platform.permissions : []), ...secrets])];
+  const permissions = [...new Set([...fn.access.permissions, ...(callsPlatform ? fn.access.platform.permissions : []), ...secrets])];
   return {
     iamRoleStatements: permissions.map((name) => `\${self:custom.iam.${name}}`),
     environment: Object.fromEntries(secrets.map((name) => [`${SECRET_SETTINGS[name]}_PARAMETER`, `\${self:custom.secretParameters.${name}}`])),
@@ -43,7 +43,7 @@ module.exports = async ({ resolveVariable }) => {
       timeout: route.timeout ?? DEFAULT_TIMEOUT_SECONDS,
       ...(Object.keys(environment).length ? { environment } : {}),
       iamRoleStatements,
-      events: [{ httpApi: { method: route.method, path: route.path } }],
+      events: [{ httpApi: { method: route.http.method, path: route.http.path } }],
     };
   }
   for (const job of JOBS) {

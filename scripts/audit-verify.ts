@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config/settings.ts';
+import { ALL_KINDS } from '../lib/kinds/index.ts';
 import { auditAll, auditRequest, type AuditFinding } from '../lib/lifecycle/audit.ts';
+import { registryOf } from '../lib/lifecycle/kind.ts';
 import { createDocumentClient, createDynamoClient } from '../lib/store/client.ts';
 import { createDynamoStore } from '../lib/store/dynamo-store.ts';
 import { findStack } from './local/stacks.ts';
@@ -45,17 +47,18 @@ if (values.endpoint) {
   }
 }
 const store = createDynamoStore(createDocumentClient(createDynamoClient({ region: config.region, endpoint })), tableName);
+const kinds = registryOf(ALL_KINDS);
 const report = (finding: AuditFinding) =>
   console.log(`BROKEN ${finding.requestId}${finding.version === null ? '' : ` v${finding.version}`}: ${finding.problem}`);
 
 try {
   if (values.id) {
-    const findings = await auditRequest(store, values.id.toLowerCase());
+    const findings = await auditRequest(store, kinds, values.id.toLowerCase());
     findings.forEach(report);
     console.log(findings.length === 0 ? `OK ${values.id}: the trail verifies` : `${findings.length} problem(s) in ${values.id}`);
     process.exitCode = findings.length === 0 ? 0 : 1;
   } else {
-    const { requests, findings } = await auditAll(store, (_id, found) => found.forEach(report));
+    const { requests, findings } = await auditAll(store, kinds, (_id, found) => found.forEach(report));
     console.log(`${requests} request(s) checked in ${tableName}, ${findings.length} problem(s)`);
     process.exitCode = findings.length === 0 ? 0 : 1;
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CLEANUP_JOB } from '../lib/app/functions.ts';
+import { CLEANUP_JOB } from '../lib/app/function-table.ts';
 import { findStack } from './local/stacks.ts';
 
 const usage = `npm run cleanup [-- --older-than-minutes <n>] [--port <n>]

@@ -1,15 +1,16 @@
 import { writeFileSync } from 'node:fs';
-import { ROUTES } from '../lib/app/functions.ts';
+import { ROUTES } from '../lib/app/function-table.ts';
 import { buildOpenApiDocument } from '../lib/http/openapi.ts';
+import { ALL_KINDS } from '../lib/kinds/index.ts';
 
 /**
- * `npm run openapi`: writes lib/http/openapi.json from the route table, the document the OpenAPI function
+ * `npm run openapi`: writes lib/http/openapi.json from the route table and the kinds, the document the OpenAPI function
  * serves. test/http/openapi.test.ts fails when the file and the table disagree.
  */
 export const OPENAPI_FILE = new URL('../lib/http/openapi.json', import.meta.url);
 
 export function renderOpenApiDocument(): string {
-  return `${JSON.stringify(buildOpenApiDocument(ROUTES), null, 2)}\n`;
+  return `${JSON.stringify(buildOpenApiDocument(ROUTES, ALL_KINDS), null, 2)}\n`;
 }
 
 if (import.meta.main) {

@@ -5,9 +5,9 @@ import { http } from '../../lib/http/handler.ts';
 // is, so this function carries neither the schemas nor the generator.
 import document from '../../lib/http/openapi.json' with { type: 'json' };
 
-const { parts } = buildDocsApp();
+const { stack } = buildDocsApp();
 
 /** GET /v1/openapi.json: public, no token. */
-export const handler = http(OPENAPI_ROUTE, parts, async () => ({
+export const handler = http(OPENAPI_ROUTE, stack, async () => ({
   status: 200, body: document, headers: { 'Cache-Control': 'public, max-age=300' },
 }));

@@ -1,13 +1,11 @@
 import { buildPagesApp } from '../../lib/app/app.ts';
 import { PAGE_ROUTES } from '../../lib/app/routes/pages.ts';
-import { page } from '../../lib/http/page.ts';
+import { htmlPage } from '../../lib/http/html-page.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildPagesApp();
-const { consent, parts } = app;
+const { consent, stack } = buildPagesApp();
 
-/** GET /consent/{token}: who asks, what is connected, Approve and Decline (contract §9). */
-export const show = page(PAGE_ROUTES.consent, parts, async ({ params }) => consent.show(params.token));
+/** GET /consent/{token}: who asks, what is connected, Approve and Decline. */
+export const show = htmlPage(PAGE_ROUTES.consent, stack, async ({ params }) => consent.show(params.token));
 
 /** POST /consent/{token}: the decision, then 303 to the request's return address. */
-export const decide = page(PAGE_ROUTES.consentDecision, parts, async ({ params, form, correlationId }) => consent.decide(params.token, form, correlationId));
+export const decide = htmlPage(PAGE_ROUTES.consentDecision, stack, async ({ params, form, correlationId }) => consent.decide(params.token, form, correlationId));

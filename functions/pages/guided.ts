@@ -1,13 +1,11 @@
 import { buildPagesApp } from '../../lib/app/app.ts';
 import { PAGE_ROUTES } from '../../lib/app/routes/pages.ts';
-import { page } from '../../lib/http/page.ts';
+import { htmlPage } from '../../lib/http/html-page.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildPagesApp();
-const { guided, parts } = app;
+const { guided, stack } = buildPagesApp();
 
-/** GET /guided/{token}: the device's details and the consent (contract §10). */
-export const show = page(PAGE_ROUTES.guided, parts, async ({ params }) => guided.show(params.token));
+/** GET /guided/{token}: the device's details and the consent. */
+export const show = htmlPage(PAGE_ROUTES.guided, stack, async ({ params }) => guided.show(params.token));
 
 /** POST /guided/{token}: the session's one request, moved to Processing; then 303 to the return address. */
-export const submit = page(PAGE_ROUTES.guidedSubmit, parts, async ({ params, form, correlationId }) => guided.submit(params.token, form, correlationId));
+export const submit = htmlPage(PAGE_ROUTES.guidedSubmit, stack, async ({ params, form, correlationId }) => guided.submit(params.token, form, correlationId));

@@ -6,9 +6,7 @@ import { CLEANUP_JOB } from '../../lib/app/jobs.ts';
 import { lambdaContext } from '../../lib/http/middleware/lambda-context.ts';
 import { secrets as freshSecrets } from '../../lib/http/middleware/secrets.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildCleanupApp();
-const { expireStaleRequests, logger, metrics, secrets } = app;
+const { expireStaleRequests, logger, metrics, secrets } = buildCleanupApp();
 
 /**
  * The hourly cleanup (EventBridge schedule, contract §7), or a manual run with `{ "olderThanMinutes": n }`.

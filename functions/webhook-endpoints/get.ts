@@ -3,9 +3,7 @@ import { WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/routes/webhook-endpoints.
 import { http } from '../../lib/http/handler.ts';
 import { ok } from '../../lib/http/replies.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildEndpointsApp();
-const { endpoints, parts } = app;
+const { endpoints, stack } = buildEndpointsApp();
 
 /** GET /v1/webhook-endpoints/{id}: another tenant's endpoint is a 404. */
-export const handler = http(WEBHOOK_ENDPOINT_ROUTES.get, parts, async ({ params, caller }) => ok(await endpoints.get(params.endpointId, caller)));
+export const handler = http(WEBHOOK_ENDPOINT_ROUTES.get, stack, async ({ params, caller }) => ok(await endpoints.get(params.endpointId, caller)));

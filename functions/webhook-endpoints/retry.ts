@@ -3,10 +3,8 @@ import { WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/routes/webhook-endpoints.
 import { http } from '../../lib/http/handler.ts';
 import { ok } from '../../lib/http/replies.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildEndpointsApp();
-const { endpoints, parts } = app;
+const { endpoints, stack } = buildEndpointsApp();
 
 /** POST /v1/webhook-endpoints/{id}/deliveries/{eventId}/retry: one attempt now; the answer is how it went. */
-export const handler = http(WEBHOOK_ENDPOINT_ROUTES.retry, parts, async ({ params, caller }) =>
+export const handler = http(WEBHOOK_ENDPOINT_ROUTES.retry, stack, async ({ params, caller }) =>
   ok(await endpoints.retry(params.endpointId, params.eventId, caller)));

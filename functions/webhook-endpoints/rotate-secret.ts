@@ -3,10 +3,8 @@ import { WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/routes/webhook-endpoints.
 import { http } from '../../lib/http/handler.ts';
 import { ok } from '../../lib/http/replies.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildEndpointsApp();
-const { endpoints, parts } = app;
+const { endpoints, stack } = buildEndpointsApp();
 
 /** POST /v1/webhook-endpoints/{id}/rotate-secret: the new secret, shown only here; both sign for 24 h. */
-export const handler = http(WEBHOOK_ENDPOINT_ROUTES.rotateSecret, parts, async ({ params, caller }) =>
+export const handler = http(WEBHOOK_ENDPOINT_ROUTES.rotateSecret, stack, async ({ params, caller }) =>
   ok(await endpoints.rotateSecret(params.endpointId, caller)));

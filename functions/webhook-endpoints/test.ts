@@ -3,9 +3,7 @@ import { WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/routes/webhook-endpoints.
 import { http } from '../../lib/http/handler.ts';
 import { ok } from '../../lib/http/replies.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildEndpointsApp();
-const { endpoints, parts } = app;
+const { endpoints, stack } = buildEndpointsApp();
 
 /** POST /v1/webhook-endpoints/{id}/test: a webhook.test event sent now; the answer is how it went. */
-export const handler = http(WEBHOOK_ENDPOINT_ROUTES.test, parts, async ({ params, caller }) => ok(await endpoints.test(params.endpointId, caller)));
+export const handler = http(WEBHOOK_ENDPOINT_ROUTES.test, stack, async ({ params, caller }) => ok(await endpoints.test(params.endpointId, caller)));

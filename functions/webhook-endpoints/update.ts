@@ -3,10 +3,8 @@ import { WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/routes/webhook-endpoints.
 import { http } from '../../lib/http/handler.ts';
 import { ok } from '../../lib/http/replies.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildEndpointsApp();
-const { endpoints, parts } = app;
+const { endpoints, stack } = buildEndpointsApp();
 
 /** PATCH /v1/webhook-endpoints/{id}: url, eventTypes, description, disabled. */
-export const handler = http(WEBHOOK_ENDPOINT_ROUTES.update, parts, async ({ params, body, caller }) =>
+export const handler = http(WEBHOOK_ENDPOINT_ROUTES.update, stack, async ({ params, body, caller }) =>
   ok(await endpoints.update(params.endpointId, caller, body)));

@@ -1,83 +1,84 @@
-import { missingSecret, secretOf, type Secret } from '../config/secrets.ts';
-import { type Config, ConfigError, type SecretSetting, loadConfig } from '../config/settings.ts';
-import { createAuthenticator } from '../http/auth.ts';
-import { createPageTokens } from '../http/page-tokens.ts';
-import type { HttpParts } from '../http/handler.ts';
-import { type Route, type SecretName, secretsOf } from '../http/route.ts';
-import { createCleanupJob } from '../lifecycle/cleanup.ts';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { missingSecret, type Secret, secretOf } from '../config/secrets.ts';
+import { type Config, ConfigError, loadConfig, type SecretSetting } from '../config/settings.ts';
 import { createDeliveryEngine } from '../events/delivery.ts';
 import { createEndpointService } from '../events/endpoints.ts';
 import { eventBridgeBus } from '../events/event-bridge.ts';
 import { createHttpSender, resolveHost } from '../events/http-sender.ts';
 import { createPublisher } from '../events/publish.ts';
+import { createGuidedService, type GuidedApi } from '../guided-sessions/service.ts';
+import { createAuthenticator } from '../http/auth.ts';
+import type { StackParts } from '../http/handler.ts';
+import { createPageTokens } from '../http/page-tokens.ts';
+import { type DeployedFunction, type SecretName, secretsOf } from '../http/route.ts';
+import { ENTITY_ONBOARDING } from '../kinds/entity-onboarding.ts';
+import { ALL_KINDS, CONSENT_KINDS } from '../kinds/index.ts';
+import { createCleanupJob } from '../lifecycle/cleanup.ts';
 import { NotFoundError } from '../lifecycle/errors.ts';
-import { createGuidedService, type GuidedApi } from '../lifecycle/guided.ts';
+import { type AnyKind, type Kind, type ListFilters, type RequestView, registryOf } from '../lifecycle/kind.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle/lifecycle.ts';
-import type { Caller } from '../lifecycle/types.ts';
-import { createOffboardingService, offboardingView } from '../lifecycle/offboarding.ts';
-import { localPlatform, type Platform } from '../lifecycle/platform.ts';
-import { createOnboardingService, onboardingView } from '../lifecycle/onboarding.ts';
+import { localPlatform } from '../lifecycle/platform.ts';
+import { createRequests, type RequestsApi, type RequestsOptions } from '../lifecycle/requests.ts';
+import type { RequestStore } from '../lifecycle/store.ts';
+import type { Caller, ConsentLinks, StoredRequest } from '../lifecycle/types.ts';
 import { createConsentPages } from '../pages/consent.ts';
 import { createGuidedPages } from '../pages/guided.ts';
 import { createLinks, type Links } from '../pages/links.ts';
 import { createProxyGuided } from '../proxy/guided.ts';
-import { createProxyOffboarding } from '../proxy/offboarding.ts';
-import { createProxyOnboarding } from '../proxy/onboarding.ts';
 import { createPlatformClient, createRealtoPlatform } from '../proxy/platform.ts';
-import { createDocumentClient, createDynamoClient } from '../store/client.ts';
+import { mirroredRequests } from '../proxy/requests.ts';
+import { tableClients } from '../store/client.ts';
 import { createDynamoEventStore } from '../store/dynamo-events.ts';
 import { createDynamoSessionStore } from '../store/dynamo-sessions.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
-import { createLogger } from '../telemetry/logger.ts';
-import { createMetrics } from '../telemetry/metrics.ts';
+import { requestChanges } from '../store/stream.ts';
+import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { createWebhookReceiver } from '../webhooks/receive.ts';
 import { parseSecrets } from '../webhooks/signature.ts';
+import { CLEANUP_JOB } from './jobs.ts';
 
 /**
  * The composition root: what a cold start builds, in order, and nothing else wires anything. Each function
- * calls the one builder it needs at module scope, once per cold start; no module of lib/ does anything
- * because it was imported. Each builder is its own entry so that a function's bundle carries only what it
- * builds (the OpenAPI function no DynamoDB client, the webhook no token check, a local-mode stack no
- * Realto client).
+ * calls the one builder it needs at module scope, once per cold start, and gets back only what it serves;
+ * no module of lib/ does anything because it was imported. Each builder is its own entry, so a function's
+ * bundle carries only what it builds: a kind's functions only their kind, the OpenAPI function no
+ * DynamoDB client, the webhook no token check, a local-mode stack no Realto client.
  *
- * Order: 1. settings, logger, metrics  2. secrets (values or SSM parameter names, fetched on first need)
- * 3. DynamoDB client and store  4. the lifecycle (or, for outbound events, the delivery engine)  5. the
- * platform in front of it  6. what the function serves.
+ * Order: 1. settings, logger, metrics  2. secrets (values, or SSM parameter names fetched on first need)
+ * 3. the DynamoDB clients (shared by the process) and the store  4. the lifecycle core with the kinds the
+ * function serves (or, for outbound events, the delivery engine)  5. the platform in front of it, in
+ * proxy mode  6. what the function serves.
  */
 
 /**
  * The mode this code was built for. serverless.yml has esbuild replace `process.env.ONBOARDING_MODE` with
  * the stack's mode (as it chooses the IAM statements by it), so a local-mode bundle carries none of the
- * proxy; unbundled (tests, scripts) it is the environment's.
+ * proxy; unbundled (tests, scripts) it is the environment's. Where a branch must fold away, the
+ * expression is spelled out in place: esbuild sees a constant only there.
  */
 const BUILT_FOR = process.env.ONBOARDING_MODE || 'local';
 
-/** 1 and 2: every function. */
-function foundation(env: NodeJS.ProcessEnv) {
-  const config = loadConfig(env);
+/** 1: settings, the logger and the counters. */
+function observability(config: Config) {
   const logger = createLogger(config.logLevel);
-  const metrics = createMetrics(logger, { silent: env.METRICS_DISABLED === 'true' });
-  const secret = (setting: SecretSetting | undefined, name: string): Secret => (setting === undefined ? missingSecret(name) : secretOf(setting, {
+  const metrics = createMetrics(logger, { silent: process.env.METRICS_DISABLED === 'true' });
+  return { logger, metrics };
+}
+
+/** 2: a secret of the configuration: its value, or, deployed, its SSM parameter through the one reader. */
+function secretFor(logger: Logger) {
+  return (setting: SecretSetting | undefined, name: string): Secret => (setting === undefined ? missingSecret(name) : secretOf(setting, {
     onFetchFailed: ({ secret: failed, parameter, error }) => logger.error('A secret could not be read from SSM', { secret: failed, parameter, error: error as Error }),
   }));
-  return { config, logger, metrics, secret };
 }
 
-/** 3: the functions that read or write the table: the client, and the requests' store. */
-function storage(config: Config) {
-  const { dynamo, documents } = tableClients(config);
-  return { dynamo, documents, store: createDynamoStore(documents, config.tableName) };
+/** 3: the requests' store on this stage's table. */
+function requestStore(config: Config): RequestStore {
+  return createDynamoStore(tableClients({ region: config.region, endpoint: config.dynamoEndpoint }).documents, config.tableName);
 }
 
-/** 3, for the functions that serve guided sessions (contract §10): their own store, beside the requests'. */
-function sessionStorage(config: Config, documents: ReturnType<typeof tableClients>['documents']) {
-  return createDynamoSessionStore(documents, config.tableName);
-}
-
-function tableClients(config: Config) {
-  const dynamo = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
-  return { dynamo, documents: createDocumentClient(dynamo) };
-}
+const documentsOf = (config: Config) => tableClients({ region: config.region, endpoint: config.dynamoEndpoint }).documents;
 
 /** The stack's mode is fixed when it is packaged: a function that finds another one refuses to start. */
 function checkBuiltFor(config: Config) {
@@ -86,134 +87,109 @@ function checkBuiltFor(config: Config) {
   }
 }
 
+/** 4: the lifecycle core on our table, for the kinds the function serves. */
+function lifecycleOf(config: Config, store: RequestStore, kinds: readonly AnyKind[], pageTokenSecret: Secret): Lifecycle {
+  checkBuiltFor(config);
+  return createLifecycle({ store, pageTokens: createPageTokens(pageTokenSecret.current), kinds: registryOf(kinds) });
+}
+
 /**
- * The end user's signed links (contract §9, §10), with the secret of the moment. Local mode only: in proxy
- * mode the platform's own links are handed out, so its bundles carry no signer (the routes still name the
- * secret, which no call there reads).
+ * The end user's signed links, with the secret of the moment. Local mode only: in proxy mode the
+ * platform's own links are handed out, so its bundles carry no signer.
  */
-function endUserLinks(base: ReturnType<typeof foundation>) {
-  const linkSecret = base.secret(base.config.linkSecret, 'LINK_SECRET');
-  // Spelled out (not BUILT_FOR) so that esbuild sees a constant and drops the signer from proxy-mode bundles.
-  const links = process.env.ONBOARDING_MODE === 'realto' ? undefined : createLinks(linkSecret.current);
-  return { linkSecret, links };
+function endUserLinks(linkSecret: Secret): Links | undefined {
+  return process.env.ONBOARDING_MODE === 'realto' ? undefined : createLinks(linkSecret.current);
 }
 
 /**
  * The consent link of a new request: this stage's consent page, signed for the request and its tenant
- * until it would expire as Pending (contract §9).
+ * until it would expire as Pending.
  */
 function consentLinksOf(config: Config, links: Links | undefined) {
   if (!links) return undefined;
   const pendingMs = config.cleanup.pendingMaxAgeHours * 3_600_000;
-  return (request: { id: string; tenantId: string; created: string }) => ({
+  return (request: Pick<StoredRequest, 'id' | 'tenantId' | 'created'>): ConsentLinks => ({
     redirectLink: `${config.publicUrl}/consent/${links.sign('consent', { id: request.id, tenantId: request.tenantId, expiresAt: new Date(Date.parse(request.created) + pendingMs) })}`,
     documentationLink: config.documentationUrl,
   });
 }
 
-/** 3 and 4, for the functions that deliver outbound events (contract §11): their items and the delivery engine. */
-function delivery(base: ReturnType<typeof foundation>, documents: ReturnType<typeof tableClients>['documents']) {
-  const { config, logger } = base;
-  checkBuiltFor(config);
-  const events = createDynamoEventStore(documents, config.tableName);
-  const policy = { production: config.production };
-  const deliveries = createDeliveryEngine({
-    store: events,
-    sender: createHttpSender(policy),
-    retrySeconds: config.events.retrySeconds,
-    onDisabled: (endpoint) => logger.warn('A webhook endpoint was disabled: no delivery succeeded for 5 days', { endpointId: endpoint.id, tenantId: endpoint.tenantId }),
-  });
-  return { events, deliveries, policy };
-}
-
-/** 4: the lifecycle core on our table, the one place a status changes. */
-function ownLifecycle(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store']) {
-  const { config } = base;
-  checkBuiltFor(config);
-  const pageTokenSecret = base.secret(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
-  const lifecycleOptions = { store, pageTokens: createPageTokens(pageTokenSecret.current) };
-  return { lifecycle: createLifecycle(lifecycleOptions), lifecycleOptions, pageTokenSecret };
-}
-
-/** Proxy mode's platform client alone, for the reads that have no mirror (guided sessions). */
-function realtoClientOf(base: ReturnType<typeof foundation>) {
-  const { config } = base;
-  if (!config.realto) throw new ConfigError('ONBOARDING_MODE=realto needs the platform\'s settings');
-  const realtoClientSecret = base.secret(config.realto.clientSecret, 'REALTO_CLIENT_SECRET');
-  return { realtoClient: createPlatformClient(config.realto, realtoClientSecret), realtoClientSecret };
-}
+/** What a kind's requests need besides the core: their consent links and the return-address rule. */
+const requestsOptions = (config: Config, links: Links | undefined): RequestsOptions => ({
+  consentLinks: consentLinksOf(config, links),
+  allowLoopbackHttpReturnUrl: !config.production,
+});
 
 /** 5: in proxy mode, the Realto platform in front of the lifecycle; in local mode, nothing. */
-function platformOf(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], lifecycle: Lifecycle) {
-  const { config, logger, secret } = base;
-  const realtoClientSecret = config.realto ? secret(config.realto.clientSecret, 'REALTO_CLIENT_SECRET') : undefined;
-  // Spelled out (not BUILT_FOR) so that esbuild sees a constant and drops the proxy from local-mode bundles.
-  const realto = process.env.ONBOARDING_MODE === 'realto' && config.realto && realtoClientSecret
-    ? createRealtoPlatform({ settings: config.realto, clientSecret: realtoClientSecret, lifecycle, store, logger, metrics: base.metrics })
-    : undefined;
-  const platform: Platform = realto ?? localPlatform;
-  return { platform, mirror: realto?.mirror, realtoClientSecret };
+function realtoPlatform(config: Config, observe: { logger: Logger; metrics: Metrics }, core: Lifecycle, store: RequestStore, kinds: readonly AnyKind[], secret: Secret | undefined) {
+  if (process.env.ONBOARDING_MODE !== 'realto' || !config.realto || !secret) return undefined;
+  return createRealtoPlatform({ settings: config.realto, clientSecret: secret, lifecycle: core, kinds: registryOf(kinds), store, ...observe });
 }
 
-/** The secrets a route reads in this stack: its own, and the platform's credentials where it calls the platform. */
+/** The secrets a function reads in this stack: its own, and the platform's credentials where it calls the platform. */
 function secretsFor(secrets: Partial<Record<SecretName, Secret>>, mode: Config['mode']) {
-  return (route: Pick<Route, 'secrets' | 'platform'>): Secret[] => {
-    return secretsOf(route, mode).map((name) => {
+  return (fn: Pick<DeployedFunction, 'access'>): Secret[] =>
+    secretsOf(fn, mode).map((name) => {
       const found = secrets[name];
       if (!found) throw new ConfigError(`${name} is not configured for this function`);
       return found;
     });
-  };
 }
 
-/** The onboarding API's functions (create, list, get, cancel): the lifecycle's, or the platform's decorator. */
-export function buildApiApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const { config } = base;
-  const { dynamo, store } = storage(config);
-  const { onboarding: service, links, linkSecret, pageTokenSecret } = onboardingWithLinks(base, store);
-  const { platform, mirror, realtoClientSecret } = platformOf(base, store, service.lifecycle);
-  const onboarding = process.env.ONBOARDING_MODE === 'realto' && mirror ? createProxyOnboarding(service, mirror) : service;
-  const authenticate = createAuthenticator(config.auth);
-  const secrets = { pageTokenSecret, linkSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
-  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor(secrets, config.mode) };
-  return { ...base, dynamo, store, lifecycle: service, platform, onboarding, links, parts };
-}
+/** The platform's client secret, in proxy mode (a function that never calls the platform is given no parameter). */
+const platformSecret = (config: Config, secret: ReturnType<typeof secretFor>) =>
+  config.realto ? secret(config.realto.clientSecret, 'REALTO_CLIENT_SECRET') : undefined;
 
-/** The offboarding API's functions (create, list, get, cancel; contract §12), as buildApiApp for onboarding. */
-export function buildOffboardingApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const { dynamo, store } = storage(base.config);
-  const { lifecycle, pageTokenSecret } = ownLifecycle(base, store);
-  const service = createOffboardingService(lifecycle);
-  const { mirror, realtoClientSecret } = platformOf(base, store, lifecycle);
-  const offboarding = process.env.ONBOARDING_MODE === 'realto' && mirror ? createProxyOffboarding(service, mirror) : service;
-  const authenticate = createAuthenticator(base.config.auth);
-  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) }, base.config.mode) };
-  return { ...base, dynamo, store, offboarding, parts };
+/** A kind's requests on our own table, as local mode serves them, and the stack's parts. */
+function ownRequests<Input, Query extends ListFilters, View extends RequestView>(kind: Kind<Input, Query, View>, env: NodeJS.ProcessEnv) {
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const secret = secretFor(observe.logger);
+  const pageTokenSecret = secret(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
+  const linkSecret = secret(config.linkSecret, 'LINK_SECRET');
+  const store = requestStore(config);
+  const core = lifecycleOf(config, store, [kind], pageTokenSecret);
+  const local = createRequests(kind, core, requestsOptions(config, endUserLinks(linkSecret)));
+  const stack = (secrets: Partial<Record<SecretName, Secret>> = {}): StackParts => ({
+    logger: observe.logger,
+    authenticate: createAuthenticator(config.auth),
+    secretsFor: secretsFor({ pageTokenSecret, linkSecret, ...secrets }, config.mode),
+  });
+  return { config, observe, secret, store, core, local, stack };
 }
 
 /**
- * The audit trail's functions (transitions, of every kind): always from our own table, in either mode,
- * since the platform keeps no trail; so they carry no platform client and no kind's API.
+ * The functions of one kind of request that may call the platform (create, list, get, cancel): the
+ * lifecycle's requests of that kind, or the platform's decorator of them in proxy mode. The same for every
+ * kind.
  */
-export function buildTrailApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const { dynamo, store } = storage(base.config);
-  const { lifecycle, pageTokenSecret } = ownLifecycle(base, store);
-  const authenticate = createAuthenticator(base.config.auth);
-  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret }, base.config.mode) };
-  return { ...base, dynamo, store, trail: lifecycle, parts };
+export function buildKindApp<Input, Query extends ListFilters, View extends RequestView>(kind: Kind<Input, Query, View>, env: NodeJS.ProcessEnv = process.env) {
+  const { config, observe, secret, store, core, local, stack } = ownRequests(kind, env);
+  const realtoClientSecret = platformSecret(config, secret);
+  const platform = realtoPlatform(config, observe, core, store, [kind], realtoClientSecret);
+  // Spelled out (not BUILT_FOR) so that esbuild folds it and a local-mode bundle carries no decorator.
+  const requests: RequestsApi<Input, Query, View> = process.env.ONBOARDING_MODE === 'realto' && platform ? mirroredRequests(local, platform.mirror) : local;
+  return { requests, stack: stack(realtoClientSecret ? { realtoClientSecret } : {}) };
 }
 
-/** The provider webhook's function: signatures checked with the secrets of the moment. */
+/**
+ * A kind's audit trail: always from our own table, in either mode, since the platform keeps none; so its
+ * function carries no platform client.
+ */
+export function buildTrailApp<Input, Query extends ListFilters, View extends RequestView>(kind: Kind<Input, Query, View>, env: NodeJS.ProcessEnv = process.env) {
+  const { local, stack } = ownRequests(kind, env);
+  return { history: local.history, stack: stack() };
+}
+
+/** The provider webhook's function: signatures checked with the secrets of the moment; any kind's request. */
 export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const { config } = base;
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const secret = secretFor(observe.logger);
   if (!config.webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS (or WEBHOOK_SECRETS_PARAMETER) is required when deployed');
-  const webhookSecrets = base.secret(config.webhookSecrets, 'WEBHOOK_SECRETS');
-  const { dynamo, store } = storage(config);
-  const { lifecycle } = ownLifecycle(base, store);
+  const webhookSecrets = secret(config.webhookSecrets, 'WEBHOOK_SECRETS');
+  const store = requestStore(config);
+  const core = lifecycleOf(config, store, ALL_KINDS, missingSecret('PAGE_TOKEN_SECRET'));
   // Parsed once per value, so a malformed secret fails loudly and a rotated one is picked up.
   let parsed: { value: string; keys: Buffer[] } | undefined;
   const keys = () => {
@@ -225,113 +201,122 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
   if (config.webhookSecrets.value !== undefined) keys();
   // In proxy mode a provider webhook reports what the platform did: recorded as observed there.
   const receive = createWebhookReceiver({
-    service: lifecycle, store, keys, inboxTtlSeconds: config.webhookInboxTtlSeconds, actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
+    service: core, store, kinds: registryOf(ALL_KINDS), keys, inboxTtlSeconds: config.webhookInboxTtlSeconds, actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
   });
-  const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ webhookSecrets }, config.mode) };
-  return { ...base, dynamo, store, receive, parts };
+  const stack: StackParts = { logger: observe.logger, secretsFor: secretsFor({ webhookSecrets }, config.mode) };
+  return { receive, metrics: observe.metrics, stack };
 }
 
-/** The scheduled cleanup (and, in proxy mode, the reconciliation before it). */
+/** The scheduled cleanup (and, in proxy mode, the reconciliation before it), over every kind. */
 export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const { config } = base;
-  const { dynamo, documents, store } = storage(config);
-  const { lifecycle, pageTokenSecret } = ownLifecycle(base, store);
-  const { platform, realtoClientSecret } = platformOf(base, store, lifecycle);
-  const secrets = { pageTokenSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) };
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const secret = secretFor(observe.logger);
+  const realtoClientSecret = platformSecret(config, secret);
+  const store = requestStore(config);
+  const core = lifecycleOf(config, store, ALL_KINDS, missingSecret('PAGE_TOKEN_SECRET'));
+  const platform = realtoPlatform(config, observe, core, store, ALL_KINDS, realtoClientSecret) ?? localPlatform;
   const expireStaleRequests = createCleanupJob({
-    service: lifecycle,
+    service: core,
     store,
-    sessions: sessionStorage(config, documents),
+    sessions: createDynamoSessionStore(documentsOf(config), config.tableName),
     platform,
     pendingMaxAgeHours: config.cleanup.pendingMaxAgeHours,
     processingMaxAgeHours: config.cleanup.processingMaxAgeHours,
     safetyMarginMs: config.cleanup.safetyMarginMs,
   });
-  return { ...base, dynamo, store, expireStaleRequests, secrets: secretsFor(secrets, config.mode)({ platform: { permissions: [] } }) };
+  const secrets = secretsFor(realtoClientSecret ? { realtoClientSecret } : {}, config.mode)(CLEANUP_JOB);
+  return { expireStaleRequests, secrets, ...observe };
 }
 
-/** The webhook endpoints API's functions (contract §11): a tenant's endpoints, tests, attempts and retries. */
+/** 3 and 4, for the functions of outbound events: their items and the delivery engine. */
+function deliveryOf(config: Config, logger: Logger) {
+  checkBuiltFor(config);
+  const events = createDynamoEventStore(documentsOf(config), config.tableName);
+  const policy = { production: config.production };
+  const deliveries = createDeliveryEngine({
+    store: events,
+    sender: createHttpSender(policy),
+    retrySeconds: config.events.retrySeconds,
+    onDisabled: (endpoint) => logger.warn('A webhook endpoint was disabled: no delivery succeeded for 5 days', { endpointId: endpoint.id, tenantId: endpoint.tenantId }),
+  });
+  return { events, deliveries, policy };
+}
+
+/** The webhook endpoints API's functions: a tenant's endpoints, tests, attempts and retries. */
 export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const { config } = base;
-  const { dynamo, documents } = tableClients(config);
-  const { events, deliveries, policy } = delivery(base, documents);
-  const pageTokenSecret = base.secret(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const pageTokenSecret = secretFor(observe.logger)(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
+  const { events, deliveries, policy } = deliveryOf(config, observe.logger);
   const endpoints = createEndpointService({
     store: events, pageTokens: createPageTokens(pageTokenSecret.current), deliveries, policy, resolve: resolveHost,
   });
-  const authenticate = createAuthenticator(config.auth);
-  const parts: HttpParts = { logger: base.logger, authenticate, secretsFor: secretsFor({ pageTokenSecret }, config.mode) };
-  return { ...base, dynamo, endpoints, parts };
+  const stack: StackParts = { logger: observe.logger, authenticate: createAuthenticator(config.auth), secretsFor: secretsFor({ pageTokenSecret }, config.mode) };
+  return { endpoints, stack };
 }
 
 /**
- * The table stream's consumer (contract §11): each committed transition becomes an event, on the stage's
- * bus when there is one, and attempted at every endpoint of its tenant that takes it.
+ * The table stream's consumer: each committed transition becomes an event, on the stage's bus when there
+ * is one, and attempted at every endpoint of its tenant that takes it. Events show any kind's request.
  */
 export function buildPublisherApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const { config } = base;
-  const { dynamo, documents } = tableClients(config);
-  const { events, deliveries } = delivery(base, documents);
-  const publish = createPublisher({
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const { events, deliveries } = deliveryOf(config, observe.logger);
+  const publisher = createPublisher({
     store: events,
     deliveries,
-    // The consent link as stored with the request (one stored before links were kept shows none here).
-    viewOf: (request) => (request.requestType === 'EntityOffboarding' ? offboardingView(request) : onboardingView(request)),
+    kinds: registryOf(ALL_KINDS),
     ...(config.events.busName ? { bus: eventBridgeBus(config.events.busName) } : {}),
   });
-  return { ...base, dynamo, publish };
+  /** A batch of the table's stream: its committed request changes, published. */
+  const publish = (records: readonly DynamoDBRecord[], waitMs: number) => publisher(requestChanges(records), waitMs);
+  return { publish, safetyMarginMs: config.events.safetyMarginMs, ...observe };
 }
 
-/** The scheduled retries of outbound events: every delivery that falls due (contract §11). */
+/** The scheduled retries of outbound events: every delivery that falls due. */
 export function buildDeliveriesApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const { dynamo, documents } = tableClients(base.config);
-  const { deliveries } = delivery(base, documents);
-  return { ...base, dynamo, sweep: deliveries.sweep };
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const { deliveries } = deliveryOf(config, observe.logger);
+  return { sweep: deliveries.sweep, safetyMarginMs: config.events.safetyMarginMs, ...observe };
 }
 
-/** 4, for the functions that show or create onboarding requests: the onboarding service with its consent links. */
-function onboardingWithLinks(base: ReturnType<typeof foundation>, store: ReturnType<typeof storage>['store'], endUser = endUserLinks(base)) {
-  const { config } = base;
-  const { lifecycleOptions, pageTokenSecret } = ownLifecycle(base, store);
-  const onboarding = createOnboardingService({ ...lifecycleOptions, consentLinks: consentLinksOf(config, endUser.links), allowLoopbackHttpReturnUrl: !config.production });
-  return { onboarding, ...endUser, pageTokenSecret, lifecycleOptions };
-}
-
-/** The guided onboarding sessions API (contract §10): ours in local mode; the platform's reads in proxy mode. */
+/** The guided onboarding sessions API: ours in local mode; the platform's reads in proxy mode. */
 export function buildGuidedApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const tables = storage(base.config);
-  const served = onboardingWithLinks(base, tables.store);
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const secret = secretFor(observe.logger);
+  const pageTokenSecret = secret(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
+  const linkSecret = secret(config.linkSecret, 'LINK_SECRET');
+  const realtoClientSecret = platformSecret(config, secret);
+  const store = requestStore(config);
+  const core = lifecycleOf(config, store, [ENTITY_ONBOARDING], pageTokenSecret);
+  const links = endUserLinks(linkSecret);
+  const entities = createRequests(ENTITY_ONBOARDING, core, requestsOptions(config, links));
+  let guided: GuidedApi;
   // Spelled out (not BUILT_FOR) so that esbuild folds it and each mode's bundle carries only its side.
-  const { guided, secrets } = process.env.ONBOARDING_MODE === 'realto' ? platformGuided(base, served) : localGuided(base, tables, served);
-  const parts: HttpParts = { logger: base.logger, authenticate: createAuthenticator(base.config.auth), secretsFor: secretsFor(secrets, base.config.mode) };
-  return { ...base, dynamo: tables.dynamo, store: tables.store, guided, parts };
-}
-
-type Served = ReturnType<typeof onboardingWithLinks>;
-
-function localGuided(base: ReturnType<typeof foundation>, { documents }: ReturnType<typeof storage>, served: Served) {
-  const { config } = base;
-  const { onboarding, links, linkSecret, pageTokenSecret, lifecycleOptions } = served;
-  const guided: GuidedApi = createGuidedService({
-    sessions: sessionStorage(config, documents), onboarding, pageTokens: lifecycleOptions.pageTokens,
-    urlOf: (session) => `${config.publicUrl}/guided/${links!.sign('guided', { id: session.id, tenantId: session.tenantId, expiresAt: new Date(session.expiresAt) })}`,
-  });
-  return { guided, secrets: { pageTokenSecret, linkSecret } as Partial<Record<SecretName, Secret>> };
-}
-
-/** The platform's sessions, each request shown as our copy when we hold it. */
-function platformGuided(base: ReturnType<typeof foundation>, { onboarding, linkSecret, pageTokenSecret }: Served) {
-  const { realtoClient, realtoClientSecret } = realtoClientOf(base);
-  const ours = (id: string, caller: Caller) => onboarding.get('Entity', id, caller).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return null;
-    throw error;
-  });
-  return { guided: createProxyGuided(realtoClient, ours), secrets: { pageTokenSecret, linkSecret, realtoClientSecret } as Partial<Record<SecretName, Secret>> };
+  if (process.env.ONBOARDING_MODE === 'realto') {
+    if (!config.realto || !realtoClientSecret) throw new ConfigError('ONBOARDING_MODE=realto needs the platform\'s settings');
+    // The platform's sessions, each request shown as our copy when we hold it.
+    const ours = (id: string, caller: Caller) => entities.get(id, caller, { correlationId: `session-request:${id}` }).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    });
+    guided = createProxyGuided(createPlatformClient(config.realto, realtoClientSecret, []), ours);
+  } else {
+    guided = createGuidedService({
+      sessions: createDynamoSessionStore(documentsOf(config), config.tableName), entities, allowLoopbackHttpReturnUrl: !config.production, pageTokens: createPageTokens(pageTokenSecret.current),
+      urlOf: (session) => `${config.publicUrl}/guided/${links!.sign('guided', { id: session.id, tenantId: session.tenantId, expiresAt: new Date(session.expiresAt) })}`,
+    });
+  }
+  const stack: StackParts = {
+    logger: observe.logger,
+    authenticate: createAuthenticator(config.auth),
+    secretsFor: secretsFor({ pageTokenSecret, linkSecret, ...(realtoClientSecret ? { realtoClientSecret } : {}) }, config.mode),
+  };
+  return { guided, stack };
 }
 
 /** A page that is off: as unknown as a forged link. */
@@ -340,37 +325,36 @@ const pageOff = async (): Promise<never> => {
 };
 
 /**
- * The end user's pages (contract §9, §10): the consent page and the guided session's page. Local mode
- * only: in proxy mode the platform's own consent link is handed out, and these answer 404.
+ * The end user's pages: the consent page (any kind with a consent step) and the guided session's page.
+ * Local mode only: in proxy mode the platform's own consent link is handed out, and these answer 404.
  */
 export function buildPagesApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const tables = storage(base.config);
-  const endUser = endUserLinks(base);
-  const parts: HttpParts = { logger: base.logger, secretsFor: secretsFor({ linkSecret: endUser.linkSecret }, base.config.mode) };
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const secret = secretFor(observe.logger);
+  const linkSecret = secret(config.linkSecret, 'LINK_SECRET');
+  const links = endUserLinks(linkSecret);
+  const stack: StackParts = { logger: observe.logger, secretsFor: secretsFor({ linkSecret }, config.mode) };
   // Spelled out (not BUILT_FOR) so that esbuild folds it: proxy-mode bundles carry no page.
-  const pages = process.env.ONBOARDING_MODE === 'realto' || !endUser.links
-    ? { consent: { show: pageOff, decide: pageOff }, guided: { show: pageOff, submit: pageOff } }
-    : localPages(base, tables, { ...endUser, links: endUser.links });
-  return { ...base, dynamo: tables.dynamo, store: tables.store, ...pages, parts };
-}
-
-function localPages(base: ReturnType<typeof foundation>, { store, documents }: ReturnType<typeof storage>, endUser: { linkSecret: Secret; links: Links }) {
-  const { config } = base;
-  const { links } = endUser;
-  const { onboarding, lifecycleOptions } = onboardingWithLinks(base, store, endUser);
-  const sessions = sessionStorage(config, documents);
-  const pageUrl = (kind: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${kind}/${token}`;
-  const guided = createGuidedService({ sessions, onboarding, pageTokens: lifecycleOptions.pageTokens, urlOf: () => '' });
+  if (process.env.ONBOARDING_MODE === 'realto' || !links) return { consent: { show: pageOff, decide: pageOff }, guided: { show: pageOff, submit: pageOff }, stack };
+  const store = requestStore(config);
+  const core = lifecycleOf(config, store, CONSENT_KINDS, missingSecret('PAGE_TOKEN_SECRET'));
+  const sessions = createDynamoSessionStore(documentsOf(config), config.tableName);
+  const entities = createRequests(ENTITY_ONBOARDING, core, requestsOptions(config, links));
+  const guided = createGuidedService({
+    sessions, entities, allowLoopbackHttpReturnUrl: !config.production, pageTokens: createPageTokens(missingSecret('PAGE_TOKEN_SECRET').current), urlOf: () => '',
+  });
+  const pageUrl = (page: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${page}/${token}`;
   return {
-    consent: createConsentPages({ store, lifecycle: onboarding.lifecycle, links, pageUrl: pageUrl('consent') }),
+    consent: createConsentPages({ store, lifecycle: core, kinds: registryOf(CONSENT_KINDS), links, pageUrl: pageUrl('consent') }),
     guided: createGuidedPages({ sessions, guided, links, pageUrl: pageUrl('guided') }),
+    stack,
   };
 }
 
 /** The OpenAPI document's function: settings and a logger, nothing to store or verify. */
 export function buildDocsApp(env: NodeJS.ProcessEnv = process.env) {
-  const base = foundation(env);
-  const parts: HttpParts = { logger: base.logger, secretsFor: () => [] };
-  return { ...base, parts };
+  const { logger } = observability(loadConfig(env));
+  const stack: StackParts = { logger, secretsFor: () => [] };
+  return { stack };
 }

@@ -1,25 +1,21 @@
 import * as z from 'zod/mini';
-import type { Permission, Schema } from '../http/route.ts';
+import type { DeployedFunction, Schema } from '../http/route.ts';
 
-/** A function run by the clock (EventBridge), not by a route; declared beside the route table of ./functions.ts. */
-export interface Job {
-  function: string;
-  handler: string;
+/** A function run by the clock (EventBridge), not by a route; declared beside the routes in ./function-table.ts. */
+export interface Job extends DeployedFunction {
   /** What a manual invocation may pass; the schedule's own event must pass it too. */
   input: Schema;
   /** An EventBridge rate expression, per stage in serverless.yml (`custom.stages.<stage>.<scheduleSetting>`). */
   scheduleSetting: string;
   defaultSchedule: string;
   timeout: number;
-  permissions: readonly Permission[];
-  platform?: { permissions: readonly Permission[] };
   environment: Record<string, string>;
   /** EventBridge invokes asynchronously: Lambda retries this often, then hands the event to this queue. */
   retries: number;
   deadLetterQueue: string;
 }
 
-/** The cleanup's manual override (contract §7); the schedule's own event (or `{}`) uses the configured ages. */
+/** The cleanup's manual override; the schedule's own event (or `{}`) uses the configured ages. */
 export const cleanupInput = z.object({ olderThanMinutes: z.optional(z.int().check(z.minimum(0), z.maximum(10 * 365 * 24 * 60))) });
 
 export const CLEANUP_JOB = {
@@ -30,18 +26,20 @@ export const CLEANUP_JOB = {
   defaultSchedule: 'rate(1 hour)',
   // Long enough for many pages; the job stops CLEANUP_SAFETY_MARGIN_MS before this and resumes next run.
   timeout: 120,
-  permissions: ['queryOpenIndex', 'readRequest', 'writeRequest', 'writeEntityRegistry', 'writeSession', 'cleanupDeadLetters'],
-  platform: { permissions: [] },
+  access: {
+    permissions: ['queryOpenIndex', 'readRequest', 'writeRequest', 'writeEntityRegistry', 'writeSession', 'cleanupDeadLetters'],
+    platform: { permissions: [] },
+  },
   environment: { CLEANUP_SAFETY_MARGIN_MS: '15000' },
   retries: 2,
   deadLetterQueue: 'CleanupDeadLetterQueue',
 } satisfies Job;
 
-/** Nothing to pass: each run delivers what is due (contract §11). */
+/** Nothing to pass: each run delivers what is due. */
 export const deliveriesInput = z.object({});
 
 /**
- * The retries of outbound events (contract §11): every minute, the deliveries due by then, through the due
+ * The retries of outbound events: every minute, the deliveries due by then, through the due
  * index; a run waits for retries that fall due before its time is up, so a short schedule plays out.
  */
 export const DELIVERIES_JOB = {
@@ -51,7 +49,7 @@ export const DELIVERIES_JOB = {
   scheduleSetting: 'deliveriesSchedule',
   defaultSchedule: 'rate(1 minute)',
   timeout: 60,
-  permissions: ['readRequest', 'queryDueDeliveries', 'writeEvents', 'eventsDeadLetters'],
+  access: { permissions: ['readRequest', 'queryDueDeliveries', 'writeEvents', 'eventsDeadLetters'] },
   environment: { DELIVERY_SAFETY_MARGIN_MS: '15000' },
   retries: 0,
   deadLetterQueue: 'EventsDeadLetterQueue',

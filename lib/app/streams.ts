@@ -1,17 +1,14 @@
-import type { Permission } from '../http/route.ts';
+import type { DeployedFunction } from '../http/route.ts';
 import { REQUEST_ITEMS_FILTER } from '../store/stream.ts';
 
 /**
- * A function run by the table's stream (contract §11: the committed transition is the outbox), declared
- * beside the route table of ./functions.ts. Deployed through an event source mapping on the table's
- * stream (resources/functions.cjs); locally, scripts/local/streams.ts reads DynamoDB Local's stream and
- * invokes it the same way.
+ * A function run by the table's stream (the committed transition is the outbox), declared beside the
+ * routes in ./function-table.ts. Deployed through an event source mapping on the table's stream
+ * (resources/functions.cjs); locally, scripts/local/streams.ts reads DynamoDB Local's stream and invokes
+ * it the same way.
  */
-export interface StreamConsumer {
-  function: string;
-  handler: string;
+export interface StreamConsumer extends DeployedFunction {
   timeout: number;
-  permissions: readonly Permission[];
   environment: Record<string, string>;
   batchSize: number;
   /** Lambda's filter criteria: records that match none never reach the function. */
@@ -27,7 +24,7 @@ export const EVENTS_PUBLISHER = {
   // Long enough to attempt a batch's deliveries (10 s each, 8 at a time) and a short retry or two.
   timeout: 60,
   // Reading the stream itself is granted with the event source mapping (serverless-iam-roles-per-function).
-  permissions: ['readRequest', 'queryTenantIndexes', 'writeEvents', 'putOnEventBus', 'eventsDeadLetters'],
+  access: { permissions: ['readRequest', 'queryTenantIndexes', 'writeEvents', 'putOnEventBus', 'eventsDeadLetters'] },
   environment: { DELIVERY_SAFETY_MARGIN_MS: '15000' },
   batchSize: 50,
   filterPatterns: [REQUEST_ITEMS_FILTER],

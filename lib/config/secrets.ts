@@ -1,5 +1,5 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { ServiceUnavailableError } from '../lifecycle/errors.ts';
+import { UnavailableError } from '../lifecycle/errors.ts';
 import { ConfigError, type SecretSetting } from './settings.ts';
 
 /**
@@ -84,7 +84,7 @@ export function ssmSecret(name: string, parameterName: string, options: SsmSecre
       } catch (error) {
         options.onFetchFailed?.({ secret: name, parameter: parameterName, error });
         if (value === undefined) {
-          throw new ServiceUnavailableError('A secret this service needs could not be read; retry shortly.', 5, { cause: error });
+          throw new UnavailableError('A secret this service needs could not be read; retry shortly.', 5, { cause: error });
         }
         freshUntil = now() + SECRET_RETRY_AFTER_FAILURE_MS;
       }

@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 import { parseSecrets, sign } from '../webhooks/signature.ts';
 import type { OutboundEvent } from './event.ts';
 import type { Sender } from './http-sender.ts';
@@ -37,14 +38,6 @@ export interface SweepReport {
   succeeded: number;
   failed: number;
   stoppedEarly: boolean;
-}
-
-async function eachBounded<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
 }
 
 export function signatureHeaders(endpoint: Pick<WebhookEndpoint, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>, id: string, body: string, now: Date) {
@@ -165,14 +158,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       const at = now().getTime();
       const ready = waiting.filter((item) => Date.parse(item.nextAttemptAt) <= at);
       waiting = waiting.filter((item) => Date.parse(item.nextAttemptAt) > at);
-      await eachBounded(ready, async (item) => {
+      await pMap(ready, async (item) => {
         const result = await attempt(item.endpointId, item.eventId);
         if (!result) return;
         made.push(result);
         if (result.nextAttemptAt && Date.parse(result.nextAttemptAt) <= deadline) {
           waiting.push({ endpointId: item.endpointId, eventId: item.eventId, nextAttemptAt: result.nextAttemptAt });
         }
-      });
+      }, { concurrency: CONCURRENCY });
       if (waiting.length === 0) break;
       await sleep(Math.max(0, Math.min(...waiting.map((item) => Date.parse(item.nextAttemptAt))) - now().getTime()));
     }
@@ -193,7 +186,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
           const due = await store.listDue(shard, now().toISOString(), budget.pageSize ?? 25);
           if (due.length === 0) break;
           let progressed = false;
-          await eachBounded(due, async (item) => {
+          await pMap(due, async (item) => {
             if (outOfTime()) return;
             const made = await attempt(item.endpointId, item.eventId);
             if (!made) return;
@@ -201,7 +194,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
             report.attempted++;
             if (made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300) report.succeeded++;
             else report.failed++;
-          });
+          }, { concurrency: CONCURRENCY });
           // Every one of them held by another reader: leave the shard to it.
           if (!progressed) break;
         }

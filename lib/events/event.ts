@@ -1,4 +1,5 @@
-import { KINDS } from '../lifecycle/status-machine.ts';
+import { ALL_KINDS, eventTypesOf } from '../kinds/index.ts';
+import type { AnyKind } from '../lifecycle/kind.ts';
 import type { StoredRequest, TransitionSummary } from '../lifecycle/types.ts';
 
 /**
@@ -7,9 +8,12 @@ import type { StoredRequest, TransitionSummary } from '../lifecycle/types.ts';
  * committed transition and for no other.
  */
 
-/** The event types an endpoint may subscribe to; `webhook.test` goes only to the endpoint it tests. */
-export const SUBSCRIBABLE_EVENT_TYPES = ['onboarding.status.updated', 'offboarding.status.updated'] as const;
-export type SubscribableEventType = (typeof SUBSCRIBABLE_EVENT_TYPES)[number];
+/**
+ * The event types an endpoint may subscribe to, one per kind's event (lib/kinds/index.ts); `webhook.test`
+ * goes only to the endpoint it tests.
+ */
+export const SUBSCRIBABLE_EVENT_TYPES = eventTypesOf(ALL_KINDS) as [string, ...string[]];
+export type SubscribableEventType = string;
 export type EventType = SubscribableEventType | 'webhook.test';
 
 export interface OutboundEvent {
@@ -28,12 +32,12 @@ export function transitionEventId(requestId: string, version: number): string {
  * The event of the transition that made `request` what it is: the request as `GET` shows it (`view`),
  * plus the transition. Undefined for a request stored before transitions were kept on it.
  */
-export function transitionEvent(request: StoredRequest, view: object): OutboundEvent | undefined {
+export function transitionEvent(request: StoredRequest, kind: Pick<AnyKind, 'event'>, view: object): OutboundEvent | undefined {
   const transition: TransitionSummary | undefined = request.lastTransition;
   if (!transition || transition.version !== request.version) return undefined;
   return {
     id: transitionEventId(request.id, transition.version),
-    type: KINDS[request.requestType].event,
+    type: kind.event,
     timestamp: transition.at,
     data: { ...view, transition },
   };

@@ -1,3 +1,4 @@
+import type { KindRegistry } from '../lifecycle/kind.ts';
 import type { StoredRequest } from '../lifecycle/types.ts';
 import type { DeliveryEngine } from './delivery.ts';
 import { MAX_ENDPOINTS_PER_TENANT } from './endpoints.ts';
@@ -19,8 +20,8 @@ export interface EventBus {
 export interface PublisherOptions {
   store: EventStore;
   deliveries: DeliveryEngine;
-  /** The request as `GET` shows it, for its kind. */
-  viewOf: (request: StoredRequest) => object;
+  /** Every kind: an event shows the request as its kind's `GET` does. */
+  kinds: KindRegistry;
   bus?: EventBus;
 }
 
@@ -44,7 +45,10 @@ export function createPublisher(options: PublisherOptions) {
     const events: Array<{ event: OutboundEvent; tenantId: string }> = [];
     for (const { request, previousVersion } of changes) {
       if (previousVersion === request.version) continue;
-      const event = transitionEvent(request, options.viewOf(request));
+      const kind = options.kinds.get(request.kind);
+      if (!kind) continue;
+      // The consent link as stored with the request (one stored before links were kept shows none here).
+      const event = transitionEvent(request, kind, kind.view(request, {}));
       if (event) events.push({ event, tenantId: request.tenantId });
     }
     return events;

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config/settings.ts';
-import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from '../lifecycle/errors.ts';
+import { UnavailableError } from '../lifecycle/errors.ts';
+import { InsufficientScopeError, UnauthorizedError } from './errors.ts';
 import type { Caller } from '../lifecycle/types.ts';
 
 import type { Scope } from './route.ts';
@@ -39,11 +40,7 @@ export function createAuthenticator(settings: Config['auth']) {
       verified.set(token, claims);
     }
     const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []);
-    if (!scopes.has(required)) {
-      const error = new ForbiddenError(`The token lacks the ${required} scope.`);
-      error.headers['WWW-Authenticate'] = `Bearer realm="onboarding", error="insufficient_scope", scope="${required}"`;
-      throw error;
-    }
+    if (!scopes.has(required)) throw new InsufficientScopeError(required);
     const tenantName = typeof claims.tenant_name === 'string' ? claims.tenant_name.trim().slice(0, 200) : '';
     return { principalId: claims.sub!, tenantId: (claims.tenant_id as string).toLowerCase(), scopes, ...(tenantName ? { tenantName } : {}) };
   };
@@ -54,7 +51,7 @@ export function createAuthenticator(settings: Config['auth']) {
       ({ payload: claims } = await verify(token));
     } catch (error) {
       if (isKeyFetchFailure(error)) {
-        throw new ServiceUnavailableError('The identity provider keys could not be fetched; retry shortly.', 5, { cause: error });
+        throw new UnavailableError('The identity provider keys could not be fetched; retry shortly.', 5, { cause: error });
       }
       throw new UnauthorizedError(describe(error));
     }

@@ -1,4 +1,5 @@
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../lifecycle/errors.ts';
+import { ValidationError } from '../lifecycle/errors.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;

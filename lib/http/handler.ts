@@ -15,9 +15,10 @@ import { requestBody } from './middleware/request-body.ts';
 import { stateOf } from './middleware/request-state.ts';
 import { secrets } from './middleware/secrets.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
-import type { Route, Schema } from './route.ts';
+import type { DeployedFunction, LazySchema, Route } from './route.ts';
 
-type Infer<S> = S extends Schema ? z.infer<S> : undefined;
+/** What a lazily built schema validates to. */
+export type Infer<S> = S extends () => infer Built ? (Built extends z.core.$ZodType ? z.infer<Built> : undefined) : undefined;
 
 export interface HttpInput<B, Q, P> {
   body: B;
@@ -39,12 +40,12 @@ export interface Reply {
 }
 
 /** What the stack takes from the composition root (lib/app/app.ts). */
-export interface HttpParts {
+export interface StackParts {
   logger: Logger;
   /** Bearer-token routes only. */
   authenticate?: Authenticate;
-  /** The secrets this route reads in this stack's mode. */
-  secretsFor(route: Route): readonly Secret[];
+  /** The secrets this function reads in this stack's mode. */
+  secretsFor(fn: DeployedFunction): readonly Secret[];
 }
 
 /**
@@ -61,21 +62,22 @@ export interface HttpParts {
  * 8. security headers                security-headers.ts: on answers and problems alike
  * 9. problem+json                    problem-json.ts: registered last, so it sees every error first
  */
-export function http<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(
+export function http<B extends LazySchema | undefined, Q extends LazySchema | undefined, P extends LazySchema | undefined>(
   route: Route<B, Q, P>,
-  parts: HttpParts,
+  parts: StackParts,
   handler: (input: HttpInput<Infer<B>, Infer<Q>, Infer<P>>) => Promise<Reply>,
 ) {
+  const { auth, input, operationId } = route.http;
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(lambdaContext(parts.logger))
     .use(correlation(parts.logger));
-  if (route.auth !== 'none' && route.auth !== 'signature') {
-    if (!parts.authenticate) throw new Error(`route ${route.operationId} needs a bearer token check`);
-    stack.use(bearerAuth(parts.authenticate, route.auth));
+  if (auth !== 'none' && auth !== 'signature') {
+    if (!parts.authenticate) throw new Error(`route ${operationId} needs a bearer token check`);
+    stack.use(bearerAuth(parts.authenticate, auth));
   }
-  stack.use(requestBody({ raw: route.input.rawBody !== undefined })).use(inputValidation(route.input as Route['input']));
-  const needed = parts.secretsFor(route as unknown as Route);
+  stack.use(requestBody({ raw: input.rawBody !== undefined })).use(inputValidation(input as Route['http']['input']));
+  const needed = parts.secretsFor(route);
   if (needed.length > 0) stack.use(secrets(needed));
   const wrapped = stack
     .use(securityHeaders())

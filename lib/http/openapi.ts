@@ -1,65 +1,26 @@
 import * as z from 'zod/mini';
+import { eventTypesOf } from '../kinds/index.ts';
+import type { AnyKind } from '../lifecycle/kind.ts';
+import { ANSWER_LIMITS, answer } from '../lifecycle/schemas.ts';
+import { ACTOR_TYPES, SOURCES, STATUSES } from '../lifecycle/types.ts';
 import { MAX_BODY_BYTES } from './body.ts';
-import type { Route, Schema } from './route.ts';
-import { OFFBOARDING_STATUSES } from '../lifecycle/schemas.ts';
-import { ACTOR_TYPES, REQUEST_TYPES, SOURCES, STATUSES } from '../lifecycle/types.ts';
-import { SUBSCRIBABLE_EVENT_TYPES } from '../events/event.ts';
+import type { LazySchema, Route, Schema } from './route.ts';
 
 /**
- * The OpenAPI 3.1 document, built from the route table (lib/app/functions.ts) and the very schemas that
- * validate requests, so the document and the behaviour cannot drift apart. `npm run openapi` writes it to
+ * The OpenAPI 3.1 document, built from the route table (lib/app/function-table.ts), the kinds of request
+ * (lib/kinds/index.ts: each kind's view, and the events they send) and the very schemas that validate
+ * requests, so the document and the behaviour cannot drift apart. `npm run openapi` writes it to
  * ./openapi.json, which the OpenAPI function serves; `npm run lint:openapi` checks it with Redocly and
  * Spectral's OWASP rules (docs/api.md says which two rules stay, and why).
  */
 type JsonSchema = Record<string, unknown>;
 
-/** Limits of what we answer, so clients can size their storage (and the OWASP rules can check them). */
-const ID = 36;
-const TEXT = 1024;
-const LINK = 2048;
-const HASH = 64;
-const TIME = 32;
-const MAX_ERRORS = 50;
-const MAX_PAGE = 100;
-const MAX_VERSION = 1_000_000;
+const { id: ID, link: LINK, hash: HASH, page: MAX_PAGE } = ANSWER_LIMITS;
+const { id, text, time, version } = answer;
 
-const id = () => z.guid().check(z.maxLength(ID));
-const text = (max = TEXT) => z.string().check(z.maxLength(max));
-const time = () => z.iso.datetime().check(z.maxLength(TIME));
-const version = () => z.int().check(z.minimum(1), z.maximum(MAX_VERSION));
-const snapshotPart = () => z.record(text(100), z.unknown());
-
-const requestError = z.object({ code: text(100), message: text() });
-const onboardingRequest = z.object({
-  id: id(),
-  requestType: z.enum(REQUEST_TYPES),
-  status: z.enum(STATUSES),
-  created: time(),
-  updated: time(),
-  principalId: text(256),
-  returnUrl: z.nullable(text(LINK)),
-  action: z.nullable(z.object({ type: z.literal('Consent'), redirectLink: text(LINK), documentationLink: text(LINK) })),
-  data: z.object({
-    collective: z.optional(snapshotPart()),
-    entity: z.optional(snapshotPart()),
-    tenant: z.object({ id: id(), name: z.optional(text(200)) }),
-    user: z.optional(snapshotPart()),
-    client: z.optional(snapshotPart()),
-  }),
-  errors: z.array(requestError).check(z.maxLength(MAX_ERRORS)),
-  version: version(),
-});
-const offboardingRequest = z.object({
-  id: id(),
-  requestType: z.literal('Entity'),
-  status: z.enum(OFFBOARDING_STATUSES),
-  created: time(),
-  updated: time(),
-  principalId: text(256),
-  data: z.object({ entityId: id(), collectiveId: z.optional(id()), tenantId: id() }),
-  errors: z.array(requestError).check(z.maxLength(MAX_ERRORS)),
-  version: version(),
-});
+/** The document's schemas are built when the document is, not when this module is loaded. */
+function documentSchemas(eventTypes: readonly string[]) {
+const outboundTypes = [...eventTypes, 'webhook.test'] as unknown as [string, ...string[]];
 const transition = z.object({
   version: version(),
   from: z.nullable(z.enum(STATUSES)),
@@ -68,7 +29,7 @@ const transition = z.object({
   actor: z.object({ type: z.enum(ACTOR_TYPES), id: text(256) }),
   source: z.enum(SOURCES),
   reason: z.optional(text()),
-  errors: z.optional(z.array(requestError).check(z.maxLength(MAX_ERRORS))),
+  errors: z.optional(answer.errors()),
   correlationId: text(256),
   previousHash: z.nullable(text(HASH)),
   hash: text(HASH),
@@ -91,7 +52,7 @@ const webhookEndpoint = z.object({
   id: id(),
   url: text(LINK),
   description: z.nullable(text(500)),
-  eventTypes: z.array(z.enum(SUBSCRIBABLE_EVENT_TYPES)).check(z.maxLength(SUBSCRIBABLE_EVENT_TYPES.length)),
+  eventTypes: z.array(z.enum(eventTypes as [string, ...string[]])).check(z.maxLength(eventTypes.length)),
   disabled: z.boolean(),
   disabledReason: z.nullable(text(200)),
   created: time(),
@@ -100,7 +61,7 @@ const webhookEndpoint = z.object({
 const secret = () => text(100).check(z.regex(/^whsec_[A-Za-z0-9+/=]+$/));
 const deliveryAttempt = z.object({
   eventId: text(100),
-  eventType: z.enum([...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test']),
+  eventType: z.enum(outboundTypes),
   attempt: z.int().check(z.minimum(1), z.maximum(1000)),
   at: time(),
   statusCode: z.nullable(z.int().check(z.minimum(0), z.maximum(999))),
@@ -121,10 +82,10 @@ const guidedSession = z.object({
   returnUrl: z.nullable(text(LINK)),
 });
 
-/** What an endpoint receives (contract §11): the request as GET shows it, and the transition. */
+/** What an endpoint receives: the request as GET shows it, and the transition. */
 const outboundEvent = z.object({
   id: text(100),
-  type: z.enum([...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test']),
+  type: z.enum(outboundTypes),
   timestamp: time(),
   data: z.record(text(100), z.unknown()),
 });
@@ -133,6 +94,8 @@ const webhookOutcome = z.object({
   version: z.optional(version()),
   reason: z.optional(text(300)),
 });
+return { transition, pageOf, problem, webhookEndpoint, secret, deliveryAttempt, guidedSession, outboundEvent, webhookOutcome };
+}
 
 /** Inputs carry their own limits (lib/lifecycle/schemas.ts); formats the generator cannot see get theirs here. */
 function bounded(schema: unknown): unknown {
@@ -213,10 +176,10 @@ function problemResponse(status: number) {
 }
 
 function parametersOf(route: Route) {
-  const { params, query, headers = [] } = route.input;
-  const fromSchema = (schema: Schema | undefined, where: 'path' | 'query') => {
+  const { params, query, headers = [] } = route.http.input;
+  const fromSchema = (schema: LazySchema | undefined, where: 'path' | 'query') => {
     if (!schema) return [];
-    const { properties = {}, required = [] } = jsonSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    const { properties = {}, required = [] } = jsonSchema(schema()) as { properties?: Record<string, JsonSchema>; required?: string[] };
     return Object.entries(properties).map(([name, property]) => ({
       name, in: where, required: where === 'path' || required.includes(name), schema: property,
       ...(name === 'continuationToken' ? { description: 'Opaque, from `meta.continuationToken` of the previous page (the platform\'s name for it; not a credential)' } : {}),
@@ -225,53 +188,71 @@ function parametersOf(route: Route) {
   return [
     ...fromSchema(params, 'path'),
     ...fromSchema(query, 'query'),
-    ...headers.map((header) => ({ name: header.name, in: 'header', required: header.required, description: header.description, schema: jsonSchema(header.schema) })),
+    ...headers.map((header) => ({ name: header.name, in: 'header', required: header.required, description: header.description, schema: jsonSchema(header.schema()) })),
     { $ref: '#/components/parameters/X-Correlation-Id' },
   ];
 }
 
 function requestBodyName(route: Route): string | undefined {
-  if (route.input.body) return capitalized(route.operationId);
-  if (route.input.rawBody) return `${capitalized(route.operationId)}Event`;
+  if (route.http.input.body) return capitalized(route.http.operationId);
+  if (route.http.input.rawBody) return `${capitalized(route.http.operationId)}Event`;
   return undefined;
 }
 
 function operation(route: Route) {
+  const { http } = route;
   const bodyName = requestBodyName(route);
-  const security = route.auth === 'none' ? [] : route.auth === 'signature' ? [{ webhookSignature: [] }] : [{ bearerAuth: [route.auth] }];
+  const security = http.auth === 'none' ? [] : http.auth === 'signature' ? [{ webhookSignature: [] }] : [{ bearerAuth: [http.auth] }];
   // The body is read on every route, before validation: a body it cannot take is refused on any of them.
-  const bodyProblems = route.input.rawBody ? [413] : [400, 413, 415];
-  const statuses = [...new Set([...route.errors, ...bodyProblems, ...(route.auth === 'none' ? [] : [401]), ...EVERY_ROUTE])].sort();
+  const bodyProblems = http.input.rawBody ? [413] : [400, 413, 415];
+  const statuses = [...new Set([...http.errors, ...bodyProblems, ...(http.auth === 'none' ? [] : [401]), ...EVERY_ROUTE])].sort();
   return {
-    tags: [route.tag],
-    operationId: route.operationId,
-    summary: route.summary,
-    description: `${route.summary}. Served by the \`${route.function}\` function.`,
+    tags: [http.tag],
+    operationId: http.operationId,
+    summary: http.summary,
+    description: `${http.summary}. Served by the \`${route.function}\` function.`,
     security,
     parameters: parametersOf(route),
     ...(bodyName ? { requestBody: { required: true, content: json(ref(bodyName)) } } : {}),
     responses: {
-      [String(route.ok.status)]: {
-        description: route.ok.description,
-        headers: Object.fromEntries([...EVERY_ANSWER, ...(route.ok.headers ?? [])].map((name) => [name, headerRef(name)])),
-        ...(route.ok.body === null ? {} : { content: json(ref(route.ok.body)) }),
+      [String(http.ok.status)]: {
+        description: http.ok.description,
+        headers: Object.fromEntries([...EVERY_ANSWER, ...(http.ok.headers ?? [])].map((name) => [name, headerRef(name)])),
+        ...(http.ok.body === null ? {} : { content: json(ref(http.ok.body)) }),
       },
       ...Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/${PROBLEM_NAMES[status]}` }])),
     },
   };
 }
 
-/** The document of the given routes (the route table), in their order. */
-export function buildOpenApiDocument(allRoutes: readonly Route[]) {
+/** A page of a list of `name`s. */
+const pageSchemaOf = (pageOf: (item: Schema) => Schema, name: string): JsonSchema => {
+  const envelope = jsonSchema(pageOf(z.unknown()));
+  return { ...envelope, properties: { ...(envelope.properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref(name) } } };
+};
+
+/**
+ * The document of the given routes (the route table), in their order, with each kind's view (a kind's
+ * routes answer it by name) and the events the kinds send.
+ */
+export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonly AnyKind[]) {
   const paths: Record<string, Record<string, unknown>> = {};
   const bodies: Record<string, JsonSchema> = {};
+  const eventTypes = eventTypesOf(kinds);
+  const schemas = documentSchemas(eventTypes);
+  const { pageOf, guidedSession } = schemas;
+  const views: Record<string, JsonSchema> = {};
+  for (const kind of kinds) {
+    views[kind.schemas.viewName] = jsonSchema(kind.schemas.view());
+    views[`${kind.schemas.viewName}Page`] = pageSchemaOf(pageOf, kind.schemas.viewName);
+  }
   // The end user's pages are HTML for people, not API.
-  const routes = allRoutes.filter((route) => !route.page);
+  const routes = allRoutes.filter((route) => !route.http.html);
   for (const route of routes) {
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route);
+    (paths[route.http.path] ??= {})[route.http.method.toLowerCase()] = operation(route);
     const bodyName = requestBodyName(route);
-    const body = route.input.body ?? route.input.rawBody;
-    if (bodyName && body) bodies[bodyName] = jsonSchema(body);
+    const body = route.http.input.body ?? route.http.input.rawBody;
+    if (bodyName && body) bodies[bodyName] = jsonSchema(body());
   }
   return {
     openapi: '3.1.0',
@@ -283,10 +264,10 @@ export function buildOpenApiDocument(allRoutes: readonly Route[]) {
       contact: { name: 'Onboarding service team' },
     },
     servers: [{ url: '/', description: 'The stage this document is served from', 'x-internal': false }],
-    tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name, description: TAGS[name] ?? name })),
+    tags: [...new Set(routes.map((route) => route.http.tag))].map((name) => ({ name, description: TAGS[name] ?? name })),
     paths,
-    // What this service sends to integrators' endpoints (contract §11), signed the Standard Webhooks way.
-    webhooks: Object.fromEntries([...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test'].map((type) => [type, {
+    // What this service sends to integrators' endpoints, signed the Standard Webhooks way.
+    webhooks: Object.fromEntries([...eventTypes, 'webhook.test'].map((type) => [type, {
       post: {
         operationId: `send.${type}`,
         summary: type === 'webhook.test' ? 'A test event, sent by POST /v1/webhook-endpoints/{endpointId}/test' : `Sent for every applied transition (${type}): the request as GET shows it, and \`transition\``,
@@ -324,24 +305,21 @@ export function buildOpenApiDocument(allRoutes: readonly Route[]) {
       responses: Object.fromEntries(Object.keys(PROBLEMS).map((status) => [PROBLEM_NAMES[Number(status)]!, problemResponse(Number(status))])),
       schemas: {
         ...bodies,
-        OnboardingRequest: jsonSchema(onboardingRequest),
-        OffboardingRequest: jsonSchema(offboardingRequest),
-        OffboardingRequestPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('OffboardingRequest') } } },
-        Transition: jsonSchema(transition),
-        OnboardingRequestPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('OnboardingRequest') } } },
-        TransitionPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('Transition') } } },
-        WebhookOutcome: jsonSchema(webhookOutcome),
-        WebhookEndpoint: jsonSchema(webhookEndpoint),
-        WebhookEndpointWithSecret: jsonSchema(z.object({ ...webhookEndpoint.shape, secret: secret() })),
-        WebhookEndpointPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('WebhookEndpoint') } } },
-        DeliveryAttempt: jsonSchema(deliveryAttempt),
-        DeliveryAttemptPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('DeliveryAttempt') } } },
-        OutboundEvent: jsonSchema(outboundEvent),
+        ...views,
+        Transition: jsonSchema(schemas.transition),
+        TransitionPage: pageSchemaOf(pageOf, 'Transition'),
+        WebhookOutcome: jsonSchema(schemas.webhookOutcome),
+        WebhookEndpoint: jsonSchema(schemas.webhookEndpoint),
+        WebhookEndpointWithSecret: jsonSchema(z.object({ ...schemas.webhookEndpoint.shape, secret: schemas.secret() })),
+        WebhookEndpointPage: pageSchemaOf(pageOf, 'WebhookEndpoint'),
+        DeliveryAttempt: jsonSchema(schemas.deliveryAttempt),
+        DeliveryAttemptPage: pageSchemaOf(pageOf, 'DeliveryAttempt'),
+        OutboundEvent: jsonSchema(schemas.outboundEvent),
         GuidedSession: { ...jsonSchema(guidedSession), properties: { ...(jsonSchema(guidedSession).properties as object), onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] } } },
         GuidedSessionWithUrl: { ...jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })), properties: { ...(jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })).properties as object), onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] } } },
-        GuidedSessionPage: { ...jsonSchema(pageOf(z.unknown())), properties: { ...(jsonSchema(pageOf(z.unknown())).properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref('GuidedSession') } } },
+        GuidedSessionPage: pageSchemaOf(pageOf, 'GuidedSession'),
         OpenApiDocument: { type: 'object', description: 'This document' },
-        Problem: jsonSchema(problem),
+        Problem: jsonSchema(schemas.problem),
       },
     },
   };

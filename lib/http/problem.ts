@@ -1,5 +1,10 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ServiceError, type FieldError } from '../lifecycle/errors.ts';
+import {
+  ConflictError, type FieldError, ForbiddenError, GoneError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError, NotInThisModeError,
+  ServiceError, UnauthenticatedError, UnavailableError, ValidationError,
+} from '../lifecycle/errors.ts';
+import { UpstreamRejectedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../proxy/errors.ts';
+import { InsufficientScopeError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -13,23 +18,71 @@ export interface Problem {
   errors?: FieldError[];
 }
 
+/** How a caller sees an error: its HTTP status, a title, and the headers that go with it. */
+export interface Described {
+  status: number;
+  title: string;
+  headers: Record<string, string>;
+}
+
+type ErrorClass = abstract new (...args: never[]) => ServiceError;
+
 /**
- * The one mapping from errors to RFC 9457 responses. A ServiceError says what the caller did wrong and
- * is shown as it is; anything else is a 500 whose detail says nothing about the cause (the log has it).
+ * The one mapping from the service's errors to HTTP, most specific first: the API's problem+json and the
+ * pages' HTML error pages both read it. Anything not here is a 500 whose detail says nothing.
+ */
+const STATUSES: ReadonlyArray<[ErrorClass, number, string]> = [
+  [ValidationError, 400, 'Request is not valid'],
+  [UnauthenticatedError, 401, 'Authentication required'],
+  [ForbiddenError, 403, 'Not allowed'],
+  [NotFoundError, 404, 'Not found'],
+  [InvalidTransitionError, 409, 'Transition not allowed'],
+  [ConflictError, 409, 'Conflict'],
+  [GoneError, 410, 'Expired'],
+  [PayloadTooLargeError, 413, 'Request body too large'],
+  [UnsupportedMediaTypeError, 415, 'Unsupported media type'],
+  [IdempotencyKeyReusedError, 422, 'Idempotency-Key reused with a different request'],
+  [NotInThisModeError, 501, 'Not available in this mode'],
+  [UpstreamUnavailableError, 502, 'Realto platform unavailable'],
+  [UnavailableError, 503, 'Service temporarily unavailable'],
+  [UpstreamTimeoutError, 504, 'Realto platform did not answer in time'],
+];
+
+export function describeError(error: unknown): Described | undefined {
+  if (error instanceof UpstreamRejectedError) {
+    return { status: error.platformStatus, title: 'Request refused by the Realto platform', headers: {} };
+  }
+  if (error instanceof UnauthorizedError) {
+    const challenge = error.bearerError ? `Bearer realm="onboarding", error="${error.bearerError}"` : 'Bearer realm="onboarding"';
+    return { status: 401, title: 'Authentication required', headers: { 'WWW-Authenticate': challenge } };
+  }
+  if (error instanceof InsufficientScopeError) {
+    return { status: 403, title: 'Not allowed', headers: { 'WWW-Authenticate': `Bearer realm="onboarding", error="insufficient_scope", scope="${error.scope}"` } };
+  }
+  const known = STATUSES.find(([type]) => error instanceof type);
+  if (!known) return undefined;
+  const [, status, title] = known;
+  return { status, title, headers: error instanceof UnavailableError ? { 'Retry-After': String(error.retryAfterSeconds) } : {} };
+}
+
+/**
+ * An error as RFC 9457 describes it. A ServiceError says what the caller did wrong and is shown as it is;
+ * anything else is a 500 whose detail says nothing about the cause (the log has it).
  */
 export function toProblem(error: unknown, correlationId: string): { problem: Problem; headers: Record<string, string> } {
-  if (error instanceof ServiceError) {
+  const described = error instanceof ServiceError ? describeError(error) : undefined;
+  if (described && error instanceof ServiceError) {
     return {
       problem: {
         type: `urn:onboarding:problem:${error.code}`,
-        title: error.title,
-        status: error.status,
+        title: described.title,
+        status: described.status,
         detail: error.message,
         code: error.code,
         correlationId,
-        ...('errors' in error && Array.isArray(error.errors) && error.errors.length > 0 ? { errors: error.errors as FieldError[] } : {}),
+        ...(error instanceof ValidationError && error.errors.length > 0 ? { errors: error.errors } : {}),
       },
-      headers: error.headers,
+      headers: described.headers,
     };
   }
   return {

@@ -40,8 +40,8 @@ export const resource = (request: Shown): Reply => ({
   headers: { ETag: etag(request) },
 });
 
-/** The page envelope of contract §4; `links.next` repeats the query with the new token. */
-export function page<T>(result: Page<T>, path: string, query: Record<string, string | undefined>, pageSize: number): Reply {
+/** A page of a list (`{ data, links, meta }`); `links.next` repeats the query with the new token. */
+export function listPage<T>(result: Page<T>, path: string, query: Record<string, string | undefined>, pageSize: number): Reply {
   let next: string | null = null;
   if (result.continuationToken) {
     const params = new URLSearchParams();

@@ -44,10 +44,10 @@ export function validate<S extends z.core.$ZodType>(schema: S, value: unknown, w
 }
 
 /** A header validated like any other input; absent is undefined, malformed is a 400 naming it. */
-export function optionalHeader<S extends z.core.$ZodType>(headers: Record<string, string | undefined>, name: string, schema: S): z.infer<S> | undefined {
+export function optionalHeader<S extends z.core.$ZodType>(headers: Record<string, string | undefined>, name: string, schema: () => S): z.infer<S> | undefined {
   const value = headers[name.toLowerCase()];
   if (value === undefined) return undefined;
-  const result = (schema as unknown as z.ZodMiniType).safeParse(value);
+  const result = (schema() as unknown as z.ZodMiniType).safeParse(value);
   if (!result.success) {
     throw new ValidationError(`The ${name} header is not valid.`, [{ path: `/headers/${name}`, message: 'must be 1 to 255 visible ASCII characters' }]);
   }

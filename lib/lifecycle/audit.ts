@@ -1,6 +1,6 @@
 import { verifyChain } from './hash-chain.ts';
-import { trailOwner } from './status-machine.ts';
-import type { OnboardingStore } from './store.ts';
+import { type KindRegistry, trailOwner } from './kind.ts';
+import type { RequestStore } from './store.ts';
 import type { Transition } from './types.ts';
 
 export interface AuditFinding {
@@ -9,15 +9,17 @@ export interface AuditFinding {
   problem: string;
 }
 
-type AuditStore = Pick<OnboardingStore, 'get' | 'history' | 'listRequestIds' | 'openShards'>;
+type AuditStore = Pick<RequestStore, 'get' | 'history' | 'listRequestIds' | 'openShards'>;
 
 /**
  * Checks one request's trail: the chain itself (contiguous versions, linked statuses and hashes) and that
  * the request's current state is what the trail says (status, version, and the hash it chains from).
  */
-export async function auditRequest(store: AuditStore, requestId: string, pageSize = 100): Promise<AuditFinding[]> {
+export async function auditRequest(store: AuditStore, kinds: KindRegistry, requestId: string, pageSize = 100): Promise<AuditFinding[]> {
   const request = await store.get(requestId);
   if (!request) return [{ requestId, version: null, problem: 'request not found' }];
+  const kind = kinds.get(request.kind);
+  if (!kind) return [{ requestId, version: null, problem: `request of unknown kind ${request.kind}` }];
   const trail: Transition[] = [];
   let after: Record<string, unknown> | undefined;
   do {
@@ -25,7 +27,7 @@ export async function auditRequest(store: AuditStore, requestId: string, pageSiz
     trail.push(...page.items);
     after = page.cursor;
   } while (after);
-  const findings: AuditFinding[] = verifyChain(trail, trailOwner(request)).map(({ version, problem }) => ({ requestId, version, problem }));
+  const findings: AuditFinding[] = verifyChain(trail, trailOwner(request, kind)).map(({ version, problem }) => ({ requestId, version, problem }));
   const last = trail.at(-1);
   if (!last) return [...findings, { requestId, version: null, problem: 'no transitions recorded' }];
   if (last.version !== request.version) findings.push({ requestId, version: request.version, problem: `request is at version ${request.version}, the trail ends at ${last.version}` });
@@ -36,7 +38,7 @@ export async function auditRequest(store: AuditStore, requestId: string, pageSiz
 
 /** Walks every request through the allRequests index, in pages; reports as it goes. */
 export async function auditAll(
-  store: AuditStore, onRequest: (requestId: string, findings: AuditFinding[]) => void, pageSize = 100,
+  store: AuditStore, kinds: KindRegistry, onRequest: (requestId: string, findings: AuditFinding[]) => void, pageSize = 100,
 ): Promise<{ requests: number; findings: AuditFinding[] }> {
   const findings: AuditFinding[] = [];
   let requests = 0;
@@ -45,7 +47,7 @@ export async function auditAll(
     do {
       const page = await store.listRequestIds(shard, pageSize, after);
       for (const id of page.items) {
-        const found = await auditRequest(store, id, pageSize);
+        const found = await auditRequest(store, kinds, id, pageSize);
         requests++;
         findings.push(...found);
         onRequest(id, found);

@@ -2,12 +2,12 @@ import { walkOpenRequests } from './open-requests.ts';
 import type { JobBudget, Platform, ReconcileReport } from './platform.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { OPEN_STATUSES } from './status-machine.ts';
-import type { OnboardingStore, OpenRequestRef, SessionStore } from './store.ts';
+import type { RequestStore, OpenRequestRef, SessionStore } from './store.ts';
 import type { StoredRequest, Status } from './types.ts';
 
 export interface CleanupOptions {
   service: Pick<Lifecycle, 'transition'>;
-  store: Pick<OnboardingStore, 'listStale' | 'countStale' | 'openShards'>;
+  store: Pick<RequestStore, 'listStale' | 'countStale' | 'openShards'>;
   maxAgeMs: Partial<Record<Status, number>>;
   /** Time left in this invocation; the run stops when it falls under `safetyMarginMs`. */
   remainingMs: () => number;

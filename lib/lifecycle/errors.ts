@@ -1,6 +1,7 @@
 /**
- * The errors the service can answer with. Each carries a stable `code` that clients can branch on;
- * lib/http/problem.ts is the one place that turns them into RFC 9457 responses.
+ * The errors the service can answer with: a small hierarchy, each with a stable `code` that clients can
+ * branch on. The domain says what went wrong; lib/http/problem.ts is the one place that says what a caller
+ * sees of it (an RFC 9457 problem, its status and headers), and lib/pages its HTML page.
  */
 export interface FieldError {
   path: string;
@@ -8,10 +9,7 @@ export interface FieldError {
 }
 
 export abstract class ServiceError extends Error {
-  abstract readonly status: number;
   abstract readonly code: string;
-  abstract readonly title: string;
-  readonly headers: Record<string, string> = {};
 
   constructor(detail: string, options?: ErrorOptions) {
     super(detail, options);
@@ -19,10 +17,11 @@ export abstract class ServiceError extends Error {
   }
 }
 
-export class ValidationError extends ServiceError {
-  readonly status = 400;
+/** The caller asked for something that cannot be done as asked; nothing changed, and asking again will not help. */
+export abstract class RefusedError extends ServiceError {}
+
+export class ValidationError extends RefusedError {
   readonly code: string;
-  readonly title = 'Request is not valid';
   readonly errors: FieldError[];
 
   constructor(detail: string, errors: FieldError[] = [], code = 'validation_failed') {
@@ -32,63 +31,26 @@ export class ValidationError extends ServiceError {
   }
 }
 
-export class UnauthorizedError extends ServiceError {
-  readonly status = 401;
-  readonly code = 'unauthorized';
-  readonly title = 'Authentication required';
-  override readonly headers: Record<string, string>;
+/** The caller could not be told apart from anyone: no credentials, or ones that do not verify. */
+export abstract class UnauthenticatedError extends RefusedError {}
 
-  constructor(detail: string, bearerError: 'invalid_request' | 'invalid_token' | null = 'invalid_token') {
-    super(detail);
-    this.headers = {
-      'WWW-Authenticate': bearerError
-        ? `Bearer realm="onboarding", error="${bearerError}"`
-        : 'Bearer realm="onboarding"',
-    };
-  }
-}
-
-export class ForbiddenError extends ServiceError {
-  readonly status = 403;
+/** The caller is known but may not do this (a scope it lacks, another tenant's id in the body). */
+export class ForbiddenError extends RefusedError {
   readonly code = 'forbidden';
-  readonly title = 'Not allowed';
 }
 
-export class NotFoundError extends ServiceError {
-  readonly status = 404;
+/** No such thing for this caller: another tenant's is indistinguishable from a missing one. */
+export class NotFoundError extends RefusedError {
   readonly code = 'not_found';
-  readonly title = 'Not found';
 }
 
-export class InvalidTransitionError extends ServiceError {
-  readonly status = 409;
+export class InvalidTransitionError extends RefusedError {
   readonly code = 'invalid_transition';
-  readonly title = 'Transition not allowed';
 }
 
-/** What this stack does not do in its mode (guided sessions are created in the platform's own UI in proxy mode). */
-export class NotImplementedError extends ServiceError {
-  readonly status = 501;
+/** Not now: somebody else holds or is changing it (some codes say retry). */
+export class ConflictError extends RefusedError {
   readonly code: string;
-  readonly title = 'Not available in this mode';
-
-  constructor(detail: string, code = 'local_mode_only') {
-    super(detail);
-    this.code = code;
-  }
-}
-
-/** What a link or session was for has expired: nothing can be done through it any more. */
-export class GoneError extends ServiceError {
-  readonly status = 410;
-  readonly code = 'expired';
-  readonly title = 'Expired';
-}
-
-export class ConflictError extends ServiceError {
-  readonly status = 409;
-  readonly code: string;
-  readonly title = 'Conflict';
 
   constructor(detail: string, code = 'conflict') {
     super(detail);
@@ -96,33 +58,32 @@ export class ConflictError extends ServiceError {
   }
 }
 
-export class PayloadTooLargeError extends ServiceError {
-  readonly status = 413;
-  readonly code = 'payload_too_large';
-  readonly title = 'Request body too large';
+/** What a link or session was for has expired: nothing can be done through it any more. */
+export class GoneError extends RefusedError {
+  readonly code = 'expired';
 }
 
-export class UnsupportedMediaTypeError extends ServiceError {
-  readonly status = 415;
-  readonly code = 'unsupported_media_type';
-  readonly title = 'Unsupported media type';
-}
-
-export class IdempotencyKeyReusedError extends ServiceError {
-  readonly status = 422;
+export class IdempotencyKeyReusedError extends RefusedError {
   readonly code = 'idempotency_key_reused';
-  readonly title = 'Idempotency-Key reused with a different request';
 }
 
-/** A dependency (the database) is unavailable or throttling; the caller may retry after a pause. */
-export class ServiceUnavailableError extends ServiceError {
-  readonly status = 503;
-  readonly code = 'service_unavailable';
-  readonly title = 'Service temporarily unavailable';
-  override readonly headers: Record<string, string>;
+/** What this stack does not do in its mode (guided sessions are created in the platform's own UI in proxy mode). */
+export class NotInThisModeError extends ServiceError {
+  readonly code: string;
+
+  constructor(detail: string, code = 'local_mode_only') {
+    super(detail);
+    this.code = code;
+  }
+}
+
+/** Something the service depends on is unavailable or throttling (the database, a secret); retry after a pause. */
+export class UnavailableError extends ServiceError {
+  readonly code: string = 'service_unavailable';
+  readonly retryAfterSeconds: number;
 
   constructor(detail: string, retryAfterSeconds = 1, options?: ErrorOptions) {
     super(detail, options);
-    this.headers = { 'Retry-After': String(retryAfterSeconds) };
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }

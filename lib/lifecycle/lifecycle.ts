@@ -1,24 +1,25 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError } from './errors.ts';
 import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts';
-import type { ListQuery } from './schemas.ts';
-import { canTransition, decideCancel, KINDS, trailOwner } from './status-machine.ts';
-import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, OnboardingStore, PageTokens, SessionClaim } from './store.ts';
+import { type AnyKind, type KindRegistry, type ListFilters, trailOwner } from './kind.ts';
+import { canTransition, decideCancel } from './status-machine.ts';
+import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, PageTokens, RequestStore, SessionClaim } from './store.ts';
 import {
-  type Actor, type Caller, type Page, type RequestDetails, type RequestError, type RequestKind, type Source, type Status, type StoredRequest,
-  summaryOf, type Transition,
+  type Actor, type Caller, type Page, type RequestDetails, type RequestError, type Source, type Status, type StoredRequest, summaryOf, type Transition,
 } from './types.ts';
 
 /**
- * The lifecycle core every request kind runs on (docs/architecture.md): the one transition path, the one
- * way a request begins, and the kind-generic cancel, list and history. It knows kinds only through
- * `KINDS`; what a kind's API looks like (its input, its view) is ./onboarding.ts for onboarding and
- * ./offboarding.ts for offboarding, each built on this, so a function carries only the kinds it serves.
+ * The lifecycle core every kind of request runs on (docs/architecture.md): the one transition path, the
+ * one way a request begins, and the cancel, list and history every kind has. It knows the kinds it is
+ * given (a function builds it with only the kinds it serves) through their modules' `Kind`; what a kind's
+ * API looks like is ./requests.ts, the same for every kind.
  */
 
 export interface LifecycleOptions {
-  store: OnboardingStore;
+  store: RequestStore;
   pageTokens: PageTokens;
+  /** The kinds this function serves; a request of any other kind is unknown to it. */
+  kinds: KindRegistry;
   now?: () => Date;
   newId?: () => string;
 }
@@ -61,7 +62,7 @@ export function pageSizeOf(value: string | undefined): number {
 }
 
 export function createLifecycle(options: LifecycleOptions) {
-  const { store, pageTokens } = options;
+  const { store, pageTokens, kinds } = options;
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? randomUUID;
 
@@ -69,17 +70,24 @@ export function createLifecycle(options: LifecycleOptions) {
     return { ...fields, hash: transitionHash(fields, owner) };
   }
 
+  /** The kind of a stored request, if this function serves it. */
+  function kindOf(request: Pick<StoredRequest, 'id' | 'kind'>) {
+    const kind = kinds.get(request.kind);
+    if (!kind) throw new NotFoundError(`No request with id ${request.id}.`);
+    return kind;
+  }
+
   /**
    * The first record of a new request's trail (`null → Pending`), bound to the request: by its principal
    * through the API, unless `origin` says otherwise (an end user's guided session, contract §10).
    */
   function firstRecord(
-    request: Pick<StoredRequest, 'id' | 'tenantId' | 'requestType'>, caller: Caller, at: string, correlationId: string, origin?: { actor: Actor; source: Source },
+    request: Pick<StoredRequest, 'id' | 'tenantId' | 'kind'>, caller: Caller, at: string, correlationId: string, origin?: { actor: Actor; source: Source },
   ) {
     return record({
       version: 1, from: null, to: 'Pending', at, actor: origin?.actor ?? { type: 'principal', id: caller.principalId }, source: origin?.source ?? 'api',
       correlationId, previousHash: null,
-    }, trailOwner(request));
+    }, trailOwner(request, kindOf(request)));
   }
 
   /** The stored first answer for a key, if the body is the same one; another body is a 422. */
@@ -91,10 +99,10 @@ export function createLifecycle(options: LifecycleOptions) {
   }
 
   /** An Idempotency-Key scoped to the caller's tenant and the request kind, with the body it came with. */
-  function idempotencyOf(kind: RequestKind, caller: Caller, input: unknown, key: string | undefined): Idempotency | undefined {
+  function idempotencyOf(kind: AnyKind, caller: Caller, input: unknown, key: string | undefined): Idempotency | undefined {
     // Only keyed creates compare bodies; the others do not pay for hashing one.
     return key === undefined ? undefined : {
-      key: `${caller.tenantId}|${kind}|${key}`,
+      key: `${caller.tenantId}|${kind.name}|${key}`,
       payloadHash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
     };
   }
@@ -141,7 +149,8 @@ export function createLifecycle(options: LifecycleOptions) {
       // decide() may throw a domain error (not found for this caller, refused): nothing is written then.
       const change = decide(current);
       if (change === 'unchanged') return { outcome: 'unchanged', request: current };
-      if (!canTransition(current.status, change.to, KINDS[current.requestType].machine)) {
+      const kind = kindOf(current);
+      if (!canTransition(current.status, change.to, kind.machine)) {
         throw new InvalidTransitionError(`A ${current.status} request cannot become ${change.to}.`);
       }
       const at = now().toISOString();
@@ -156,7 +165,7 @@ export function createLifecycle(options: LifecycleOptions) {
         ...(change.errors === undefined ? {} : { errors: change.errors }),
         correlationId: meta.correlationId,
         previousHash: current.lastHash,
-      }, trailOwner(current));
+      }, trailOwner(current, kind));
       const next: StoredRequest = {
         ...withDetails(current, change.details),
         status: change.to,
@@ -166,7 +175,7 @@ export function createLifecycle(options: LifecycleOptions) {
         lastHash: entry.hash,
         lastTransition: summaryOf(entry),
       };
-      const entityEffects = KINDS[current.requestType].entityEffects?.(current, next) ?? [];
+      const entityEffects = kind.entityEffects?.(current, next) ?? [];
       const result = await store.applyTransition(current, next, entry, { ...(meta.inbox ? { inbox: meta.inbox } : {}), entityEffects });
       if (result === 'applied') return { outcome: 'applied', request: next, record: entry };
       if (result === 'duplicate-message') return { outcome: 'duplicate-message' };
@@ -193,26 +202,26 @@ export function createLifecycle(options: LifecycleOptions) {
   }
 
   /** A request the caller may see: same tenant, same kind. Anything else is indistinguishable from missing. */
-  function ensureOwned(request: StoredRequest | undefined, kind: RequestKind, id: string, caller: Caller) {
-    if (!request || request.tenantId !== caller.tenantId || request.requestType !== kind) {
-      throw new NotFoundError(`No ${KINDS[kind].noun} with id ${id}.`);
+  function ensureOwned(request: StoredRequest | undefined, kind: AnyKind, id: string, caller: Caller) {
+    if (!request || request.tenantId !== caller.tenantId || request.kind !== kind.name) {
+      throw new NotFoundError(`No ${kind.noun} with id ${id}.`);
     }
     return request;
   }
 
-  async function findOwned(kind: RequestKind, id: string, caller: Caller): Promise<StoredRequest> {
+  async function findOwned(kind: AnyKind, id: string, caller: Caller): Promise<StoredRequest> {
     return ensureOwned(await store.get(id), kind, id, caller);
   }
 
-  /** The cancel of any kind: its machine says from where (contract §3, §12). `details`: what the request's details become with it. */
+  /** The cancel of any kind: its machine says from where. `details`: what the request's details become with it. */
   async function cancel(
-    kind: RequestKind, id: string, caller: Caller, correlationId: string, details?: (current: StoredRequest) => RequestDetails,
+    kind: AnyKind, id: string, caller: Caller, correlationId: string, details?: (current: StoredRequest) => RequestDetails,
   ): Promise<StoredRequest> {
     const result = await transition(
       id,
       (current) => {
         ensureOwned(current, kind, id, caller);
-        const decision = decideCancel(current.status, KINDS[kind].machine);
+        const decision = decideCancel(current.status, kind.machine);
         if (decision === 'already-canceled') return 'unchanged';
         if (decision === 'refuse') {
           throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
@@ -234,14 +243,14 @@ export function createLifecycle(options: LifecycleOptions) {
   }
 
   /** A page of the caller's requests of one kind, newest first; a token is bound to its list. */
-  async function list(kind: RequestKind, caller: Caller, query: ListQuery): Promise<Page<StoredRequest>> {
-    const scope = ['list', caller.tenantId, kind, query.status ?? '', query.manufacturer ?? '', query.type ?? ''].join('|');
+  async function list<Q extends ListFilters>(kind: AnyKind, caller: Caller, query: Q): Promise<Page<StoredRequest>> {
+    const filter = kind.filter?.(query);
+    const scope = ['list', caller.tenantId, kind.name, query.status ?? '', filter?.scope ?? ''].join('|');
     const page = await store.listByTenant({
       tenantId: caller.tenantId,
-      requestType: kind,
+      kind: kind.name,
       ...(query.status ? { status: query.status } : {}),
-      ...(query.manufacturer ? { manufacturer: query.manufacturer } : {}),
-      ...(query.type ? { entityType: query.type } : {}),
+      ...(filter ? { matches: filter.matches } : {}),
       limit: pageSizeOf(query.pageSize),
       after: decodeToken(query.continuationToken, scope),
     });
@@ -250,7 +259,7 @@ export function createLifecycle(options: LifecycleOptions) {
 
   /** The trail of a request of one kind, oldest first. */
   async function history(
-    kind: RequestKind, id: string, caller: Caller, query: { pageSize?: string; continuationToken?: string },
+    kind: AnyKind, id: string, caller: Caller, query: { pageSize?: string | undefined; continuationToken?: string | undefined },
   ): Promise<Page<Transition>> {
     await findOwned(kind, id, caller);
     const scope = ['history', caller.tenantId, id].join('|');
@@ -259,7 +268,7 @@ export function createLifecycle(options: LifecycleOptions) {
   }
 
   return {
-    store, now, newId, firstRecord, idempotencyOf, findReplay, insertFirst, transition, updateDetails, findOwned, cancel, list, history,
+    store, now, newId, kindOf, firstRecord, idempotencyOf, findReplay, insertFirst, transition, updateDetails, findOwned, cancel, list, history,
   };
 }
 

@@ -1,5 +1,5 @@
 import { OPEN_STATUSES } from './status-machine.ts';
-import type { OnboardingStore, OpenRequestRef } from './store.ts';
+import type { RequestStore, OpenRequestRef } from './store.ts';
 import type { Status } from './types.ts';
 
 export interface OpenRequestWalk {
@@ -15,7 +15,7 @@ export interface OpenRequestWalk {
  * Shared by the cleanup and the proxy-mode reconciliation.
  */
 export function walkOpenRequests(
-  store: Pick<OnboardingStore, 'listStale' | 'openShards'>,
+  store: Pick<RequestStore, 'listStale' | 'openShards'>,
   cutoffs: Partial<Record<Status, string>>,
   options: { pageSize: number; stop: () => boolean },
 ): OpenRequestWalk {

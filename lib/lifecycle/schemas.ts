@@ -2,19 +2,28 @@ import * as z from 'zod/mini';
 import { STATUSES } from './types.ts';
 
 /**
- * The request schemas. They validate what callers send and feed the OpenAPI document (lib/http/openapi.ts)
- * through the route table, so the two cannot drift.
+ * The words every input schema is made of. Schemas validate what callers send and feed the OpenAPI
+ * document through the route table, so the two cannot drift. Each is a function that builds it on first
+ * use (`once`): a cold start builds no schema at all, and a function builds only the ones its route uses.
  */
-export const COLLECTIVE_TYPES = ['Community', 'Household', 'Fleet', 'SolarFarm', 'WindFarm', 'VirtualPowerPlant'] as const;
-export const ENTITY_TYPES = [
-  'Battery', 'ChargePoint', 'EV', 'HeatPump', 'Inverter', 'Meter', 'PV', 'RetrofitMeter', 'SmartMeter', 'SolarPlant',
-] as const;
 
-export { READ_ONLY_FIELDS } from './fields.ts';
+/** A schema built on first use, then kept. */
+export function once<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
 
-// Any 8-4-4-4-12 hex id: the platform does not promise RFC 4122 versions, and ids are only compared.
-const uuid = () => z.guid();
+/** Any 8-4-4-4-12 hex id: the platform does not promise RFC 4122 versions, and ids are only compared. */
+export const uuid = () => z.guid();
+
+/** An id as issued, in lower case; an upper-case spelling of the same uuid finds the same thing. */
+export const lowerCaseId = () => z.pipe(uuid(), z.transform((id: string) => id.toLowerCase()));
+
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
 /** A one-line string: not empty, not too long, no control characters, no lone surrogates. */
 export const text = (max: number) =>
   z.string().check(
@@ -35,108 +44,40 @@ function depthOf(value: unknown, limit: number): number {
 }
 
 /** Any JSON, nested at most `MAX_PROPERTIES_DEPTH` levels. */
-export const boundedJson = () => z.unknown().check(
-  z.refine((value) => depthOf(value, MAX_PROPERTIES_DEPTH) <= MAX_PROPERTIES_DEPTH, `must not nest deeper than ${MAX_PROPERTIES_DEPTH} levels`),
-);
-const optional = <T extends z.core.SomeType>(schema: T) => z.optional(z.nullable(schema));
+export const boundedJson = () =>
+  z.unknown().check(
+    z.refine((value) => depthOf(value, MAX_PROPERTIES_DEPTH) <= MAX_PROPERTIES_DEPTH, `must not nest deeper than ${MAX_PROPERTIES_DEPTH} levels`),
+  );
 
-const common = () => ({
-  tenantId: optional(uuid()),
-  owner: optional(uuid()),
-  properties: z.optional(boundedJson()),
-  returnUrl: optional(text(2048)),
-});
-
-/*
- * The schemas are built on first use (z.lazy): a function's cold start builds only the ones its routes
- * validate with, not every schema of the API.
- */
-export const createCollectiveBody = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  name: text(200),
-  type: z.enum(COLLECTIVE_TYPES),
-  collectiveId: optional(uuid()),
-  ...common(),
-}));
-export type CreateCollectiveInput = z.infer<typeof createCollectiveBody>;
-
-export const createEntityBody = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  type: z.enum(ENTITY_TYPES),
-  manufacturer: text(100),
-  collectiveId: optional(uuid()),
-  code: optional(text(100)),
-  ean: optional(text(64)),
-  email: optional(z.email().check(z.maxLength(254))),
-  model: optional(text(100)),
-  reference: optional(text(200)),
-  track: optional(text(100)),
-  uuid: optional(text(100)),
-  vin: optional(text(32)),
-  ...common(),
-}));
-export type CreateEntityInput = z.infer<typeof createEntityBody>;
-
-/** Ids are issued in lower case; an upper-case spelling of the same uuid finds the same request. */
-export const requestIdParams = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  onboardingRequestId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
-}));
+/** A field that may be left out or null. */
+export const optional = <T extends z.core.SomeType>(schema: T) => z.optional(z.nullable(schema));
 
 const pageSize = () => z.string().check(z.maxLength(3), z.regex(/^(?:[1-9]|[1-9]\d|100)$/, 'must be an integer from 1 to 100'));
 const continuationToken = () => z.string().check(z.minLength(1), z.maxLength(2048));
 
-export const pageQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  pageSize: z.optional(pageSize()),
-  continuationToken: z.optional(continuationToken()),
-}));
+/** The query of every list: `pageSize` (1 to 100) and the opaque `continuationToken` of the page before. */
+export const pagingFields = () => ({ pageSize: z.optional(pageSize()), continuationToken: z.optional(continuationToken()) });
 
-export const listCollectivesQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  pageSize: z.optional(pageSize()),
-  continuationToken: z.optional(continuationToken()),
-  status: z.optional(z.enum(STATUSES)),
-}));
+export const pageQuery = once(() => z.strictObject(pagingFields()));
 
-export const listEntitiesQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  pageSize: z.optional(pageSize()),
-  continuationToken: z.optional(continuationToken()),
-  status: z.optional(z.enum(STATUSES)),
-  manufacturer: z.optional(text(100)),
-  type: z.optional(z.enum(ENTITY_TYPES)),
-}));
-export type ListQuery = z.infer<typeof listEntitiesQuery>;
+/** A list of requests: paging, and the status asked for (of the kind's own statuses). */
+export const requestListFields = (statuses: readonly [string, ...string[]] = STATUSES) => ({
+  ...pagingFields(),
+  status: z.optional(z.enum(statuses)),
+});
 
-export const idempotencyKey = z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/));
+/** A caller's Idempotency-Key: printable ASCII, at most 255 characters. */
+export const idempotencyKey = once(() => z.string().check(z.minLength(1), z.maxLength(255), z.regex(/^[\x21-\x7e]+$/)));
 
-/** Contract §12: the entity to offboard; it must be one the caller's tenant onboarded. */
-export const createOffboardingBody = /* @__PURE__ */ z.lazy(() => z.strictObject({ entityId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())) }));
-export type CreateOffboardingInput = z.infer<typeof createOffboardingBody>;
+/** Limits of what the service answers, so clients can size their storage (and the OWASP rules can check them). */
+export const ANSWER_LIMITS = { id: 36, text: 1024, link: 2048, hash: 64, time: 32, errors: 50, page: 100, version: 1_000_000 } as const;
 
-export const offboardingIdParams = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  offboardingRequestId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
-}));
-
-export const OFFBOARDING_STATUSES = ['Pending', 'Succeeded', 'Failed', 'Canceled'] as const;
-
-export const listOffboardingsQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  pageSize: z.optional(pageSize()),
-  continuationToken: z.optional(continuationToken()),
-  status: z.optional(z.enum(OFFBOARDING_STATUSES)),
-}));
-
-/** Contract §10: a guided onboarding session, created by the integrator for one end user. */
-export const createGuidedSessionBody = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  companyName: text(200),
-  manufacturer: text(100),
-  entityType: optional(z.enum(ENTITY_TYPES)),
-  returnUrl: optional(text(2048)),
-  expiresInMinutes: z.optional(z.int().check(z.minimum(5), z.maximum(10_080))),
-}));
-export type CreateGuidedSessionInput = z.infer<typeof createGuidedSessionBody>;
-
-export const sessionIdParams = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  onboardingSessionId: z.pipe(uuid(), z.transform((id: string) => id.toLowerCase())),
-}));
-
-export const listSessionsQuery = /* @__PURE__ */ z.lazy(() => z.strictObject({
-  pageSize: z.optional(pageSize()),
-  continuationToken: z.optional(continuationToken()),
-  expired: z.optional(z.enum(['true', 'false'])),
-}));
+/** The words of the answers' schemas, for the OpenAPI document (nothing validates an answer at run time). */
+export const answer = {
+  id: () => z.guid().check(z.maxLength(ANSWER_LIMITS.id)),
+  text: (max: number = ANSWER_LIMITS.text) => z.string().check(z.maxLength(max)),
+  time: () => z.iso.datetime().check(z.maxLength(ANSWER_LIMITS.time)),
+  version: () => z.int().check(z.minimum(1), z.maximum(ANSWER_LIMITS.version)),
+  errors: () =>
+    z.array(z.object({ code: answer.text(100), message: answer.text() })).check(z.maxLength(ANSWER_LIMITS.errors)),
+};

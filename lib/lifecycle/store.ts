@@ -1,4 +1,4 @@
-import type { EntityEffect, EntityRecord, GuidedSession, RequestKind, Status, StoredRequest, Transition } from './types.ts';
+import type { EntityEffect, EntityRecord, GuidedSession, Status, StoredRequest, Transition } from './types.ts';
 
 /** Where a page stopped; only the store understands it, the page-token codec only carries it. */
 export type Cursor = Record<string, unknown>;
@@ -10,11 +10,11 @@ export interface StoredPage<T> {
 
 export interface TenantListQuery {
   tenantId: string;
-  requestType: RequestKind;
+  /** The kind's name. */
+  kind: string;
   status?: Status;
-  /** Entity requests only: filters applied within the tenant's index. */
-  manufacturer?: string;
-  entityType?: string;
+  /** A kind's own filter (entity onboarding's manufacturer and type), applied within the tenant's index. */
+  matches?: (request: StoredRequest) => boolean;
   limit: number;
   after?: Cursor;
 }
@@ -22,7 +22,7 @@ export interface TenantListQuery {
 /** An entry of the open-requests index: enough to decide whether to look closer. */
 export interface OpenRequestRef {
   id: string;
-  requestType: RequestKind;
+  kind: string;
   status: Status;
   updated: string;
 }
@@ -79,8 +79,8 @@ export interface EntityClaim {
   requestId: string;
 }
 
-/** The persistence the domain needs. lib/store implements it on DynamoDB; nothing here knows keys. */
-export interface OnboardingStore {
+/** The persistence the requests of every kind need. lib/store implements it on DynamoDB; nothing here knows keys. */
+export interface RequestStore {
   /**
    * Creation is the first transition: the request and its record, together or not at all, and with an
    * idempotency record in the same transaction, so a key can never point at a request that does not exist.

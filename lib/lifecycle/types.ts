@@ -2,18 +2,16 @@
 export const REQUEST_TYPES = ['Collective', 'Entity'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
-/**
- * The kinds of request the lifecycle serves, each with its status machine (./status-machine.ts): the
- * onboarding of a collective or an entity, and the offboarding of an entity. Stored as `requestType`:
- * for the onboarding kinds it is the public type itself.
- */
-export const REQUEST_KINDS = ['Collective', 'Entity', 'EntityOffboarding'] as const;
-export type RequestKind = (typeof REQUEST_KINDS)[number];
+/** What a collective is (the platform's types): a household, a fleet, a farm. */
+export const COLLECTIVE_TYPES = ['Community', 'Household', 'Fleet', 'SolarFarm', 'WindFarm', 'VirtualPowerPlant'] as const;
+/** What an entity is (the platform's types): a device. */
+export const ENTITY_TYPES = ['Battery', 'ChargePoint', 'EV', 'HeatPump', 'Inverter', 'Meter', 'PV', 'RetrofitMeter', 'SmartMeter', 'SolarPlant'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
 
 export const STATUSES = ['Pending', 'Processing', 'Succeeded', 'Failed', 'Canceled'] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** Contract §2. `enduser` and `consent` are the end user's own decisions (consent page, guided sessions). */
+/** Who made a transition. `enduser` and `consent` are the end user's own decisions (consent page, guided sessions). */
 export const ACTOR_TYPES = ['principal', 'webhook', 'system', 'upstream', 'enduser'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 
@@ -47,8 +45,8 @@ export interface ConsentLinks {
 /** A request as the store keeps it: the public fields plus what the lifecycle needs to chain. */
 export interface StoredRequest {
   id: string;
-  /** The request's kind (see REQUEST_KINDS). */
-  requestType: RequestKind;
+  /** The request's kind: the `name` of its module of lib/kinds/ (never the public `requestType`, which the kind gives). */
+  kind: string;
   status: Status;
   created: string;
   updated: string;

@@ -1,8 +1,9 @@
 import { ForbiddenError } from '../lifecycle/errors.ts';
+import type { ConsentSubjectLine, KindRegistry } from '../lifecycle/kind.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
-import type { OnboardingStore } from '../lifecycle/store.ts';
+import type { RequestStore } from '../lifecycle/store.ts';
 import type { StoredRequest } from '../lifecycle/types.ts';
-import { html, type Page, type PageReply, statusPill } from './html.ts';
+import { type HtmlPage, type HtmlReply, html, statusPill } from './html.ts';
 import type { Links } from './links.ts';
 import { TYPE_NAMES } from './words.ts';
 
@@ -33,20 +34,19 @@ function asker(request: StoredRequest): string {
   return typeof name === 'string' && name.trim() ? name : 'Your energy provider';
 }
 
-/** What is being connected, from the request's snapshot. */
-function subject(request: StoredRequest): Array<[string, string]> {
-  const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value : undefined);
-  if (request.requestType === 'Collective') {
-    const collective = request.data.collective ?? {};
-    return [['What', text(collective.name) ?? 'Your site'], ['Kind', text(collective.type) ?? '—']].filter((row): row is [string, string] => Boolean(row[1]));
-  }
-  const entity = request.data.entity ?? {};
-  const information = (entity.information ?? {}) as Record<string, unknown>;
-  return [
-    ['Device', TYPE_NAMES[String(entity.type)] ?? text(entity.type) ?? 'Device'],
-    ['Manufacturer', text(information.manufacturer) ?? '—'],
-    ...(text(information.model) ? [['Model', text(information.model)!] as [string, string]] : []),
-  ];
+/** Each line of what is being connected, in the end user's words: the term, and its value or what stands for none. */
+const SUBJECT_WORDS: Record<ConsentSubjectLine['term'], { term: string; none: string }> = {
+  site: { term: 'What', none: 'Your site' },
+  siteType: { term: 'Kind', none: '—' },
+  device: { term: 'Device', none: 'Device' },
+  manufacturer: { term: 'Manufacturer', none: '—' },
+  model: { term: 'Model', none: '—' },
+};
+
+function subjectRow({ term, value }: ConsentSubjectLine): [string, string] {
+  const words = SUBJECT_WORDS[term];
+  const shown = term === 'device' ? (TYPE_NAMES[value] ?? value) : value;
+  return [words.term, shown.trim() ? shown : words.none];
 }
 
 /**
@@ -56,23 +56,26 @@ function subject(request: StoredRequest): Array<[string, string]> {
  * A request no longer Pending shows its status; a decision then records nothing (409).
  */
 export function createConsentPages(options: {
-  store: Pick<OnboardingStore, 'get'>;
+  store: Pick<RequestStore, 'get'>;
   lifecycle: Pick<Lifecycle, 'transition'>;
+  /** The kinds with a consent step (./index.ts CONSENT_KINDS): a request of any other kind has no page. */
+  kinds: KindRegistry;
   links: Links;
   /** The page's own address, where a decision without a return address comes back to. */
   pageUrl: (token: string) => string;
 }) {
   const { links } = options;
+  const subjectOf = (request: StoredRequest) => (options.kinds.get(request.kind)?.consentSubject?.(request) ?? []).map(subjectRow);
 
   async function open(token: string): Promise<StoredRequest> {
     const request = await options.store.get(links.idOf(token));
-    // Only onboarding requests have a consent page; anything else is as unknown as a forged link.
-    const tenantId = request && request.requestType !== 'EntityOffboarding' ? request.tenantId : undefined;
+    // Only kinds with a consent step have a page; anything else is as unknown as a forged link.
+    const tenantId = request && options.kinds.get(request.kind)?.consentSubject ? request.tenantId : undefined;
     links.verify('consent', token, tenantId);
     return request!;
   }
 
-  function render(token: string, request: StoredRequest, status = 200, note?: string): Page {
+  function render(token: string, request: StoredRequest, status = 200, note?: string): HtmlPage {
     const pending = request.status === 'Pending';
     const documentation = request.consent?.documentationLink;
     return {
@@ -84,7 +87,7 @@ export function createConsentPages(options: {
 ${note ? html`<p role="status">${note}</p>` : ''}
 <dl>
   <dt>Requested by</dt><dd>${asker(request)}</dd>
-  ${subject(request).map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}
+  ${subjectOf(request).map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}
   <dt>Status</dt><dd>${statusPill(request.status)}</dd>
 </dl>
 ${pending ? html`
@@ -101,11 +104,11 @@ ${documentation ? html`<p><a href="${documentation}" rel="noreferrer noopener" t
   }
 
   return {
-    async show(token: string): Promise<Page> {
+    async show(token: string): Promise<HtmlPage> {
       return render(token, await open(token));
     },
 
-    async decide(token: string, form: { decision: Decision; csrf: string }, correlationId: string): Promise<PageReply> {
+    async decide(token: string, form: { decision: Decision; csrf: string }, correlationId: string): Promise<HtmlReply> {
       const request = await open(token);
       if (!links.acceptsForm(token, form.csrf)) throw new ForbiddenError('The form was not sent from this page.');
       const decision = form.decision;

@@ -1,11 +1,10 @@
 import { ConflictError, ForbiddenError, GoneError, ValidationError } from '../lifecycle/errors.ts';
-import { type GuidedService, identifierOf } from '../lifecycle/guided.ts';
-import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
-import { ENTITY_TYPES } from '../lifecycle/schemas.ts';
+import { type GuidedService, identifierOf } from '../guided-sessions/service.ts';
+import type { OnboardingRequestView } from '../kinds/onboarding.ts';
 import type { SessionStore } from '../lifecycle/store.ts';
-import type { GuidedSession } from '../lifecycle/types.ts';
+import { ENTITY_TYPES, type GuidedSession } from '../lifecycle/types.ts';
 import { originOf, returnAddress } from './consent.ts';
-import { html, type Page, type PageReply, statusPill } from './html.ts';
+import { type HtmlPage, type HtmlReply, html, statusPill } from './html.ts';
 import type { Links } from './links.ts';
 import { TYPE_NAMES } from './words.ts';
 
@@ -39,7 +38,7 @@ export function createGuidedPages(options: {
     return session!;
   }
 
-  function done(session: GuidedSession, request: OnboardingRequestView, status: number, note: string): Page {
+  function done(session: GuidedSession, request: OnboardingRequestView, status: number, note: string): HtmlPage {
     return {
       status,
       title: 'Your device is being connected',
@@ -55,7 +54,7 @@ ${session.returnUrl ? html`<p><a href="${returnAddress(session.returnUrl, reques
     };
   }
 
-  function form(token: string, session: GuidedSession, status = 200, problem?: string, given?: Partial<GuidedForm>): Page {
+  function form(token: string, session: GuidedSession, status = 200, problem?: string, given?: Partial<GuidedForm>): HtmlPage {
     const preset = session.entityType;
     const identifier = preset ? identifierOf(preset) : undefined;
     return {
@@ -87,14 +86,14 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
   }
 
   return {
-    async show(token: string): Promise<Page> {
+    async show(token: string): Promise<HtmlPage> {
       const session = await open(token);
       const request = await guided.requestOf(session);
       if (request) return done(session, request, 200, 'Your details were sent. You can close this page.');
       return form(token, session);
     },
 
-    async submit(token: string, given: GuidedForm, correlationId: string): Promise<PageReply> {
+    async submit(token: string, given: GuidedForm, correlationId: string): Promise<HtmlReply> {
       const session = await open(token);
       if (!links.acceptsForm(token, given.csrf)) throw new ForbiddenError('The form was not sent from this page.');
       // Contract §2: the end user of a guided session is named by the session's id (never the link).

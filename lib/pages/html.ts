@@ -57,7 +57,8 @@ footer{margin-top:1.5rem;color:#5b6b7a;font-size:.85rem}
 `;
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
-export interface Page {
+/** An HTML page for people (not a page of a list). */
+export interface HtmlPage {
   status: number;
   title: string;
   body: Html;
@@ -66,14 +67,14 @@ export interface Page {
 }
 
 /** A page's answer: the page, or a 303 to where the person goes next. */
-export type PageReply = Page | { redirect: string };
+export type HtmlReply = HtmlPage | { redirect: string };
 
 /**
  * The response of a page. Its headers (contract §9): a strict Content-Security-Policy (nothing but the
  * page's own style; forms only to this origin and the return address; never framed), no referrer (the
  * token is in the URL), never cached, no sniffing.
  */
-export function pageResponse(page: Page, lang = 'en') {
+export function htmlResponse(page: HtmlPage, lang = 'en') {
   const formAction = ["'self'", ...(page.formTargets ?? [])].join(' ');
   const document = html`<!doctype html>
 <html lang="${lang}">
@@ -113,6 +114,6 @@ ${page.body}
 export const statusPill = (status: string) => html`<span class="status${['Failed', 'Canceled'].includes(status) ? ' bad' : ''}">${status}</span>`;
 
 /** An error page: what went wrong in words a person understands, and nothing internal. */
-export function errorPage(status: number, title: string, message: string): Page {
+export function errorPage(status: number, title: string, message: string): HtmlPage {
   return { status, title, body: html`<h1>${title}</h1><p>${message}</p>` };
 }

@@ -1,7 +1,7 @@
-import { NotFoundError, NotImplementedError } from '../lifecycle/errors.ts';
-import { UpstreamUnavailableError } from './errors.ts';
-import type { GuidedApi, GuidedSessionView } from '../lifecycle/guided.ts';
-import type { OnboardingRequestView } from '../lifecycle/onboarding.ts';
+import { NotFoundError, NotInThisModeError } from '../lifecycle/errors.ts';
+import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.ts';
+import type { GuidedApi, GuidedSessionView } from '../guided-sessions/service.ts';
+import type { OnboardingRequestView } from '../kinds/onboarding.ts';
 import type { Caller, RequestData } from '../lifecycle/types.ts';
 import { consentLinksOf, errorsOf, knownStatus, type UpstreamRequest } from './mirror.ts';
 import type { RealtoClient } from './realto-client.ts';
@@ -81,7 +81,7 @@ export function createProxyGuided(
 ): GuidedApi {
   return {
     async create() {
-      throw new NotImplementedError('Guided sessions are created in the Realto platform\'s own UI in realto mode; this service creates them in local mode only.');
+      throw new NotInThisModeError('Guided sessions are created in the Realto platform\'s own UI in realto mode; this service creates them in local mode only.');
     },
     async list(caller, query) {
       const search = new URLSearchParams();
@@ -100,7 +100,7 @@ export function createProxyGuided(
     },
     async get(id, caller) {
       const session = await platform.read(`${SESSIONS}/${encodeURIComponent(id)}`).catch((error: unknown) => {
-        if ((error as { status?: number }).status === 404) throw new NotFoundError(`No guided onboarding session with id ${id}.`);
+        if (error instanceof UpstreamRejectedError && error.platformStatus === 404) throw new NotFoundError(`No guided onboarding session with id ${id}.`);
         throw error;
       });
       if (!isSession(session)) throw new UpstreamUnavailableError('The Realto platform answered with an unexpected session');

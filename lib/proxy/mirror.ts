@@ -1,15 +1,13 @@
-import { ConflictError, InvalidTransitionError, NotFoundError, ServiceError } from '../lifecycle/errors.ts';
+import { ConflictError, InvalidTransitionError, NotFoundError, RefusedError, UnavailableError } from '../lifecycle/errors.ts';
+import type { AnyKind, KindRegistry } from '../lifecycle/kind.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
-import { canTransition, decideCancel, isTerminal, KINDS, type KindSpec } from '../lifecycle/status-machine.ts';
+import { canTransition, decideCancel, isTerminal } from '../lifecycle/status-machine.ts';
 import type { OpenRequestRef } from '../lifecycle/store.ts';
-import {
-  STATUSES, type Caller, type ConsentLinks, type RequestDetails, type RequestError, type RequestKind, type RequestType, type Status,
-  type StoredRequest,
-} from '../lifecycle/types.ts';
-import { UpstreamUnavailableError } from './errors.ts';
+import { type ConsentLinks, type RequestDetails, type RequestError, STATUSES, type Status } from '../lifecycle/types.ts';
+import { isUpstreamUnavailable, UpstreamUnavailableError } from './errors.ts';
 import { mergeSnapshot, platformSnapshot } from './snapshot.ts';
 
-/** What the platform answers about one request (realto-api-facts §3); only these fields are used. */
+/** What the platform answers about one request (docs/platform.md); only these fields are used. */
 export interface UpstreamRequest {
   id: string;
   status: string;
@@ -18,25 +16,18 @@ export interface UpstreamRequest {
   data?: unknown;
 }
 
-/** Where the platform serves a kind of request (KINDS[kind].path). */
-export type PlatformCollection = KindSpec['path'];
-
-/** The platform, as proxy mode needs it (./realto-client.ts implements it). */
-export interface UpstreamOnboarding {
-  createRequest(collection: PlatformCollection, body: unknown): Promise<UpstreamRequest>;
-  getRequest(collection: PlatformCollection, id: string): Promise<UpstreamRequest>;
-  cancelRequest(collection: PlatformCollection, id: string): Promise<UpstreamRequest>;
+/** The platform, as proxy mode needs it (./realto-client.ts implements it); `path` is a kind's. */
+export interface UpstreamRequests {
+  createRequest(path: string, body: unknown): Promise<UpstreamRequest>;
+  getRequest(path: string, id: string): Promise<UpstreamRequest>;
+  cancelRequest(path: string, id: string): Promise<UpstreamRequest>;
 }
 
-/** The platform refused (a 4xx other than rate limiting), as opposed to failing or not answering. */
-export function isRefusal(error: unknown): boolean {
-  return error instanceof ServiceError && error.status >= 400 && error.status < 500 && error.status !== 429;
-}
+/** A refusal (by the platform, or by our own rules on what it said), as opposed to the platform failing or not answering. */
+export const isRefusal = (error: unknown): boolean => error instanceof RefusedError && !isUpstreamUnavailable(error);
 
-/** The platform failed, timed out, rate-limits us, or calls to it are paused (our own bugs are none of these). */
-export function isUnavailable(error: unknown): boolean {
-  return error instanceof ServiceError && (error.status >= 500 || error.status === 429);
-}
+/** The platform (or our database) failed, timed out, or calls to it are paused (our own bugs are none of these). */
+export const isUnavailable = (error: unknown): boolean => isUpstreamUnavailable(error) || error instanceof UnavailableError;
 
 /** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
 export function consentLinksOf(seen: UpstreamRequest): ConsentLinks | undefined {
@@ -91,21 +82,22 @@ export interface ProxyOptions {
    * Told about a request the platform holds that we may not track: its withdrawal failed, or whether we
    * kept it could not be told. For the log, so an operator can look it up and cancel it there.
    */
-  onUntracked?: (detail: { platformId: string; requestType: RequestType; correlationId: string; reason: string }) => void;
+  onUntracked?: (detail: { platformId: string; requestType: string; correlationId: string; reason: string }) => void;
 }
+
+/** What the platform made of our cancel: nothing to do (already canceled here), or its answer, Canceled. */
+export type PlatformCancel = { outcome: 'already-canceled' } | { outcome: 'canceled'; seen: UpstreamRequest };
 
 /**
  * Proxy mode (ONBOARDING_MODE=realto): the platform runs the lifecycle, this service keeps tenant isolation,
- * idempotency and the audit trail. This is what every kind shares: every call goes to the platform first,
- * and a platform error changes nothing here. What we initiate is recorded as in local mode (the principal's
- * create and cancel, once the platform accepted them); a status change we only observe (in an answer, a
- * webhook or the reconciliation) is recorded through the same transition() with actor `upstream`. Every
- * answer is mirrored: its snapshot goes with the transition it causes, or, when the status did not change,
- * replaces ours on its own. The decorators of each kind's API (./onboarding.ts, ./offboarding.ts) are
- * built on it.
+ * idempotency and the audit trail. These are the steps every kind's decorator (./requests.ts) is made of:
+ * each asks the platform and answers what it said; a platform error changes nothing here. A status change
+ * we only observe (in an answer, a webhook or the reconciliation) is recorded through the same
+ * transition() with actor `upstream`, and every answer is mirrored: its snapshot goes with the transition
+ * it causes, or, when the status did not change, replaces ours on its own.
  */
 export function createPlatformMirror(
-  lifecycle: Pick<Lifecycle, 'transition' | 'updateDetails'>, upstream: UpstreamOnboarding, options: ProxyOptions = {},
+  lifecycle: Pick<Lifecycle, 'transition' | 'updateDetails'>, upstream: UpstreamRequests, kinds: KindRegistry, options: ProxyOptions = {},
 ) {
   /** The answer's status if we know it; an unknown one is reported, and the caller records nothing. */
   function statusOf(seen: UpstreamRequest, correlationId: string): Status | undefined {
@@ -114,6 +106,7 @@ export function createPlatformMirror(
     return status;
   }
 
+  /** Records what the platform says of one of our requests: its status as a transition, else its details. */
   async function observe(id: string, seen: UpstreamRequest, correlationId: string) {
     const status = statusOf(seen, correlationId);
     // Not understood: nothing of this answer is kept, neither a transition nor its snapshot.
@@ -122,7 +115,7 @@ export function createPlatformMirror(
     const mirror = mirrorer(seen);
     const result = await lifecycle.transition(
       id,
-      (current) => (current.status !== status && canTransition(current.status, status, KINDS[current.requestType].machine)
+      (current) => (current.status !== status && canTransition(current.status, status, kindOf(current.kind).machine)
         ? { to: status, reason: 'Observed on the Realto platform', ...(errors ? { errors } : {}), details: mirror(current) }
         : 'unchanged'),
       { actor: { type: 'upstream', id: 'realto' }, source: 'upstream', correlationId },
@@ -133,22 +126,27 @@ export function createPlatformMirror(
     return { outcome: 'refreshed' as const, request: await lifecycle.updateDetails(result.request, refreshed) };
   }
 
+  function kindOf(name: string): AnyKind {
+    const kind = kinds.get(name);
+    if (!kind) throw new NotFoundError('No such request.');
+    return kind;
+  }
+
   /** Asks the platform about one of our requests and records what it says (gets, lists, the reconciliation). */
-  async function observeOnPlatform(kind: RequestKind, id: string, correlationId: string) {
-    return observe(id, await upstream.getRequest(KINDS[kind].path, id), correlationId);
+  async function observeOnPlatform(kind: Pick<AnyKind, 'path'>, id: string, correlationId: string) {
+    return observe(id, await upstream.getRequest(kind.path, id), correlationId);
   }
 
   /**
    * The platform's answer to our cancel. When it refuses, the request may have finished there meanwhile:
-   * then what it is now is the answer (the caller gets a 409, or a 200 if it was canceled); a request
-   * still open there keeps the refusal.
+   * then what it is now is the answer; a request still open there keeps the refusal.
    */
-  async function cancelOnPlatform(where: PlatformCollection, id: string): Promise<UpstreamRequest> {
+  async function cancelThere(path: string, id: string): Promise<UpstreamRequest> {
     try {
-      return await upstream.cancelRequest(where, id);
+      return await upstream.cancelRequest(path, id);
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      const now = await upstream.getRequest(where, id).catch(() => undefined);
+      const now = await upstream.getRequest(path, id).catch(() => undefined);
       const status = now && knownStatus(now);
       if (!now || !status || !isTerminal(status)) throw error;
       return now;
@@ -156,64 +154,37 @@ export function createPlatformMirror(
   }
 
   /**
-   * A cancel of any kind, the platform first (its rules say from where), then ours: the platform's answer
-   * is what happened. A status we do not know records nothing (502); another open one is a retryable 409.
+   * A cancel of any kind on the platform (its rules say from where), before ours: its answer, when it
+   * canceled. Anything else it says is recorded and refused here: a finished request is a 409, another
+   * open status a retryable 409, a status we do not know a 502 (nothing recorded).
    */
-  async function cancelThroughPlatform<V>(
-    kind: RequestKind, current: { id: string; status: Status }, correlationId: string, cancelHere: (seen: UpstreamRequest) => Promise<V>,
-  ): Promise<V | undefined> {
-    const decision = decideCancel(current.status, KINDS[kind].machine);
-    if (decision === 'already-canceled') return undefined;
+  async function cancelOnPlatform(kind: AnyKind, current: { id: string; status: Status }, correlationId: string): Promise<PlatformCancel> {
+    const decision = decideCancel(current.status, kind.machine);
+    if (decision === 'already-canceled') return { outcome: 'already-canceled' };
     if (decision === 'refuse') throw new InvalidTransitionError(`The request is ${current.status} and can no longer be canceled.`);
-    const seen = await cancelOnPlatform(KINDS[kind].path, current.id);
+    const seen = await cancelThere(kind.path, current.id);
     const status = statusOf(seen, correlationId);
     if (!status) throw new UpstreamUnavailableError('The Realto platform answered the cancel with a status this service does not know; nothing was recorded');
-    if (status !== 'Canceled') {
-      // The platform did not cancel it: what it says the request is, is what happened.
-      await observe(current.id, seen, correlationId);
-      if (isTerminal(status, KINDS[kind].machine)) throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);
-      throw new ConflictError(`The Realto platform kept the request ${status}; retry the cancel.`);
-    }
-    return cancelHere(seen);
+    if (status === 'Canceled') return { outcome: 'canceled', seen };
+    // The platform did not cancel it: what it says the request is, is what happened.
+    await observe(current.id, seen, correlationId);
+    if (isTerminal(status, kind.machine)) throw new InvalidTransitionError(`The request is ${status} on the Realto platform and can no longer be canceled.`);
+    throw new ConflictError(`The Realto platform kept the request ${status}; retry the cancel.`);
   }
 
-  /**
-   * A create of any kind, the platform first: after every local check and after an idempotent replay had
-   * its chance, then ours with the platform's id (`commit`). A request the platform made that we do not
-   * keep would live there untracked: it is canceled there, or reported. When the platform's answer is
-   * already past Pending, that is recorded too, and `viewOf` shows it.
-   */
-  async function createThroughPlatform<D extends { caller: Caller; correlationId: string }, V extends { id: string }>(
-    kind: RequestKind, draft: D, body: unknown,
-    commit: (draft: D, seen: UpstreamRequest) => Promise<{ request: V; replayed: boolean }>,
-    kept: (id: string) => Promise<'yes' | 'no' | 'unknown'>,
-    viewOf: (request: StoredRequest) => V,
-  ): Promise<{ request: V; replayed: boolean }> {
-    const where = KINDS[kind].path;
-    const seen = await upstream.createRequest(where, body);
-    const untracked = (reason: string) => options.onUntracked?.({ platformId: seen.id, requestType: KINDS[kind].requestType, correlationId: draft.correlationId, reason });
-    const withdraw = () => upstream.cancelRequest(where, seen.id).then(
+  /** A create on the platform, first: its answer (our own write follows, with its id). */
+  const createOnPlatform = (kind: AnyKind, body: unknown) => upstream.createRequest(kind.path, body);
+
+  /** Told that the platform holds a request we may not track. */
+  const untracked = (kind: AnyKind, platformId: string, correlationId: string, reason: string) =>
+    options.onUntracked?.({ platformId, requestType: kind.requestType, correlationId, reason });
+
+  /** Cancels on the platform a request we do not keep (a create whose own write failed, or a duplicate). */
+  async function withdraw(kind: AnyKind, platformId: string, correlationId: string) {
+    await upstream.cancelRequest(kind.path, platformId).then(
       () => undefined,
-      () => untracked('it could not be canceled on the platform'),
+      () => untracked(kind, platformId, correlationId, 'it could not be canceled on the platform'),
     );
-    let created: { request: V; replayed: boolean };
-    try {
-      created = await commit(draft, seen);
-    } catch (error) {
-      // Withdrawn only when we know we do not have it: a write that timed out may still have committed.
-      const ours = await kept(seen.id.toLowerCase());
-      if (ours === 'no') await withdraw();
-      if (ours === 'unknown') untracked('our write failed and whether it committed could not be read');
-      throw error;
-    }
-    // Another create with the same Idempotency-Key won the race: ours on the platform is a duplicate.
-    if (created.replayed) {
-      await withdraw();
-      return created;
-    }
-    if (seen.status === 'Pending') return created;
-    const observed = await observe(created.request.id, seen, draft.correlationId);
-    return observed.outcome === 'applied' ? { request: viewOf(observed.request), replayed: false } : created;
   }
 
   /**
@@ -224,7 +195,7 @@ export function createPlatformMirror(
   async function cancelBeforeExpiry(stale: OpenRequestRef, correlationId: string): Promise<boolean> {
     let seen: UpstreamRequest;
     try {
-      seen = await cancelOnPlatform(KINDS[stale.requestType].path, stale.id);
+      seen = await cancelThere(kindOf(stale.kind).path, stale.id);
     } catch {
       return false;
     }
@@ -235,7 +206,11 @@ export function createPlatformMirror(
     return false;
   }
 
-  return { observe, observeOnPlatform, cancelThroughPlatform, createThroughPlatform, cancelBeforeExpiry };
+  return {
+    observe, observeOnPlatform, cancelOnPlatform, createOnPlatform, withdraw, untracked, cancelBeforeExpiry,
+    /** The reconciliation's check of one open request, of any kind this function serves. */
+    observeOpen: (open: OpenRequestRef, correlationId: string) => observeOnPlatform(kindOf(open.kind), open.id, correlationId),
+  };
 }
 
 export type PlatformMirror = ReturnType<typeof createPlatformMirror>;

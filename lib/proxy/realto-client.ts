@@ -9,38 +9,24 @@ import {
 import { isObject } from './snapshot.ts';
 
 /**
- * Client for the Realto Onboarding API (facts sheet §2 and §4), the foundation of proxy mode.
+ * Client for the Realto platform's Onboarding and Offboarding APIs (docs/platform.md), the foundation of
+ * proxy mode.
  *
  * Per call: a bearer token from a shared cache, a timeout per attempt, retries with full-jitter backoff
  * for calls that are safe to repeat, and one circuit breaker so a failing platform is not hammered.
  * Every failure leaves as a ServiceError from ./errors.ts.
  */
 
-export type OnboardingKind = 'collectives' | 'entities';
-/** Where the platform serves a kind of request (facts sheet §4, §7). */
-export type PlatformCollection = 'onboarding/collectives' | 'onboarding/entities' | 'offboarding/entities';
-
-/** The platform's Onboarding Request (§3). Only `id` and `status` are checked; the rest is passed on as is. */
+/** The platform's Onboarding Request. Only `id` and `status` are checked; the rest is passed on as is. */
 export interface RealtoOnboardingRequest {
   id: string;
   status: string;
   [field: string]: unknown;
 }
 
-/** The platform's page envelope (§1.1). */
-export interface RealtoPage {
-  data: RealtoOnboardingRequest[];
-  links?: { next?: string | null };
-  meta?: { continuationToken?: string | null; pageSize?: number };
-}
-
-export interface ListOnboardingQuery {
-  pageSize?: number;
-  continuationToken?: string;
-  [filter: string]: string | number | boolean | undefined;
-}
-
 export interface RealtoClientOptions {
+  /** Where the platform serves the kinds this client may ask about (each kind's `path`, e.g. `onboarding/entities`). */
+  paths: readonly string[];
   baseUrl?: string;
   clientId: string;
   /** A function when the secret may rotate (lib/ssm-secret.ts): read at every authentication. */
@@ -57,15 +43,11 @@ export interface RealtoClientOptions {
 }
 
 export interface RealtoClient {
-  /** A request of any kind, by where the platform serves it; the Onboarding methods are these for onboarding. */
-  createRequest(collection: PlatformCollection, body: unknown): Promise<RealtoOnboardingRequest>;
-  getRequest(collection: PlatformCollection, id: string): Promise<RealtoOnboardingRequest>;
-  cancelRequest(collection: PlatformCollection, id: string): Promise<RealtoOnboardingRequest>;
-  createOnboarding(kind: OnboardingKind, body: unknown): Promise<RealtoOnboardingRequest>;
-  getOnboarding(kind: OnboardingKind, id: string): Promise<RealtoOnboardingRequest>;
-  cancelOnboarding(kind: OnboardingKind, id: string): Promise<RealtoOnboardingRequest>;
-  listOnboarding(kind: OnboardingKind, query?: ListOnboardingQuery): Promise<RealtoPage>;
-  /** A read the client has no method for (the guided sessions' G1, G2: ./guided.ts): its body, unchecked. */
+  /** A request of any kind, by where the platform serves the kind (`path`). */
+  createRequest(path: string, body: unknown): Promise<RealtoOnboardingRequest>;
+  getRequest(path: string, id: string): Promise<RealtoOnboardingRequest>;
+  cancelRequest(path: string, id: string): Promise<RealtoOnboardingRequest>;
+  /** A read the client has no method for (the guided sessions: ./guided.ts): its body, unchecked. */
   read(path: string): Promise<unknown>;
 }
 
@@ -75,7 +57,6 @@ const BREAKER_THRESHOLD = 5;
 const BREAKER_PAUSE_MS = 10_000;
 const MAX_PLATFORM_MESSAGE = 300;
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
-const COLLECTIONS = new Set<string>(['onboarding/collectives', 'onboarding/entities', 'offboarding/entities']);
 
 interface PlatformAnswer {
   status: number;
@@ -105,6 +86,13 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
     onCredentialsRefused,
   } = options;
   const secret = typeof clientSecret === 'function' ? clientSecret : () => clientSecret;
+  const paths = new Set(options.paths);
+  /** The platform's path of a kind's requests; a path no kind has is a bug here, never sent. */
+  const collection = (path: string) => {
+    if (!paths.has(path)) throw new TypeError(`Not a path of any kind: ${String(path)}`);
+    return `/v1/${path}`;
+  };
+  const item = (path: string, id: string) => `${collection(path)}/${encodeURIComponent(id)}`;
   const root = baseUrl.replace(/\/+$/, '');
   const breaker = createBreaker(now);
   let cached: { token: string; refreshAt: number } | undefined;
@@ -233,40 +221,11 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
       // Cancelling twice leaves the same state, so the PATCH may be repeated.
       return single({ method: 'PATCH', path: `${item(where, id)}/cancel`, repeatable: true });
     },
-    createOnboarding: (kind, body) => client.createRequest(onboarding(kind), body),
-    getOnboarding: (kind, id) => client.getRequest(onboarding(kind), id),
-    cancelOnboarding: (kind, id) => client.cancelRequest(onboarding(kind), id),
-    async listOnboarding(kind, query = {}) {
-      const search = new URLSearchParams();
-      for (const [name, value] of Object.entries(query)) {
-        if (value !== undefined) search.set(name, String(value));
-      }
-      const suffix = search.size > 0 ? `?${search}` : '';
-      const body = expectSuccess(await authorised({ method: 'GET', path: `${collection(onboarding(kind))}${suffix}`, repeatable: true }));
-      if (!isObject(body) || !Array.isArray(body.data) || !body.data.every(isOnboardingRequest)) {
-        throw new UpstreamUnavailableError('The Realto platform answered with an unexpected page');
-      }
-      return body as unknown as RealtoPage;
-    },
     async read(path) {
       return expectSuccess(await authorised({ method: 'GET', path, repeatable: true }));
     },
   };
   return client;
-}
-
-function onboarding(kind: OnboardingKind): PlatformCollection {
-  if (kind !== 'collectives' && kind !== 'entities') throw new TypeError(`Unknown onboarding kind: ${String(kind)}`);
-  return `onboarding/${kind}`;
-}
-
-function collection(where: PlatformCollection): string {
-  if (!COLLECTIONS.has(where)) throw new TypeError(`Unknown platform collection: ${String(where)}`);
-  return `/v1/${where}`;
-}
-
-function item(where: PlatformCollection, id: string): string {
-  return `${collection(where)}/${encodeURIComponent(id)}`;
 }
 
 function expectSuccess(answer: PlatformAnswer): unknown {

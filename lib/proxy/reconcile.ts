@@ -1,9 +1,9 @@
 import { walkOpenRequests } from '../lifecycle/open-requests.ts';
 import type { ReconcileReport } from '../lifecycle/platform.ts';
-import type { OnboardingStore, OpenRequestRef } from '../lifecycle/store.ts';
+import type { RequestStore, OpenRequestRef } from '../lifecycle/store.ts';
 
 export interface ReconcileOptions {
-  store: Pick<OnboardingStore, 'listStale' | 'openShards'>;
+  store: Pick<RequestStore, 'listStale' | 'openShards'>;
   /** Asks the platform about one request and records what it says (proxy.observeOnPlatform); `applied` when a transition was recorded. */
   check: (open: OpenRequestRef) => Promise<{ outcome: string }>;
   remainingMs: () => number;

@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApplyResult, EntityClaim, InsertResult, OnboardingStore, OpenRequestRef, TenantListQuery } from '../lifecycle/store.ts';
-import type { EntityEffect, EntityRecord, RequestKind, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
+import type { ApplyResult, EntityClaim, InsertResult, RequestStore, OpenRequestRef, TenantListQuery } from '../lifecycle/store.ts';
+import type { EntityEffect, EntityRecord, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
 import { type QueryPageArgs, queryPageOf } from './query-page.ts';
 import {
@@ -50,11 +50,14 @@ const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
 
 /**
  * `data` is stored as JSON text: callers' `properties` are arbitrary JSON, and DynamoDB maps cannot hold
- * every JSON value (unsafe integers, deep nesting). Nothing queries inside it.
+ * every JSON value (unsafe integers, deep nesting). Nothing queries inside it. The request's kind is kept
+ * in the attribute `requestType`, as items have always had it.
  */
 function requestItem(request: StoredRequest) {
+  const { kind, ...fields } = request;
   return {
-    ...request,
+    ...fields,
+    requestType: kind,
     data: JSON.stringify(request.data),
     ...requestKey(request.id),
     ...requestIndexAttributes(request),
@@ -63,8 +66,8 @@ function requestItem(request: StoredRequest) {
 }
 
 export function requestFrom(item: Record<string, unknown>): StoredRequest {
-  const request = stripKeys<StoredRequest & { data: unknown }>(item);
-  return { ...request, data: typeof request.data === 'string' ? JSON.parse(request.data) : request.data };
+  const { requestType, ...request } = stripKeys<Omit<StoredRequest, 'kind'> & { requestType: string; data: unknown }>(item);
+  return { ...request, kind: requestType, data: typeof request.data === 'string' ? JSON.parse(request.data) : request.data };
 }
 
 function transitionItem(requestId: string, record: Transition) {
@@ -132,7 +135,7 @@ function entityUpdate(effect: EntityEffect): UpdateParts {
   };
 }
 
-export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): OnboardingStore {
+export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): RequestStore {
   const queryPage = <T>(...args: QueryPageArgs<T>) => queryPageOf(client, ...args);
 
   async function findIdempotency(key: string) {
@@ -280,7 +283,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         query.limit,
         (item) => ({ pk: item.pk, sk: item.sk, openShard: item.openShard, openKey: item.openKey }),
         (item) => ({
-          id: item.id as string, requestType: item.requestType as RequestKind, status: item.status as Status, updated: item.updated as string,
+          id: item.id as string, kind: item.requestType as string, status: item.status as Status, updated: item.updated as string,
         }),
       );
     },
@@ -340,16 +343,10 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       const index = byStatus ? INDEX.byTenantStatus : INDEX.byTenant;
       const [pkName, skName] = byStatus ? ['gsi2pk', 'gsi2sk'] : ['gsi1pk', 'gsi1sk'];
       const pk = byStatus
-        ? tenantStatusPk(query.tenantId, query.requestType, query.status!)
-        : tenantPk(query.tenantId, query.requestType);
-      const filtered = query.manufacturer !== undefined || query.entityType !== undefined;
-      const matches = filtered
-        ? (request: StoredRequest) => {
-            const information = (request.data.entity?.information ?? {}) as Record<string, unknown>;
-            return (query.manufacturer === undefined || information.manufacturer === query.manufacturer)
-              && (query.entityType === undefined || information.type === query.entityType);
-          }
-        : undefined;
+        ? tenantStatusPk(query.tenantId, query.kind, query.status!)
+        : tenantPk(query.tenantId, query.kind);
+      const { matches } = query;
+      const filtered = matches !== undefined;
       return queryPage<StoredRequest>(
         'list',
         {

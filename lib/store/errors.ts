@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../lifecycle/errors.ts';
+import { UnavailableError } from '../lifecycle/errors.ts';
 
 const TRANSIENT_NAMES = new Set([
   'ProvisionedThroughputExceededException',
@@ -32,7 +32,7 @@ export function translateStoreError(operation: string, error: unknown): Error {
     || codes.some((c) => c && TRANSIENT_CODES.has(c))
     || reasons.some((reason) => reason && TRANSIENT_CANCELLATION_REASONS.has(reason))
   ) {
-    return new ServiceUnavailableError('The database is unavailable right now; retry shortly.', 2, { cause: error });
+    return new UnavailableError('The database is unavailable right now; retry shortly.', 2, { cause: error });
   }
   return new StoreError(operation, { cause: error });
 }

@@ -70,9 +70,9 @@ export function dueIndexAttributes(endpointId: string, eventId: string, nextAtte
   return { dueShard: dueShardPk(shard), dueKey: `${nextAttemptAt}#${endpointId}#${eventId}` };
 }
 
-export const tenantPk = (tenantId: string, requestType: string) => `TENANT#${tenantId}#${requestType}`;
-export const tenantStatusPk = (tenantId: string, requestType: string, status: string) =>
-  `TENANT#${tenantId}#${requestType}#${status}`;
+/** A tenant's items of one kind (a request kind's name, `GuidedSession`, `WebhookEndpoint`). */
+export const tenantPk = (tenantId: string, kind: string) => `TENANT#${tenantId}#${kind}`;
+export const tenantStatusPk = (tenantId: string, kind: string, status: string) => `TENANT#${tenantId}#${kind}#${status}`;
 export const openShardPk = (shard: number) => `OPEN#${shard}`;
 export const allShardPk = (shard: number) => `ALL#${shard}`;
 
@@ -84,9 +84,9 @@ export function openShardOf(id: string): number {
 export function requestIndexAttributes(request: StoredRequest): Record<string, string> {
   const newestFirst = `${request.created}#${request.id}`;
   const attributes: Record<string, string> = {
-    gsi1pk: tenantPk(request.tenantId, request.requestType),
+    gsi1pk: tenantPk(request.tenantId, request.kind),
     gsi1sk: newestFirst,
-    gsi2pk: tenantStatusPk(request.tenantId, request.requestType, request.status),
+    gsi2pk: tenantStatusPk(request.tenantId, request.kind, request.status),
     gsi2sk: newestFirst,
     allShard: allShardPk(openShardOf(request.id)),
     allKey: newestFirst,

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { ConflictError, ValidationError } from '../lifecycle/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../lifecycle/errors.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
-import { canTransition, KINDS } from '../lifecycle/status-machine.ts';
-import type { OnboardingStore } from '../lifecycle/store.ts';
-import { webhookEvent } from './event.ts';
+import type { KindRegistry } from '../lifecycle/kind.ts';
+import { canTransition } from '../lifecycle/status-machine.ts';
+import type { RequestStore } from '../lifecycle/store.ts';
+import { PROVIDER_EVENT_TYPES, webhookEvent } from './event.ts';
 import { type SignedMessage, verify } from './signature.ts';
 
 export type WebhookResult =
@@ -13,18 +14,15 @@ export type WebhookResult =
 
 export interface WebhookReceiverOptions {
   service: Pick<Lifecycle, 'transition'>;
-  store: Pick<OnboardingStore, 'findWebhookMessage'>;
+  store: Pick<RequestStore, 'findWebhookMessage'>;
+  /** Every kind: a provider's event may be about a request of any. */
+  kinds: KindRegistry;
   /** The signing keys now (a function when they may rotate while the function is warm). */
   keys: readonly Buffer[] | (() => readonly Buffer[]);
   inboxTtlSeconds: number;
   /** `upstream` in proxy mode: the event reports a change the platform made, not one a provider made here. */
   actorType?: 'webhook' | 'upstream';
   now?: () => Date;
-}
-
-function withoutTenant(entity: Record<string, unknown>): Record<string, unknown> {
-  const { tenantId: _ignored, ...rest } = entity;
-  return rest;
 }
 
 function parseEvent(body: Buffer) {
@@ -34,10 +32,10 @@ function parseEvent(body: Buffer) {
   } catch {
     throw new ValidationError('The webhook body is not valid UTF-8 JSON.', [], 'malformed_json');
   }
-  const parsed = webhookEvent.safeParse(json);
+  const parsed = webhookEvent().safeParse(json);
   if (!parsed.success) {
     throw new ValidationError(
-      'The webhook body is not an onboarding.status.updated or offboarding.status.updated event.',
+      `The webhook body is not an ${PROVIDER_EVENT_TYPES.join(' or ')} event.`,
       parsed.error.issues.map((issue) => ({ path: `/${issue.path.join('/')}`, message: issue.message === 'Invalid input' ? 'is not valid' : issue.message })),
     );
   }
@@ -65,23 +63,18 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     const result = await options.service.transition(
       id,
       (current) => {
-        if (KINDS[current.requestType].event !== eventType) {
-          ignored = `The request is not what ${eventType} is about: send ${KINDS[current.requestType].event} for it.`;
+        const kind = options.kinds.get(current.kind);
+        if (!kind) throw new NotFoundError(`No request with id ${id}.`);
+        if (kind.event !== eventType) {
+          ignored = `The request is not what ${eventType} is about: send ${kind.event} for it.`;
           return 'unchanged';
         }
-        if (!canTransition(current.status, status, KINDS[current.requestType].machine)) {
+        if (!canTransition(current.status, status, kind.machine)) {
           ignored = `A ${current.status} request cannot become ${status}.`;
           return 'unchanged';
         }
-        return {
-          to: status,
-          reason: `Provider reported ${status}`,
-          ...(errors ? { errors } : {}),
-          // The platform creates the entity on success; its data joins the snapshot, but never re-homes it.
-          ...(entity && status === 'Succeeded' && current.requestType === 'Entity'
-            ? { details: { data: { ...current.data, entity: { ...current.data.entity, ...withoutTenant(entity) } } } }
-            : {}),
-        };
+        const details = kind.providerDetails?.(current, { status, errors, entity });
+        return { to: status, reason: `Provider reported ${status}`, ...(errors ? { errors } : {}), ...(details ? { details } : {}) };
       },
       {
         actor: { type: options.actorType ?? 'webhook', id: messageId },

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ServiceError, ValidationError } from '../lifecycle/errors.ts';
+import { UnauthenticatedError, ValidationError } from '../lifecycle/errors.ts';
 
 /**
  * Standard Webhooks verification (https://www.standardwebhooks.com): HMAC-SHA256 over
@@ -12,10 +12,8 @@ export const TOLERANCE_SECONDS = 300;
 export type RejectReason = 'missing_headers' | 'timestamp_out_of_tolerance' | 'invalid_signature';
 
 /** A 401 for the sender: nothing of the message was read beyond its headers. */
-export class SignatureRejected extends ServiceError {
-  readonly status = 401;
+export class SignatureRejected extends UnauthenticatedError {
   readonly code = 'invalid_signature';
-  readonly title = 'Webhook signature not accepted';
   readonly reason: RejectReason;
 
   constructor(reason: RejectReason, detail: string) {

@@ -40,7 +40,11 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
   const config = loadConfig();
   const { createDocumentClient, createDynamoClient } = await import('../../lib/store/client.ts');
   const { createDynamoStore } = await import('../../lib/store/dynamo-store.ts');
-  const { createOnboardingService } = await import('../../lib/lifecycle/onboarding.ts');
+  const { COLLECTIVE_ONBOARDING } = await import('../../lib/kinds/collective-onboarding.ts');
+  const { ALL_KINDS } = await import('../../lib/kinds/index.ts');
+  const { registryOf } = await import('../../lib/lifecycle/kind.ts');
+  const { createLifecycle } = await import('../../lib/lifecycle/lifecycle.ts');
+  const { createRequests } = await import('../../lib/lifecycle/requests.ts');
   const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
   const { runCleanup } = await import('../../lib/lifecycle/cleanup.ts');
 
@@ -51,9 +55,10 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
   const store = createDynamoStore(documents, options.tableName);
   const pageTokens = createPageTokens(config.pageTokenSecret?.value ?? '');
   const consentLinks = (request: { id: string }) => ({ redirectLink: `${config.publicUrl}/consent/${request.id}`, documentationLink: config.documentationUrl });
-  const serviceAt = (storeToUse: typeof store, now?: () => Date) => createOnboardingService({
-    store: storeToUse, pageTokens, consentLinks, allowLoopbackHttpReturnUrl: true, ...(now ? { now } : {}),
-  });
+  const kinds = registryOf(ALL_KINDS);
+  const serviceAt = (storeToUse: typeof store, now?: () => Date) => createRequests(
+    COLLECTIVE_ONBOARDING, createLifecycle({ store: storeToUse, pageTokens, kinds, ...(now ? { now } : {}) }), { consentLinks, allowLoopbackHttpReturnUrl: true },
+  );
   const service = serviceAt(store);
   const seeder = createSeeder(documents);
   const seedStore = createDynamoStore(seeder.client, options.tableName);
@@ -69,12 +74,12 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
     const ids = await mapLimit(range(count), 16, async (index) => {
       const tenantId = tenants[index % tenants.length]!;
       const caller = { principalId: 'bench', tenantId, scopes: new Set(['onboarding:write']) };
-      return (await creator.create('Collective', body, caller, 'bench-seed')).request.id;
+      return (await creator.create(body, caller, { correlationId: 'bench-seed' })).request.id;
     });
     await seeder.flush();
     if (processingAt !== undefined) {
       const mover = serviceAt(seedStore, () => new Date(processingAt));
-      await mapLimit(ids, 16, (id) => mover.transition(id, () => ({ to: 'Processing', reason: 'bench' }), {
+      await mapLimit(ids, 16, (id) => mover.core.transition(id, () => ({ to: 'Processing', reason: 'bench' }), {
         actor: { type: 'system', id: 'bench' }, source: 'schedule', correlationId: 'bench-seed',
       }));
       await seeder.flush();
@@ -98,7 +103,7 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
     meter.start();
     const runStarted = performance.now();
     const report = await runCleanup({
-      service, store,
+      service: service.core, store,
       maxAgeMs: { Pending: pendingMaxAge, Processing: processingMaxAge },
       // As the deployed function: 120 s timeout, stopping CLEANUP_SAFETY_MARGIN_MS before it.
       remainingMs: () => 120_000 - (Date.now() - invocationStarted),

@@ -6,7 +6,11 @@ import { createEndpointService } from '../../lib/events/endpoints.ts';
 import { createHttpSender, resolveHost } from '../../lib/events/http-sender.ts';
 import { createPublisher } from '../../lib/events/publish.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
-import { createOnboardingService, onboardingView } from '../../lib/lifecycle/onboarding.ts';
+import { COLLECTIVE_ONBOARDING } from '../../lib/kinds/collective-onboarding.ts';
+import { ALL_KINDS } from '../../lib/kinds/index.ts';
+import { registryOf } from '../../lib/lifecycle/kind.ts';
+import { createLifecycle } from '../../lib/lifecycle/lifecycle.ts';
+import { createRequests } from '../../lib/lifecycle/requests.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { createDynamoEventStore } from '../../lib/store/dynamo-events.ts';
 import { createDynamoStore } from '../../lib/store/dynamo-store.ts';
@@ -105,10 +109,11 @@ export async function measureDeliveryCost(options: { endpoint: string; tableName
   const eventStore = createDynamoEventStore(createDocumentClient(metered), options.tableName);
   const requests = createDynamoStore(createDocumentClient(plain), options.tableName);
   const links = () => ({ redirectLink: 'http://127.0.0.1/consent', documentationLink: 'http://127.0.0.1/docs' });
-  const lifecycle = createOnboardingService({ store: requests, pageTokens: createPageTokens('bench'), consentLinks: links, allowLoopbackHttpReturnUrl: true });
+  const kinds = registryOf(ALL_KINDS);
+  const collectives = createRequests(COLLECTIVE_ONBOARDING, createLifecycle({ store: requests, pageTokens: createPageTokens('bench'), kinds }), { consentLinks: links, allowLoopbackHttpReturnUrl: true });
   const policy = { production: false };
   const deliveries = createDeliveryEngine({ store: eventStore, sender: createHttpSender(policy), retrySeconds: [5] });
-  const publish = createPublisher({ store: eventStore, deliveries, viewOf: (request) => onboardingView(request, links) });
+  const publish = createPublisher({ store: eventStore, deliveries, kinds });
   const receiver = await startReceiver();
   try {
     const caller = { principalId: 'bench', tenantId: randomUUID(), scopes: new Set(['onboarding:write']) };
@@ -116,7 +121,7 @@ export async function measureDeliveryCost(options: { endpoint: string; tableName
       .create({ url: receiver.url }, caller);
     const changes = [];
     for (const _n of range(options.events)) {
-      const { request } = await lifecycle.create('Collective', { name: 'Bench', type: 'Household' }, caller, 'bench');
+      const { request } = await collectives.create({ name: 'Bench', type: 'Household' }, caller, { correlationId: 'bench' });
       changes.push({ request: (await requests.get(request.id))!, previousVersion: undefined });
     }
     const tallies = [];

@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 /** Small statistics helpers for the benchmark: percentiles by nearest rank on a sorted copy. */
 
 export function percentile(values: readonly number[], p: number): number {
@@ -15,19 +16,9 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * factor) / factor;
 }
 
-/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+/** Runs `task` over `items` with at most `limit` in flight; results in input order (the service's own helper, p-map). */
+export const mapLimit = <T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> =>
+  pMap(items, task, { concurrency: limit });
 
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 

@@ -111,38 +111,45 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   delete process.env.AUTH_JWKS_URL;
   delete process.env.AWS_LAMBDA_FUNCTION_NAME;
 
-  // Each function's cold start builds its own clients (lib/app/app.ts): the meter counts on all of them.
-  const createFn = await import('../../functions/onboarding/create.ts');
-  const getFn = await import('../../functions/onboarding/get.ts');
-  const listFn = await import('../../functions/onboarding/list.ts');
-  const cancelFn = await import('../../functions/onboarding/cancel.ts');
-  const transitionsFn = await import('../../functions/onboarding/transitions.ts');
-  const webhookFn = await import('../../functions/webhooks/onboarding.ts');
-  const meter = createMeter();
-  for (const fn of [createFn, getFn, listFn, cancelFn, transitionsFn, webhookFn]) meter.instrument(fn.app.dynamo);
+  // Every function of the process talks through its one DynamoDB client (lib/store/client.ts): the meter counts on it.
+  const createFn = await import('../../functions/collective-onboarding/create.ts');
+  const getFn = await import('../../functions/collective-onboarding/get.ts');
+  const listFn = await import('../../functions/collective-onboarding/list.ts');
+  const cancelFn = await import('../../functions/collective-onboarding/cancel.ts');
+  const transitionsFn = await import('../../functions/collective-onboarding/transitions.ts');
+  const webhookFn = await import('../../functions/webhooks/provider-events.ts');
+  const { buildKindApp, buildTrailApp, buildWebhookApp } = await import('../../lib/app/app.ts');
+  const { COLLECTIVE_ONBOARDING } = await import('../../lib/kinds/collective-onboarding.ts');
+  const { ALL_KINDS } = await import('../../lib/kinds/index.ts');
+  const { registryOf } = await import('../../lib/lifecycle/kind.ts');
+  const { createLifecycle } = await import('../../lib/lifecycle/lifecycle.ts');
+  const { createRequests } = await import('../../lib/lifecycle/requests.ts');
   const { runCleanup } = await import('../../lib/lifecycle/cleanup.ts');
-  const { createOnboardingService } = await import('../../lib/lifecycle/onboarding.ts');
   const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
-  const { createDocumentClient } = await import('../../lib/store/client.ts');
+  const { loadConfig } = await import('../../lib/config/settings.ts');
+  const { createDocumentClient, tableClients } = await import('../../lib/store/client.ts');
   const { createDynamoStore } = await import('../../lib/store/dynamo-store.ts');
-  const { config } = createFn.app;
-  const { store } = cancelFn.app;
-  /** The bare domain call of each operation, on the client of the function that serves it. */
+  const config = loadConfig();
+  const { dynamo, documents } = tableClients({ region: config.region, endpoint: config.dynamoEndpoint });
+  const meter = createMeter();
+  meter.instrument(dynamo);
+  const store = createDynamoStore(documents, options.tableName);
+  const kinds = registryOf(ALL_KINDS);
+  const pageTokens = createPageTokens(config.pageTokenSecret?.value ?? '');
+  /** The bare domain call of each operation, as its function builds it, on the same client. */
+  const served = buildKindApp(COLLECTIVE_ONBOARDING);
   const bare = {
-    create: createFn.app.onboarding,
-    get: getFn.app.onboarding,
-    list: listFn.app.onboarding,
-    cancel: cancelFn.app.onboarding,
-    history: transitionsFn.app.trail,
-    cleanup: cancelFn.app.lifecycle,
+    requests: served.requests,
+    history: buildTrailApp(COLLECTIVE_ONBOARDING).history,
+    cleanup: createLifecycle({ store, pageTokens, kinds }),
   };
-  const receiveWebhook = webhookFn.app.receive;
+  const receiveWebhook = buildWebhookApp().receive;
   const handlers = {
-    create: createFn.collectives as unknown as Handler,
-    get: getFn.collectives as unknown as Handler,
-    list: listFn.collectives as unknown as Handler,
-    cancel: cancelFn.collectives as unknown as Handler,
-    history: transitionsFn.collectives as unknown as Handler,
+    create: createFn.handler as unknown as Handler,
+    get: getFn.handler as unknown as Handler,
+    list: listFn.handler as unknown as Handler,
+    cancel: cancelFn.handler as unknown as Handler,
+    history: transitionsFn.handler as unknown as Handler,
     webhook: webhookFn.handler as unknown as Handler,
   };
 
@@ -150,27 +157,26 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   const principalId = 'bench-integrator';
   const caller = { principalId, tenantId, scopes: new Set(['onboarding:read', 'onboarding:write']) };
   const authorization = `Bearer ${await devToken({ tenantId, sub: principalId })}`;
-  const webhookKey = parseSecrets(webhookFn.app.config.webhookSecrets?.value ?? '')[0]!;
+  const webhookKey = parseSecrets(config.webhookSecrets?.value ?? '')[0]!;
   const body = { name: 'Bench household', type: 'Household' } as const;
   const base = '/v1/onboarding/collectives';
 
   // Seed (batched, see seeder.ts): requests to read, to cancel, to move by webhook, and stale ones for the cleanup.
   const seedStarted = performance.now();
-  const pageTokens = createPageTokens(config.pageTokenSecret?.value ?? '');
-  const seeder = createSeeder(createDocumentClient(createFn.app.dynamo));
+  const seeder = createSeeder(createDocumentClient(dynamo));
   const seedStore = createDynamoStore(seeder.client, options.tableName);
   const consentLinks = (request: { id: string }) => ({ redirectLink: `${config.publicUrl}/consent/${request.id}`, documentationLink: config.documentationUrl });
-  const seedService = (now?: () => Date) => createOnboardingService({
-    store: seedStore, pageTokens, consentLinks, allowLoopbackHttpReturnUrl: true, ...(now ? { now } : {}),
-  });
+  const seedService = (now?: () => Date) => createRequests(
+    COLLECTIVE_ONBOARDING, createLifecycle({ store: seedStore, pageTokens, kinds, ...(now ? { now } : {}) }), { consentLinks, allowLoopbackHttpReturnUrl: true },
+  );
   const fresh = seedService();
-  const createOne = (service = fresh) => service.create('Collective', body, caller, `seed-${randomUUID()}`).then(({ request }) => request.id);
+  const createOne = (service = fresh) => service.create(body, caller, { correlationId: `seed-${randomUUID()}` }).then(({ request }) => request.id);
   const lap = (what: string) => log(`  seed: ${what} at ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
   const readIds = await mapLimit(range(50), 8, () => createOne());
   await seeder.flush();
   lap('50 readable');
   // Readable requests with a two-entry trail (Pending, then Processing).
-  await mapLimit(readIds, 8, (id) => fresh.transition(id, () => ({ to: 'Processing', reason: 'bench' }), {
+  await mapLimit(readIds, 8, (id) => fresh.core.transition(id, () => ({ to: 'Processing', reason: 'bench' }), {
     actor: { type: 'system', id: 'bench' }, source: 'schedule', correlationId: 'bench-seed',
   }));
   await seeder.flush();
@@ -234,27 +240,27 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   await pair(
     'create',
     () => invoke(handlers.create, apiEvent({ method: 'POST', path: base, headers: { authorization }, body })),
-    () => () => bare.create.create('Collective', body, caller, randomUUID()),
+    () => () => bare.requests.create(body, caller, { correlationId: randomUUID() }),
   );
   await pair(
     'get',
     (i) => { const id = readIds[i % readIds.length]!; return invoke(handlers.get, apiEvent({ path: `${base}/${id}`, headers: { authorization }, pathParameters: byId(id) })); },
-    (i) => () => bare.get.get('Collective', readIds[i % readIds.length]!, caller),
+    (i) => () => bare.requests.get(readIds[i % readIds.length]!, caller, { correlationId: randomUUID() }),
   );
   await pair(
     'list',
     () => invoke(handlers.list, apiEvent({ path: base, headers: { authorization } })),
-    () => () => bare.list.list('Collective', caller, {}),
+    () => () => bare.requests.list(caller, {}, { correlationId: randomUUID() }),
   );
   await pair(
     'cancel',
     (i) => { const id = cancelTargets[2 * i]!; return invoke(handlers.cancel, apiEvent({ method: 'PATCH', path: `${base}/${id}/cancel`, headers: { authorization }, pathParameters: byId(id) })); },
-    (i) => () => bare.cancel.cancel('Collective', cancelTargets[2 * i + 1]!, caller, randomUUID()),
+    (i) => () => bare.requests.cancel(cancelTargets[2 * i + 1]!, caller, { correlationId: randomUUID() }),
   );
   await pair(
     'history',
     (i) => { const id = readIds[i % readIds.length]!; return invoke(handlers.history, apiEvent({ path: `${base}/${id}/transitions`, headers: { authorization }, pathParameters: byId(id) })); },
-    (i) => () => bare.history.history('Collective', readIds[i % readIds.length]!, caller, {}),
+    (i) => () => bare.history(readIds[i % readIds.length]!, caller, {}),
   );
 
   const signed = (requestId: string) => {
@@ -339,7 +345,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
 
   // The bearer check alone (HS256 jwtVerify and claims), the largest part of the middleware's work.
   const { createAuthenticator } = await import('../../lib/http/auth.ts');
-  const { ONBOARDING_ROUTES } = await import('../../lib/app/functions.ts');
+  const { COLLECTIVE_ONBOARDING_ROUTES } = await import('../../lib/app/function-table.ts');
   const authenticate = createAuthenticator(config.auth);
   const authTimes: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
@@ -351,11 +357,11 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
 
   // The same stack around a handler that does nothing: the middleware's own cost without DynamoDB's noise.
   const { http } = await import('../../lib/http/handler.ts');
-  const getRoute = ONBOARDING_ROUTES.Collective.get;
-  const noop = async ({ params }: { params: { onboardingRequestId: string } }) => ({ status: 200, body: { id: params.onboardingRequestId } });
+  const getRoute = COLLECTIVE_ONBOARDING_ROUTES.get;
+  const noop = async ({ params }: { params: unknown }) => ({ status: 200, body: { id: (params as { onboardingRequestId: string }).onboardingRequestId } });
   const stacks = {
-    withAuth: http(getRoute, getFn.app.parts, noop) as unknown as Handler,
-    withoutAuth: http({ ...getRoute, auth: 'none' }, getFn.app.parts, noop) as unknown as Handler,
+    withAuth: http(getRoute, served.stack, noop) as unknown as Handler,
+    withoutAuth: http({ ...getRoute, http: { ...getRoute.http, auth: 'none' } }, served.stack, noop) as unknown as Handler,
   };
   const noopP50Ms: Record<keyof typeof stacks, number> = { withAuth: 0, withoutAuth: 0 };
   for (const key of Object.keys(stacks) as Array<keyof typeof stacks>) {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { parse } from 'yaml';
-import { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/functions.ts';
+import { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 
 /**
  * The function bundles exactly as `serverless package` builds them (serverless.yml `custom.esbuild`, with
@@ -47,7 +47,7 @@ export interface ServerlessBuild {
   outputFileExtension: string;
 }
 
-/** Every function of the function table (lib/app/functions.ts), with its source file. */
+/** Every function of the function table (lib/app/function-table.ts), with its source file. */
 export function functionEntries(): FunctionEntry[] {
   const declared = [
     ...ROUTES.map((route) => ({ name: route.function, handler: route.handler, timeoutSeconds: route.timeout ?? DEFAULT_TIMEOUT_SECONDS, environment: {} })),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/functions.ts';
+import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 import type { Route } from '../../lib/http/route.ts';
 import type { BuiltFunction } from './build.ts';
 import { FunctionPool, type InvocationOutcome } from './lambda-runner.ts';
@@ -43,7 +43,7 @@ interface CompiledRoute {
 
 function compile(route: Route): CompiledRoute {
   const names: string[] = [];
-  const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_, name: string) => {
+  const source = route.http.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_, name: string) => {
     names.push(name);
     return '([^/]+)';
   });
@@ -115,7 +115,7 @@ function httpEvent(request: IncomingMessage, url: URL, compiled: CompiledRoute, 
       text = strictUtf8.decode(body);
     } catch { /* not UTF-8: sent as base64, as API Gateway does with binary */ }
   }
-  const routeKey = `${compiled.route.method} ${compiled.route.path}`;
+  const routeKey = `${compiled.route.http.method} ${compiled.route.http.path}`;
   const now = new Date();
   return {
     version: '2.0',
@@ -202,7 +202,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const match = compiled.pattern.exec(url.pathname);
         if (!match) continue;
         pathKnown = true;
-        if (compiled.route.method === request.method) {
+        if (compiled.route.http.method === request.method) {
           matched = { compiled, match };
           break;
         }

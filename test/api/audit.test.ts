@@ -6,7 +6,7 @@ import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk
 import { describe, expect, it } from 'vitest';
 import { auditRequest } from '../../lib/lifecycle/audit.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
-import { onboarding, store } from '../support/app.ts';
+import { kinds, lifecycle, requests, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { transitionKey } from '../../lib/store/keys.ts';
 import { caller as newCaller } from '../support/fixtures.ts';
@@ -19,9 +19,9 @@ const caller = () => newCaller('auditor-test');
 /** A request with three transitions: created, Processing (webhook), Canceled (API). */
 async function requestWithTrail() {
   const who = caller();
-  const { request } = await onboarding.create('Collective', { name: 'Audit', type: 'Household' }, who, 'audit-test');
-  await onboarding.transition(request.id, () => ({ to: 'Processing' }), { actor: { type: 'webhook', id: 'msg-1' }, source: 'webhook', correlationId: 'msg-1' });
-  await onboarding.cancel('Collective', request.id, who, 'audit-test');
+  const { request } = await requests.collectives.create({ name: 'Audit', type: 'Household' }, who, { correlationId: 'audit-test' });
+  await lifecycle.transition(request.id, () => ({ to: 'Processing' }), { actor: { type: 'webhook', id: 'msg-1' }, source: 'webhook', correlationId: 'msg-1' });
+  await requests.collectives.cancel(request.id, who, { correlationId: 'audit-test' });
   return request.id;
 }
 
@@ -40,7 +40,7 @@ async function runCli(...args: string[]) {
 describe('audit verification', () => {
   it('given an untouched trail, when audited, then it verifies and the CLI exits 0', async () => {
     const id = await requestWithTrail();
-    expect(await auditRequest(store, id)).toEqual([]);
+    expect(await auditRequest(store, kinds, id)).toEqual([]);
     const cli = await runCli('--id', id, '--endpoint', process.env.DYNAMODB_ENDPOINT!);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toContain(`OK ${id}`);
@@ -52,7 +52,7 @@ describe('audit verification', () => {
       TableName: process.env.TABLE_NAME, Key: transitionKey(id, 2), UpdateExpression: 'SET #at = :at',
       ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':at': '2020-01-01T00:00:00.000Z' },
     }));
-    const findings = await auditRequest(store, id);
+    const findings = await auditRequest(store, kinds, id);
     expect(findings).toContainEqual({ requestId: id, version: 2, problem: 'hash does not match the record' });
     const cli = await runCli('--id', id, '--endpoint', process.env.DYNAMODB_ENDPOINT!);
     expect(cli.code).toBe(1);
@@ -62,7 +62,7 @@ describe('audit verification', () => {
   it('given a record removed from the middle of a trail, when audited, then the gap is reported', async () => {
     const id = await requestWithTrail();
     await documents.send(new DeleteCommand({ TableName: process.env.TABLE_NAME, Key: transitionKey(id, 2) }));
-    const problems = (await auditRequest(store, id)).map((finding) => finding.problem);
+    const problems = (await auditRequest(store, kinds, id)).map((finding) => finding.problem);
     expect(problems).toContain('expected version 2');
     expect(problems).toContain('previousHash does not match the previous record');
   });
@@ -73,21 +73,24 @@ describe('audit verification', () => {
       TableName: process.env.TABLE_NAME, Key: { pk: `REQUEST#${id}`, sk: 'REQUEST' }, UpdateExpression: 'SET #status = :status',
       ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': 'Succeeded' },
     }));
-    expect(await auditRequest(store, id)).toContainEqual({ requestId: id, version: 3, problem: 'request is Succeeded, the trail ends in Canceled' });
+    expect(await auditRequest(store, kinds, id)).toContainEqual({ requestId: id, version: 3, problem: 'request is Succeeded, the trail ends in Canceled' });
   });
 
   it('given a whole trail moved under another request of another tenant, its state copied too, when audited, then the move is reported and the CLI exits 1', async () => {
     // Prepare: two requests with the same principal, millisecond and correlation id, in two tenants.
     const at = new Date('2026-12-02T10:00:00.000Z');
     const fixed = { now: () => at };
-    const { createOnboardingService } = await import('../../lib/lifecycle/onboarding.ts');
+    const { createLifecycle } = await import('../../lib/lifecycle/lifecycle.ts');
+    const { createRequests } = await import('../../lib/lifecycle/requests.ts');
+    const { COLLECTIVE_ONBOARDING } = await import('../../lib/kinds/collective-onboarding.ts');
     const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
     const { consentLinks } = await import('../support/fixtures.ts');
-    const service = createOnboardingService({ store, pageTokens: createPageTokens('audit'), consentLinks: consentLinks(), allowLoopbackHttpReturnUrl: true, ...fixed });
+    const core = createLifecycle({ store, pageTokens: createPageTokens('audit'), kinds, ...fixed });
+    const service = createRequests(COLLECTIVE_ONBOARDING, core, { consentLinks: consentLinks(), allowLoopbackHttpReturnUrl: true });
     const principal = { principalId: 'same-principal', scopes: new Set(['onboarding:write']) };
-    const source = (await service.create('Collective', { name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, 'same-correlation')).request;
-    const target = (await service.create('Collective', { name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, 'same-correlation')).request;
-    expect(await auditRequest(store, target.id)).toEqual([]);
+    const source = (await service.create({ name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, { correlationId: 'same-correlation' })).request;
+    const target = (await service.create({ name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, { correlationId: 'same-correlation' })).request;
+    expect(await auditRequest(store, kinds, target.id)).toEqual([]);
 
     // Act: the source's trail and state written under the target's key.
     const trail = await documents.send(new QueryCommand({
@@ -104,7 +107,7 @@ describe('audit verification', () => {
     }));
 
     // Assess
-    expect(await auditRequest(store, target.id)).toContainEqual({ requestId: target.id, version: 1, problem: 'hash does not match the record and its request' });
+    expect(await auditRequest(store, kinds, target.id)).toContainEqual({ requestId: target.id, version: 1, problem: 'hash does not match the record and its request' });
     const cli = await runCli('--id', target.id, '--endpoint', process.env.DYNAMODB_ENDPOINT!);
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`BROKEN ${target.id} v1: hash does not match the record and its request`);

@@ -3,14 +3,14 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as cleanup from '../../functions/scheduled/cleanup.ts';
-import * as webhooks from '../../functions/webhooks/onboarding.ts';
+import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { config } from '../support/app.ts';
 import { type CleanupOptions, type CleanupReport, runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
-import type { OnboardingService } from '../../lib/lifecycle/onboarding.ts';
-import type { OnboardingStore } from '../../lib/lifecycle/store.ts';
+import type { Lifecycle } from '../../lib/lifecycle/lifecycle.ts';
+import type { RequestStore } from '../../lib/lifecycle/store.ts';
 import type { Status, Transition } from '../../lib/lifecycle/types.ts';
-import { onboarding, store } from '../support/app.ts';
+import { lifecycle, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { INDEX, requestKey } from '../../lib/store/keys.ts';
 import { invoke, lambdaContext, tenant, token, signedWebhookEvent } from '../support/http.ts';
@@ -72,7 +72,7 @@ async function createdSeveralAt(caller: Caller, instant: number, count: number):
 /** A provider moving the request on at `instant` (set-up only; the webhook function is exercised below). */
 function movedAt(id: string, instant: number, to: Status): Promise<void> {
   return at(instant, async () => {
-    const result = await onboarding.transition(id, () => ({ to, reason: `Provider reported ${to}` }), {
+    const result = await lifecycle.transition(id, () => ({ to, reason: `Provider reported ${to}` }), {
       actor: { type: 'webhook', id: `msg_${randomUUID()}` }, source: 'webhook', correlationId: 'test-set-up',
     });
     expect(result.outcome).toBe('applied');
@@ -94,7 +94,7 @@ const SAFETY_MARGIN = 10_000;
 function cleanupOlderThan(cutoff: number, options: Partial<CleanupOptions> = {}): Promise<CleanupReport> {
   const age = Date.now() - cutoff;
   return runCleanup({
-    service: onboarding,
+    service: lifecycle,
     store,
     maxAgeMs: { Pending: age, Processing: age },
     remainingMs: () => BUDGET,
@@ -327,10 +327,9 @@ describe('scheduled cleanup (contract §3, §7)', () => {
       const caller = await givenCaller();
       const ids = await createdSeveralAt(caller, era, 5);
       let applied = 0;
-      const counting: OnboardingService = {
-        ...onboarding,
+      const counting: Pick<Lifecycle, 'transition'> = {
         transition: async (...args) => {
-          const result = await onboarding.transition(...args);
+          const result = await lifecycle.transition(...args);
           if (result.outcome === 'applied') applied++;
           return result;
         },
@@ -407,7 +406,7 @@ describe('scheduled cleanup (contract §3, §7)', () => {
       const era = newEra();
       const caller = await givenCaller();
       const id = await createdAt(caller, era);
-      const racing: Pick<OnboardingStore, 'listStale' | 'countStale' | 'openShards'> = {
+      const racing: Pick<RequestStore, 'listStale' | 'countStale' | 'openShards'> = {
         openShards: store.openShards,
         countStale: (...args) => store.countStale(...args),
         listStale: async (query) => {

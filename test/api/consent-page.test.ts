@@ -3,7 +3,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { decide, show } from '../../functions/pages/consent.ts';
-import * as webhooks from '../../functions/webhooks/onboarding.ts';
+import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { loadConfig } from '../../lib/config/settings.ts';
 import { createLinks } from '../../lib/pages/links.ts';
 import { apiEvent, invoke, lambdaContext, signedWebhookEvent, tenant } from '../support/http.ts';

@@ -6,10 +6,9 @@ import { eventBridgeBus } from '../../lib/events/event-bridge.ts';
 import { createHttpSender, resolveHost } from '../../lib/events/http-sender.ts';
 import { createPublisher } from '../../lib/events/publish.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
-import { offboardingView } from '../../lib/lifecycle/offboarding.ts';
 import { createDynamoEventStore } from '../../lib/store/dynamo-events.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
-import { config, onboarding } from '../support/app.ts';
+import { config, kinds, requests } from '../support/app.ts';
 import { type Receiver, signedBy, startReceiver } from '../support/events.ts';
 import { BODIES, caller as newCaller } from '../support/fixtures.ts';
 import { type FakeEventBridge, startFakeEventBridge } from '../upstream/fake-eventbridge.ts';
@@ -38,8 +37,8 @@ function serviceWith(engine: ReturnType<typeof engineAt>, policy = local) {
 
 /** A request's committed change, as the stream would tell it. */
 async function committedRequest(who = newCaller()) {
-  const { request } = await onboarding.create('Collective', BODIES.collectives, who, 'c');
-  return { who, stored: (await onboarding.lifecycle.store.get(request.id))! };
+  const { request } = await requests.collectives.create(BODIES.collectives, who, { correlationId: 'c' });
+  return { who, stored: (await requests.collectives.core.store.get(request.id))! };
 }
 
 describe('the delivery engine', () => {
@@ -166,7 +165,7 @@ describe('the stage\'s event bus', () => {
     const engine = engineAt({ now: Date.now() });
     const { who, stored } = await committedRequest();
     await serviceWith(engine).create({ url: `${receiver.url}/bus` }, who);
-    const publish = createPublisher({ store: events, deliveries: engine, viewOf: (request) => offboardingView(request), bus: eventBridgeBus('onboarding-test', { endpoint: bus.endpoint }) });
+    const publish = createPublisher({ store: events, deliveries: engine, kinds, bus: eventBridgeBus('onboarding-test', { endpoint: bus.endpoint }) });
     const eventId = `evt_${stored.id}_1`;
 
     bus.refuseWith = 'ThrottlingException';
@@ -186,7 +185,7 @@ describe('the stage\'s event bus', () => {
     const engine = engineAt({ now: Date.now() });
     const { stored } = await committedRequest();
     const calls = bus.calls;
-    const publish = createPublisher({ store: events, deliveries: engine, viewOf: (request) => request, bus: eventBridgeBus('onboarding-test', { endpoint: bus.endpoint }) });
+    const publish = createPublisher({ store: events, deliveries: engine, kinds, bus: eventBridgeBus('onboarding-test', { endpoint: bus.endpoint }) });
 
     expect(await publish([{ request: stored, previousVersion: 1 }], 0)).toEqual({ events: 0, deliveries: 0, attempts: 0 });
     expect(bus.calls).toBe(calls);

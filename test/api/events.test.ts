@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as webhooks from '../../functions/webhooks/onboarding.ts';
+import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
-import { onboarding, store } from '../support/app.ts';
+import { dynamo, lifecycle, store } from '../support/app.ts';
 import { type Received, type Receiver, signedBy, startPublishing, startReceiver } from '../support/events.ts';
 import { BODIES, newMessageId } from '../support/fixtures.ts';
 import { invoke, signedWebhookEvent, token } from '../support/http.ts';
@@ -65,8 +65,8 @@ async function deliver(type: string, id: string, status: string, extra: Record<s
 const crash: { endpointId?: string; command?: string; fired: number } = { fired: 0 };
 
 beforeAll(async () => {
-  const { app } = await import('../../functions/events/publish.ts');
-  app.dynamo.middlewareStack.add((next, context) => async (args) => {
+  // The publisher's calls go through the process's one DynamoDB client: armed for one endpoint, only its writes fail.
+  dynamo.middlewareStack.add((next, context) => async (args) => {
     // At this step the document client has not marshalled the input yet: keys are plain strings.
     const input = args.input as { Item?: { pk?: string }; Key?: { pk?: string } };
     const pk = input.Item?.pk ?? input.Key?.pk;
@@ -221,7 +221,7 @@ describe('outbound events (contract §11)', () => {
       await owner.collectives.cancel(second.id);
       const { body: third } = await owner.collectives.create(BODIES.collectives);
       await runCleanup({
-        service: onboarding, store: { ...store, listStale: async (query) => {
+        service: lifecycle, store: { ...store, listStale: async (query) => {
           const page = await store.listStale(query);
           return { ...page, items: page.items.filter((item) => item.id === third.id) };
         } },

@@ -2,7 +2,7 @@ import { describe, expect, it, vi, afterEach } from 'vitest';
 import * as pages from '../../functions/pages/guided.ts';
 import { GUIDED_SESSION_ROUTES } from '../../lib/app/routes/guided-sessions.ts';
 import type { Route } from '../../lib/http/route.ts';
-import { ENTITY_TYPES } from '../../lib/lifecycle/schemas.ts';
+import { ENTITY_TYPES } from '../../lib/lifecycle/types.ts';
 import { apiEvent, lambdaContext, tenant } from '../support/http.ts';
 import { callRoute, onboardingApi } from '../support/onboarding-api.ts';
 import { at } from '../support/clock.ts';

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import * as webhooks from '../../functions/webhooks/onboarding.ts';
+import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { DEV_WEBHOOK_SECRET } from '../../lib/config/settings.ts';
 import { store } from '../support/app.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import * as webhooks from '../../functions/webhooks/onboarding.ts';
+import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { auditRequest } from '../../lib/lifecycle/audit.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
-import { store } from '../support/app.ts';
+import { kinds, store } from '../support/app.ts';
 import { invoke, signedWebhookEvent, tenant, token } from '../support/http.ts';
 import {
   allPages, expectProblem, ISO_UTC, offboardingApi, type OffboardingApi, onboardingApi, UUID,
@@ -387,7 +387,7 @@ describe('offboarding an entity', () => {
         version: 1, from: null, to: 'Pending', actor: { type: 'principal', id: owner.sub }, source: 'api', previousHash: null,
       })]);
       expect(verifyChain(trail, ownerOf(request))).toEqual([]);
-      expect(await auditRequest(store, request.id)).toEqual([]);
+      expect(await auditRequest(store, kinds, request.id)).toEqual([]);
     });
   });
 
@@ -442,7 +442,7 @@ describe('offboarding an entity', () => {
       const trail = await trailOf(owner.api, request.id);
       expect(trail[1]).toMatchObject({ from: 'Pending', to: 'Succeeded', source: 'webhook', actor: { id: messageId } });
       expect(verifyChain(trail, ownerOf(request))).toEqual([]);
-      expect(await auditRequest(store, request.id)).toEqual([]);
+      expect(await auditRequest(store, kinds, request.id)).toEqual([]);
     });
 
     it('given the same event twice, then the second is a duplicate and nothing more is recorded', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import type { TransitionChange } from '../../lib/lifecycle/lifecycle.ts';
 import type { Status, Transition } from '../../lib/lifecycle/types.ts';
-import { onboarding } from '../support/app.ts';
+import { lifecycle } from '../support/app.ts';
 import { tenant, token } from '../support/http.ts';
 import {
   allPages, type CollectionPath, expectProblem, ISO_UTC, onboardingApi, type OnboardingApi, UUID,
@@ -46,7 +46,7 @@ async function createSeveral(api: OnboardingApi, body: object, count: number): P
 
 /** A provider or job moving the request on; the API has no route for it. */
 async function moveTo(id: string, change: TransitionChange) {
-  const result = await onboarding.transition(id, () => change, {
+  const result = await lifecycle.transition(id, () => change, {
     actor: { type: 'system', id: 'test' }, source: 'schedule', correlationId: 't',
   });
   expect(result.outcome).toBe('applied');

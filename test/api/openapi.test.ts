@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/meta/openapi.ts';
-import { COLLECTIVE_TYPES, ENTITY_TYPES } from '../../lib/lifecycle/schemas.ts';
+import { COLLECTIVE_TYPES, ENTITY_TYPES } from '../../lib/lifecycle/types.ts';
 import { apiEvent, invoke } from '../support/http.ts';
 
 const served = async () => (await invoke(handler, apiEvent({ path: '/v1/openapi.json' }))).body;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import * as webhooks from '../../functions/webhooks/onboarding.ts';
+import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { logger } from '../support/app.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import type { Transition } from '../../lib/lifecycle/types.ts';

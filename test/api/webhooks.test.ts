@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import * as webhooks from '../../functions/webhooks/onboarding.ts';
+import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { DEV_WEBHOOK_SECRET } from '../../lib/config/settings.ts';
 import { config } from '../support/app.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import type { Transition } from '../../lib/lifecycle/types.ts';
-import { onboarding, store } from '../support/app.ts';
+import { kinds, lifecycle, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { webhookMessageKey } from '../../lib/store/keys.ts';
 import { createWebhookReceiver } from '../../lib/webhooks/receive.ts';
@@ -460,7 +460,7 @@ describe('webhook receiver with its own secrets and clock (contract §6)', () =>
   const NEW_KEY = Buffer.from('the-secret-being-rotated-in-now!');
   const NOW = new Date('2030-01-01T12:00:00Z');
   const NOW_SECONDS = NOW.getTime() / 1000;
-  const receive = createWebhookReceiver({ service: onboarding, store, keys: [NEW_KEY, OLD_KEY], inboxTtlSeconds: 3600, now: () => NOW });
+  const receive = createWebhookReceiver({ service: lifecycle, store, kinds, keys: [NEW_KEY, OLD_KEY], inboxTtlSeconds: 3600, now: () => NOW });
 
   function message(id: string, status: string, options: { key: Buffer; timestamp?: number }) {
     const messageId = newMessageId();
@@ -496,7 +496,7 @@ describe('webhook receiver with its own secrets and clock (contract §6)', () =>
     const { api, id } = await givenPendingRequest();
     const signed = message(id, 'Processing', { key: NEW_KEY, timestamp: NOW_SECONDS + offset });
 
-    await expect(receive(signed)).rejects.toMatchObject({ status: 401, reason: 'timestamp_out_of_tolerance' });
+    await expect(receive(signed)).rejects.toMatchObject({ code: 'invalid_signature', reason: 'timestamp_out_of_tolerance' });
     await expectNothingRecorded(api, id, signed.id);
   });
 });

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KIND_ROUTES } from '../../lib/app/function-table.ts';
+import { ALL_KINDS } from '../../lib/kinds/index.ts';
 import { childEnv } from '../../scripts/bench/bundles.ts';
 import { type Mode, readServerlessBuild, ROOT } from '../../scripts/local/build.ts';
 
@@ -19,7 +21,7 @@ beforeAll(async () => {
     const { options, outputFileExtension } = readServerlessBuild(mode);
     const outdir = join(outRoot, mode);
     mkdirSync(outdir, { recursive: true });
-    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: ['functions/onboarding/create.ts'], outdir, logLevel: 'silent' });
+    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: ['functions/entity-onboarding/create.ts'], outdir, logLevel: 'silent' });
     built[mode] = join(outdir, `create${outputFileExtension}`);
   }
 }, 60_000);
@@ -42,6 +44,22 @@ describe('bundles built per mode', () => {
   it('starts each bundle in the mode it was built for', () => {
     expect(coldStart(built.local, {}).status).toBe(0);
     expect(coldStart(built.realto, { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 'secret' }).status).toBe(0);
+  });
+
+  it.each(['local', 'realto'] as const)('in %s mode, carries in each kind\'s five functions that kind and no other', async (mode) => {
+    const { options, outputFileExtension } = readServerlessBuild(mode);
+    const outdir = join(outRoot, `kinds-${mode}`);
+    const handlers = KIND_ROUTES.flatMap((routes) => Object.values(routes)).map((route) => route.handler.slice(0, route.handler.lastIndexOf('.')));
+    await esbuild.build({ ...options, sourcemap: false, absWorkingDir: ROOT, entryPoints: handlers.map((file) => `${file}.ts`), outbase: ROOT, outdir, logLevel: 'silent' });
+    for (const routes of KIND_ROUTES) {
+      for (const route of Object.values(routes)) {
+        const own = ALL_KINDS.find((kind) => route.http.path.startsWith(`/v1/${kind.path}`))!;
+        const file = route.handler.slice(0, route.handler.lastIndexOf('.'));
+        const text = readFileSync(join(outdir, `${file}${outputFileExtension}`), 'utf8');
+        expect(text, `${route.function} carries its kind`).toContain(own.noun);
+        for (const other of ALL_KINDS.filter((kind) => kind !== own)) expect(text, `${route.function} carries ${other.noun}`).not.toContain(other.noun);
+      }
+    }
   });
 
   it('refuses to start a local-mode bundle whose environment says proxy mode, rather than run without the platform', () => {

@@ -5,8 +5,13 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemResponse } from '../../lib/http/problem.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
-import { ServiceUnavailableError } from '../../lib/lifecycle/errors.ts';
-import { createOnboardingService } from '../../lib/lifecycle/onboarding.ts';
+import { UnavailableError } from '../../lib/lifecycle/errors.ts';
+import { COLLECTIVE_ONBOARDING } from '../../lib/kinds/collective-onboarding.ts';
+import { ENTITY_ONBOARDING } from '../../lib/kinds/entity-onboarding.ts';
+import { ALL_KINDS } from '../../lib/kinds/index.ts';
+import { registryOf } from '../../lib/lifecycle/kind.ts';
+import { createLifecycle } from '../../lib/lifecycle/lifecycle.ts';
+import { createRequests } from '../../lib/lifecycle/requests.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { createDynamoStore } from '../../lib/store/dynamo-store.ts';
@@ -124,7 +129,7 @@ describe('DynamoDB Local stops in the middle of a run (own instance, persisted, 
       const fresh = await apis.entities.create(BODIES.entities);
       expect(fresh.status).toBe(201);
       expect(await integrityFindings(stack)).toEqual([]);
-      const { requests, findings } = await stack.audit.auditAll(stack.runtime.store, () => undefined);
+      const { requests, findings } = await stack.audit.auditAll(stack.runtime.store, stack.runtime.kinds, () => undefined);
       expect(findings).toEqual([]);
       expect(requests).toBeGreaterThanOrEqual(known.length + 1);
     },
@@ -162,12 +167,9 @@ describe('throttling, with a mocked client (an injected ThrottlingException insi
       { step: 'finalizeRequest', priority: 'low', name: 'injectThrottling' },
     );
     const store = createDynamoStore(createDocumentClient(client), stack.tableName);
-    const service = createOnboardingService({
-      store,
-      pageTokens: createPageTokens('faults-page-token-secret'),
-      consentLinks: consentLinks(),
-      allowLoopbackHttpReturnUrl: true,
-    });
+    const core = createLifecycle({ store, pageTokens: createPageTokens('faults-page-token-secret'), kinds: registryOf(ALL_KINDS) });
+    const served = { consentLinks: consentLinks(), allowLoopbackHttpReturnUrl: true };
+    const service = { collectives: createRequests(COLLECTIVE_ONBOARDING, core, served), entities: createRequests(ENTITY_ONBOARDING, core, served) };
     return { service, attempts, client };
   }
 
@@ -183,8 +185,8 @@ describe('throttling, with a mocked client (an injected ThrottlingException insi
   function expectThrottled503(error: unknown, attempts: Array<{ at: number }>) {
     expect(attempts, 'the SDK tried maxAttempts (3) times').toHaveLength(3);
     expect(attempts.at(-1)!.at - attempts[0]!.at, 'with a backoff between attempts').toBeGreaterThan(0);
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
-    const cause = (error as ServiceUnavailableError).cause as { $metadata?: { attempts?: number; totalRetryDelay?: number } };
+    expect(error).toBeInstanceOf(UnavailableError);
+    const cause = (error as UnavailableError).cause as { $metadata?: { attempts?: number; totalRetryDelay?: number } };
     expect(cause.$metadata).toMatchObject({ attempts: 3 });
     expect(cause.$metadata?.totalRetryDelay).toBeGreaterThan(0);
 
@@ -200,27 +202,27 @@ describe('throttling, with a mocked client (an injected ThrottlingException insi
     const caller = newCaller();
     const { service, attempts, client } = serviceWithInjectedFault({ failing: Number.POSITIVE_INFINITY });
 
-    const error = await rejectionOf(service.create('Collective', BODIES.collectives, caller, 'corr-create'));
+    const error = await rejectionOf(service.collectives.create(BODIES.collectives, caller, { correlationId: 'corr-create' }));
 
     expectThrottled503(error, attempts);
     expect(attempts.every((attempt) => attempt.command === 'TransactWriteItemsCommand')).toBe(true);
-    const listed = await stack.runtime.onboarding.list('Collective', caller, {});
+    const listed = await stack.runtime.requests.collectives.list(caller, {}, { correlationId: 'corr-list' });
     expect(listed.items).toEqual([]);
     client.destroy();
   });
 
   it.each(['get', 'cancel'] as const)('a %s that DynamoDB keeps throttling is retried 3 times, then is a 503 problem, and the request is unchanged', async (operation) => {
     const caller = newCaller();
-    const { request } = await stack.runtime.onboarding.create('Entity', BODIES.entities, caller, 'corr-setup');
+    const { request } = await stack.runtime.requests.entities.create(BODIES.entities, caller, { correlationId: 'corr-setup' });
     const { service, attempts, client } = serviceWithInjectedFault({ failing: Number.POSITIVE_INFINITY });
 
     const error = await rejectionOf(operation === 'get'
-      ? service.get('Entity', request.id, caller)
-      : service.cancel('Entity', request.id, caller, 'corr-cancel'));
+      ? service.entities.get(request.id, caller, { correlationId: 'corr-get' })
+      : service.entities.cancel(request.id, caller, { correlationId: 'corr-cancel' }));
 
     expectThrottled503(error, attempts);
     expect(await stack.runtime.store.get(request.id)).toMatchObject({ status: 'Pending', version: 1 });
-    expect(await stack.audit.auditRequest(stack.runtime.store, request.id)).toEqual([]);
+    expect(await stack.audit.auditRequest(stack.runtime.store, stack.runtime.kinds, request.id)).toEqual([]);
     client.destroy();
   });
 
@@ -228,16 +230,16 @@ describe('throttling, with a mocked client (an injected ThrottlingException insi
     const caller = newCaller();
     const { service, attempts, client } = serviceWithInjectedFault({ failing: 1, commandName: 'TransactWriteItemsCommand' });
 
-    const { request } = await service.create('Collective', BODIES.collectives, caller, 'corr-clears');
+    const { request } = await service.collectives.create(BODIES.collectives, caller, { correlationId: 'corr-clears' });
     expect(attempts).toHaveLength(2);
     attempts.length = 0;
-    const canceled = await service.cancel('Collective', request.id, caller, 'corr-clears-cancel');
+    const canceled = await service.collectives.cancel(request.id, caller, { correlationId: 'corr-clears-cancel' });
 
     expect(attempts).toHaveLength(2);
     expect(canceled).toMatchObject({ id: request.id, status: 'Canceled', version: 2 });
     const trail = (await stack.runtime.store.history(request.id, 10)).items;
     expect(trail.map((record) => record.to)).toEqual(['Pending', 'Canceled']);
-    expect(await stack.audit.auditRequest(stack.runtime.store, request.id)).toEqual([]);
+    expect(await stack.audit.auditRequest(stack.runtime.store, stack.runtime.kinds, request.id)).toEqual([]);
     client.destroy();
   });
 
@@ -245,7 +247,7 @@ describe('throttling, with a mocked client (an injected ThrottlingException insi
     'a transaction DynamoDB cancels for capacity (reason %s) is a 503 problem with Retry-After, not a 500',
     async (reason) => {
       const caller = newCaller();
-      const { request } = await stack.runtime.onboarding.create('Entity', BODIES.entities, caller, 'corr-setup');
+      const { request } = await stack.runtime.requests.entities.create(BODIES.entities, caller, { correlationId: 'corr-setup' });
       const canceledForCapacity = () => new TransactionCanceledException({
         message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reason}, None]`,
         $metadata: { httpStatusCode: 400 },
@@ -255,8 +257,8 @@ describe('throttling, with a mocked client (an injected ThrottlingException insi
         failing: Number.POSITIVE_INFINITY, commandName: 'TransactWriteItemsCommand', fault: canceledForCapacity,
       });
 
-      const creating = await rejectionOf(service.create('Collective', BODIES.collectives, caller, 'corr-capacity'));
-      const canceling = await rejectionOf(service.cancel('Entity', request.id, caller, 'corr-capacity'));
+      const creating = await rejectionOf(service.collectives.create(BODIES.collectives, caller, { correlationId: 'corr-capacity' }));
+      const canceling = await rejectionOf(service.entities.cancel(request.id, caller, { correlationId: 'corr-capacity' }));
 
       for (const error of [creating, canceling]) {
         const response = problemResponse(error, 'corr-capacity');

@@ -12,7 +12,7 @@ import { createDocumentClient, createDynamoClient } from '../../lib/store/client
 type OnboardingApiModule = typeof import('../support/onboarding-api.ts');
 type RuntimeModule = typeof import('../support/app.ts');
 type AuditModule = typeof import('../../lib/lifecycle/audit.ts');
-type WebhookModule = typeof import('../../functions/webhooks/onboarding.ts');
+type WebhookModule = typeof import('../../functions/webhooks/provider-events.ts');
 type CleanupModule = typeof import('../../functions/scheduled/cleanup.ts');
 
 /**
@@ -53,18 +53,19 @@ export async function startIsolatedStack(): Promise<IsolatedStack> {
   const sharedEndpoint = process.env.DYNAMODB_ENDPOINT;
   process.env.DYNAMODB_ENDPOINT = endpoint;
   let modules: [OnboardingApiModule, RuntimeModule, AuditModule, WebhookModule, CleanupModule];
-  let functionModules: Array<{ app?: { dynamo?: DynamoDBClient } }>;
+  let clients: typeof import('../../lib/store/client.ts');
   try {
     vi.resetModules();
     modules = await Promise.all([
       import('../support/onboarding-api.ts'),
       import('../support/app.ts'),
       import('../../lib/lifecycle/audit.ts'),
-      import('../../functions/webhooks/onboarding.ts'),
+      import('../../functions/webhooks/provider-events.ts'),
       import('../../functions/scheduled/cleanup.ts'),
     ]);
     // Every function's cold start happens now, bound to this database: the test client finds them loaded.
-    functionModules = await Promise.all(functionEntries().map((fn) => import(/* @vite-ignore */ new URL(`../../${fn.entry}`, import.meta.url).href) as Promise<{ app?: { dynamo?: DynamoDBClient } }>));
+    await Promise.all(functionEntries().map((fn) => import(/* @vite-ignore */ new URL(`../../${fn.entry}`, import.meta.url).href)));
+    clients = await import('../../lib/store/client.ts');
   } finally {
     process.env.DYNAMODB_ENDPOINT = sharedEndpoint;
   }
@@ -78,7 +79,8 @@ export async function startIsolatedStack(): Promise<IsolatedStack> {
     audit,
     webhooks,
     cleanup,
-    dynamoClients: [...new Set([runtime.dynamo, ...functionModules.flatMap((module) => (module.app?.dynamo ? [module.app.dynamo] : []))])],
+    // One process, one client: every function's cold start above took the process's (lib/store/client.ts).
+    dynamoClients: [clients.tableClients({ region: runtime.config.region, endpoint }).dynamo],
     async stopDatabase() {
       await dynamo?.stop();
       dynamo = undefined;
@@ -124,7 +126,7 @@ export async function integrityFindings(stack: IsolatedStack): Promise<string[]>
   const findings: string[] = [];
   const requestIds = new Set(requests.map((request) => request.id as string));
   for (const id of requestIds) {
-    for (const finding of await stack.audit.auditRequest(stack.runtime.store, id)) {
+    for (const finding of await stack.audit.auditRequest(stack.runtime.store, stack.runtime.kinds, id)) {
       findings.push(`${id} v${finding.version}: ${finding.problem}`);
     }
   }

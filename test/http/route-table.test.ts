@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/functions.ts';
+import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 import { renderOpenApiDocument } from '../../scripts/openapi.ts';
 
 /**
- * A route is declared once, in the route table (lib/app/functions.ts); everything else follows it. These
+ * A route is declared once, in the route table (lib/app/function-table.ts); everything else follows it. These
  * fail on any drift between the table and what serverless.yml deploys, what the document says, and what
  * the functions serve.
  */
@@ -19,9 +19,9 @@ const serverlessFunctions = (mode: string) => adapter({
 describe('the route table', () => {
   it('declares each route once: no two routes share a method and path, a function or an operation id', () => {
     const keys = (pick: (route: (typeof ROUTES)[number]) => string) => new Set(ROUTES.map(pick)).size;
-    expect(keys((route) => `${route.method} ${route.path}`)).toBe(ROUTES.length);
+    expect(keys((route) => `${route.http.method} ${route.http.path}`)).toBe(ROUTES.length);
     expect(keys((route) => route.function)).toBe(ROUTES.length);
-    expect(keys((route) => route.operationId)).toBe(ROUTES.length);
+    expect(keys((route) => route.http.operationId)).toBe(ROUTES.length);
   });
 
   it('is where serverless.yml takes its functions from, nothing declared beside it', () => {
@@ -38,7 +38,7 @@ describe('the route table', () => {
       expect(functions[consumer.function].events[0].stream, consumer.function).toMatchObject({ type: 'dynamodb', filterPatterns: consumer.filterPatterns });
     }
     for (const route of ROUTES) {
-      expect(functions[route.function], route.function).toMatchObject({ handler: route.handler, events: [{ httpApi: { method: route.method, path: route.path } }] });
+      expect(functions[route.function], route.function).toMatchObject({ handler: route.handler, events: [{ httpApi: { method: route.http.method, path: route.http.path } }] });
     }
     for (const job of JOBS) {
       expect(functions[job.function].events[0].schedule.rate).toContain(job.scheduleSetting);
@@ -51,8 +51,8 @@ describe('the route table', () => {
     const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>)
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
     // The end user's pages are HTML for people, not API: every other route is documented.
-    expect(documented.sort()).toEqual(ROUTES.filter((route) => !route.page).map((route) => `${route.method} ${route.path}`).sort());
-    expect(ROUTES.filter((route) => route.page).map((route) => route.path)).toEqual(['/consent/{token}', '/consent/{token}', '/guided/{token}', '/guided/{token}']);
+    expect(documented.sort()).toEqual(ROUTES.filter((route) => !route.http.html).map((route) => `${route.http.method} ${route.http.path}`).sort());
+    expect(ROUTES.filter((route) => route.http.html).map((route) => route.http.path)).toEqual(['/consent/{token}', '/consent/{token}', '/guided/{token}', '/guided/{token}']);
   });
 
   it.each(ROUTES.map((route) => [route.function, route] as const))('%s: its handler exists and serves its route', async (_name, route) => {

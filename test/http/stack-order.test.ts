@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ONBOARDING_ROUTES } from '../../lib/app/functions.ts';
+import { COLLECTIVE_ONBOARDING_ROUTES } from '../../lib/app/function-table.ts';
 import type { Secret } from '../../lib/config/secrets.ts';
 import { createAuthenticator } from '../../lib/http/auth.ts';
 import { http } from '../../lib/http/handler.ts';
@@ -8,7 +8,7 @@ import { TEST_JWT_SECRET } from '../support/fixtures.ts';
 import { apiEvent, lambdaContext, token } from '../support/http.ts';
 
 /** The order of the stack (lib/http/handler.ts) is the design: each step only sees calls the ones before let through. */
-const route = ONBOARDING_ROUTES.Collective.list;
+const route = COLLECTIVE_ONBOARDING_ROUTES.list;
 const fetched: string[] = [];
 const secret: Secret = { name: 'PAGE_TOKEN_SECRET', refresh: async () => void fetched.push('refresh'), current: () => 'x', invalidate: () => {} };
 const handler = http(route, {
@@ -19,7 +19,7 @@ const handler = http(route, {
 
 const call = async (options: Parameters<typeof apiEvent>[0]) => {
   fetched.length = 0;
-  const response = await handler(apiEvent({ path: route.path, ...options }), lambdaContext());
+  const response = await handler(apiEvent({ path: route.http.path, ...options }), lambdaContext());
   return { status: response.statusCode, code: JSON.parse(response.body as string).code as string | undefined, fetched: [...fetched], headers: response.headers ?? {} };
 };
 

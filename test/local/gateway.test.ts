@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../lib/app/functions.ts';
+import { ROUTES } from '../../lib/app/function-table.ts';
 import type { BuiltFunction } from '../../scripts/local/build.ts';
 import { ROOT } from '../../scripts/local/build.ts';
 import { freePort } from '../../scripts/local/dynamodb-local.ts';
@@ -47,12 +47,12 @@ const routeServedBy = (standIn: string) => {
   const index = ['answers', 'throws', 'hangs', 'crashes', 'slow', 'plain'].indexOf(standIn);
   return ROUTES.find((_route, position) => position % 6 === index)!;
 };
-const urlOf = (route: (typeof ROUTES)[number]) => `${base}${route.path.replace('{onboardingRequestId}', '4b1f7a52-6f0e-4c83-9a55-0d8e0f6c2a11')}`;
+const urlOf = (route: (typeof ROUTES)[number]) => `${base}${route.http.path.replace('{onboardingRequestId}', '4b1f7a52-6f0e-4c83-9a55-0d8e0f6c2a11')}`;
 
 describe('the local API Gateway', () => {
   it('hands a route its event as API Gateway does (path parameters, query, body) and answers what the function answers', async () => {
-    const route = ROUTES.find((candidate) => candidate.path.includes('{onboardingRequestId}') && routeServedBy('answers') === candidate) ?? routeServedBy('answers');
-    const response = await fetch(`${urlOf(route)}?a=1&a=2`, { method: route.method, headers: { 'content-type': 'application/json' }, ...(route.method === 'GET' ? {} : { body: '{"x":1}' }) });
+    const route = ROUTES.find((candidate) => candidate.http.path.includes('{onboardingRequestId}') && routeServedBy('answers') === candidate) ?? routeServedBy('answers');
+    const response = await fetch(`${urlOf(route)}?a=1&a=2`, { method: route.http.method, headers: { 'content-type': 'application/json' }, ...(route.http.method === 'GET' ? {} : { body: '{"x":1}' }) });
     expect(response.status).toBe(201);
     const seen = await response.json() as { query: Record<string, string> };
     expect(seen.query).toEqual({ a: '1,2' });
@@ -64,7 +64,7 @@ describe('the local API Gateway', () => {
   });
 
   it('answers a function that throws with 502 problem+json, without its message or stack', async () => {
-    const response = await fetch(urlOf(routeServedBy('throws')), { method: routeServedBy('throws').method, headers: { 'x-correlation-id': 'corr-throws' } });
+    const response = await fetch(urlOf(routeServedBy('throws')), { method: routeServedBy('throws').http.method, headers: { 'x-correlation-id': 'corr-throws' } });
     const text = await response.text();
     expect(response.status).toBe(502);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
@@ -75,7 +75,7 @@ describe('the local API Gateway', () => {
 
   it('answers a function that outlives its timeout with 504 problem+json, and ends its environment', async () => {
     const started = Date.now();
-    const response = await fetch(urlOf(routeServedBy('hangs')), { method: routeServedBy('hangs').method });
+    const response = await fetch(urlOf(routeServedBy('hangs')), { method: routeServedBy('hangs').http.method });
     expect(response.status).toBe(504);
     expect(await response.json()).toMatchObject({ code: 'function_timeout' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
@@ -84,7 +84,7 @@ describe('the local API Gateway', () => {
   it('answers a function whose environment dies with 502 problem+json, and serves the next call from a fresh one', async () => {
     const route = routeServedBy('crashes');
     for (let attempt = 0; attempt < 2; attempt++) {
-      const response = await fetch(urlOf(route), { method: route.method });
+      const response = await fetch(urlOf(route), { method: route.http.method });
       expect(response.status).toBe(502);
       expect(await response.json()).toMatchObject({ code: 'function_failed' });
     }
@@ -92,14 +92,14 @@ describe('the local API Gateway', () => {
 
   it('answers a result without a statusCode as the JSON body of a 200, as API Gateway reads payload 2.0', async () => {
     const route = routeServedBy('plain');
-    const response = await fetch(urlOf(route), { method: route.method });
+    const response = await fetch(urlOf(route), { method: route.http.method });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ hello: 'world' });
   });
 
   it('given 20 calls at once on a function of 2 environments, then all are answered: the rest wait their turn', async () => {
     const route = routeServedBy('slow');
-    const statuses = await Promise.all(Array.from({ length: 20 }, () => fetch(urlOf(route), { method: route.method }).then((response) => response.status)));
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => fetch(urlOf(route), { method: route.http.method }).then((response) => response.status)));
     expect(statuses.every((status) => status === 200)).toBe(true);
     expect(gateway.pools.get(route.function)!.size).toBeLessThanOrEqual(2);
   });

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import * as webhooks from '../../functions/webhooks/onboarding.ts';
+import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { auditRequest } from '../../lib/lifecycle/audit.ts';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
-import { trailOwner } from '../../lib/lifecycle/status-machine.ts';
-import type { OnboardingService } from '../../lib/lifecycle/onboarding.ts';
-import type { OnboardingStore } from '../../lib/lifecycle/store.ts';
+import { trailOwner } from '../../lib/lifecycle/kind.ts';
+import type { Lifecycle } from '../../lib/lifecycle/lifecycle.ts';
+import type { RequestStore } from '../../lib/lifecycle/store.ts';
 import type { Transition } from '../../lib/lifecycle/types.ts';
-import { onboarding, store } from '../support/app.ts';
+import { kinds, lifecycle, store } from '../support/app.ts';
 import { openShardOf } from '../../lib/store/keys.ts';
 import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
 import { type CollectionPath, offboardingApi, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
@@ -258,15 +258,14 @@ const asModelRecord = (record: Transition): ModelRecord =>
 async function cleanupOnly(ids: ReadonlySet<string>): Promise<Map<string, string>> {
   const shards = new Set([...ids].map(openShardOf));
   const outcomes = new Map<string, string>();
-  const observing: OnboardingService = {
-    ...onboarding,
+  const observing: Pick<Lifecycle, 'transition'> = {
     transition: async (id, decide, meta) => {
-      const result = await onboarding.transition(id, decide, meta);
+      const result = await lifecycle.transition(id, decide, meta);
       outcomes.set(id, result.outcome);
       return result;
     },
   };
-  const scoped: Pick<OnboardingStore, 'listStale' | 'countStale' | 'openShards'> = {
+  const scoped: Pick<RequestStore, 'listStale' | 'countStale' | 'openShards'> = {
     openShards: store.openShards,
     countStale: (status, before) => store.countStale(status, before),
     listStale: async (query) => {
@@ -506,8 +505,8 @@ class ModelRun {
       }
       expect({ status: request!.status, version: request!.version })
         .toEqual({ status: trail.at(-1)!.to, version: trail.length });
-      expect(verifyChain(trail, trailOwner(request!))).toEqual([]);
-      expect(await auditRequest(store, id)).toEqual([]);
+      expect(verifyChain(trail, trailOwner(request!, kinds.get(request!.kind)!))).toEqual([]);
+      expect(await auditRequest(store, kinds, id)).toEqual([]);
       expect(trail.map(asModelRecord), 'the trail is the model\'s').toEqual(modelled.trail);
 
       // Each applied answer has exactly one record, and every record but the creation has an applied answer

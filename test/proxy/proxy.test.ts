@@ -2,37 +2,68 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
 import { problemResponse } from '../../lib/http/problem.ts';
-import { createPlatformMirror, type ProxyOptions, type UpstreamOnboarding } from '../../lib/proxy/mirror.ts';
-import { createProxyOffboarding } from '../../lib/proxy/offboarding.ts';
-import { createProxyOnboarding } from '../../lib/proxy/onboarding.ts';
-import { createOffboardingService } from '../../lib/lifecycle/offboarding.ts';
-import { reconcileOpenRequests } from '../../lib/proxy/reconcile.ts';
+import { COLLECTIVE_ONBOARDING } from '../../lib/kinds/collective-onboarding.ts';
+import { ENTITY_OFFBOARDING } from '../../lib/kinds/entity-offboarding.ts';
+import { ENTITY_ONBOARDING } from '../../lib/kinds/entity-onboarding.ts';
+import { ALL_KINDS, platformPathsOf } from '../../lib/kinds/index.ts';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
-import { ServiceUnavailableError } from '../../lib/lifecycle/errors.ts';
-import { createOnboardingService, type OnboardingService } from '../../lib/lifecycle/onboarding.ts';
+import { UnavailableError } from '../../lib/lifecycle/errors.ts';
+import { registryOf } from '../../lib/lifecycle/kind.ts';
+import { createLifecycle, type Lifecycle } from '../../lib/lifecycle/lifecycle.ts';
+import { type Call, createRequests, type PageQuery } from '../../lib/lifecycle/requests.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
-import { api as served, onboarding as ownLifecycle } from '../support/app.ts';
-import { store } from '../support/app.ts';
-import { createRealtoClient, type PlatformCollection } from '../../lib/proxy/realto-client.ts';
+import { createPlatformMirror, type ProxyOptions, type UpstreamRequests } from '../../lib/proxy/mirror.ts';
+import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
+import { reconcileOpenRequests } from '../../lib/proxy/reconcile.ts';
+import { mirroredRequests } from '../../lib/proxy/requests.ts';
+import { requests as ownRequests, served, store } from '../support/app.ts';
+import { caller as newCaller, consentLinks } from '../support/fixtures.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
-import { consentLinks } from '../support/fixtures.ts';
-import { caller as newCaller } from '../support/fixtures.ts';
 
 /**
- * Proxy-only behaviour (issue 5), against a fake Realto platform this file controls, on the shared table.
- * The API suite itself runs in proxy mode through the `realto` project of vitest.config.ts.
+ * Proxy-only behaviour, against a fake Realto platform this file controls, on the shared table. The API
+ * suite itself runs in proxy mode through the `realto` project of vitest.config.ts.
  */
+const PLATFORM_PATHS = platformPathsOf(ALL_KINDS);
+const kinds = registryOf(ALL_KINDS);
+
 /**
- * Proxy mode as lib/app/app.ts composes it, in one object for the tests: the onboarding decorator, the
- * mirror under it (observe, reconciliation, expiry), and the offboarding decorator.
+ * Proxy mode as lib/app/app.ts composes it, every kind in one object called by the public requestType the
+ * tests speak in: each kind's requests on the core, decorated for the platform, and the mirror's own steps.
  */
-function createProxyService(local: OnboardingService, upstream: UpstreamOnboarding, options: ProxyOptions = {}) {
-  const mirror = createPlatformMirror(local.lifecycle, upstream, options);
-  return Object.assign(createProxyOnboarding(local, mirror), {
-    observeOnPlatform: mirror.observeOnPlatform,
+function createProxyService(core: Lifecycle, upstream: UpstreamRequests, options: ProxyOptions = {}) {
+  const mirror = createPlatformMirror(core, upstream, kinds, options);
+  const own = { consentLinks: consentLinks('https://consent.test/', 'https://docs.test'), allowLoopbackHttpReturnUrl: true };
+  const of = {
+    Collective: mirroredRequests(createRequests(COLLECTIVE_ONBOARDING, core, own), mirror),
+    Entity: mirroredRequests(createRequests(ENTITY_ONBOARDING, core, own), mirror),
+  };
+  const offboarding = mirroredRequests(createRequests(ENTITY_OFFBOARDING, core, own), mirror);
+  type Type = keyof typeof of;
+  const call = (correlationId: string, extra: Partial<Call> = {}): Call => ({ correlationId, ...extra });
+  return {
+    // biome-ignore lint/suspicious/noExplicitAny: each test sends the body of the kind it names
+    create: (type: Type, input: any, who: Caller, correlationId: string, idempotencyKey?: string) => of[type].create(input, who, call(correlationId, { idempotencyKey })),
+    get: (type: Type, id: string, who: Caller) => of[type].get(id, who, call(`get:${id}`)),
+    list: (type: Type, who: Caller, query: Record<string, string>, correlationId = 'list', remainingMs?: () => number) => of[type].list(who, query, call(correlationId, { remainingMs })),
+    cancel: (type: Type, id: string, who: Caller, correlationId: string) => of[type].cancel(id, who, call(correlationId)),
+    history: (type: Type, id: string, who: Caller, query: PageQuery) => of[type].history(id, who, query),
+    observeOnPlatform: (kind: string, id: string, correlationId: string) => mirror.observeOpen({ id, kind, status: 'Pending', updated: '' }, correlationId),
     cancelBeforeExpiry: mirror.cancelBeforeExpiry,
-    offboarding: createProxyOffboarding(createOffboardingService(local.lifecycle), mirror),
-  });
+    offboarding: {
+      create: (input: { entityId: string }, who: Caller, correlationId: string) => offboarding.create(input, who, call(correlationId)),
+      get: (id: string, who: Caller) => offboarding.get(id, who, call('get')),
+      list: (who: Caller, query: Record<string, string>) => offboarding.list(who, query, call('list')),
+      cancel: (id: string, who: Caller, correlationId: string) => offboarding.cancel(id, who, call(correlationId)),
+      history: (id: string, who: Caller, query: PageQuery) => offboarding.history(id, who, query),
+    },
+  };
+}
+
+/** What the platform holds of a kind, read as an operator would (not through the client under test). */
+async function platformPage(collection: 'collectives' | 'entities') {
+  const page = await createRealtoClient({ paths: PLATFORM_PATHS, ...fake }).read(`/v1/onboarding/${collection}?pageSize=100`);
+  return (page as { data: Array<{ id: string; status: string }> }).data;
 }
 
 let fake: FakeRealto;
@@ -55,23 +86,20 @@ beforeAll(async () => {
   fake = await startFakeRealto();
 });
 afterAll(() => fake.close());
-/** The local service on the shared table (or on one that fails as given), as the proxy wraps it. */
+/** The lifecycle core on the shared table (or on one that fails as given), as the proxy wraps it. */
 function localService(onStore: typeof store = store) {
-  return createOnboardingService({
-    store: onStore, pageTokens: createPageTokens('proxy-test'), consentLinks: consentLinks('https://consent.test/', 'https://docs.test'),
-    allowLoopbackHttpReturnUrl: true,
-  });
+  return createLifecycle({ store: onStore, pageTokens: createPageTokens('proxy-test'), kinds });
 }
 
 beforeEach(() => {
   fake.reset();
   local = localService();
-  proxy = createProxyService(local, createRealtoClient({ ...fake, timeoutMs: 300, retries: 1, backoffBaseMs: 1 }));
+  proxy = createProxyService(local, createRealtoClient({ paths: PLATFORM_PATHS, ...fake, timeoutMs: 300, retries: 1, backoffBaseMs: 1 }));
 });
 
 describe('proxy mode', () => {
   it('runs the API of this project through the platform (the runtime is the proxy service)', () => {
-    expect(served).not.toBe(ownLifecycle);
+    expect(served).not.toBe(ownRequests.entities);
     expect(Object.keys(served).sort()).toEqual(['cancel', 'create', 'get', 'history', 'list']);
   });
 
@@ -124,7 +152,7 @@ describe('proxy mode', () => {
     };
     for (let run = 0; run < 2; run++) {
       await reconcileOpenRequests({
-        store: ownStore, check: (open) => proxy.observeOnPlatform(open.requestType, open.id, `run-${run}`), remainingMs: () => 60_000, safetyMarginMs: 0,
+        store: ownStore, check: (open) => proxy.observeOnPlatform(open.kind, open.id, `run-${run}`), remainingMs: () => 60_000, safetyMarginMs: 0,
       });
     }
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
@@ -152,7 +180,7 @@ describe('proxy mode', () => {
     it('given a create, then the platform\'s snapshot is kept, with our tenant as owner', async () => {
       const who = caller();
       const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
-      const onPlatform = await createRealtoClient({ ...fake }).getOnboarding('collectives', request.id);
+      const onPlatform = await createRealtoClient({ paths: PLATFORM_PATHS, ...fake }).getRequest('onboarding/collectives', request.id);
       const platformData = onPlatform.data as { collective: { id: string }; tenant: Record<string, unknown>; client: Record<string, unknown> };
       expect(request.data.collective).toMatchObject({ id: platformData.collective.id, name: 'Home', type: 'Household' });
       expect(request.data.tenant).toEqual({ ...platformData.tenant, id: who.tenantId });
@@ -299,7 +327,7 @@ describe('proxy mode', () => {
     const who = caller();
     const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
     // A platform whose cancel does not cancel a request that has just succeeded, and says so.
-    const platform = createRealtoClient({ ...fake });
+    const platform = createRealtoClient({ paths: PLATFORM_PATHS, ...fake });
     const answering = createProxyService(localService(), { ...platform, cancelRequest: async (where, id) => ({ ...(await platform.getRequest(where, id)), status: 'Succeeded' }) });
     expect(await status(answering.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 409, code: 'invalid_transition' });
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
@@ -309,8 +337,8 @@ describe('proxy mode', () => {
   describe('a status this service does not know', () => {
     /** A platform that answers a cancel, and any read, with the request in a status it added since. */
     function archivingProxy() {
-      const platform = createRealtoClient({ ...fake });
-      const archived = async (where: PlatformCollection, id: string) => ({ ...(await platform.getRequest(where, id)), status: 'Archived' });
+      const platform = createRealtoClient({ paths: PLATFORM_PATHS, ...fake });
+      const archived = async (where: string, id: string) => ({ ...(await platform.getRequest(where, id)), status: 'Archived' });
       const unknown: Array<{ platformId: string; status: string }> = [];
       const service = createProxyService(localService(), { ...platform, cancelRequest: archived, getRequest: archived }, {
         onUnknownStatus: (detail) => unknown.push({ platformId: detail.platformId, status: detail.status }),
@@ -335,7 +363,7 @@ describe('proxy mode', () => {
       const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
       const { service, unknown } = archivingProxy();
 
-      expect(await service.cancelBeforeExpiry({ id: request.id, requestType: 'Collective', status: 'Pending', updated: request.updated }, 'cleanup-test')).toBe(false);
+      expect(await service.cancelBeforeExpiry({ id: request.id, kind: 'Collective', status: 'Pending', updated: request.updated }, 'cleanup-test')).toBe(false);
       expect(await service.observeOnPlatform('Collective', request.id, 'reconcile-test')).toEqual({ outcome: 'not-understood' });
 
       const trail = (await proxy.history('Collective', request.id, who, {})).items;
@@ -347,13 +375,13 @@ describe('proxy mode', () => {
   describe('a create the platform made but we could not keep', () => {
     /** What the platform holds of one kind, read through the client's list. */
     async function onPlatform(kind: 'collectives' | 'entities') {
-      return (await createRealtoClient({ ...fake }).listOnboarding(kind, { pageSize: 100 })).data.map((request) => request.status);
+      return (await platformPage(kind)).map((request) => request.status);
     }
 
     it('given our table fails after the platform created the request (throttling, simulated: DynamoDB Local cannot throttle), then it is canceled there and the caller gets 503', async () => {
       const failing = createProxyService(localService({
-        ...store, insert: async () => { throw new ServiceUnavailableError('The database is busy; retry shortly.', 1); },
-      }), createRealtoClient({ ...fake, timeoutMs: 1_000 }));
+        ...store, insert: async () => { throw new UnavailableError('The database is busy; retry shortly.', 1); },
+      }), createRealtoClient({ paths: PLATFORM_PATHS, ...fake, timeoutMs: 1_000 }));
       expect(await status(failing.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
       expect(await onPlatform('collectives')).toEqual(['Canceled']);
     });
@@ -361,16 +389,16 @@ describe('proxy mode', () => {
     /** A proxy whose table fails as given (DynamoDB Local cannot be made to fail on cue), with its untracked reports. */
     function failingProxy(failing: Partial<typeof store>) {
       const reports: Array<{ platformId: string; reason: string }> = [];
-      const service = createProxyService(localService({ ...store, ...failing }), createRealtoClient({ ...fake, timeoutMs: 1_000, retries: 0 }), { onUntracked: (detail) => reports.push(detail) });
+      const service = createProxyService(localService({ ...store, ...failing }), createRealtoClient({ paths: PLATFORM_PATHS, ...fake, timeoutMs: 1_000, retries: 0 }), { onUntracked: (detail) => reports.push(detail) });
       return { service, reports };
     }
-    const busy = async () => { throw new ServiceUnavailableError('The database is busy; retry shortly.', 1); };
+    const busy = async () => { throw new UnavailableError('The database is busy; retry shortly.', 1); };
 
     it('given our write fails and the platform refuses the withdrawal too (throttling, simulated), then the request is reported with its platform id', async () => {
       const { service, reports } = failingProxy({ insert: busy });
       fake.behaviour.rejectCancelWith = 'Not now';
       expect(await status(service.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
-      const onThePlatform = (await createRealtoClient({ ...fake }).listOnboarding('collectives', { pageSize: 100 })).data;
+      const onThePlatform = (await platformPage('collectives'));
       expect(onThePlatform.map((request) => request.status)).toEqual(['Pending']);
       expect(reports).toEqual([{ platformId: onThePlatform[0]!.id, requestType: 'Collective', correlationId: 'c', reason: 'it could not be canceled on the platform' }]);
     });
@@ -444,10 +472,10 @@ describe('proxy mode', () => {
       const [id] = await staleRequests(who);
       fake.update('entities', id!, { status: 'Failed', errors: [{ code: 'ConsentDenied', message: 'The owner declined' }] });
       // A platform whose cancel answers 200 with the request as it is, instead of refusing.
-      const platform = createRealtoClient({ ...fake });
-      const answering = { ...platform, cancelRequest: (where: PlatformCollection, requestId: string) => platform.getRequest(where, requestId) };
+      const platform = createRealtoClient({ paths: PLATFORM_PATHS, ...fake });
+      const answering = { ...platform, cancelRequest: (where: string, requestId: string) => platform.getRequest(where, requestId) };
       const answeringProxy = createProxyService(localService(), answering);
-      expect(await answeringProxy.cancelBeforeExpiry({ id: id!, requestType: 'Entity', status: 'Pending', updated: new Date().toISOString() }, 'cleanup-test')).toBe(false);
+      expect(await answeringProxy.cancelBeforeExpiry({ id: id!, kind: 'Entity', status: 'Pending', updated: new Date().toISOString() }, 'cleanup-test')).toBe(false);
       const trail = (await proxy.history('Entity', id!, who, {})).items;
       expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Failed', 'upstream']]);
       expect(trail[1]?.errors).toEqual([{ code: 'ConsentDenied', message: 'The owner declined' }]);
@@ -546,7 +574,7 @@ describe('proxy mode', () => {
 
       for (let run = 0; run < 2; run++) {
         await reconcileOpenRequests({
-          store: ownStore, check: (open) => proxy.observeOnPlatform(open.requestType, open.id, `run-${run}`), remainingMs: () => 60_000, safetyMarginMs: 0,
+          store: ownStore, check: (open) => proxy.observeOnPlatform(open.kind, open.id, `run-${run}`), remainingMs: () => 60_000, safetyMarginMs: 0,
         });
       }
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { STREAM_CONSUMERS } from '../../lib/app/functions.ts';
+import { STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 import { parseSecrets, verify } from '../../lib/webhooks/signature.ts';
 import { lambdaContext } from '../../scripts/local/lambda-events.ts';
 import { startStreamReader, type StreamReader } from '../../scripts/local/streams.ts';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { expect } from 'vitest';
-import { OFFBOARDING_ROUTES, ONBOARDING_ROUTES, WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/functions.ts';
+import { COLLECTIVE_ONBOARDING_ROUTES, ENTITY_OFFBOARDING_ROUTES, ENTITY_ONBOARDING_ROUTES, WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/function-table.ts';
 import { pathOf } from '../../lib/http/replies.ts';
 import type { Route } from '../../lib/http/route.ts';
 import { apiEvent, type EventOptions, invoke, type Response } from './http.ts';
@@ -29,8 +29,8 @@ async function handlerOf(route: Route): Promise<Handler> {
 export async function callRoute(route: Route, params: Record<string, string>, extra: Extra & { body?: unknown } = {}): Promise<Response> {
   const event: APIGatewayProxyEventV2 = apiEvent({
     ...extra,
-    method: route.method,
-    path: pathOf(route.path, params),
+    method: route.http.method,
+    path: pathOf(route.http.path, params),
     ...(Object.keys(params).length ? { pathParameters: params } : {}),
   });
   return invoke(await handlerOf(route), event);
@@ -41,7 +41,7 @@ export async function callRoute(route: Route, params: Record<string, string>, ex
  * sends none.
  */
 export function onboardingApi(path: CollectionPath, authorization?: string) {
-  const routes = ONBOARDING_ROUTES[path === 'collectives' ? 'Collective' : 'Entity'];
+  const routes = path === 'collectives' ? COLLECTIVE_ONBOARDING_ROUTES : ENTITY_ONBOARDING_ROUTES;
   const withAuth = (extra: Extra) => ({
     ...extra,
     headers: { ...(authorization === undefined ? {} : { authorization }), ...extra.headers },
@@ -112,9 +112,9 @@ export function expectProblem(response: Response, status: number, code: string) 
 export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The offboarding API (contract §12), from the route table, as `onboardingApi` is for onboarding. */
+/** The offboarding API, from the route table, as `onboardingApi` is for onboarding. */
 export function offboardingApi(authorization?: string) {
-  const routes = OFFBOARDING_ROUTES;
+  const routes = ENTITY_OFFBOARDING_ROUTES;
   const withAuth = (extra: Extra) => ({
     ...extra,
     headers: { ...(authorization === undefined ? {} : { authorization }), ...extra.headers },
@@ -132,7 +132,7 @@ export function offboardingApi(authorization?: string) {
 
 export type OffboardingApi = ReturnType<typeof offboardingApi>;
 
-/** The webhook endpoints API (contract §11), from the route table. */
+/** The webhook endpoints API, from the route table. */
 export function endpointsApi(authorization?: string) {
   const routes = WEBHOOK_ENDPOINT_ROUTES;
   const withAuth = (extra: Extra) => ({

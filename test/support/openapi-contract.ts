@@ -23,15 +23,15 @@ export interface Answer {
 }
 
 export function expectDocumented(route: Route, answer: Answer): void {
-  const operation = (document.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>)[route.path]?.[route.method.toLowerCase()];
-  const where = `${route.method} ${route.path} → ${answer.status}`;
-  expect(operation, `${route.method} ${route.path} is not in the OpenAPI document`).toBeDefined();
+  const operation = (document.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>)[route.http.path]?.[route.http.method.toLowerCase()];
+  const where = `${route.http.method} ${route.http.path} → ${answer.status}`;
+  expect(operation, `${route.http.method} ${route.http.path} is not in the OpenAPI document`).toBeDefined();
   const declared = operation!.responses[String(answer.status)] as { $ref?: string; content?: Record<string, unknown> } | undefined;
   expect(declared, `${where} is not documented`).toBeDefined();
   // A shared response (components.responses) is followed to where it is declared.
   const location = declared!.$ref
     ? declared!.$ref.slice(2).split('/')
-    : ['paths', route.path, route.method.toLowerCase(), 'responses', String(answer.status)];
+    : ['paths', route.http.path, route.http.method.toLowerCase(), 'responses', String(answer.status)];
   const response = declared!.$ref
     ? location.reduce<any>((node, part) => node[part], document)
     : declared;
@@ -42,7 +42,7 @@ export function expectDocumented(route: Route, answer: Answer): void {
     return;
   }
   expect(Object.keys(response!.content ?? {}), `${where}: media type ${mediaType} is not documented`).toContain(mediaType);
-  const key = `${route.path}|${route.method}|${answer.status}|${mediaType}`;
+  const key = `${route.http.path}|${route.http.method}|${answer.status}|${mediaType}`;
   let validate = validators.get(key);
   if (!validate) {
     const [first, ...rest] = location;

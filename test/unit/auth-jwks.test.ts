@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../lib/http/auth.ts';
-import { ServiceUnavailableError, UnauthorizedError } from '../../lib/lifecycle/errors.ts';
+import { UnauthorizedError } from '../../lib/http/errors.ts';
+import { UnavailableError } from '../../lib/lifecycle/errors.ts';
 import { createLogger } from '../../lib/telemetry/logger.ts';
 import { apiEvent, lambdaContext } from '../support/http.ts';
 
@@ -88,16 +89,16 @@ describe('an identity provider that cannot give its keys', () => {
 
     const failure = await authenticate(`Bearer ${token}`, 'onboarding:read').catch((error: unknown) => error);
 
-    expect(failure).toBeInstanceOf(ServiceUnavailableError);
-    expect((failure as ServiceUnavailableError).headers['Retry-After']).toMatch(/^[1-9]\d*$/);
+    expect(failure).toBeInstanceOf(UnavailableError);
+    expect((failure as UnavailableError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
   });
 
   it('logs such a failure as an error, answered as 503 problem+json through the HTTP stack', async () => {
     const { http } = await import('../../lib/http/handler.ts');
-    const { ONBOARDING_ROUTES } = await import('../../lib/app/routes/onboarding.ts');
+    const { COLLECTIVE_ONBOARDING_ROUTES } = await import('../../lib/app/routes/collective-onboarding.ts');
     const errors: string[] = [];
     const logger = { ...createLogger('SILENT'), error: (message: string) => void errors.push(message) };
-    const handler = http(ONBOARDING_ROUTES.Collective.list, {
+    const handler = http(COLLECTIVE_ONBOARDING_ROUTES.list, {
       logger,
       authenticate: createAuthenticator({ issuer: 'https://idp.test/', audience: 'onboarding-api', jwksUrl: (await failingProvider(503)).url, jwtSecret: undefined }),
       secretsFor: () => [],

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
-import { createOnboardingService } from '../../lib/lifecycle/onboarding.ts';
-import type { OnboardingStore, OpenRequestRef, StaleQuery } from '../../lib/lifecycle/store.ts';
+import { ALL_KINDS } from '../../lib/kinds/index.ts';
+import { registryOf } from '../../lib/lifecycle/kind.ts';
+import { createLifecycle } from '../../lib/lifecycle/lifecycle.ts';
+import type { RequestStore, OpenRequestRef, StaleQuery } from '../../lib/lifecycle/store.ts';
 import type { StoredRequest, Status, Transition } from '../../lib/lifecycle/types.ts';
-import { consentLinks } from '../support/fixtures.ts';
 
 /*
  * The cleanup's own decisions, with the store in memory. The index here is a list the test writes by hand,
@@ -22,7 +23,7 @@ function givenStore() {
   const listed: Status[] = [];
 
   /** Only what the cleanup and the transition it makes use; calling anything else fails the test. */
-  const used: Pick<OnboardingStore, 'get' | 'applyTransition' | 'listStale' | 'countStale' | 'openShards'> = {
+  const used: Pick<RequestStore, 'get' | 'applyTransition' | 'listStale' | 'countStale' | 'openShards'> = {
     async get(id) {
       return requests.get(id);
     },
@@ -47,12 +48,12 @@ function givenStore() {
     get: (target, name) => name in target
       ? target[name as keyof typeof target]
       : () => { throw new Error(`the cleanup called store.${String(name)}`); },
-  }) as OnboardingStore;
+  }) as RequestStore;
 
   /** A request that is `status` since `updated`, with the index saying `indexed` (defaults to the truth). */
-  function given(id: string, status: Status, updated: number, indexed: OpenRequestRef = { id, requestType: 'Collective', status, updated: iso(updated) }) {
+  function given(id: string, status: Status, updated: number, indexed: OpenRequestRef = { id, kind: 'Collective', status, updated: iso(updated) }) {
     const request: StoredRequest = {
-      id, requestType: 'Collective', status, created: iso(updated), updated: iso(updated), principalId: 'p', tenantId: 't',
+      id, kind: 'Collective', status, created: iso(updated), updated: iso(updated), principalId: 'p', tenantId: 't',
       returnUrl: null, data: { tenant: { id: 't' } }, errors: [], version: status === 'Pending' ? 1 : 2, lastHash: 'h',
     };
     requests.set(id, request);
@@ -61,11 +62,10 @@ function givenStore() {
     return request;
   }
 
-  const service = createOnboardingService({
+  const service = createLifecycle({
     store,
     pageTokens: { encode: () => '', decode: () => ({}) },
-    consentLinks: consentLinks(),
-    allowLoopbackHttpReturnUrl: false,
+    kinds: registryOf(ALL_KINDS),
     now: () => new Date(NOW),
   });
 
@@ -79,7 +79,7 @@ function givenStore() {
 describe('runCleanup (contract §7)', () => {
   it('given an index entry that still says Pending but the request moved to Processing a minute ago, then it is skipped, not expired', async () => {
     const { requests, trails, given, cleanup } = givenStore();
-    const request = given('moved-on', 'Processing', NOW - 60_000, { id: 'moved-on', requestType: 'Collective', status: 'Pending', updated: iso(NOW - 10 * DAY) });
+    const request = given('moved-on', 'Processing', NOW - 60_000, { id: 'moved-on', kind: 'Collective', status: 'Pending', updated: iso(NOW - 10 * DAY) });
 
     const report = await cleanup({ Pending: 7 * DAY, Processing: 3 * DAY });
 
@@ -92,7 +92,7 @@ describe('runCleanup (contract §7)', () => {
     'given an index entry that still says Pending but the request is %s, then it is skipped, not expired',
     async (status) => {
       const { requests, trails, given, cleanup } = givenStore();
-      const request = given('finished', status, NOW - 9 * DAY, { id: 'finished', requestType: 'Collective', status: 'Pending', updated: iso(NOW - 10 * DAY) });
+      const request = given('finished', status, NOW - 9 * DAY, { id: 'finished', kind: 'Collective', status: 'Pending', updated: iso(NOW - 10 * DAY) });
 
       const report = await cleanup({ Pending: 7 * DAY, Processing: 3 * DAY });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { describeError } from '../../lib/http/problem.ts';
 import {
   parseSecrets, type RejectReason, sign, type SignedMessage, SignatureRejected, TOLERANCE_SECONDS, verify,
 } from '../../lib/webhooks/signature.ts';
@@ -33,7 +34,7 @@ function rejection(message: SignedMessage, keys: readonly Buffer[], nowSeconds: 
     verify(message, keys, nowSeconds);
   } catch (error) {
     expect(error).toBeInstanceOf(SignatureRejected);
-    expect((error as SignatureRejected).status).toBe(401);
+    expect(describeError(error)?.status).toBe(401);
     return (error as SignatureRejected).reason;
   }
   throw new Error('verify accepted a message it should have refused');

@@ -6,6 +6,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../../lib/proxy/errors.ts';
+import { describeError } from '../../lib/http/problem.ts';
 import { createRealtoClient, type RealtoClientOptions } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from './fake-realto.ts';
 
@@ -29,6 +30,7 @@ beforeEach(() => {
 
 function client(overrides: Partial<RealtoClientOptions> = {}) {
   return createRealtoClient({
+    paths: ['onboarding/collectives', 'onboarding/entities', 'offboarding/entities'],
     baseUrl: fake.baseUrl,
     clientId: fake.clientId,
     clientSecret: fake.clientSecret,
@@ -38,42 +40,37 @@ function client(overrides: Partial<RealtoClientOptions> = {}) {
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
+/** The error a call failed with, and how a caller of ours sees it (its HTTP status and headers, lib/http/problem.ts). */
+async function failure(promise: Promise<unknown>): Promise<ServiceError & { status: number; headers: Record<string, string> }> {
   const error = await promise.then(
     () => undefined,
     (reason: unknown) => reason,
   );
   if (!(error instanceof ServiceError)) throw new Error(`expected a ServiceError, got ${String(error)}`);
-  return error;
+  const seen = describeError(error)!;
+  return Object.assign(error, { status: seen.status, headers: seen.headers });
 }
 
-describe('the onboarding calls', () => {
-  it('create, get, list and cancel answer the platform objects', async () => {
+describe('the requests calls', () => {
+  it('create, get and cancel answer the platform objects, at each kind\'s path', async () => {
     const realto = client();
 
-    const created = await realto.createOnboarding('entities', { type: 'Battery', manufacturer: 'Tesla' });
-    const read = await realto.getOnboarding('entities', created.id);
-    const page = await realto.listOnboarding('entities', { pageSize: 10, manufacturer: 'Tesla', status: undefined });
+    const created = await realto.createRequest('onboarding/entities', { type: 'Battery', manufacturer: 'Tesla' });
+    const read = await realto.getRequest('onboarding/entities', created.id);
     const collective = fake.seed('collectives');
-    const canceled = await realto.cancelOnboarding('collectives', collective.id as string);
+    const canceled = await realto.cancelRequest('onboarding/collectives', collective.id as string);
 
     expect(created).toMatchObject({ requestType: 'Entity', status: 'Pending' });
     expect(read).toEqual(created);
-    expect(page.data.map((request) => request.id)).toEqual([created.id]);
-    expect(page.meta).toEqual({ continuationToken: null, pageSize: 10 });
     expect(canceled).toMatchObject({ id: collective.id, status: 'Canceled' });
+    expect(fake.hits('POST /v1/onboarding/entities')).toBe(1);
   });
 
-  it('a list follows the continuation token to the next page', async () => {
+  it('a path no kind of this client has is refused before anything is sent', async () => {
     const realto = client();
-    for (let n = 0; n < 3; n++) fake.seed('entities');
 
-    const first = await realto.listOnboarding('entities', { pageSize: 2 });
-    const second = await realto.listOnboarding('entities', { pageSize: 2, continuationToken: first.meta!.continuationToken! });
-
-    expect(first.data).toHaveLength(2);
-    expect(second.data).toHaveLength(1);
-    expect(second.meta?.continuationToken).toBeNull();
+    expect(() => realto.getRequest('onboarding/households', 'x')).toThrow(TypeError);
+    expect(fake.authCalls).toBe(0);
   });
 });
 
@@ -82,9 +79,9 @@ describe('authentication', () => {
     const realto = client();
     const request = fake.seed('entities');
 
-    await realto.getOnboarding('entities', request.id as string);
-    await realto.getOnboarding('entities', request.id as string);
-    await realto.listOnboarding('entities');
+    await realto.getRequest('onboarding/entities', request.id as string);
+    await realto.getRequest('onboarding/entities', request.id as string);
+    await realto.read('/v1/onboarding/entities');
 
     expect(fake.authCalls).toBe(1);
   });
@@ -93,7 +90,7 @@ describe('authentication', () => {
     const realto = client();
     const request = fake.seed('entities');
 
-    await Promise.all([1, 2, 3, 4].map(() => realto.getOnboarding('entities', request.id as string)));
+    await Promise.all([1, 2, 3, 4].map(() => realto.getRequest('onboarding/entities', request.id as string)));
 
     expect(fake.authCalls).toBe(1);
   });
@@ -101,10 +98,10 @@ describe('authentication', () => {
   it('a 401 drops the token, re-authenticates once and retries the call once', async () => {
     const realto = client();
     const request = fake.seed('entities');
-    await realto.getOnboarding('entities', request.id as string);
+    await realto.getRequest('onboarding/entities', request.id as string);
     fake.revokeTokens();
 
-    const read = await realto.getOnboarding('entities', request.id as string);
+    const read = await realto.getRequest('onboarding/entities', request.id as string);
 
     expect(read.id).toBe(request.id);
     expect(fake.authCalls).toBe(2);
@@ -121,9 +118,9 @@ describe('authentication', () => {
       },
     });
 
-    const error = await failure(realto.getOnboarding('entities', 'x'));
+    const error = await failure(realto.getRequest('onboarding/entities', 'x'));
 
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
     expect(fake.authCalls).toBe(2);
     expect(apiCalls).toBe(2);
   });
@@ -131,24 +128,24 @@ describe('authentication', () => {
   it('a token is replaced 60 s before it expires, not earlier', async () => {
     const realto = client();
     const request = fake.seed('entities');
-    await realto.getOnboarding('entities', request.id as string);
+    await realto.getRequest('onboarding/entities', request.id as string);
 
     clock += (3599 - 61) * 1000;
-    await realto.getOnboarding('entities', request.id as string);
+    await realto.getRequest('onboarding/entities', request.id as string);
     expect(fake.authCalls).toBe(1);
 
     clock += 2000;
-    await realto.getOnboarding('entities', request.id as string);
+    await realto.getRequest('onboarding/entities', request.id as string);
     expect(fake.authCalls).toBe(2);
   });
 
   it('refused service credentials are a 502, never our caller’s 401', async () => {
     const realto = client({ clientSecret: 'wrong' });
 
-    const error = await failure(realto.listOnboarding('entities'));
+    const error = await failure(realto.read('/v1/onboarding/entities'));
 
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
   });
 });
 
@@ -156,12 +153,12 @@ describe('retries', () => {
   it('a GET that keeps failing with 503 is retried, then answered with 502', async () => {
     const realto = client({ retries: 2 });
     const request = fake.seed('entities');
-    await realto.listOnboarding('entities');
+    await realto.read('/v1/onboarding/entities');
     fake.behaviour.failures = 10;
 
-    const error = await failure(realto.getOnboarding('entities', request.id as string));
+    const error = await failure(realto.getRequest('onboarding/entities', request.id as string));
 
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
     expect(fake.hits(GET_ENTITY)).toBe(3);
   });
 
@@ -171,7 +168,7 @@ describe('retries', () => {
     fake.behaviour.failures = 2;
     fake.behaviour.failureStatus = 502;
 
-    const read = await realto.getOnboarding('entities', request.id as string);
+    const read = await realto.getRequest('onboarding/entities', request.id as string);
 
     expect(read.id).toBe(request.id);
     expect(fake.hits(GET_ENTITY)).toBe(3);
@@ -183,9 +180,9 @@ describe('retries', () => {
     fake.behaviour.failures = 1;
     fake.behaviour.failureStatus = 500;
 
-    const error = await failure(realto.getOnboarding('entities', request.id as string));
+    const error = await failure(realto.getRequest('onboarding/entities', request.id as string));
 
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
     expect(fake.hits(GET_ENTITY)).toBe(1);
   });
 
@@ -193,9 +190,9 @@ describe('retries', () => {
     const realto = client({ retries: 2 });
     fake.behaviour.failures = 1;
 
-    const error = await failure(realto.createOnboarding('entities', { type: 'Battery', manufacturer: 'Tesla' }));
+    const error = await failure(realto.createRequest('onboarding/entities', { type: 'Battery', manufacturer: 'Tesla' }));
 
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
     expect(fake.hits(CREATE_ENTITY)).toBe(1);
   });
 
@@ -205,7 +202,7 @@ describe('retries', () => {
     fake.behaviour.failures = 1;
     fake.behaviour.failureStatus = 504;
 
-    const canceled = await realto.cancelOnboarding('collectives', collective.id as string);
+    const canceled = await realto.cancelRequest('onboarding/collectives', collective.id as string);
 
     expect(canceled.status).toBe('Canceled');
     expect(fake.hits(CANCEL_COLLECTIVE)).toBe(2);
@@ -215,10 +212,10 @@ describe('retries', () => {
 describe('timeouts and unreadable answers', () => {
   it('a slow create is a 504 after one request', async () => {
     const realto = client({ timeoutMs: 100 });
-    await realto.listOnboarding('entities');
+    await realto.read('/v1/onboarding/entities');
     fake.behaviour.delayMs = 400;
 
-    const error = await failure(realto.createOnboarding('entities', { type: 'Battery', manufacturer: 'Tesla' }));
+    const error = await failure(realto.createRequest('onboarding/entities', { type: 'Battery', manufacturer: 'Tesla' }));
 
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
     expect(error).toMatchObject({ status: 504, code: 'upstream_timeout' });
@@ -228,10 +225,10 @@ describe('timeouts and unreadable answers', () => {
   it('a slow GET is retried within its budget, then a 504', async () => {
     const realto = client({ timeoutMs: 100, retries: 1 });
     const request = fake.seed('entities');
-    await realto.listOnboarding('entities');
+    await realto.read('/v1/onboarding/entities');
     fake.behaviour.delayMs = 400;
 
-    const error = await failure(realto.getOnboarding('entities', request.id as string));
+    const error = await failure(realto.getRequest('onboarding/entities', request.id as string));
 
     expect(error).toMatchObject({ status: 504, code: 'upstream_timeout' });
     expect(fake.hits(GET_ENTITY)).toBe(2);
@@ -242,9 +239,9 @@ describe('timeouts and unreadable answers', () => {
     const request = fake.seed('entities');
     fake.behaviour.malformed = 1;
 
-    const error = await failure(realto.getOnboarding('entities', request.id as string));
+    const error = await failure(realto.getRequest('onboarding/entities', request.id as string));
 
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
     expect(fake.hits(GET_ENTITY)).toBe(1);
   });
 
@@ -257,17 +254,17 @@ describe('timeouts and unreadable answers', () => {
       },
     });
 
-    const error = await failure(realto.getOnboarding('entities', 'x'));
+    const error = await failure(realto.getRequest('onboarding/entities', 'x'));
 
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
   });
 
   it('an unreachable platform is a 502', async () => {
     const realto = client({ baseUrl: 'http://127.0.0.1:1', retries: 0 });
 
-    const error = await failure(realto.getOnboarding('entities', 'x'));
+    const error = await failure(realto.getRequest('onboarding/entities', 'x'));
 
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
   });
 });
 
@@ -277,7 +274,7 @@ describe('refusals by the platform', () => {
     const collective = fake.seed('collectives');
     fake.behaviour.rejectCancelWith = 'Only Pending onboarding requests can be canceled';
 
-    const error = await failure(realto.cancelOnboarding('collectives', collective.id as string));
+    const error = await failure(realto.cancelRequest('onboarding/collectives', collective.id as string));
 
     expect(error).toBeInstanceOf(UpstreamRejectedError);
     expect(error).toMatchObject({
@@ -291,7 +288,7 @@ describe('refusals by the platform', () => {
   it('an unknown id is our 404 upstream_rejected', async () => {
     const realto = client();
 
-    const error = await failure(realto.getOnboarding('entities', '00000000-0000-4000-8000-000000000000'));
+    const error = await failure(realto.getRequest('onboarding/entities', '00000000-0000-4000-8000-000000000000'));
 
     expect(error).toMatchObject({ status: 404, code: 'upstream_rejected', message: 'Onboarding request not found' });
   });
@@ -306,7 +303,7 @@ describe('refusals by the platform', () => {
         },
       });
 
-      const error = await failure(realto.getOnboarding('entities', 'x'));
+      const error = await failure(realto.getRequest('onboarding/entities', 'x'));
 
       expect(error).toMatchObject({ status: 400, code: 'upstream_rejected', message: 'The Realto platform refused the request with status 400' });
     }
@@ -317,23 +314,23 @@ describe('the circuit breaker', () => {
   it('opens after 5 consecutive failures, sends nothing while open, and closes after a successful trial', async () => {
     const realto = client({ retries: 0 });
     const request = fake.seed('entities');
-    await realto.listOnboarding('entities');
+    await realto.read('/v1/onboarding/entities');
     fake.behaviour.failures = 5;
 
     for (let n = 0; n < 5; n++) {
-      expect(await failure(realto.getOnboarding('entities', request.id as string))).toMatchObject({ status: 502 });
+      expect(await failure(realto.getRequest('onboarding/entities', request.id as string))).toMatchObject({ status: 502 });
     }
     const sent = fake.onboardingCalls;
-    const open = await failure(realto.getOnboarding('entities', request.id as string));
+    const open = await failure(realto.getRequest('onboarding/entities', request.id as string));
 
     expect(open).toBeInstanceOf(UpstreamCircuitOpenError);
     expect(open).toMatchObject({ status: 503, code: 'upstream_unavailable', headers: { 'Retry-After': '10' } });
-    expect(await failure(realto.createOnboarding('entities', {}))).toBeInstanceOf(UpstreamCircuitOpenError);
+    expect(await failure(realto.createRequest('onboarding/entities', {}))).toBeInstanceOf(UpstreamCircuitOpenError);
     expect(fake.onboardingCalls).toBe(sent);
 
     clock += 10_000;
-    const read = await realto.getOnboarding('entities', request.id as string);
-    await realto.getOnboarding('entities', request.id as string);
+    const read = await realto.getRequest('onboarding/entities', request.id as string);
+    await realto.getRequest('onboarding/entities', request.id as string);
 
     expect(read.id).toBe(request.id);
     expect(fake.onboardingCalls).toBe(sent + 2);
@@ -342,14 +339,14 @@ describe('the circuit breaker', () => {
   it('a failed trial opens it again for another pause', async () => {
     const realto = client({ retries: 0 });
     const request = fake.seed('entities');
-    await realto.listOnboarding('entities');
+    await realto.read('/v1/onboarding/entities');
     fake.behaviour.failures = 6;
-    for (let n = 0; n < 5; n++) await failure(realto.getOnboarding('entities', request.id as string));
+    for (let n = 0; n < 5; n++) await failure(realto.getRequest('onboarding/entities', request.id as string));
 
     clock += 10_000;
-    expect(await failure(realto.getOnboarding('entities', request.id as string))).toMatchObject({ status: 502 });
+    expect(await failure(realto.getRequest('onboarding/entities', request.id as string))).toMatchObject({ status: 502 });
     clock += 5_000;
-    const stillOpen = await failure(realto.getOnboarding('entities', request.id as string));
+    const stillOpen = await failure(realto.getRequest('onboarding/entities', request.id as string));
 
     expect(stillOpen).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
     expect(fake.onboardingCalls).toBe(1 + 5 + 1);
@@ -358,12 +355,12 @@ describe('the circuit breaker', () => {
   it('retries stop when the breaker opens mid-call: the caller gets the last real failure', async () => {
     const realto = client({ retries: 10 });
     const request = fake.seed('entities');
-    await realto.listOnboarding('entities');
+    await realto.read('/v1/onboarding/entities');
     fake.behaviour.failures = 100;
 
-    const error = await failure(realto.getOnboarding('entities', request.id as string));
+    const error = await failure(realto.getRequest('onboarding/entities', request.id as string));
 
-    expect(error).toMatchObject({ status: 502, code: 'upstream_unavailable' });
+    expect(error).toMatchObject({ code: 'upstream_unavailable' });
     expect(fake.hits(GET_ENTITY)).toBe(5);
   });
 });
@@ -387,9 +384,8 @@ describe('a platform that answers with a redirect', () => {
     });
     await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
     try {
-      const error = await failure(client({ baseUrl: `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`, retries: 0 }).getOnboarding('entities', fake.seed('entities').id as string));
+      const error = await failure(client({ baseUrl: `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`, retries: 0 }).getRequest('onboarding/entities', fake.seed('entities').id as string));
       expect(error).toBeInstanceOf(UpstreamUnavailableError);
-      expect(error.status).toBe(502);
       expect(seenByThief).toEqual([]);
     } finally {
       thief.close();

@@ -53,13 +53,13 @@ function proxyFunction(maxAgeMs = 60_000) {
     maxAgeMs, now: () => clock, onFetchFailed: ({ secret: name, parameter: failed }) => fetchFailures.push({ secret: name, parameter: failed }),
   });
   const client = createRealtoClient({
-    baseUrl: platform.baseUrl, clientId: platform.clientId, clientSecret: secret.current,
+    paths: ['onboarding/entities'], baseUrl: platform.baseUrl, clientId: platform.clientId, clientSecret: secret.current,
     onCredentialsRefused: secret.invalidate, retries: 0, timeoutMs: 1_000,
   });
   const seeded = platform.seed('entities');
   const handler = middy().use(secrets([secret])).handler(async () => {
     try {
-      return { status: 200, seen: (await client.getOnboarding('entities', seeded.id as string)).status };
+      return { status: 200, seen: (await client.getRequest('onboarding/entities', seeded.id as string)).status };
     } catch (error) {
       const response = problemResponse(error, 'test');
       return { status: response.statusCode, code: JSON.parse(response.body as string).code as string };

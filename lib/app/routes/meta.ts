@@ -4,15 +4,19 @@ import { route } from '../../http/route.ts';
 export const OPENAPI_ROUTE = route({
   function: 'openapi',
   handler: 'functions/meta/openapi.handler',
-  method: 'GET',
-  path: '/v1/openapi.json',
-  auth: 'none',
-  input: {},
-  ok: { status: 200, description: 'This document (OpenAPI 3.1)', body: 'OpenApiDocument' },
-  errors: [400],
-  operationId: 'getOpenApiDocument',
-  summary: 'This document',
-  tag: 'Meta',
-  permissions: [],
+  access: {
+    permissions: [],
+  },
+  http: {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    auth: 'none',
+    input: {},
+    ok: { status: 200, description: 'This document (OpenAPI 3.1)', body: 'OpenApiDocument' },
+    errors: [400],
+    operationId: 'getOpenApiDocument',
+    summary: 'This document',
+    tag: 'Meta',
+  },
 });
 

@@ -4,17 +4,21 @@ import { webhookEvent, webhookHeaders } from '../../webhooks/event.ts';
 /** The providers' signed webhook (contract §6), part of the route table of ../functions.ts. */
 export const WEBHOOK_ROUTE = route({
   function: 'onboardingWebhook',
-  handler: 'functions/webhooks/onboarding.handler',
-  method: 'POST',
-  path: '/v1/webhooks/onboarding',
-  auth: 'signature',
-  input: { rawBody: webhookEvent, headers: webhookHeaders },
-  ok: { status: 200, description: 'Applied, a duplicate of a delivered message, or ignored (not allowed now); never retry a 200', body: 'WebhookOutcome' },
-  errors: [400, 401, 404, 409, 413],
-  operationId: 'receiveOnboardingWebhook',
-  summary: 'A provider reports progress (Standard Webhooks signature, no bearer token)',
-  tag: 'Webhooks',
-  permissions: ['readRequest', 'writeRequest', 'writeWebhookMessage', 'writeEntityRegistry'],
-  secrets: ['webhookSecrets'],
+  handler: 'functions/webhooks/provider-events.handler',
+  access: {
+    permissions: ['readRequest', 'writeRequest', 'writeWebhookMessage', 'writeEntityRegistry'],
+    secrets: ['webhookSecrets'],
+  },
+  http: {
+    method: 'POST',
+    path: '/v1/webhooks/onboarding',
+    auth: 'signature',
+    input: { rawBody: webhookEvent, headers: webhookHeaders },
+    ok: { status: 200, description: 'Applied, a duplicate of a delivered message, or ignored (not allowed now); never retry a 200', body: 'WebhookOutcome' },
+    errors: [400, 401, 404, 409, 413],
+    operationId: 'receiveOnboardingWebhook',
+    summary: 'A provider reports progress (Standard Webhooks signature, no bearer token)',
+    tag: 'Webhooks',
+  },
 });
 

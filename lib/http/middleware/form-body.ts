@@ -1,4 +1,5 @@
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../lifecycle/errors.ts';
+import { ValidationError } from '../../lifecycle/errors.ts';
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
 import { type HttpMiddleware, stateOf } from './request-state.ts';
 
 /** A page's form is small: a decision, or a device's few details. */

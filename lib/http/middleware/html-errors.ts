@@ -1,6 +1,7 @@
-import { ServiceError } from '../../lifecycle/errors.ts';
-import { errorPage, pageResponse } from '../../pages/html.ts';
+import { RefusedError } from '../../lifecycle/errors.ts';
+import { errorPage, htmlResponse } from '../../pages/html.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import { describeError } from '../problem.ts';
 import { findState, type HttpMiddleware } from './request-state.ts';
 
 /** What a person is told, per status: plain words, never the cause. */
@@ -23,17 +24,17 @@ export const htmlErrors = (logger: Pick<Logger, 'info' | 'error'>): HttpMiddlewa
   onError: (request) => {
     const correlationId = findState(request.event)?.correlationId ?? request.context.awsRequestId;
     const { error } = request;
+    const status = describeError(error)?.status ?? 500;
     let page;
-    if (error instanceof ServiceError && error.status < 500) {
-      logger.info('page refused', { status: error.status, code: error.code });
-      const [title, message] = TITLES[error.status] ?? TITLES[400]!;
-      page = errorPage(error.status, title, message);
+    if (error instanceof RefusedError) {
+      logger.info('page refused', { status, code: error.code });
+      const [title, message] = TITLES[status] ?? TITLES[400]!;
+      page = errorPage(status, title, message);
     } else {
       logger.error('page failed', { error: error as Error });
-      const status = error instanceof ServiceError ? error.status : 500;
       page = errorPage(status, 'Something went wrong', 'Nothing was changed. Please try again in a moment.');
     }
-    const response = pageResponse(page);
+    const response = htmlResponse(page);
     request.response = { ...response, headers: { ...response.headers, 'X-Correlation-Id': correlationId ?? '' } };
   },
 });

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../lifecycle/errors.ts';
-import type { RouteInput, Schema } from '../route.ts';
+import type { LazySchema, RouteInput } from '../route.ts';
 import { validate } from '../validation.ts';
 import { type HttpMiddleware, stateOf } from './request-state.ts';
 
@@ -7,16 +7,16 @@ import { type HttpMiddleware, stateOf } from './request-state.ts';
  * Checks path, query and body against the route's schemas (400 naming each field). A route without a
  * query schema refuses any query, one without a body schema any body: nothing is silently ignored.
  */
-export const inputValidation = (input: RouteInput<Schema | undefined, Schema | undefined, Schema | undefined>): HttpMiddleware => ({
+export const inputValidation = (input: RouteInput<LazySchema | undefined, LazySchema | undefined, LazySchema | undefined>): HttpMiddleware => ({
   before: (request) => {
     const { event } = request;
     const state = stateOf(event);
-    if (input.params) state.params = validate(input.params, event.pathParameters ?? {}, 'path');
-    state.query = input.query ? validate(input.query, event.queryStringParameters ?? {}, 'query') : noQuery(event.queryStringParameters);
+    if (input.params) state.params = validate(input.params(), event.pathParameters ?? {}, 'path');
+    state.query = input.query ? validate(input.query(), event.queryStringParameters ?? {}, 'query') : noQuery(event.queryStringParameters);
     if (input.rawBody) return;
     if (input.body) {
       if (state.body === undefined) throw new ValidationError('A JSON body is required.', [{ path: '', message: 'is required' }]);
-      state.body = validate(input.body, state.body, 'body');
+      state.body = validate(input.body(), state.body, 'body');
     } else if (state.body !== undefined) {
       throw new ValidationError('This operation takes no body.', [{ path: '', message: 'must be empty' }]);
     }

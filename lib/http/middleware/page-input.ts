@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../lifecycle/errors.ts';
-import type { RouteInput, Schema } from '../route.ts';
+import type { LazySchema, RouteInput } from '../route.ts';
 import { validate } from '../validation.ts';
 import { type HttpMiddleware, stateOf } from './request-state.ts';
 
@@ -7,14 +7,14 @@ import { type HttpMiddleware, stateOf } from './request-state.ts';
  * A page's input: the link in the path (a malformed one is a 404, like an unknown one, so a mistyped link
  * reads the same as a forged one) and the form's fields (400 naming each). The query is not read.
  */
-export const pageInput = (input: RouteInput<Schema | undefined, Schema | undefined, Schema | undefined>): HttpMiddleware => ({
+export const pageInput = (input: RouteInput<LazySchema | undefined, LazySchema | undefined, LazySchema | undefined>): HttpMiddleware => ({
   before: (request) => {
     const state = stateOf(request.event);
     try {
-      state.params = input.params ? validate(input.params, request.event.pathParameters ?? {}, 'path') : {};
+      state.params = input.params ? validate(input.params(), request.event.pathParameters ?? {}, 'path') : {};
     } catch {
       throw new NotFoundError('This link is not valid.');
     }
-    if (input.body) state.body = validate(input.body, state.body ?? {}, 'form');
+    if (input.body) state.body = validate(input.body(), state.body ?? {}, 'form');
   },
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ServiceError } from '../../lifecycle/errors.ts';
+import { RefusedError } from '../../lifecycle/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import { problemResponse } from '../problem.ts';
+import { describeError, problemResponse } from '../problem.ts';
 import { findState, type HttpMiddleware } from './request-state.ts';
 
 /**
@@ -13,8 +13,8 @@ export const problemJson = (logger: Pick<Logger, 'info' | 'error'>): HttpMiddlew
   onError: (request) => {
     const correlationId = findState(request.event)?.correlationId ?? (request.context.awsRequestId || randomUUID());
     const { error } = request;
-    if (error instanceof ServiceError && error.status < 500) {
-      logger.info('request refused', { status: error.status, code: error.code });
+    if (error instanceof RefusedError) {
+      logger.info('request refused', { status: describeError(error)?.status, code: error.code });
     } else {
       logger.error('request failed', { error: error as Error });
     }

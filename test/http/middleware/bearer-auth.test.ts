@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../../lib/http/auth.ts';
 import { bearerAuth } from '../../../lib/http/middleware/bearer-auth.ts';
-import { ForbiddenError, UnauthorizedError } from '../../../lib/lifecycle/errors.ts';
+import { InsufficientScopeError, UnauthorizedError } from '../../../lib/http/errors.ts';
+import { describeError } from '../../../lib/http/problem.ts';
 import { TEST_JWT_SECRET } from '../../support/fixtures.ts';
 import { token } from '../../support/http.ts';
 import { runAlone } from './support.ts';
@@ -21,19 +22,19 @@ describe('the bearer-auth middleware', () => {
     const { error, reached } = await runAlone(middleware);
     expect(reached).toBe(false);
     expect(error).toBeInstanceOf(UnauthorizedError);
-    expect((error as UnauthorizedError).headers['WWW-Authenticate']).toMatch(/^Bearer realm="onboarding"/);
+    expect(describeError(error)?.headers['WWW-Authenticate']).toMatch(/^Bearer realm="onboarding"/);
   });
 
   it('given a token signed with another secret, then a 401 invalid_token', async () => {
     const { error } = await runAlone(middleware, { headers: { authorization: `Bearer ${await token({ secret: 'another-secret-that-is-at-least-32-bytes!' })}` } });
     expect(error).toBeInstanceOf(UnauthorizedError);
-    expect((error as UnauthorizedError).headers['WWW-Authenticate']).toContain('error="invalid_token"');
+    expect(describeError(error)?.headers['WWW-Authenticate']).toContain('error="invalid_token"');
   });
 
   it('given a valid token without the route\'s scope, then a 403 naming the scope', async () => {
     const { error, reached } = await runAlone(middleware, { headers: { authorization: `Bearer ${await token({ scope: 'onboarding:read' })}` } });
     expect(reached).toBe(false);
-    expect(error).toBeInstanceOf(ForbiddenError);
-    expect((error as ForbiddenError).headers['WWW-Authenticate']).toContain('scope="onboarding:write"');
+    expect(error).toBeInstanceOf(InsufficientScopeError);
+    expect(describeError(error)?.headers['WWW-Authenticate']).toContain('scope="onboarding:write"');
   });
 });

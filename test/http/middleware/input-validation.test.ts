@@ -4,10 +4,10 @@ import { inputValidation } from '../../../lib/http/middleware/input-validation.t
 import { requestBody } from '../../../lib/http/middleware/request-body.ts';
 import { stateOf } from '../../../lib/http/middleware/request-state.ts';
 import { ValidationError } from '../../../lib/lifecycle/errors.ts';
-import { requestIdParams } from '../../../lib/lifecycle/schemas.ts';
+import { onboardingIdParams as requestIdParams } from '../../../lib/kinds/onboarding.ts';
 import { runAlone } from './support.ts';
 
-const body = z.strictObject({ name: z.string().check(z.maxLength(5)) });
+const body = () => z.strictObject({ name: z.string().check(z.maxLength(5)) });
 const both = (input: Parameters<typeof inputValidation>[0]) => {
   const parse = requestBody({});
   const validate = inputValidation(input);

@@ -3,13 +3,14 @@ import { formBody } from '../../../lib/http/middleware/form-body.ts';
 import { htmlErrors } from '../../../lib/http/middleware/html-errors.ts';
 import { pageInput } from '../../../lib/http/middleware/page-input.ts';
 import { stateOf } from '../../../lib/http/middleware/request-state.ts';
+import { describeError } from '../../../lib/http/problem.ts';
 import { ConflictError, ServiceError } from '../../../lib/lifecycle/errors.ts';
 import { consentForm, linkParams } from '../../../lib/pages/forms.ts';
 import { createLogger } from '../../../lib/telemetry/logger.ts';
 import { runAlone } from './support.ts';
 
 /** The end user's pages' own middlewares (lib/http/page.ts), each alone. */
-const statusOf = (error: unknown) => (error instanceof ServiceError ? { status: error.status, code: error.code } : error);
+const statusOf = (error: unknown) => (error instanceof ServiceError ? { status: describeError(error)?.status, code: error.code } : error);
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const TOKEN = 'A'.repeat(48);
 

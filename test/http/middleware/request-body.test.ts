@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { requestBody } from '../../../lib/http/middleware/request-body.ts';
 import { stateOf } from '../../../lib/http/middleware/request-state.ts';
+import { describeError } from '../../../lib/http/problem.ts';
 import { ServiceError } from '../../../lib/lifecycle/errors.ts';
 import { runAlone } from './support.ts';
 
-const statusOf = (error: unknown) => (error instanceof ServiceError ? { status: error.status, code: error.code } : error);
+const statusOf = (error: unknown) => (error instanceof ServiceError ? { status: describeError(error)?.status, code: error.code } : error);
 
 describe('the request-body middleware', () => {
   it('given a JSON body, then the parsed value is in the state', async () => {

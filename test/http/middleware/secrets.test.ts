@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Secret } from '../../../lib/config/secrets.ts';
 import { secrets } from '../../../lib/http/middleware/secrets.ts';
-import { ServiceUnavailableError } from '../../../lib/lifecycle/errors.ts';
+import { UnavailableError } from '../../../lib/lifecycle/errors.ts';
 import { runAlone } from './support.ts';
 
 function fakeSecret(name: string, fail = false) {
@@ -10,7 +10,7 @@ function fakeSecret(name: string, fail = false) {
     name,
     refresh: async () => {
       calls.push('refresh');
-      if (fail) throw new ServiceUnavailableError('A secret this service needs could not be read; retry shortly.', 5);
+      if (fail) throw new UnavailableError('A secret this service needs could not be read; retry shortly.', 5);
     },
     current: () => `${name}-value`,
     invalidate: () => {},
@@ -31,6 +31,6 @@ describe('the secrets middleware', () => {
     const broken = fakeSecret('WEBHOOK_SECRETS', true);
     const { error, reached } = await runAlone(secrets([broken.secret]));
     expect(reached).toBe(false);
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toBeInstanceOf(UnavailableError);
   });
 });

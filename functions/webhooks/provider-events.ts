@@ -4,12 +4,10 @@ import { http } from '../../lib/http/handler.ts';
 import { ServiceError } from '../../lib/lifecycle/errors.ts';
 import { SignatureRejected } from '../../lib/webhooks/signature.ts';
 
-/** Exported for tools that instrument its clients (the fault tests, the benchmark). */
-export const app = buildWebhookApp();
-const { receive, metrics, parts } = app;
+const { receive, metrics, stack } = buildWebhookApp();
 
-/** POST /v1/webhooks/onboarding: a signed provider event (contract §6); no bearer token, the signature is the auth. */
-export const handler = http(WEBHOOK_ROUTE, parts, async ({ headers, rawBody }) => {
+/** POST /v1/webhooks/onboarding: a signed provider event; no bearer token, the signature is the auth. */
+export const handler = http(WEBHOOK_ROUTE, stack, async ({ headers, rawBody }) => {
   const result = await receive({
     id: headers['webhook-id'],
     timestamp: headers['webhook-timestamp'],

@@ -1,9 +1,8 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type * as z from 'zod/mini';
-import { type PageReply, pageResponse } from '../pages/html.ts';
-import type { HttpParts } from './handler.ts';
+import { type HtmlReply, htmlResponse } from '../pages/html.ts';
+import type { StackParts, Infer } from './handler.ts';
 import { correlation } from './middleware/correlation.ts';
 import { formBody } from './middleware/form-body.ts';
 import { htmlErrors } from './middleware/html-errors.ts';
@@ -11,11 +10,9 @@ import { lambdaContext } from './middleware/lambda-context.ts';
 import { pageInput } from './middleware/page-input.ts';
 import { stateOf } from './middleware/request-state.ts';
 import { secrets } from './middleware/secrets.ts';
-import type { Route, Schema } from './route.ts';
+import type { LazySchema, Route } from './route.ts';
 
-type Infer<S> = S extends Schema ? z.infer<S> : undefined;
-
-export interface PageInput<B, P> {
+export interface HtmlPageInput<B, P> {
   params: P;
   /** The validated form fields (POST routes). */
   form: B;
@@ -23,23 +20,23 @@ export interface PageInput<B, P> {
 }
 
 /**
- * The stack of the end user's pages (contract §9, §10), in its declared order, beside the API's
+ * The stack of the end user's pages, in its declared order, beside the API's
  * (./handler.ts): header names, Lambda context, correlation id, then the form (POST), the link in the
  * path (a malformed one is a 404, like an unknown one), the form's fields (400), secrets, and last the
  * HTML error pages. No bearer token: the signed link is the credential, checked by the page itself.
  */
-export function page<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(
+export function htmlPage<B extends LazySchema | undefined, Q extends LazySchema | undefined, P extends LazySchema | undefined>(
   route: Route<B, Q, P>,
-  parts: HttpParts,
-  handler: (input: PageInput<Infer<B>, Infer<P>>) => Promise<PageReply>,
+  parts: StackParts,
+  handler: (input: HtmlPageInput<Infer<B>, Infer<P>>) => Promise<HtmlReply>,
 ) {
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(lambdaContext(parts.logger))
     .use(correlation(parts.logger));
-  if (route.method === 'POST') stack.use(formBody());
-  stack.use(pageInput(route.input as Route['input']));
-  const needed = parts.secretsFor(route as unknown as Route);
+  if (route.http.method === 'POST') stack.use(formBody());
+  stack.use(pageInput(route.http.input as Route['http']['input']));
+  const needed = parts.secretsFor(route);
   if (needed.length > 0) stack.use(secrets(needed));
   const wrapped = stack
     .use(htmlErrors(parts.logger))
@@ -49,7 +46,7 @@ export function page<B extends Schema | undefined, Q extends Schema | undefined,
       if ('redirect' in reply) {
         return { statusCode: 303, headers: { Location: reply.redirect, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }, body: '' };
       }
-      return pageResponse(reply);
+      return htmlResponse(reply);
     });
   return Object.assign(wrapped, { route: route as unknown as Route });
 }

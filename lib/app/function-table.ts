@@ -1,33 +1,36 @@
 import type { Route, SecretName } from '../http/route.ts';
 import { JOBS } from './jobs.ts';
-import { OPENAPI_ROUTE } from './routes/meta.ts';
-import { OFFBOARDING_ROUTES } from './routes/offboarding.ts';
-import { ONBOARDING_ROUTES } from './routes/onboarding.ts';
+import { COLLECTIVE_ONBOARDING_ROUTES } from './routes/collective-onboarding.ts';
+import { ENTITY_OFFBOARDING_ROUTES } from './routes/entity-offboarding.ts';
+import { ENTITY_ONBOARDING_ROUTES } from './routes/entity-onboarding.ts';
 import { GUIDED_SESSION_ROUTES } from './routes/guided-sessions.ts';
+import { OPENAPI_ROUTE } from './routes/meta.ts';
 import { PAGE_ROUTES } from './routes/pages.ts';
 import { WEBHOOK_ENDPOINT_ROUTES } from './routes/webhook-endpoints.ts';
 import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
 import { STREAM_CONSUMERS } from './streams.ts';
 
 /**
- * Every deployed function, declared once: the route table (each HTTP route and the function that serves
- * it, in ./routes/), the scheduled jobs (./jobs.ts) and the table stream's consumer (./streams.ts). serverless.yml reads it through
- * resources/functions.cjs, the OpenAPI document is built from it (lib/http/openapi.ts), the local runner
- * serves it and the test client calls it. A function imports only its own routes' file, so its bundle
- * carries only their schemas.
+ * Every deployed function, declared once: the routes (each HTTP route and the function that serves it, in
+ * ./routes/: one file per kind of request, and one per other area), the scheduled jobs (./jobs.ts) and the
+ * table stream's consumer (./streams.ts). serverless.yml reads it through resources/functions.cjs, the
+ * OpenAPI document is built from it (lib/http/openapi.ts), the local gateway serves it and the test client
+ * calls it. A function imports only its own routes' file, so its bundle carries only their schemas.
  */
 export {
-  GUIDED_SESSION_ROUTES, JOBS, OFFBOARDING_ROUTES, ONBOARDING_ROUTES, OPENAPI_ROUTE, PAGE_ROUTES, STREAM_CONSUMERS, WEBHOOK_ENDPOINT_ROUTES, WEBHOOK_ROUTE,
+  COLLECTIVE_ONBOARDING_ROUTES, ENTITY_OFFBOARDING_ROUTES, ENTITY_ONBOARDING_ROUTES, GUIDED_SESSION_ROUTES, JOBS, OPENAPI_ROUTE, PAGE_ROUTES, STREAM_CONSUMERS,
+  WEBHOOK_ENDPOINT_ROUTES, WEBHOOK_ROUTE,
 };
 export { CLEANUP_JOB, DELIVERIES_JOB, type Job } from './jobs.ts';
 export { secretsOf } from '../http/route.ts';
 export { EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
 
+/** The routes of each kind of request, in the order the document lists them. A new kind adds its line here. */
+export const KIND_ROUTES = [COLLECTIVE_ONBOARDING_ROUTES, ENTITY_ONBOARDING_ROUTES, ENTITY_OFFBOARDING_ROUTES];
+
 /** The route table, in the order the document lists it. */
 export const ROUTES: readonly Route[] = [
-  ...Object.values(ONBOARDING_ROUTES.Collective),
-  ...Object.values(ONBOARDING_ROUTES.Entity),
-  ...Object.values(OFFBOARDING_ROUTES),
+  ...KIND_ROUTES.flatMap((routes) => Object.values(routes)),
   ...Object.values(GUIDED_SESSION_ROUTES),
   ...Object.values(WEBHOOK_ENDPOINT_ROUTES),
   WEBHOOK_ROUTE,

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, GoneError, NotFoundError, ValidationError } from './errors.ts';
-import type { OnboardingRequestView, OnboardingService } from './onboarding.ts';
-import type { CreateEntityInput, CreateGuidedSessionInput } from './schemas.ts';
-import type { Cursor, PageTokens, SessionStore } from './store.ts';
-import type { Actor, Caller, GuidedSession, Page } from './types.ts';
+import type { CreateEntityInput, EntityListFilters } from '../kinds/entity-onboarding.ts';
+import type { OnboardingRequestView } from '../kinds/onboarding.ts';
+import { ConflictError, GoneError, NotFoundError, ValidationError } from '../lifecycle/errors.ts';
+import type { LocalRequests } from '../lifecycle/requests.ts';
+import { checkReturnUrl } from '../lifecycle/return-url.ts';
+import type { Cursor, PageTokens, SessionStore } from '../lifecycle/store.ts';
+import type { Actor, Caller, EntityType, GuidedSession, Page } from '../lifecycle/types.ts';
+import type { CreateGuidedSessionInput } from './schemas.ts';
 
-/** A guided onboarding session as the API shows it (contract §10; the platform's fields, then ours). */
+/** A guided onboarding session as the API shows it (the platform's fields, then ours). */
 export interface GuidedSessionView {
   companyName: string;
   created: string;
@@ -33,7 +36,7 @@ export interface GuidedApi {
 
 /** What the end user enters on the session's page. */
 export interface DeviceDetails {
-  entityType: CreateEntityInput['type'];
+  entityType: EntityType;
   model: string;
   identifier: string;
 }
@@ -53,21 +56,24 @@ export function identifierOf(entityType: string): { field: 'vin' | 'ean' | 'refe
 }
 
 /**
- * Guided onboarding sessions (contract §10) on the lifecycle: an integrator creates one, the end user opens
- * its link, enters the device and consents, and that creates one Entity onboarding request in the
+ * Guided onboarding sessions on the entity onboarding kind: an integrator creates one, the end user opens
+ * its link, enters the device and consents, and that creates one entity onboarding request in the
  * session's tenant (its creator as principal), moved to Processing, both transitions by the end user. The
  * request's create claims the session in its own transaction, so a session yields one request however
  * often the page is submitted.
  */
 export function createGuidedService(options: {
   sessions: SessionStore;
-  onboarding: OnboardingService;
+  /** The entity onboarding kind's requests (lib/kinds/entity-onboarding.ts). */
+  entities: LocalRequests<CreateEntityInput, EntityListFilters, OnboardingRequestView>;
+  /** Outside production a returnUrl may be plain http on localhost. */
+  allowLoopbackHttpReturnUrl: boolean;
   pageTokens: PageTokens;
   /** The signed link of a session (lib/pages/links.ts). */
   urlOf: (session: GuidedSession) => string;
   now?: () => Date;
 }) {
-  const { sessions: store, onboarding, pageTokens } = options;
+  const { sessions: store, entities, pageTokens } = options;
   const now = options.now ?? (() => new Date());
 
   const isExpired = (session: GuidedSession) => session.markedExpired || Date.parse(session.expiresAt) <= now().getTime();
@@ -77,7 +83,7 @@ export function createGuidedService(options: {
 
   async function requestOf(session: GuidedSession): Promise<OnboardingRequestView | null> {
     if (!session.onboardingRequestId) return null;
-    return onboarding.get('Entity', session.onboardingRequestId, creatorOf(session)).catch((error: unknown) => {
+    return entities.get(session.onboardingRequestId, creatorOf(session), { correlationId: `session:${session.id}` }).catch((error: unknown) => {
       if (error instanceof NotFoundError) return null;
       throw error;
     });
@@ -105,13 +111,13 @@ export function createGuidedService(options: {
 
   /** Moves the session's request to Processing if it is still Pending (the end user consented with the submit). */
   async function consented(requestId: string, actor: Actor, correlationId: string) {
-    const result = await onboarding.transition(
+    const result = await entities.core.transition(
       requestId,
       (current) => (current.status === 'Pending' ? { to: 'Processing', reason: 'The end user consented in a guided session' } : 'unchanged'),
       { actor, source: 'consent', correlationId },
     );
     if (result.outcome === 'duplicate-message') throw new Error('unreachable: a consent carries no message id');
-    return onboarding.view(result.request);
+    return entities.view(result.request);
   }
 
   const api: GuidedApi = {
@@ -125,7 +131,7 @@ export function createGuidedService(options: {
         companyName: input.companyName,
         manufacturer: input.manufacturer,
         entityType: input.entityType ?? null,
-        returnUrl: onboarding.checkReturnUrl(input.returnUrl),
+        returnUrl: checkReturnUrl(input.returnUrl, options.allowLoopbackHttpReturnUrl),
         created: created.toISOString(),
         expiresAt: new Date(created.getTime() + minutes * 60_000).toISOString(),
         markedExpired: false,
@@ -173,13 +179,12 @@ export function createGuidedService(options: {
         throw new ValidationError(`${identifier.label} is not valid.`, [{ path: '/identifier', message: identifier.hint }]);
       }
       const input = {
-        type: details.entityType, manufacturer: session.manufacturer, model: details.model,
+        type: details.entityType, manufacturer: session.manufacturer, model: details.model, returnUrl: session.returnUrl,
         [identifier.field]: identifier.field === 'vin' ? details.identifier.toUpperCase() : details.identifier,
       } as CreateEntityInput;
-      const { request } = await onboarding.commitCreate({
-        requestType: 'Entity', input, caller: creatorOf(session), correlationId, returnUrl: session.returnUrl,
-        origin: { actor, source: 'consent', session: session.id },
-      });
+      const prepared = await entities.prepare(input, creatorOf(session), { correlationId });
+      if ('replay' in prepared) throw new Error('unreachable: a guided session carries no Idempotency-Key');
+      const { request } = await entities.commit(prepared, undefined, { actor, source: 'consent', session: session.id });
       return consented(request.id, actor, correlationId);
     },
 
