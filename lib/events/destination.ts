@@ -28,7 +28,7 @@ function blockList(entries: Array<[string, number, 'ipv4' | 'ipv6']>): BlockList
 }
 
 function addressClasses() {
-  return classes ??= [
+  classes ??= [
     ['loopback', blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']])],
     ['link-local', blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']])],
     // RFC 1918, carrier-grade NAT (RFC 6598) and "this network": none of them is the public internet.
@@ -37,6 +37,7 @@ function addressClasses() {
     ['unspecified', blockList([['::', 128, 'ipv6']])],
     ['multicast', blockList([['224.0.0.0', 3, 'ipv4'], ['ff00::', 8, 'ipv6']])],
   ];
+  return classes;
 }
 
 /** 4 or 6 for an IP address, 0 for anything else (a host name). */

@@ -20,7 +20,8 @@ interface Network { http: typeof import('node:http'); https: typeof import('node
 let modules: Network | undefined;
 function network(): Network {
   const load = createRequire(import.meta.url);
-  return modules ??= { http: load('node:http') as Network['http'], https: load('node:https') as Network['https'], dns: load('node:dns') as Network['dns'] };
+  modules ??= { http: load('node:http') as Network['http'], https: load('node:https') as Network['https'], dns: load('node:dns') as Network['dns'] };
+  return modules;
 }
 
 /** Every address a host name resolves to, as the sender's lookup will see them. */

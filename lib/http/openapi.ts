@@ -249,7 +249,7 @@ export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonl
   // The end user's pages are HTML for people, not API.
   const routes = allRoutes.filter((route) => !route.http.html);
   for (const route of routes) {
-    (paths[route.http.path] ??= {})[route.http.method.toLowerCase()] = operation(route);
+    paths[route.http.path] = { ...paths[route.http.path], [route.http.method.toLowerCase()]: operation(route) };
     const bodyName = requestBodyName(route);
     const body = route.http.input.body ?? route.http.input.rawBody;
     if (bodyName && body) bodies[bodyName] = jsonSchema(body());

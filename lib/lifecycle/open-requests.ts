@@ -27,10 +27,16 @@ export function walkOpenRequests(
       for (let shard = 0; shard < store.openShards; shard++) {
         let after: Record<string, unknown> | undefined;
         do {
-          if (options.stop()) return void (stopped = true);
+          if (options.stop()) {
+            stopped = true;
+            return;
+          }
           const page = await store.listStale({ status, before, shard, limit: options.pageSize, after });
           for (const open of page.items) {
-            if (options.stop()) return void (stopped = true);
+            if (options.stop()) {
+              stopped = true;
+              return;
+            }
             yield open;
           }
           after = page.cursor;

@@ -22,6 +22,7 @@ export const uuid = () => z.guid();
 /** An id as issued, in lower case; an upper-case spelling of the same uuid finds the same thing. */
 export const lowerCaseId = () => z.pipe(uuid(), z.transform((id: string) => id.toLowerCase()));
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A one-line string: not empty, not too long, no control characters, no lone surrogates. */

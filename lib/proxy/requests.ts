@@ -1,6 +1,6 @@
 import pMap from 'p-map';
 import type { ListFilters, RequestView } from '../lifecycle/kind.ts';
-import type { LocalRequests, RequestsApi } from '../lifecycle/requests.ts';
+import type { Created, LocalRequests, RequestsApi } from '../lifecycle/requests.ts';
 import { isTerminal } from '../lifecycle/status-machine.ts';
 import type { Caller } from '../lifecycle/types.ts';
 import { isRefusal, isUnavailable, keeps, mirrorer, type PlatformMirror } from './mirror.ts';
@@ -83,7 +83,7 @@ export function mirroredRequests<Input, Query extends ListFilters, View extends 
       if (replay) return replay;
       const seen = await mirror.createOnPlatform(kind, prepared.draft.platformBody);
       const id = seen.id.toLowerCase();
-      let created;
+      let created: Created<View>;
       try {
         created = await local.commit(prepared, { id, details: mirrorer(seen) });
       } catch (error) {

@@ -12,7 +12,7 @@ export function requestChanges(records: readonly DynamoDBRecord[]): RequestChang
   const changes: RequestChange[] = [];
   for (const record of records) {
     const image = record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
-    if (!image || image.entity?.S !== 'OnboardingRequest') continue;
+    if (image?.entity?.S !== 'OnboardingRequest') continue;
     const before = record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined;
     changes.push({
       request: requestFrom(unmarshall(image)),

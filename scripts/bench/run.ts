@@ -9,7 +9,7 @@ import { buildBundles, buildSdkBaseline, type BuiltBundle, type InitResult, type
 import { type BurstResult, runBurst } from './burst.ts';
 import { type CleanupCostResult, prepareCleanupCost } from './cleanup-cost.ts';
 import { type DeliveryCostResult, type DeliveryLatencyResult, measureDeliveryCost, runDeliveryLatency } from './events.ts';
-import { type HttpLoadResult, type HttpService, measureNpmStart, runHttpLoad, startHttpService, stopRunningService } from './http-load.ts';
+import { type HttpLoadResult, measureNpmStart, runHttpLoad, startHttpService, stopRunningService } from './http-load.ts';
 import { describeCommands } from './meter.ts';
 import { type Budget, ms, num, onlyBudget, signedMs, table, transitionBudget } from './report.ts';
 import { kb, median, round } from './stats.ts';

@@ -35,7 +35,7 @@ export function createSeeder(documents: DynamoDBDocumentClient): Seeder {
 
   async function writeBatch(batch: Array<{ table: string; item: Record<string, unknown> }>) {
     let requestItems: Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>> = {};
-    for (const { table, item } of batch) (requestItems[table] ??= []).push({ PutRequest: { Item: item } });
+    for (const { table, item } of batch) requestItems[table] = [...(requestItems[table] ?? []), { PutRequest: { Item: item } }];
     for (let attempt = 0; Object.keys(requestItems).length > 0; attempt++) {
       if (attempt > 20) throw new Error('seeder: BatchWriteItem kept returning unprocessed items');
       const result = await documents.send(new BatchWriteCommand({ RequestItems: requestItems }));

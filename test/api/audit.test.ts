@@ -5,7 +5,6 @@ import { promisify } from 'node:util';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { auditRequest } from '../../lib/lifecycle/audit.ts';
-import type { Caller } from '../../lib/lifecycle/types.ts';
 import { kinds, lifecycle, requests, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { transitionKey } from '../../lib/store/keys.ts';

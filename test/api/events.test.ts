@@ -29,7 +29,6 @@ async function givenTenant(scope = ALL_SCOPES) {
     offboardings: offboardingApi(authorization),
   };
 }
-type Tenant = Awaited<ReturnType<typeof givenTenant>>;
 
 let publishing: StreamReader;
 const receivers: Receiver[] = [];

@@ -44,7 +44,8 @@ interface HostileCase {
   path?: string;
   prepare?: (given: Given) => Promise<Record<string, string>>;
   send: (given: Given) => Promise<Response>;
-  then?: (answer: Response, given: Given) => void;
+  /** What else the answer must show, beyond its status and code. */
+  check?: (answer: Response, given: Given) => void;
 }
 
 const COLLECTIVE = { name: 'Home', type: 'Household' };
@@ -376,7 +377,7 @@ const TOKENS: HostileCase[] = [
       return callerWith(bearer(`${header}.${base64url(claims(g.owner.tenantId))}.${signature}`)).cancel(g.target);
     },
   },
-  { name: 'a token without tenant_id', status: 401, code: 'unauthorized', send: async (g) => callerWith(bearer(await token({ omit: ['tenant_id'] }))).create(COLLECTIVE) },
+  { name: 'a token without tenant_id', status: 401, code: 'unauthorized', send: async (_g) => callerWith(bearer(await token({ omit: ['tenant_id'] }))).create(COLLECTIVE) },
   { name: 'a token whose tenant_id is not a uuid', status: 401, code: 'unauthorized', send: async (g) => callerWith(bearer(await token({ tenantId: `${g.owner.tenantId}-x` }))).cancel(g.target) },
   { name: 'a token whose tenant_id is a number', status: 401, code: 'unauthorized', send: async (g) => callerWith(bearer(await signedWith(claims(g.owner.tenantId, { tenant_id: 42 })))).create(COLLECTIVE) },
   { name: 'a token whose tenant_id is a list of uuids', status: 401, code: 'unauthorized', send: async (g) => callerWith(bearer(await signedWith(claims(g.owner.tenantId, { tenant_id: [g.owner.tenantId] })))).cancel(g.target) },
@@ -396,7 +397,7 @@ const TOKENS: HostileCase[] = [
   { name: 'no Authorization header', status: 401, code: 'unauthorized', send: (g) => callerWith(undefined).cancel(g.target) },
   { name: 'Authorization: Basic', status: 401, code: 'unauthorized', send: (g) => callerWith(`Basic ${Buffer.from(`${g.owner.tenantId}:secret`).toString('base64')}`).cancel(g.target) },
   { name: 'Authorization: Bearer with no token', status: 401, code: 'unauthorized', send: (g) => callerWith('Bearer').cancel(g.target) },
-  { name: 'Authorization: "Bearer " and only spaces', status: 401, code: 'unauthorized', send: (g) => callerWith('Bearer    ').create(COLLECTIVE) },
+  { name: 'Authorization: "Bearer " and only spaces', status: 401, code: 'unauthorized', send: (_g) => callerWith('Bearer    ').create(COLLECTIVE) },
   {
     name: 'two bearer tokens in one header', status: 401, code: 'unauthorized',
     send: async (g) => callerWith(`${g.owner.authorization} ${g.owner.authorization}`).cancel(g.target),
@@ -433,7 +434,7 @@ const FOREIGN_TENANTS: HostileCase[] = [
       return { continuationToken: first.body.meta.continuationToken };
     },
     send: (g) => g.stranger.collectives.list({ pageSize: '1', continuationToken: g.prepared.continuationToken! }),
-    then: (answer, g) => expect(JSON.stringify(answer.body)).not.toContain(g.target),
+    check: (answer, g) => expect(JSON.stringify(answer.body)).not.toContain(g.target),
   },
 ];
 
@@ -454,7 +455,7 @@ const HEADERS: HostileCase[] = [
   {
     name: 'CR LF in X-Correlation-Id on a refused create', status: 400, code: 'validation_failed',
     send: (g) => g.owner.collectives.create({ ...COLLECTIVE, status: 'Succeeded' }, { headers: { 'X-Correlation-Id': 'abc\r\nSet-Cookie: session=stolen' } }),
-    then: (answer) => {
+    check: (answer) => {
       expect(answer.headers['x-correlation-id']).not.toContain('Set-Cookie');
       expect(answer.body.correlationId).not.toContain('abc');
     },
@@ -462,7 +463,7 @@ const HEADERS: HostileCase[] = [
   {
     name: 'an X-Correlation-Id of 129 characters on a refused cancel', status: 404, code: 'not_found',
     send: (g) => g.owner.collectives.cancel(randomUUID(), { headers: { 'X-Correlation-Id': 'c'.repeat(129) } }),
-    then: (answer) => expect(answer.headers['x-correlation-id']).not.toBe('c'.repeat(129)),
+    check: (answer) => expect(answer.headers['x-correlation-id']).not.toBe('c'.repeat(129)),
   },
   { name: 'CR LF in Idempotency-Key', status: 400, code: 'validation_failed', path: '/headers/Idempotency-Key', send: (g) => g.owner.collectives.create(COLLECTIVE, { headers: { 'Idempotency-Key': 'key\r\nX-Injected: 1' } }) },
   { name: 'an Idempotency-Key of 256 characters', status: 400, code: 'validation_failed', path: '/headers/Idempotency-Key', send: (g) => g.owner.collectives.create(COLLECTIVE, { headers: { 'Idempotency-Key': 'k'.repeat(256) } }) },
@@ -615,7 +616,7 @@ describe.concurrent.each(Object.entries(CATALOGUE))('hostile input: %s', (_categ
       expect(answer.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: hostile.path })]));
     }
     if (hostile.code === 'unauthorized') expect(answer.headers['www-authenticate']).toMatch(/^Bearer\b/);
-    hostile.then?.(answer, g);
+    hostile.check?.(answer, g);
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(await snapshot(g)).toEqual(before);
     expect(before.strangerCollectives.length + before.strangerEntities.length).toBe(0);

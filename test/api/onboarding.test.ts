@@ -462,7 +462,8 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
       const headers = { 'Idempotency-Key': `key-${randomUUID()}` };
       const first = await api.create(body, { headers });
 
-      let withinWindow, afterWindow;
+      let withinWindow: Awaited<ReturnType<typeof api.create>>;
+      let afterWindow: Awaited<ReturnType<typeof api.create>>;
       try {
         vi.useFakeTimers({ toFake: ['Date'], now: hoursLater(23) });
         withinWindow = await api.create(body, { headers });

@@ -226,8 +226,7 @@ describe('the packaged prod stack', () => {
     const leadingKeys = (from: Template, roleName: string) => from.Resources[roleName]!.Properties.Policies
       .flatMap((policy: any) => policy.PolicyDocument.Statement)
       .filter((statement: any) => [statement.Action].flat().includes('dynamodb:PutItem'))
-      .map((statement: any) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'])
-      .flat()
+      .flatMap((statement: any) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'])
       .sort();
     expect(leadingKeys(template, 'CreateEntityOnboardingIamRoleLambdaExecution')).toEqual(['IDEMPOTENCY#*', 'REQUEST#*']);
     expect(leadingKeys(template, 'CancelCollectiveOnboardingIamRoleLambdaExecution')).toEqual(['REQUEST#*']);

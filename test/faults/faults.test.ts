@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt, randomUUID } from 'node:crypto';
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemResponse } from '../../lib/http/problem.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
@@ -338,7 +337,7 @@ describe('a Lambda killed at a random point of a transition (timeout) leaves no 
 
   /** Runs one handler call as an invocation that Lambda may kill; `killed` when it did before an answer. */
   async function runKillable<T>(call: () => Promise<T>, kill: Kill): Promise<{ response?: T; killed?: Invocation }> {
-    let onFrozen = () => undefined as void;
+    let onFrozen = () => undefined as undefined;
     const frozen = new Promise<void>((resolve) => { onFrozen = resolve; });
     const state: Invocation = { kill, frozen: false, calls: 0, writesSent: 0, writesLost: 0, onFrozen };
     const answered = invocation.run(state, call).then((response) => ({ response }));

@@ -427,6 +427,8 @@ class ModelRun {
         case 'cleanup':
           this.stats.cleanups++;
           return { cleanup: cleanupOnly(new Set(ids)) };
+        default:
+          throw new Error(`no such racer: ${JSON.stringify(racer)}`);
       }
     });
 

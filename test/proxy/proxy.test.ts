@@ -42,7 +42,6 @@ function createProxyService(core: Lifecycle, upstream: UpstreamRequests, options
   type Type = keyof typeof of;
   const call = (correlationId: string, extra: Partial<Call> = {}): Call => ({ correlationId, ...extra });
   return {
-    // biome-ignore lint/suspicious/noExplicitAny: each test sends the body of the kind it names
     create: (type: Type, input: any, who: Caller, correlationId: string, idempotencyKey?: string) => of[type].create(input, who, call(correlationId, { idempotencyKey })),
     get: (type: Type, id: string, who: Caller) => of[type].get(id, who, call(`get:${id}`)),
     list: (type: Type, who: Caller, query: Record<string, string>, correlationId = 'list', remainingMs?: () => number) => of[type].list(who, query, call(correlationId, { remainingMs })),

@@ -71,12 +71,6 @@ describe('configuration', () => {
     expect(() => loadConfig({ ONBOARDING_MODE: 'proxy' })).toThrow(/ONBOARDING_MODE/);
   });
 
-  it('given a deployed function that reads no page tokens and signs no links, then it starts without either secret', () => {
-    const config = loadConfig({ ...DEPLOYED, PAGE_TOKEN_SECRET: '' });
-    expect(config.pageTokenSecret).toBeUndefined();
-    expect(config.linkSecret).toBeUndefined();
-  });
-
   it('given a local run with only the parameter name (serverless.yml always sets it), then the start fails asking for the secret', () => {
     expect(() => loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/p' }))
       .toThrow(/needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET$/);

@@ -1,5 +1,5 @@
 import { RefusedError } from '../../lifecycle/errors.ts';
-import { errorPage, htmlResponse } from '../../pages/html.ts';
+import { errorPage, type HtmlPage, htmlResponse } from '../../pages/html.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { describeError } from '../problem.ts';
 import { findState, type HttpMiddleware } from './request-state.ts';
@@ -25,7 +25,7 @@ export const htmlErrors = (logger: Pick<Logger, 'info' | 'error'>): HttpMiddlewa
     const correlationId = findState(request.event)?.correlationId ?? request.context.awsRequestId;
     const { error } = request;
     const status = describeError(error)?.status ?? 500;
-    let page;
+    let page: HtmlPage;
     if (error instanceof RefusedError) {
       logger.info('page refused', { status, code: error.code });
       const [title, message] = TITLES[status] ?? TITLES[400]!;
