@@ -27,8 +27,10 @@ async function refuseIncompleteProduction(resolveVariable, mode) {
   if (mode === 'realto' && !realto.startsWith('https:')) missing.push(`REALTO_BASE_URL as an https: URL (got ${realto}): the client secret is sent there`);
   // Unset, it is the stage's own API (a CloudFormation reference); set, the end user's pages must be https.
   const publicUrl = await resolveVariable('self:provider.environment.PUBLIC_URL');
-  if (typeof publicUrl === 'string' && !publicUrl.startsWith('https:')) missing.push(`PUBLIC_URL as an https: URL (got ${publicUrl}): the end user's links point there`);
-  if (mode === 'realto' && !(await resolveVariable('self:provider.environment.REALTO_CLIENT_ID'))) missing.push('REALTO_CLIENT_ID (or custom.stages.prod.realtoClientId)');
+  if (typeof publicUrl === 'string' && !publicUrl.startsWith('https:'))
+    missing.push(`PUBLIC_URL as an https: URL (got ${publicUrl}): the end user's links point there`);
+  if (mode === 'realto' && !(await resolveVariable('self:provider.environment.REALTO_CLIENT_ID')))
+    missing.push('REALTO_CLIENT_ID (or custom.stages.prod.realtoClientId)');
   if (missing.length) throw new Error(`Packaging the ${stage} stage needs ${missing.join('; and ')}`);
 }
 
@@ -66,18 +68,20 @@ module.exports = async ({ resolveVariable }) => {
       timeout: consumer.timeout,
       environment: { ...consumer.environment, ...environment },
       iamRoleStatements,
-      events: [{
-        stream: {
-          type: 'dynamodb',
-          arn: { 'Fn::GetAtt': ['OnboardingTable', 'StreamArn'] },
-          startingPosition: 'TRIM_HORIZON',
-          batchSize: consumer.batchSize,
-          maximumRetryAttempts: consumer.retries,
-          bisectBatchOnFunctionError: true,
-          filterPatterns: consumer.filterPatterns,
-          destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [consumer.deadLetterQueue, 'Arn'] } } },
+      events: [
+        {
+          stream: {
+            type: 'dynamodb',
+            arn: { 'Fn::GetAtt': ['OnboardingTable', 'StreamArn'] },
+            startingPosition: 'TRIM_HORIZON',
+            batchSize: consumer.batchSize,
+            maximumRetryAttempts: consumer.retries,
+            bisectBatchOnFunctionError: true,
+            filterPatterns: consumer.filterPatterns,
+            destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [consumer.deadLetterQueue, 'Arn'] } } },
+          },
         },
-      }],
+      ],
     };
   }
   return functions;

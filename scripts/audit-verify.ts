@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config/settings.ts';
 import { ALL_KINDS } from '../lib/kinds/index.ts';
-import { auditAll, auditRequest, type AuditFinding } from '../lib/lifecycle/audit.ts';
+import { type AuditFinding, auditAll, auditRequest } from '../lib/lifecycle/audit.ts';
 import { registryOf } from '../lib/lifecycle/kind.ts';
 import { createDocumentClient, createDynamoClient } from '../lib/store/client.ts';
 import { createDynamoStore } from '../lib/store/dynamo-store.ts';

@@ -46,7 +46,11 @@ if (values.help || !/^\d+$/.test(values.port!)) {
         const header = (name: string) => request.headers[name] as string | undefined;
         const at = new Date().toISOString().slice(11, 23);
         try {
-          const id = verify({ id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), body }, keys, Math.floor(Date.now() / 1000));
+          const id = verify(
+            { id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature'), body },
+            keys,
+            Math.floor(Date.now() / 1000),
+          );
           const event = JSON.parse(body.toString('utf8')) as Delivered;
           console.log(`${at} ${event.type} ${id} signature verified ${describe(event)}`.trimEnd());
           if (values.json) console.log(JSON.stringify(event, null, 2));

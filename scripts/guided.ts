@@ -43,7 +43,7 @@ if (values.help || !values.manufacturer) {
     headers: { authorization: `Bearer ${await devToken({ tenantId: DEV_TENANT_ID })}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  const answer = await response.json() as { id?: string; url?: string; expiresAt?: string; detail?: string; title?: string };
+  const answer = (await response.json()) as { id?: string; url?: string; expiresAt?: string; detail?: string; title?: string };
   if (!response.ok || !answer.url) {
     // The service's own words (problem+json), so a typo in --entity-type says which values it takes.
     console.error(`${response.status} ${answer.title ?? ''}: ${answer.detail ?? JSON.stringify(answer)}`);

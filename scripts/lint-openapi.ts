@@ -32,7 +32,9 @@ const errors = findings.filter((finding) => finding.severity === 0);
 const unexpected = errors.filter((finding) => !ACCEPTED.has(finding.code));
 const counts = new Map<string, number>();
 for (const finding of errors) counts.set(finding.code, (counts.get(finding.code) ?? 0) + 1);
-console.log(`spectral (OWASP): ${errors.length} errors, ${unexpected.length} outside the two accepted rules; ${findings.length - errors.length} warnings or hints`);
+console.log(
+  `spectral (OWASP): ${errors.length} errors, ${unexpected.length} outside the two accepted rules; ${findings.length - errors.length} warnings or hints`,
+);
 for (const [code, count] of counts) console.log(`  ${ACCEPTED.has(code) ? 'accepted' : 'ERROR   '} ${code}: ${count}`);
 for (const finding of unexpected.slice(0, 20)) console.error(`  ${finding.code} at ${finding.path.join('.')}: ${finding.message}`);
 if (unexpected.length > 0) failed = true;

@@ -43,7 +43,9 @@ function ancestorPids(): number[] {
   try {
     const grandparent = Number(readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
     if (grandparent > 1) pids.push(grandparent);
-  } catch { /* no /proc (macOS): the parent alone */ }
+  } catch {
+    /* no /proc (macOS): the parent alone */
+  }
   return pids;
 }
 
@@ -53,7 +55,9 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
   // npm runs us under `sh -c`, which does not pass signals on: when npm or the shell goes away, we stop too.
   const ancestors = ancestorPids();
-  setInterval(() => { if (!ancestors.every(isAlive)) void shutdown(0); }, 1_000).unref();
+  setInterval(() => {
+    if (!ancestors.every(isAlive)) void shutdown(0);
+  }, 1_000).unref();
 
   const config = loadConfig();
   const mode: Mode = config.mode;
@@ -96,15 +100,25 @@ async function main(): Promise<void> {
     },
   });
   unregister = registerStack({
-    pid: process.pid, port, apiUrl: base, dynamoEndpoint: started.endpoint, tableName: config.tableName, mode, startedAt: new Date().toISOString(),
+    pid: process.pid,
+    port,
+    apiUrl: base,
+    dynamoEndpoint: started.endpoint,
+    tableName: config.tableName,
+    mode,
+    startedAt: new Date().toISOString(),
   });
 
   const token = config.auth.jwtSecret ? await devToken({ tenantId: DEV_TENANT_ID }) : undefined;
-  console.log(`Onboarding service ready at ${base} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (${mode} mode, ${built.functions.length} functions; DynamoDB Local at ${started.endpoint}; Ctrl-C stops everything)`);
+  console.log(
+    `Onboarding service ready at ${base} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (${mode} mode, ${built.functions.length} functions; DynamoDB Local at ${started.endpoint}; Ctrl-C stops everything)`,
+  );
   if (token) {
     console.log(`\nDev token (tenant ${DEV_TENANT_ID}, 12 h; more with npm run token):\n${token}\n`);
     console.log('First request:');
-    console.log(`  curl -s -X POST ${base}/v1/onboarding/collectives -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' -d '{"name":"Home","type":"Household"}'\n`);
+    console.log(
+      `  curl -s -X POST ${base}/v1/onboarding/collectives -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' -d '{"name":"Home","type":"Household"}'\n`,
+    );
   }
 }
 

@@ -22,5 +22,7 @@ if (values.help) {
   console.error(`--tenant must be a uuid, got "${values.tenant}"\n${usage}`);
   process.exitCode = 2;
 } else {
-  console.log(await devToken({ tenantId: values.tenant, tenantName: values['tenant-name'], sub: values.sub, scope: values.scope, expiresIn: values['expires-in'] }));
+  console.log(
+    await devToken({ tenantId: values.tenant, tenantName: values['tenant-name'], sub: values.sub, scope: values.scope, expiresIn: values['expires-in'] }),
+  );
 }

@@ -8,4 +8,6 @@ const { guided, stack } = buildGuidedApp();
 const route = GUIDED_SESSION_ROUTES.list;
 
 /** GET /v1/guided-onboarding-sessions: the caller's tenant's sessions, newest first, in pages. */
-export const handler = http(route, stack, async ({ query, caller }) => listPage(await guided.list(caller, query), route.http.path, query, pageSizeOf(query.pageSize)));
+export const handler = http(route, stack, async ({ query, caller }) =>
+  listPage(await guided.list(caller, query), route.http.path, query, pageSizeOf(query.pageSize)),
+);

@@ -9,5 +9,7 @@ const { stack } = buildDocsApp();
 
 /** GET /v1/openapi.json: public, no token. */
 export const handler = http(OPENAPI_ROUTE, stack, async () => ({
-  status: 200, body: document, headers: { 'Cache-Control': 'public, max-age=300' },
+  status: 200,
+  body: document,
+  headers: { 'Cache-Control': 'public, max-age=300' },
 }));

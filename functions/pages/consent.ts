@@ -8,4 +8,6 @@ const { consent, stack } = buildPagesApp();
 export const show = htmlPage(PAGE_ROUTES.consent, stack, async ({ params }) => consent.show(params.token));
 
 /** POST /consent/{token}: the decision, then 303 to the request's return address. */
-export const decide = htmlPage(PAGE_ROUTES.consentDecision, stack, async ({ params, form, correlationId }) => consent.decide(params.token, form, correlationId));
+export const decide = htmlPage(PAGE_ROUTES.consentDecision, stack, async ({ params, form, correlationId }) =>
+  consent.decide(params.token, form, correlationId),
+);

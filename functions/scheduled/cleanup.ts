@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { buildCleanupApp } from '../../lib/app/app.ts';
-import { ValidationError } from '../../lib/lifecycle/errors.ts';
 import { CLEANUP_JOB } from '../../lib/app/jobs.ts';
 import { lambdaContext } from '../../lib/http/middleware/lambda-context.ts';
 import { secrets as freshSecrets } from '../../lib/http/middleware/secrets.ts';
+import { ValidationError } from '../../lib/lifecycle/errors.ts';
 
 const { expireStaleRequests, logger, metrics, secrets } = buildCleanupApp();
 

@@ -9,4 +9,5 @@ const route = WEBHOOK_ENDPOINT_ROUTES.deliveries;
 
 /** GET /v1/webhook-endpoints/{id}/deliveries: the attempts, newest first, in pages. */
 export const handler = http(route, stack, async ({ params, query, caller }) =>
-  listPage(await endpoints.attempts(params.endpointId, caller, query), pathOf(route.http.path, params), query, pageSizeOf(query.pageSize)));
+  listPage(await endpoints.attempts(params.endpointId, caller, query), pathOf(route.http.path, params), query, pageSizeOf(query.pageSize)),
+);

@@ -9,4 +9,5 @@ const route = WEBHOOK_ENDPOINT_ROUTES.list;
 
 /** GET /v1/webhook-endpoints: the caller's tenant's endpoints, newest first, in pages. */
 export const handler = http(route, stack, async ({ query, caller }) =>
-  listPage(await endpoints.list(caller, query), route.http.path, query, pageSizeOf(query.pageSize)));
+  listPage(await endpoints.list(caller, query), route.http.path, query, pageSizeOf(query.pageSize)),
+);

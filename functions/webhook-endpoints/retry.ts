@@ -7,4 +7,5 @@ const { endpoints, stack } = buildEndpointsApp();
 
 /** POST /v1/webhook-endpoints/{id}/deliveries/{eventId}/retry: one attempt now; the answer is how it went. */
 export const handler = http(WEBHOOK_ENDPOINT_ROUTES.retry, stack, async ({ params, caller }) =>
-  ok(await endpoints.retry(params.endpointId, params.eventId, caller)));
+  ok(await endpoints.retry(params.endpointId, params.eventId, caller)),
+);

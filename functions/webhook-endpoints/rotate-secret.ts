@@ -7,4 +7,5 @@ const { endpoints, stack } = buildEndpointsApp();
 
 /** POST /v1/webhook-endpoints/{id}/rotate-secret: the new secret, shown only here; both sign for 24 h. */
 export const handler = http(WEBHOOK_ENDPOINT_ROUTES.rotateSecret, stack, async ({ params, caller }) =>
-  ok(await endpoints.rotateSecret(params.endpointId, caller)));
+  ok(await endpoints.rotateSecret(params.endpointId, caller)),
+);

@@ -7,4 +7,5 @@ const { endpoints, stack } = buildEndpointsApp();
 
 /** PATCH /v1/webhook-endpoints/{id}: url, eventTypes, description, disabled. */
 export const handler = http(WEBHOOK_ENDPOINT_ROUTES.update, stack, async ({ params, body, caller }) =>
-  ok(await endpoints.update(params.endpointId, caller, body)));
+  ok(await endpoints.update(params.endpointId, caller, body)),
+);

@@ -68,9 +68,13 @@ function observability(config: Config) {
 
 /** 2: a secret of the configuration: its value, or, deployed, its SSM parameter through the one reader. */
 function secretFor(logger: Logger) {
-  return (setting: SecretSetting | undefined, name: string): Secret => (setting === undefined ? missingSecret(name) : secretOf(setting, {
-    onFetchFailed: ({ secret: failed, parameter, error }) => logger.error('A secret could not be read from SSM', { secret: failed, parameter, error: error as Error }),
-  }));
+  return (setting: SecretSetting | undefined, name: string): Secret =>
+    setting === undefined
+      ? missingSecret(name)
+      : secretOf(setting, {
+          onFetchFailed: ({ secret: failed, parameter, error }) =>
+            logger.error('A secret could not be read from SSM', { secret: failed, parameter, error: error as Error }),
+        });
 }
 
 /** 3: the requests' store on this stage's table. */
@@ -121,7 +125,14 @@ const requestsOptions = (config: Config, links: Links | undefined): RequestsOpti
 });
 
 /** 5: in proxy mode, the Realto platform in front of the lifecycle; in local mode, nothing. */
-function realtoPlatform(config: Config, observe: { logger: Logger; metrics: Metrics }, core: Lifecycle, store: RequestStore, kinds: readonly AnyKind[], secret: Secret | undefined) {
+function realtoPlatform(
+  config: Config,
+  observe: { logger: Logger; metrics: Metrics },
+  core: Lifecycle,
+  store: RequestStore,
+  kinds: readonly AnyKind[],
+  secret: Secret | undefined,
+) {
   if (process.env.ONBOARDING_MODE !== 'realto' || !config.realto || !secret) return undefined;
   return createRealtoPlatform({ settings: config.realto, clientSecret: secret, lifecycle: core, kinds: registryOf(kinds), store, ...observe });
 }
@@ -176,7 +187,10 @@ export function buildKindApp<Input, Query extends ListFilters, View extends Requ
  * A kind's audit trail: always from our own table, in either mode, since the platform keeps none; so its
  * function carries no platform client.
  */
-export function buildTrailApp<Input, Query extends ListFilters, View extends RequestView>(kind: Kind<Input, Query, View>, env: NodeJS.ProcessEnv = process.env) {
+export function buildTrailApp<Input, Query extends ListFilters, View extends RequestView>(
+  kind: Kind<Input, Query, View>,
+  env: NodeJS.ProcessEnv = process.env,
+) {
   const { local, stack } = ownRequests(kind, env);
   return { history: local.history, stack: stack() };
 }
@@ -201,7 +215,12 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
   if (config.webhookSecrets.value !== undefined) keys();
   // In proxy mode a provider webhook reports what the platform did: recorded as observed there.
   const receive = createWebhookReceiver({
-    service: core, store, kinds: registryOf(ALL_KINDS), keys, inboxTtlSeconds: config.webhookInboxTtlSeconds, actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
+    service: core,
+    store,
+    kinds: registryOf(ALL_KINDS),
+    keys,
+    inboxTtlSeconds: config.webhookInboxTtlSeconds,
+    actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
   });
   const stack: StackParts = { logger: observe.logger, secretsFor: secretsFor({ webhookSecrets }, config.mode) };
   return { receive, metrics: observe.metrics, stack };
@@ -238,7 +257,8 @@ function deliveryOf(config: Config, logger: Logger) {
     store: events,
     sender: createHttpSender(policy),
     retrySeconds: config.events.retrySeconds,
-    onDisabled: (endpoint) => logger.warn('A webhook endpoint was disabled: no delivery succeeded for 5 days', { endpointId: endpoint.id, tenantId: endpoint.tenantId }),
+    onDisabled: (endpoint) =>
+      logger.warn('A webhook endpoint was disabled: no delivery succeeded for 5 days', { endpointId: endpoint.id, tenantId: endpoint.tenantId }),
   });
   return { events, deliveries, policy };
 }
@@ -250,9 +270,17 @@ export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
   const pageTokenSecret = secretFor(observe.logger)(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
   const { events, deliveries, policy } = deliveryOf(config, observe.logger);
   const endpoints = createEndpointService({
-    store: events, pageTokens: createPageTokens(pageTokenSecret.current), deliveries, policy, resolve: resolveHost,
+    store: events,
+    pageTokens: createPageTokens(pageTokenSecret.current),
+    deliveries,
+    policy,
+    resolve: resolveHost,
   });
-  const stack: StackParts = { logger: observe.logger, authenticate: createAuthenticator(config.auth), secretsFor: secretsFor({ pageTokenSecret }, config.mode) };
+  const stack: StackParts = {
+    logger: observe.logger,
+    authenticate: createAuthenticator(config.auth),
+    secretsFor: secretsFor({ pageTokenSecret }, config.mode),
+  };
   return { endpoints, stack };
 }
 
@@ -298,17 +326,22 @@ export function buildGuidedApp(env: NodeJS.ProcessEnv = process.env) {
   let guided: GuidedApi;
   // Spelled out (not BUILT_FOR) so that esbuild folds it and each mode's bundle carries only its side.
   if (process.env.ONBOARDING_MODE === 'realto') {
-    if (!config.realto || !realtoClientSecret) throw new ConfigError('ONBOARDING_MODE=realto needs the platform\'s settings');
+    if (!config.realto || !realtoClientSecret) throw new ConfigError("ONBOARDING_MODE=realto needs the platform's settings");
     // The platform's sessions, each request shown as our copy when we hold it.
-    const ours = (id: string, caller: Caller) => entities.get(id, caller, { correlationId: `session-request:${id}` }).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return null;
-      throw error;
-    });
+    const ours = (id: string, caller: Caller) =>
+      entities.get(id, caller, { correlationId: `session-request:${id}` }).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return null;
+        throw error;
+      });
     guided = createProxyGuided(createPlatformClient(config.realto, realtoClientSecret, []), ours);
   } else {
     guided = createGuidedService({
-      sessions: createDynamoSessionStore(documentsOf(config), config.tableName), entities, allowLoopbackHttpReturnUrl: !config.production, pageTokens: createPageTokens(pageTokenSecret.current),
-      urlOf: (session) => `${config.publicUrl}/guided/${links!.sign('guided', { id: session.id, tenantId: session.tenantId, expiresAt: new Date(session.expiresAt) })}`,
+      sessions: createDynamoSessionStore(documentsOf(config), config.tableName),
+      entities,
+      allowLoopbackHttpReturnUrl: !config.production,
+      pageTokens: createPageTokens(pageTokenSecret.current),
+      urlOf: (session) =>
+        `${config.publicUrl}/guided/${links!.sign('guided', { id: session.id, tenantId: session.tenantId, expiresAt: new Date(session.expiresAt) })}`,
     });
   }
   const stack: StackParts = {
@@ -321,7 +354,7 @@ export function buildGuidedApp(env: NodeJS.ProcessEnv = process.env) {
 
 /** A page that is off: as unknown as a forged link. */
 const pageOff = async (): Promise<never> => {
-  throw new NotFoundError('This service\'s end-user pages are off in realto mode.');
+  throw new NotFoundError("This service's end-user pages are off in realto mode.");
 };
 
 /**
@@ -336,13 +369,18 @@ export function buildPagesApp(env: NodeJS.ProcessEnv = process.env) {
   const links = endUserLinks(linkSecret);
   const stack: StackParts = { logger: observe.logger, secretsFor: secretsFor({ linkSecret }, config.mode) };
   // Spelled out (not BUILT_FOR) so that esbuild folds it: proxy-mode bundles carry no page.
-  if (process.env.ONBOARDING_MODE === 'realto' || !links) return { consent: { show: pageOff, decide: pageOff }, guided: { show: pageOff, submit: pageOff }, stack };
+  if (process.env.ONBOARDING_MODE === 'realto' || !links)
+    return { consent: { show: pageOff, decide: pageOff }, guided: { show: pageOff, submit: pageOff }, stack };
   const store = requestStore(config);
   const core = lifecycleOf(config, store, CONSENT_KINDS, missingSecret('PAGE_TOKEN_SECRET'));
   const sessions = createDynamoSessionStore(documentsOf(config), config.tableName);
   const entities = createRequests(ENTITY_ONBOARDING, core, requestsOptions(config, links));
   const guided = createGuidedService({
-    sessions, entities, allowLoopbackHttpReturnUrl: !config.production, pageTokens: createPageTokens(missingSecret('PAGE_TOKEN_SECRET').current), urlOf: () => '',
+    sessions,
+    entities,
+    allowLoopbackHttpReturnUrl: !config.production,
+    pageTokens: createPageTokens(missingSecret('PAGE_TOKEN_SECRET').current),
+    urlOf: () => '',
   });
   const pageUrl = (page: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${page}/${token}`;
   return {

@@ -10,6 +10,9 @@ import { WEBHOOK_ENDPOINT_ROUTES } from './routes/webhook-endpoints.ts';
 import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
 import { STREAM_CONSUMERS } from './streams.ts';
 
+export { secretsOf } from '../http/route.ts';
+export { CLEANUP_JOB, DELIVERIES_JOB, type Job } from './jobs.ts';
+export { EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
 /**
  * Every deployed function, declared once: the routes (each HTTP route and the function that serves it, in
  * ./routes/: one file per kind of request, and one per other area), the scheduled jobs (./jobs.ts) and the
@@ -18,12 +21,17 @@ import { STREAM_CONSUMERS } from './streams.ts';
  * calls it. A function imports only its own routes' file, so its bundle carries only their schemas.
  */
 export {
-  COLLECTIVE_ONBOARDING_ROUTES, ENTITY_OFFBOARDING_ROUTES, ENTITY_ONBOARDING_ROUTES, GUIDED_SESSION_ROUTES, JOBS, OPENAPI_ROUTE, PAGE_ROUTES, STREAM_CONSUMERS,
-  WEBHOOK_ENDPOINT_ROUTES, WEBHOOK_ROUTE,
+  COLLECTIVE_ONBOARDING_ROUTES,
+  ENTITY_OFFBOARDING_ROUTES,
+  ENTITY_ONBOARDING_ROUTES,
+  GUIDED_SESSION_ROUTES,
+  JOBS,
+  OPENAPI_ROUTE,
+  PAGE_ROUTES,
+  STREAM_CONSUMERS,
+  WEBHOOK_ENDPOINT_ROUTES,
+  WEBHOOK_ROUTE,
 };
-export { CLEANUP_JOB, DELIVERIES_JOB, type Job } from './jobs.ts';
-export { secretsOf } from '../http/route.ts';
-export { EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
 
 /** The routes of each kind of request, in the order the document lists them. A new kind adds its line here. */
 export const KIND_ROUTES = [COLLECTIVE_ONBOARDING_ROUTES, ENTITY_ONBOARDING_ROUTES, ENTITY_OFFBOARDING_ROUTES];

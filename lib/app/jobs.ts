@@ -56,4 +56,3 @@ export const DELIVERIES_JOB = {
 } satisfies Job;
 
 export const JOBS: readonly Job[] = [CLEANUP_JOB, DELIVERIES_JOB];
-

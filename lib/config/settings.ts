@@ -166,9 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // every run, and a laptop asking AWS for it would fail on every call instead of at the start).
     // Deployed, only the functions that call the platform are given the parameter (resources/functions.cjs).
     if (!clientId || !(isDeployed(env) || clientSecret)) {
-      throw new ConfigError(isDeployed(env)
-        ? 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID when deployed'
-        : 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET');
+      throw new ConfigError(
+        isDeployed(env)
+          ? 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID when deployed'
+          : 'ONBOARDING_MODE=realto needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET',
+      );
     }
     const baseUrl = url(env, 'REALTO_BASE_URL', 'https://platform.realto.io/api')!;
     // The client secret is sent there: never in clear text once deployed.
@@ -179,7 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl,
       clientId,
       clientSecret: isDeployed(env)
-        ? (clientSecretParameter === undefined ? undefined : { name: 'REALTO_CLIENT_SECRET', parameter: clientSecretParameter })
+        ? clientSecretParameter === undefined
+          ? undefined
+          : { name: 'REALTO_CLIENT_SECRET', parameter: clientSecretParameter }
         : { name: 'REALTO_CLIENT_SECRET', value: clientSecret! },
     };
   }

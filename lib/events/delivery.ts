@@ -40,7 +40,12 @@ export interface SweepReport {
   stoppedEarly: boolean;
 }
 
-export function signatureHeaders(endpoint: Pick<WebhookEndpoint, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>, id: string, body: string, now: Date) {
+export function signatureHeaders(
+  endpoint: Pick<WebhookEndpoint, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>,
+  id: string,
+  body: string,
+  now: Date,
+) {
   const timestamp = Math.floor(now.getTime() / 1000);
   const secrets = [endpoint.secret];
   if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && Date.parse(endpoint.previousSecretExpiresAt) > now.getTime()) {
@@ -73,9 +78,20 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     const at = now().toISOString();
     const takers = endpoints.filter((endpoint) => !endpoint.disabled && (event.type === 'webhook.test' || endpoint.eventTypes.includes(event.type)));
     const payload = JSON.stringify(event);
-    await Promise.all(takers.map((endpoint) => store.insertDelivery({
-      endpointId: endpoint.id, eventId: event.id, eventType: event.type, payload, created: at, status: 'pending', attempts: 0, nextAttemptAt: at,
-    })));
+    await Promise.all(
+      takers.map((endpoint) =>
+        store.insertDelivery({
+          endpointId: endpoint.id,
+          eventId: event.id,
+          eventType: event.type,
+          payload,
+          created: at,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: at,
+        }),
+      ),
+    );
     return takers.map((endpoint) => ({ endpointId: endpoint.id, eventId: event.id, nextAttemptAt: at }));
   }
 
@@ -116,7 +132,9 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   async function attempt(endpointId: string, eventId: string, manual = false): Promise<DeliveryAttempt | undefined> {
     const claimedAt = now();
     const delivery = await store.claimDelivery(endpointId, eventId, {
-      now: claimedAt.toISOString(), leaseUntil: new Date(claimedAt.getTime() + LEASE_MS).toISOString(), dueOnly: !manual,
+      now: claimedAt.toISOString(),
+      leaseUntil: new Date(claimedAt.getTime() + LEASE_MS).toISOString(),
+      dueOnly: !manual,
     });
     if (!delivery) return undefined;
     const endpoint = await store.getEndpoint(endpointId);
@@ -129,8 +147,15 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       return {
         next: { ...delivery, attempts: number, status, nextAttemptAt: status === 'pending' ? nextAttemptAt : null },
         attempt: {
-          eventId, eventType: delivery.eventType, attempt: number, at: now().toISOString(), statusCode, error, durationMs,
-          nextAttemptAt: status === 'pending' && !manual ? nextAttemptAt : null, manual,
+          eventId,
+          eventType: delivery.eventType,
+          attempt: number,
+          at: now().toISOString(),
+          statusCode,
+          error,
+          durationMs,
+          nextAttemptAt: status === 'pending' && !manual ? nextAttemptAt : null,
+          manual,
         },
       };
     };
@@ -158,14 +183,18 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       const at = now().getTime();
       const ready = waiting.filter((item) => Date.parse(item.nextAttemptAt) <= at);
       waiting = waiting.filter((item) => Date.parse(item.nextAttemptAt) > at);
-      await pMap(ready, async (item) => {
-        const result = await attempt(item.endpointId, item.eventId);
-        if (!result) return;
-        made.push(result);
-        if (result.nextAttemptAt && Date.parse(result.nextAttemptAt) <= deadline) {
-          waiting.push({ endpointId: item.endpointId, eventId: item.eventId, nextAttemptAt: result.nextAttemptAt });
-        }
-      }, { concurrency: CONCURRENCY });
+      await pMap(
+        ready,
+        async (item) => {
+          const result = await attempt(item.endpointId, item.eventId);
+          if (!result) return;
+          made.push(result);
+          if (result.nextAttemptAt && Date.parse(result.nextAttemptAt) <= deadline) {
+            waiting.push({ endpointId: item.endpointId, eventId: item.eventId, nextAttemptAt: result.nextAttemptAt });
+          }
+        },
+        { concurrency: CONCURRENCY },
+      );
       if (waiting.length === 0) break;
       await sleep(Math.max(0, Math.min(...waiting.map((item) => Date.parse(item.nextAttemptAt))) - now().getTime()));
     }
@@ -186,15 +215,19 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
           const due = await store.listDue(shard, now().toISOString(), budget.pageSize ?? 25);
           if (due.length === 0) break;
           let progressed = false;
-          await pMap(due, async (item) => {
-            if (outOfTime()) return;
-            const made = await attempt(item.endpointId, item.eventId);
-            if (!made) return;
-            progressed = true;
-            report.attempted++;
-            if (made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300) report.succeeded++;
-            else report.failed++;
-          }, { concurrency: CONCURRENCY });
+          await pMap(
+            due,
+            async (item) => {
+              if (outOfTime()) return;
+              const made = await attempt(item.endpointId, item.eventId);
+              if (!made) return;
+              progressed = true;
+              report.attempted++;
+              if (made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300) report.succeeded++;
+              else report.failed++;
+            },
+            { concurrency: CONCURRENCY },
+          );
           // Every one of them held by another reader: leave the shard to it.
           if (!progressed) break;
         }

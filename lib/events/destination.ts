@@ -29,13 +29,40 @@ function blockList(entries: Array<[string, number, 'ipv4' | 'ipv6']>): BlockList
 
 function addressClasses() {
   classes ??= [
-    ['loopback', blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']])],
-    ['link-local', blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']])],
+    [
+      'loopback',
+      blockList([
+        ['127.0.0.0', 8, 'ipv4'],
+        ['::1', 128, 'ipv6'],
+      ]),
+    ],
+    [
+      'link-local',
+      blockList([
+        ['169.254.0.0', 16, 'ipv4'],
+        ['fe80::', 10, 'ipv6'],
+      ]),
+    ],
     // RFC 1918, carrier-grade NAT (RFC 6598) and "this network": none of them is the public internet.
-    ['private', blockList([['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['100.64.0.0', 10, 'ipv4'], ['0.0.0.0', 8, 'ipv4']])],
+    [
+      'private',
+      blockList([
+        ['10.0.0.0', 8, 'ipv4'],
+        ['172.16.0.0', 12, 'ipv4'],
+        ['192.168.0.0', 16, 'ipv4'],
+        ['100.64.0.0', 10, 'ipv4'],
+        ['0.0.0.0', 8, 'ipv4'],
+      ]),
+    ],
     ['unique-local', blockList([['fc00::', 7, 'ipv6']])],
     ['unspecified', blockList([['::', 128, 'ipv6']])],
-    ['multicast', blockList([['224.0.0.0', 3, 'ipv4'], ['ff00::', 8, 'ipv6']])],
+    [
+      'multicast',
+      blockList([
+        ['224.0.0.0', 3, 'ipv4'],
+        ['ff00::', 8, 'ipv6'],
+      ]),
+    ],
   ];
   return classes;
 }

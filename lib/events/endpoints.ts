@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../lifecycle/errors.ts';
 import type { Cursor, PageTokens, StoredPage } from '../lifecycle/store.ts';
 import type { Caller, Page } from '../lifecycle/types.ts';
-import { PREVIOUS_SECRET_MS, type DeliveryEngine } from './delivery.ts';
+import { type DeliveryEngine, PREVIOUS_SECRET_MS } from './delivery.ts';
 import { type DestinationPolicy, refusedAddress, refusedUrl } from './destination.ts';
 import { SUBSCRIBABLE_EVENT_TYPES, testEvent } from './event.ts';
 import type { CreateEndpointInput, UpdateEndpointInput } from './schemas.ts';
@@ -144,21 +144,23 @@ export function createEndpointService(options: EndpointServiceOptions) {
 
     async update(id: string, caller: Caller, patch: UpdateEndpointInput): Promise<EndpointView> {
       const url = patch.url === undefined ? undefined : await checkedUrl(patch.url);
-      return view(await change(id, caller, (current) => {
-        const enabling = patch.disabled === false && current.disabled;
-        return {
-          ...current,
-          ...(url === undefined ? {} : { url }),
-          ...(patch.eventTypes === undefined ? {} : { eventTypes: patch.eventTypes }),
-          ...(patch.description === undefined ? {} : { description: patch.description }),
-          ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
-          // Enabled again: the five days start afresh, and the reason no longer holds.
-          ...(enabling ? { disabledReason: null, failingSince: null } : {}),
-          ...(patch.disabled === true && !current.disabled ? { disabledReason: 'Disabled through the API' } : {}),
-          updated: now().toISOString(),
-          version: current.version + 1,
-        };
-      }));
+      return view(
+        await change(id, caller, (current) => {
+          const enabling = patch.disabled === false && current.disabled;
+          return {
+            ...current,
+            ...(url === undefined ? {} : { url }),
+            ...(patch.eventTypes === undefined ? {} : { eventTypes: patch.eventTypes }),
+            ...(patch.description === undefined ? {} : { description: patch.description }),
+            ...(patch.disabled === undefined ? {} : { disabled: patch.disabled }),
+            // Enabled again: the five days start afresh, and the reason no longer holds.
+            ...(enabling ? { disabledReason: null, failingSince: null } : {}),
+            ...(patch.disabled === true && !current.disabled ? { disabledReason: 'Disabled through the API' } : {}),
+            updated: now().toISOString(),
+            version: current.version + 1,
+          };
+        }),
+      );
     },
 
     async remove(id: string, caller: Caller): Promise<void> {
@@ -184,8 +186,14 @@ export function createEndpointService(options: EndpointServiceOptions) {
       const endpoint = await owned(id, caller);
       const event = testEvent(endpoint.id, `evt_test_${randomUUID()}`, now().toISOString());
       await store.insertDelivery({
-        endpointId: endpoint.id, eventId: event.id, eventType: event.type, payload: JSON.stringify(event),
-        created: event.timestamp, status: 'pending', attempts: 0, nextAttemptAt: null,
+        endpointId: endpoint.id,
+        eventId: event.id,
+        eventType: event.type,
+        payload: JSON.stringify(event),
+        created: event.timestamp,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: null,
       });
       const made = await deliveries.attempt(endpoint.id, event.id, true);
       if (!made) throw new ConflictError('The test event is being sent by another request right now.', 'concurrent_modification');

@@ -19,11 +19,17 @@ export function eventBridgeBus(busName: string, options: { endpoint?: string } =
       client ??= new EventBridgeClient({ maxAttempts: 3, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
       for (let start = 0; start < events.length; start += ENTRIES_PER_CALL) {
         const chunk: readonly OutboundEvent[] = events.slice(start, start + ENTRIES_PER_CALL);
-        const result = await client.send(new PutEventsCommand({
-          Entries: chunk.map((event) => ({
-            EventBusName: busName, Source: EVENT_SOURCE, DetailType: event.type, Detail: JSON.stringify(event), Time: new Date(event.timestamp),
-          })),
-        }));
+        const result = await client.send(
+          new PutEventsCommand({
+            Entries: chunk.map((event) => ({
+              EventBusName: busName,
+              Source: EVENT_SOURCE,
+              DetailType: event.type,
+              Detail: JSON.stringify(event),
+              Time: new Date(event.timestamp),
+            })),
+          }),
+        );
         if (result.FailedEntryCount) {
           const reasons = [...new Set((result.Entries ?? []).map((entry) => entry.ErrorCode).filter(Boolean))].join(', ');
           throw new Error(`EventBridge refused ${result.FailedEntryCount} of ${chunk.length} events (${reasons})`);

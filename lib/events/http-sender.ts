@@ -16,7 +16,11 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
  * node:http, node:https and node:dns, loaded on the first call: TLS alone is several milliseconds of every
  * cold start, and most functions that carry the sender (the endpoints API) never send.
  */
-interface Network { http: typeof import('node:http'); https: typeof import('node:https'); dns: typeof import('node:dns') }
+interface Network {
+  http: typeof import('node:http');
+  https: typeof import('node:https');
+  dns: typeof import('node:dns');
+}
 let modules: Network | undefined;
 function network(): Network {
   const load = createRequire(import.meta.url);
@@ -67,27 +71,36 @@ export function createHttpSender(policy: DestinationPolicy, timeoutMs = DELIVERY
           return;
         }
         const send = target.protocol === 'https:' ? network().https.request : network().http.request;
-        const call = send(target, {
-          method: 'POST',
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-          lookup: guardedLookup,
-          timeout: timeoutMs,
-        }, (response) => {
-          response.resume();
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, durationMs: elapsed() }));
-          response.on('error', () => resolve({ error: 'the connection broke while the answer was read', durationMs: elapsed() }));
-        });
+        const call = send(
+          target,
+          {
+            method: 'POST',
+            headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+            lookup: guardedLookup,
+            timeout: timeoutMs,
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, durationMs: elapsed() }));
+            response.on('error', () => resolve({ error: 'the connection broke while the answer was read', durationMs: elapsed() }));
+          },
+        );
         // One deadline for the whole exchange: connecting, sending and the answer.
         const deadline = setTimeout(() => call.destroy(new Error('timeout')), timeoutMs);
         call.on('close', () => clearTimeout(deadline));
         call.on('timeout', () => call.destroy(new Error('timeout')));
         call.on('error', (error: NodeJS.ErrnoException) => {
           clearTimeout(deadline);
-          const reason = error instanceof RefusedDestination ? `destination refused: ${error.message}`
-            : error.message === 'timeout' ? `no answer within ${timeoutMs / 1000} s`
-              : error.code === 'ECONNREFUSED' ? 'connection refused'
-                : error.code === 'ENOTFOUND' ? 'the host does not resolve'
-                  : `connection failed (${error.code ?? 'error'})`;
+          const reason =
+            error instanceof RefusedDestination
+              ? `destination refused: ${error.message}`
+              : error.message === 'timeout'
+                ? `no answer within ${timeoutMs / 1000} s`
+                : error.code === 'ECONNREFUSED'
+                  ? 'connection refused'
+                  : error.code === 'ENOTFOUND'
+                    ? 'the host does not resolve'
+                    : `connection failed (${error.code ?? 'error'})`;
           resolve({ error: reason, durationMs: elapsed() });
         });
         call.end(body);

@@ -48,11 +48,17 @@ const MAX_READS_PER_PAGE = 10;
 
 /** Which identifier a device type is known by: a car by its VIN, a meter by its EAN, the rest by a serial number. */
 export function identifierOf(entityType: string): { field: 'vin' | 'ean' | 'reference'; label: string; pattern: RegExp; hint: string } {
-  if (entityType === 'EV') return { field: 'vin', label: 'Vehicle identification number (VIN)', pattern: /^[A-HJ-NPR-Z0-9]{17}$/i, hint: '17 letters and digits, on the registration papers' };
+  if (entityType === 'EV')
+    return {
+      field: 'vin',
+      label: 'Vehicle identification number (VIN)',
+      pattern: /^[A-HJ-NPR-Z0-9]{17}$/i,
+      hint: '17 letters and digits, on the registration papers',
+    };
   if (['Meter', 'SmartMeter', 'RetrofitMeter'].includes(entityType)) {
     return { field: 'ean', label: 'Meter number (EAN)', pattern: /^\d{8,18}$/, hint: '8 to 18 digits, on your energy bill' };
   }
-  return { field: 'reference', label: 'Serial number', pattern: /^[\w./-]{3,64}$/, hint: 'On the device\'s label' };
+  return { field: 'reference', label: 'Serial number', pattern: /^[\w./-]{3,64}$/, hint: "On the device's label" };
 }
 
 /**
@@ -78,7 +84,10 @@ export function createGuidedService(options: {
 
   const isExpired = (session: GuidedSession) => session.markedExpired || Date.parse(session.expiresAt) <= now().getTime();
   const creatorOf = (session: GuidedSession): Caller => ({
-    principalId: session.principalId, tenantId: session.tenantId, scopes: new Set(), tenantName: session.companyName,
+    principalId: session.principalId,
+    tenantId: session.tenantId,
+    scopes: new Set(),
+    tenantName: session.companyName,
   });
 
   async function requestOf(session: GuidedSession): Promise<OnboardingRequestView | null> {
@@ -179,7 +188,10 @@ export function createGuidedService(options: {
         throw new ValidationError(`${identifier.label} is not valid.`, [{ path: '/identifier', message: identifier.hint }]);
       }
       const input = {
-        type: details.entityType, manufacturer: session.manufacturer, model: details.model, returnUrl: session.returnUrl,
+        type: details.entityType,
+        manufacturer: session.manufacturer,
+        model: details.model,
+        returnUrl: session.returnUrl,
         [identifier.field]: identifier.field === 'vin' ? details.identifier.toUpperCase() : details.identifier,
       } as CreateEntityInput;
       const prepared = await entities.prepare(input, creatorOf(session), { correlationId });

@@ -1,8 +1,8 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../config/settings.ts';
 import { UnavailableError } from '../lifecycle/errors.ts';
-import { InsufficientScopeError, UnauthorizedError } from './errors.ts';
 import type { Caller } from '../lifecycle/types.ts';
+import { InsufficientScopeError, UnauthorizedError } from './errors.ts';
 
 import type { Scope } from './route.ts';
 
@@ -20,12 +20,14 @@ export function createAuthenticator(settings: Config['auth']) {
     clockTolerance: 5,
   };
   const verify = settings.jwksUrl
-    ? ((jwks) => (token: string) => jwtVerify(token, jwks, { ...verifyOptions, algorithms: ['RS256', 'ES256'] }))(
-        createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 30_000 }),
-      )
-    : ((secret) => (token: string) => jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] }))(
-        new TextEncoder().encode(settings.jwtSecret),
-      );
+    ? (
+        (jwks) => (token: string) =>
+          jwtVerify(token, jwks, { ...verifyOptions, algorithms: ['RS256', 'ES256'] })
+      )(createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 30_000 }))
+    : (
+        (secret) => (token: string) =>
+          jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] })
+      )(new TextEncoder().encode(settings.jwtSecret));
 
   const verified = new VerifiedTokens();
 

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type HtmlReply, htmlResponse } from '../pages/html.ts';
-import type { StackParts, Infer } from './handler.ts';
+import type { Infer, StackParts } from './handler.ts';
 import { correlation } from './middleware/correlation.ts';
 import { formBody } from './middleware/form-body.ts';
 import { htmlErrors } from './middleware/html-errors.ts';
@@ -38,15 +38,13 @@ export function htmlPage<B extends LazySchema | undefined, Q extends LazySchema 
   stack.use(pageInput(route.http.input as Route['http']['input']));
   const needed = parts.secretsFor(route);
   if (needed.length > 0) stack.use(secrets(needed));
-  const wrapped = stack
-    .use(htmlErrors(parts.logger))
-    .handler(async (event) => {
-      const state = stateOf(event);
-      const reply = await handler({ params: state.params as Infer<P>, form: state.body as Infer<B>, correlationId: state.correlationId });
-      if ('redirect' in reply) {
-        return { statusCode: 303, headers: { Location: reply.redirect, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }, body: '' };
-      }
-      return htmlResponse(reply);
-    });
+  const wrapped = stack.use(htmlErrors(parts.logger)).handler(async (event) => {
+    const state = stateOf(event);
+    const reply = await handler({ params: state.params as Infer<P>, form: state.body as Infer<B>, correlationId: state.correlationId });
+    if ('redirect' in reply) {
+      return { statusCode: 303, headers: { Location: reply.redirect, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }, body: '' };
+    }
+    return htmlResponse(reply);
+  });
   return Object.assign(wrapped, { route: route as unknown as Route });
 }

@@ -20,81 +20,82 @@ const { id, text, time, version } = answer;
 
 /** The document's schemas are built when the document is, not when this module is loaded. */
 function documentSchemas(eventTypes: readonly string[]) {
-const outboundTypes = [...eventTypes, 'webhook.test'] as unknown as [string, ...string[]];
-const transition = z.object({
-  version: version(),
-  from: z.nullable(z.enum(STATUSES)),
-  to: z.enum(STATUSES),
-  at: time(),
-  actor: z.object({ type: z.enum(ACTOR_TYPES), id: text(256) }),
-  source: z.enum(SOURCES),
-  reason: z.optional(text()),
-  errors: z.optional(answer.errors()),
-  correlationId: text(256),
-  previousHash: z.nullable(text(HASH)),
-  hash: text(HASH),
-});
-const pageOf = (item: Schema) => z.object({
-  data: z.array(item).check(z.maxLength(MAX_PAGE)),
-  links: z.object({ next: z.nullable(text(LINK * 2)) }),
-  meta: z.object({ continuationToken: z.nullable(text(LINK)), pageSize: z.int().check(z.minimum(1), z.maximum(MAX_PAGE)) }),
-});
-const problem = z.object({
-  type: text(200),
-  title: text(200),
-  status: z.int().check(z.minimum(400), z.maximum(599)),
-  detail: text(),
-  code: text(100),
-  correlationId: text(128),
-  errors: z.optional(z.array(z.object({ path: text(300), message: text(300) })).check(z.maxLength(20))),
-});
-const webhookEndpoint = z.object({
-  id: id(),
-  url: text(LINK),
-  description: z.nullable(text(500)),
-  eventTypes: z.array(z.enum(eventTypes as [string, ...string[]])).check(z.maxLength(eventTypes.length)),
-  disabled: z.boolean(),
-  disabledReason: z.nullable(text(200)),
-  created: time(),
-  updated: time(),
-});
-const secret = () => text(100).check(z.regex(/^whsec_[A-Za-z0-9+/=]+$/));
-const deliveryAttempt = z.object({
-  eventId: text(100),
-  eventType: z.enum(outboundTypes),
-  attempt: z.int().check(z.minimum(1), z.maximum(1000)),
-  at: time(),
-  statusCode: z.nullable(z.int().check(z.minimum(0), z.maximum(999))),
-  error: z.nullable(text(300)),
-  durationMs: z.int().check(z.minimum(0), z.maximum(600_000)),
-  nextAttemptAt: z.nullable(time()),
-  manual: z.boolean(),
-});
-const guidedSession = z.object({
-  companyName: text(200),
-  created: time(),
-  expired: z.boolean(),
-  expiresAt: z.nullable(time()),
-  id: id(),
-  manufacturer: text(100),
-  entityType: z.nullable(text(40)),
-  onboardingRequest: z.nullable(z.unknown()),
-  returnUrl: z.nullable(text(LINK)),
-});
+  const outboundTypes = [...eventTypes, 'webhook.test'] as unknown as [string, ...string[]];
+  const transition = z.object({
+    version: version(),
+    from: z.nullable(z.enum(STATUSES)),
+    to: z.enum(STATUSES),
+    at: time(),
+    actor: z.object({ type: z.enum(ACTOR_TYPES), id: text(256) }),
+    source: z.enum(SOURCES),
+    reason: z.optional(text()),
+    errors: z.optional(answer.errors()),
+    correlationId: text(256),
+    previousHash: z.nullable(text(HASH)),
+    hash: text(HASH),
+  });
+  const pageOf = (item: Schema) =>
+    z.object({
+      data: z.array(item).check(z.maxLength(MAX_PAGE)),
+      links: z.object({ next: z.nullable(text(LINK * 2)) }),
+      meta: z.object({ continuationToken: z.nullable(text(LINK)), pageSize: z.int().check(z.minimum(1), z.maximum(MAX_PAGE)) }),
+    });
+  const problem = z.object({
+    type: text(200),
+    title: text(200),
+    status: z.int().check(z.minimum(400), z.maximum(599)),
+    detail: text(),
+    code: text(100),
+    correlationId: text(128),
+    errors: z.optional(z.array(z.object({ path: text(300), message: text(300) })).check(z.maxLength(20))),
+  });
+  const webhookEndpoint = z.object({
+    id: id(),
+    url: text(LINK),
+    description: z.nullable(text(500)),
+    eventTypes: z.array(z.enum(eventTypes as [string, ...string[]])).check(z.maxLength(eventTypes.length)),
+    disabled: z.boolean(),
+    disabledReason: z.nullable(text(200)),
+    created: time(),
+    updated: time(),
+  });
+  const secret = () => text(100).check(z.regex(/^whsec_[A-Za-z0-9+/=]+$/));
+  const deliveryAttempt = z.object({
+    eventId: text(100),
+    eventType: z.enum(outboundTypes),
+    attempt: z.int().check(z.minimum(1), z.maximum(1000)),
+    at: time(),
+    statusCode: z.nullable(z.int().check(z.minimum(0), z.maximum(999))),
+    error: z.nullable(text(300)),
+    durationMs: z.int().check(z.minimum(0), z.maximum(600_000)),
+    nextAttemptAt: z.nullable(time()),
+    manual: z.boolean(),
+  });
+  const guidedSession = z.object({
+    companyName: text(200),
+    created: time(),
+    expired: z.boolean(),
+    expiresAt: z.nullable(time()),
+    id: id(),
+    manufacturer: text(100),
+    entityType: z.nullable(text(40)),
+    onboardingRequest: z.nullable(z.unknown()),
+    returnUrl: z.nullable(text(LINK)),
+  });
 
-/** What an endpoint receives: the request as GET shows it, and the transition. */
-const outboundEvent = z.object({
-  id: text(100),
-  type: z.enum(outboundTypes),
-  timestamp: time(),
-  data: z.record(text(100), z.unknown()),
-});
-const webhookOutcome = z.object({
-  outcome: z.enum(['applied', 'duplicate', 'ignored']),
-  version: z.optional(version()),
-  reason: z.optional(text(300)),
-});
-return { transition, pageOf, problem, webhookEndpoint, secret, deliveryAttempt, guidedSession, outboundEvent, webhookOutcome };
+  /** What an endpoint receives: the request as GET shows it, and the transition. */
+  const outboundEvent = z.object({
+    id: text(100),
+    type: z.enum(outboundTypes),
+    timestamp: time(),
+    data: z.record(text(100), z.unknown()),
+  });
+  const webhookOutcome = z.object({
+    outcome: z.enum(['applied', 'duplicate', 'ignored']),
+    version: z.optional(version()),
+    reason: z.optional(text(300)),
+  });
+  return { transition, pageOf, problem, webhookEndpoint, secret, deliveryAttempt, guidedSession, outboundEvent, webhookOutcome };
 }
 
 /** Inputs carry their own limits (lib/lifecycle/schemas.ts); formats the generator cannot see get theirs here. */
@@ -118,17 +119,24 @@ const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 
 /** The response headers a route may name, and the ones every answer carries. */
 const HEADERS: Record<string, JsonSchema> = {
-  'X-Correlation-Id': { description: 'The caller\'s X-Correlation-Id when well-formed, else one of ours; quote it when reporting a problem', schema: { type: 'string', maxLength: 128 } },
+  'X-Correlation-Id': {
+    description: "The caller's X-Correlation-Id when well-formed, else one of ours; quote it when reporting a problem",
+    schema: { type: 'string', maxLength: 128 },
+  },
   'Access-Control-Allow-Origin': {
-    description: 'Set by API Gateway for a browser Origin the stage allows (serverless.yml custom.stages.<stage>.cors; none by default: the API is for back ends)',
+    description:
+      'Set by API Gateway for a browser Origin the stage allows (serverless.yml custom.stages.<stage>.cors; none by default: the API is for back ends)',
     schema: { type: 'string', maxLength: LINK },
   },
   Location: { description: 'The new resource', schema: { type: 'string', maxLength: LINK } },
-  ETag: { description: 'The request\'s version, quoted', schema: { type: 'string', maxLength: 16 } },
-  'Idempotent-Replayed': { description: '`true` when this is the stored first answer to the same Idempotency-Key and body', schema: { type: 'string', enum: ['true'] } },
+  ETag: { description: "The request's version, quoted", schema: { type: 'string', maxLength: 16 } },
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored first answer to the same Idempotency-Key and body',
+    schema: { type: 'string', enum: ['true'] },
+  },
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 3600 } },
   'Retry-After-Throttled': {
-    description: 'Not sent by API Gateway\'s own throttling, which answers this 429: wait at least 1 s and double the wait on each retry',
+    description: "Not sent by API Gateway's own throttling, which answers this 429: wait at least 1 s and double the wait on each retry",
     schema: { type: 'integer', format: 'int32', minimum: 1, maximum: 3600 },
   },
   'WWW-Authenticate': { description: 'The bearer challenge (RFC 6750)', schema: { type: 'string', maxLength: 300 } },
@@ -138,29 +146,62 @@ const EVERY_ANSWER = ['X-Correlation-Id', 'Access-Control-Allow-Origin'];
 
 /** `headers`: each header's name, and the component that describes it on this answer. */
 const PROBLEMS: Record<number, { description: string; headers?: Record<string, string> }> = {
-  400: { description: 'Invalid input (code validation_failed, malformed_json, invalid_continuation_token, with errors[{path, message}]); in proxy mode also a refusal by the Realto platform, with its status and message (code upstream_rejected)' },
-  401: { description: 'Missing or invalid credentials (code unauthorized; for webhooks invalid_signature)', headers: { 'WWW-Authenticate': 'WWW-Authenticate' } },
+  400: {
+    description:
+      'Invalid input (code validation_failed, malformed_json, invalid_continuation_token, with errors[{path, message}]); in proxy mode also a refusal by the Realto platform, with its status and message (code upstream_rejected)',
+  },
+  401: {
+    description: 'Missing or invalid credentials (code unauthorized; for webhooks invalid_signature)',
+    headers: { 'WWW-Authenticate': 'WWW-Authenticate' },
+  },
   403: { description: 'The token lacks the scope, or tenantId is not yours (code forbidden)' },
   404: { description: 'No such request or webhook endpoint for your tenant (code not_found); for an offboarding, no such entity onboarded by your tenant' },
-  409: { description: 'Transition not allowed (code invalid_transition); the entity has an offboarding open (offboarding_open); a webhook id reused for another message (webhook_id_reused); the tenant has as many webhook endpoints as allowed (endpoint_limit); or the resource is being changed by others right now (concurrent_modification, idempotency_in_progress, delivery_in_progress): retry' },
+  409: {
+    description:
+      'Transition not allowed (code invalid_transition); the entity has an offboarding open (offboarding_open); a webhook id reused for another message (webhook_id_reused); the tenant has as many webhook endpoints as allowed (endpoint_limit); or the resource is being changed by others right now (concurrent_modification, idempotency_in_progress, delivery_in_progress): retry',
+  },
   413: { description: `Body over ${MAX_BODY_BYTES / 1024} KiB (code payload_too_large)` },
   415: { description: 'Body is not JSON (code unsupported_media_type)' },
   422: { description: 'Idempotency-Key reused with another body (code idempotency_key_reused)' },
-  429: { description: 'Too many requests: the stage\'s throttling at API Gateway (rate and burst per stage); retry with backoff', headers: { 'Retry-After': 'Retry-After-Throttled' } },
+  429: {
+    description: "Too many requests: the stage's throttling at API Gateway (rate and burst per stage); retry with backoff",
+    headers: { 'Retry-After': 'Retry-After-Throttled' },
+  },
   500: { description: 'Internal error (code internal_error); the detail says nothing, the log has the cause under the correlation id' },
-  502: { description: 'An upstream failed: in proxy mode the Realto platform failed or answered something unreadable (code upstream_unavailable); locally, the function failed (code function_failed). Nothing changed' },
-  503: { description: 'The database, a secret or the identity provider is unavailable (code service_unavailable), or in proxy mode calls to the Realto platform are paused (code upstream_unavailable); retry after Retry-After seconds', headers: { 'Retry-After': 'Retry-After' } },
-  501: { description: 'Not available in this stack\'s mode (code local_mode_only): in realto mode guided sessions are created in the platform\'s own UI' },
-  504: { description: 'Proxy mode: the Realto platform did not answer in time (code upstream_timeout); locally, the function timed out (code function_timeout). Nothing changed' },
+  502: {
+    description:
+      'An upstream failed: in proxy mode the Realto platform failed or answered something unreadable (code upstream_unavailable); locally, the function failed (code function_failed). Nothing changed',
+  },
+  503: {
+    description:
+      'The database, a secret or the identity provider is unavailable (code service_unavailable), or in proxy mode calls to the Realto platform are paused (code upstream_unavailable); retry after Retry-After seconds',
+    headers: { 'Retry-After': 'Retry-After' },
+  },
+  501: { description: "Not available in this stack's mode (code local_mode_only): in realto mode guided sessions are created in the platform's own UI" },
+  504: {
+    description:
+      'Proxy mode: the Realto platform did not answer in time (code upstream_timeout); locally, the function timed out (code function_timeout). Nothing changed',
+  },
 };
 /** What any route may answer whatever it does: throttling, and the failures of what it runs on. */
 const EVERY_ROUTE = [429, 500, 502, 503, 504];
 
 /** The name of the shared response of a problem status (components.responses). */
 const PROBLEM_NAMES: Record<number, string> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 413: 'PayloadTooLarge',
-  415: 'UnsupportedMediaType', 422: 'IdempotencyKeyReused', 429: 'TooManyRequests', 500: 'InternalError', 502: 'BadGateway',
-  501: 'NotImplemented', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'IdempotencyKeyReused',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  502: 'BadGateway',
+  501: 'NotImplemented',
+  503: 'ServiceUnavailable',
+  504: 'GatewayTimeout',
 };
 
 function problemResponse(status: number) {
@@ -181,14 +222,25 @@ function parametersOf(route: Route) {
     if (!schema) return [];
     const { properties = {}, required = [] } = jsonSchema(schema()) as { properties?: Record<string, JsonSchema>; required?: string[] };
     return Object.entries(properties).map(([name, property]) => ({
-      name, in: where, required: where === 'path' || required.includes(name), schema: property,
-      ...(name === 'continuationToken' ? { description: 'Opaque, from `meta.continuationToken` of the previous page (the platform\'s name for it; not a credential)' } : {}),
+      name,
+      in: where,
+      required: where === 'path' || required.includes(name),
+      schema: property,
+      ...(name === 'continuationToken'
+        ? { description: "Opaque, from `meta.continuationToken` of the previous page (the platform's name for it; not a credential)" }
+        : {}),
     }));
   };
   return [
     ...fromSchema(params, 'path'),
     ...fromSchema(query, 'query'),
-    ...headers.map((header) => ({ name: header.name, in: 'header', required: header.required, description: header.description, schema: jsonSchema(header.schema()) })),
+    ...headers.map((header) => ({
+      name: header.name,
+      in: 'header',
+      required: header.required,
+      description: header.description,
+      schema: jsonSchema(header.schema()),
+    })),
     { $ref: '#/components/parameters/X-Correlation-Id' },
   ];
 }
@@ -267,39 +319,74 @@ export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonl
     tags: [...new Set(routes.map((route) => route.http.tag))].map((name) => ({ name, description: TAGS[name] ?? name })),
     paths,
     // What this service sends to integrators' endpoints, signed the Standard Webhooks way.
-    webhooks: Object.fromEntries([...eventTypes, 'webhook.test'].map((type) => [type, {
-      post: {
-        operationId: `send.${type}`,
-        summary: type === 'webhook.test' ? 'A test event, sent by POST /v1/webhook-endpoints/{endpointId}/test' : `Sent for every applied transition (${type}): the request as GET shows it, and \`transition\``,
-        tags: ['Webhook endpoints'],
-        security: [],
-        parameters: [
-          { name: 'webhook-id', in: 'header', required: true, description: 'The event id: the same on every retry, so receivers dedupe by it', schema: { type: 'string', maxLength: 100 } },
-          { name: 'webhook-timestamp', in: 'header', required: true, description: 'Unix seconds of this attempt', schema: { type: 'string', maxLength: 12 } },
-          { name: 'webhook-signature', in: 'header', required: true, description: 'Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}`, one per secret that signs (two for 24 h after a rotation)', schema: { type: 'string', maxLength: 1024 } },
-        ],
-        requestBody: { required: true, content: json(ref('OutboundEvent')) },
-        responses: { '200': { description: 'Any 2xx is a success; anything else, a timeout (10 s) or a connection error is retried for at least 24 h' } },
-      },
-    }])),
+    webhooks: Object.fromEntries(
+      [...eventTypes, 'webhook.test'].map((type) => [
+        type,
+        {
+          post: {
+            operationId: `send.${type}`,
+            summary:
+              type === 'webhook.test'
+                ? 'A test event, sent by POST /v1/webhook-endpoints/{endpointId}/test'
+                : `Sent for every applied transition (${type}): the request as GET shows it, and \`transition\``,
+            tags: ['Webhook endpoints'],
+            security: [],
+            parameters: [
+              {
+                name: 'webhook-id',
+                in: 'header',
+                required: true,
+                description: 'The event id: the same on every retry, so receivers dedupe by it',
+                schema: { type: 'string', maxLength: 100 },
+              },
+              {
+                name: 'webhook-timestamp',
+                in: 'header',
+                required: true,
+                description: 'Unix seconds of this attempt',
+                schema: { type: 'string', maxLength: 12 },
+              },
+              {
+                name: 'webhook-signature',
+                in: 'header',
+                required: true,
+                description:
+                  'Space-separated `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{body}`, one per secret that signs (two for 24 h after a rotation)',
+                schema: { type: 'string', maxLength: 1024 },
+              },
+            ],
+            requestBody: { required: true, content: json(ref('OutboundEvent')) },
+            responses: { '200': { description: 'Any 2xx is a success; anything else, a timeout (10 s) or a connection error is retried for at least 24 h' } },
+          },
+        },
+      ]),
+    ),
     components: {
       securitySchemes: {
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'A JWT from your identity provider, verified as RFC 8725 advises (RFC8725): RS256 or ES256 from the stage\'s JWKS only (HS256 only locally), the algorithm pinned by the key, `iss`, `aud`, `exp` and `nbf` checked. Claims: `sub` (the principal), `tenant_id` (uuid), `scope` (`onboarding:read`, `onboarding:write`, `webhooks:read`, `webhooks:write`).',
+          description:
+            "A JWT from your identity provider, verified as RFC 8725 advises (RFC8725): RS256 or ES256 from the stage's JWKS only (HS256 only locally), the algorithm pinned by the key, `iss`, `aud`, `exp` and `nbf` checked. Claims: `sub` (the principal), `tenant_id` (uuid), `scope` (`onboarding:read`, `onboarding:write`, `webhooks:read`, `webhooks:write`).",
         },
         webhookSignature: {
           type: 'apiKey',
           in: 'header',
           name: 'webhook-signature',
-          description: 'Standard Webhooks: `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{raw body}` with a shared `whsec_` secret; timestamps outside ±300 s are refused.',
+          description:
+            'Standard Webhooks: `v1,<base64 HMAC-SHA256>` over `{webhook-id}.{webhook-timestamp}.{raw body}` with a shared `whsec_` secret; timestamps outside ±300 s are refused.',
         },
       },
       // Every operation takes it: declared once.
       parameters: {
-        'X-Correlation-Id': { name: 'X-Correlation-Id', in: 'header', required: false, description: 'Echoed back and logged with every line of the call', schema: { type: 'string', pattern: '^[\\w.:-]{1,128}$', maxLength: 128 } },
+        'X-Correlation-Id': {
+          name: 'X-Correlation-Id',
+          in: 'header',
+          required: false,
+          description: 'Echoed back and logged with every line of the call',
+          schema: { type: 'string', pattern: '^[\\w.:-]{1,128}$', maxLength: 128 },
+        },
       },
       headers: HEADERS,
       responses: Object.fromEntries(Object.keys(PROBLEMS).map((status) => [PROBLEM_NAMES[Number(status)]!, problemResponse(Number(status))])),
@@ -315,8 +402,17 @@ export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonl
         DeliveryAttempt: jsonSchema(schemas.deliveryAttempt),
         DeliveryAttemptPage: pageSchemaOf(pageOf, 'DeliveryAttempt'),
         OutboundEvent: jsonSchema(schemas.outboundEvent),
-        GuidedSession: { ...jsonSchema(guidedSession), properties: { ...(jsonSchema(guidedSession).properties as object), onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] } } },
-        GuidedSessionWithUrl: { ...jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })), properties: { ...(jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })).properties as object), onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] } } },
+        GuidedSession: {
+          ...jsonSchema(guidedSession),
+          properties: { ...(jsonSchema(guidedSession).properties as object), onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] } },
+        },
+        GuidedSessionWithUrl: {
+          ...jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })),
+          properties: {
+            ...(jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })).properties as object),
+            onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] },
+          },
+        },
         GuidedSessionPage: pageSchemaOf(pageOf, 'GuidedSession'),
         OpenApiDocument: { type: 'object', description: 'This document' },
         Problem: jsonSchema(schemas.problem),
@@ -331,6 +427,6 @@ const TAGS: Record<string, string> = {
   'Entity offboarding': 'Removing an onboarded device (the customer moved out, sold it): create, track, cancel, and its audit trail',
   'Guided entity onboarding': 'A link for the end user, who enters the device and consents; it yields one entity onboarding request',
   Webhooks: 'Providers report progress, signed',
-  'Webhook endpoints': 'Where your tenant\'s events go: every status transition, signed and retried, so you need not poll',
+  'Webhook endpoints': "Where your tenant's events go: every status transition, signed and retried, so you need not poll",
   Meta: 'About the API itself',
 };

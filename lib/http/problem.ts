@@ -1,7 +1,17 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
-  ConflictError, type FieldError, ForbiddenError, GoneError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError, NotInThisModeError,
-  ServiceError, UnauthenticatedError, UnavailableError, ValidationError,
+  ConflictError,
+  type FieldError,
+  ForbiddenError,
+  GoneError,
+  IdempotencyKeyReusedError,
+  InvalidTransitionError,
+  NotFoundError,
+  NotInThisModeError,
+  ServiceError,
+  UnauthenticatedError,
+  UnavailableError,
+  ValidationError,
 } from '../lifecycle/errors.ts';
 import { UpstreamRejectedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../proxy/errors.ts';
 import { InsufficientScopeError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './errors.ts';
@@ -57,7 +67,11 @@ export function describeError(error: unknown): Described | undefined {
     return { status: 401, title: 'Authentication required', headers: { 'WWW-Authenticate': challenge } };
   }
   if (error instanceof InsufficientScopeError) {
-    return { status: 403, title: 'Not allowed', headers: { 'WWW-Authenticate': `Bearer realm="onboarding", error="insufficient_scope", scope="${error.scope}"` } };
+    return {
+      status: 403,
+      title: 'Not allowed',
+      headers: { 'WWW-Authenticate': `Bearer realm="onboarding", error="insufficient_scope", scope="${error.scope}"` },
+    };
   }
   const known = STATUSES.find(([type]) => error instanceof type);
   if (!known) return undefined;

@@ -14,9 +14,20 @@ export type SecretName = 'pageTokenSecret' | 'webhookSecrets' | 'realtoClientSec
 
 /** Names of the IAM statements of serverless.yml (`custom.iam`), granted per function. */
 export type Permission =
-  | 'readRequest' | 'writeRequest' | 'writeIdempotencyKey' | 'writeWebhookMessage' | 'writeEntityRegistry'
-  | 'queryTenantIndexes' | 'queryTable' | 'queryOpenIndex' | 'cleanupDeadLetters'
-  | 'writeEvents' | 'queryDueDeliveries' | 'putOnEventBus' | 'eventsDeadLetters' | 'writeSession';
+  | 'readRequest'
+  | 'writeRequest'
+  | 'writeIdempotencyKey'
+  | 'writeWebhookMessage'
+  | 'writeEntityRegistry'
+  | 'queryTenantIndexes'
+  | 'queryTable'
+  | 'queryOpenIndex'
+  | 'cleanupDeadLetters'
+  | 'writeEvents'
+  | 'queryDueDeliveries'
+  | 'putOnEventBus'
+  | 'eventsDeadLetters'
+  | 'writeSession';
 
 export type Schema = z.core.$ZodType;
 /** A schema built on first use (lib/lifecycle/schemas.ts `once`): a cold start builds none. */

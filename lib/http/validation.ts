@@ -19,7 +19,9 @@ function describe(issue: z.core.$ZodIssue): FieldError[] {
         message: readOnly.has(key) ? 'is set by the service and may not be sent' : 'is not a known field',
       }));
     case 'invalid_type':
-      return [{ path, message: issue.input === undefined ? 'is required' : `must be ${issue.expected === 'object' ? 'a JSON object' : `a ${issue.expected}`}` }];
+      return [
+        { path, message: issue.input === undefined ? 'is required' : `must be ${issue.expected === 'object' ? 'a JSON object' : `a ${issue.expected}`}` },
+      ];
     case 'invalid_value':
       return [{ path, message: `must be one of ${issue.values.map(String).join(', ')}` }];
     case 'too_big':
@@ -39,7 +41,10 @@ export function validate<S extends z.core.$ZodType>(schema: S, value: unknown, w
   if (result.success) return result.data as z.infer<S>;
   // Capped, so a body of thousands of unknown keys cannot make the answer larger than the question.
   const errors = result.error.issues.flatMap(describe).slice(0, MAX_REPORTED_ERRORS);
-  const named = errors.slice(0, 3).map((error) => `${error.path || where} ${error.message}`).join('; ');
+  const named = errors
+    .slice(0, 3)
+    .map((error) => `${error.path || where} ${error.message}`)
+    .join('; ');
   throw new ValidationError(`The ${where} is not valid: ${named}${errors.length > 3 ? '; …' : ''}.`, errors);
 }
 

@@ -3,7 +3,14 @@ import type { Kind, ListFilters } from '../lifecycle/kind.ts';
 import { once, optional, requestListFields, text, uuid } from '../lifecycle/schemas.ts';
 import { COLLECTIVE_TYPES } from '../lifecycle/types.ts';
 import {
-  checkOnboarding, commonCreateFields, ONBOARDING_MACHINE, type OnboardingRequestView, onboardingIdParams, onboardingRequestSchema, onboardingView, tenantOf,
+  checkOnboarding,
+  commonCreateFields,
+  ONBOARDING_MACHINE,
+  type OnboardingRequestView,
+  onboardingIdParams,
+  onboardingRequestSchema,
+  onboardingView,
+  tenantOf,
 } from './onboarding.ts';
 
 /** The onboarding of a collective: a household, a fleet, a solar farm, connected with its owner's consent. */
@@ -50,6 +57,9 @@ export const COLLECTIVE_ONBOARDING: Kind<CreateCollectiveInput, ListFilters, Onb
     const collective = request.data.collective ?? {};
     const name = typeof collective.name === 'string' ? collective.name : '';
     const type = typeof collective.type === 'string' ? collective.type : '';
-    return [{ term: 'site', value: name }, { term: 'siteType', value: type }];
+    return [
+      { term: 'site', value: name },
+      { term: 'siteType', value: type },
+    ];
   },
 };

@@ -3,7 +3,14 @@ import type { ConsentSubjectLine, Kind, ListFilters } from '../lifecycle/kind.ts
 import { once, optional, requestListFields, text, uuid } from '../lifecycle/schemas.ts';
 import { ENTITY_TYPES, type EntityType } from '../lifecycle/types.ts';
 import {
-  checkOnboarding, commonCreateFields, ONBOARDING_MACHINE, type OnboardingRequestView, onboardingIdParams, onboardingRequestSchema, onboardingView, tenantOf,
+  checkOnboarding,
+  commonCreateFields,
+  ONBOARDING_MACHINE,
+  type OnboardingRequestView,
+  onboardingIdParams,
+  onboardingRequestSchema,
+  onboardingView,
+  tenantOf,
 } from './onboarding.ts';
 
 /**
@@ -97,7 +104,9 @@ export const ENTITY_ONBOARDING: Kind<CreateEntityInput, EntityListFilters, Onboa
       scope: `${query.manufacturer ?? ''}|${query.type ?? ''}`,
       matches: (request) => {
         const information = informationOf(request.data);
-        return (query.manufacturer === undefined || information.manufacturer === query.manufacturer) && (query.type === undefined || information.type === query.type);
+        return (
+          (query.manufacturer === undefined || information.manufacturer === query.manufacturer) && (query.type === undefined || information.type === query.type)
+        );
       },
     };
   },

@@ -4,7 +4,7 @@ import type { ViewContext } from '../lifecycle/kind.ts';
 import { checkReturnUrl } from '../lifecycle/return-url.ts';
 import { ANSWER_LIMITS, answer, boundedJson, lowerCaseId, once, optional, text, uuid } from '../lifecycle/schemas.ts';
 import type { StatusMachine } from '../lifecycle/status-machine.ts';
-import { type Caller, type RequestData, type RequestError, type RequestType, type Status, STATUSES, type StoredRequest } from '../lifecycle/types.ts';
+import { type Caller, type RequestData, type RequestError, type RequestType, STATUSES, type Status, type StoredRequest } from '../lifecycle/types.ts';
 
 /**
  * What the two onboarding kinds (./collective-onboarding.ts, ./entity-onboarding.ts) share: the platform's
@@ -73,7 +73,11 @@ export function onboardingView(request: StoredRequest, requestType: RequestType,
 }
 
 /** The checks every onboarding create makes: the body's tenant is the caller's, the return address is usable. */
-export function checkOnboarding(input: { tenantId?: string | null | undefined; returnUrl?: string | null | undefined }, caller: Caller, allowLoopbackHttp: boolean) {
+export function checkOnboarding(
+  input: { tenantId?: string | null | undefined; returnUrl?: string | null | undefined },
+  caller: Caller,
+  allowLoopbackHttp: boolean,
+) {
   if (input.tenantId != null && input.tenantId.toLowerCase() !== caller.tenantId) {
     throw new ForbiddenError('tenantId is not the tenant of your token.');
   }
@@ -95,7 +99,9 @@ export const onboardingRequestSchema = once(() =>
     updated: answer.time(),
     principalId: answer.text(256),
     returnUrl: z.nullable(answer.text(ANSWER_LIMITS.link)),
-    action: z.nullable(z.object({ type: z.literal('Consent'), redirectLink: answer.text(ANSWER_LIMITS.link), documentationLink: answer.text(ANSWER_LIMITS.link) })),
+    action: z.nullable(
+      z.object({ type: z.literal('Consent'), redirectLink: answer.text(ANSWER_LIMITS.link), documentationLink: answer.text(ANSWER_LIMITS.link) }),
+    ),
     data: z.object({
       collective: z.optional(snapshotPart()),
       entity: z.optional(snapshotPart()),

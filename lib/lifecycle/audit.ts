@@ -30,7 +30,8 @@ export async function auditRequest(store: AuditStore, kinds: KindRegistry, reque
   const findings: AuditFinding[] = verifyChain(trail, trailOwner(request, kind)).map(({ version, problem }) => ({ requestId, version, problem }));
   const last = trail.at(-1);
   if (!last) return [...findings, { requestId, version: null, problem: 'no transitions recorded' }];
-  if (last.version !== request.version) findings.push({ requestId, version: request.version, problem: `request is at version ${request.version}, the trail ends at ${last.version}` });
+  if (last.version !== request.version)
+    findings.push({ requestId, version: request.version, problem: `request is at version ${request.version}, the trail ends at ${last.version}` });
   if (last.to !== request.status) findings.push({ requestId, version: last.version, problem: `request is ${request.status}, the trail ends in ${last.to}` });
   if (last.hash !== request.lastHash) findings.push({ requestId, version: last.version, problem: 'request does not chain from the last record' });
   return findings;
@@ -38,7 +39,10 @@ export async function auditRequest(store: AuditStore, kinds: KindRegistry, reque
 
 /** Walks every request through the allRequests index, in pages; reports as it goes. */
 export async function auditAll(
-  store: AuditStore, kinds: KindRegistry, onRequest: (requestId: string, findings: AuditFinding[]) => void, pageSize = 100,
+  store: AuditStore,
+  kinds: KindRegistry,
+  onRequest: (requestId: string, findings: AuditFinding[]) => void,
+  pageSize = 100,
 ): Promise<{ requests: number; findings: AuditFinding[] }> {
   const findings: AuditFinding[] = [];
   let requests = 0;

@@ -1,9 +1,9 @@
+import type { Lifecycle } from './lifecycle.ts';
 import { walkOpenRequests } from './open-requests.ts';
 import type { JobBudget, Platform, ReconcileReport } from './platform.ts';
-import type { Lifecycle } from './lifecycle.ts';
 import { OPEN_STATUSES } from './status-machine.ts';
-import type { RequestStore, OpenRequestRef, SessionStore } from './store.ts';
-import type { StoredRequest, Status } from './types.ts';
+import type { OpenRequestRef, RequestStore, SessionStore } from './store.ts';
+import type { Status, StoredRequest } from './types.ts';
 
 export interface CleanupOptions {
   service: Pick<Lifecycle, 'transition'>;
@@ -65,8 +65,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
   };
   const isStale = (request: StoredRequest) => {
     const maxAge = options.maxAgeMs[request.status];
-    return maxAge !== undefined && OPEN_STATUSES.includes(request.status)
-      && now().getTime() - Date.parse(request.updated) > maxAge;
+    return maxAge !== undefined && OPEN_STATUSES.includes(request.status) && now().getTime() - Date.parse(request.updated) > maxAge;
   };
 
   const walk = walkOpenRequests(options.store, cutoffs, { pageSize, stop: outOfTime });
@@ -77,16 +76,19 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
     }
     const result = await options.service.transition(
       stale.id,
-      (current) => isStale(current)
-        ? {
-            to: 'Canceled',
-            reason: 'Expired',
-            errors: [{
-              code: 'Expired',
-              message: `The request stayed ${current.status} longer than ${describeAge(options.maxAgeMs[current.status]!)}.`,
-            }],
-          }
-        : 'unchanged',
+      (current) =>
+        isStale(current)
+          ? {
+              to: 'Canceled',
+              reason: 'Expired',
+              errors: [
+                {
+                  code: 'Expired',
+                  message: `The request stayed ${current.status} longer than ${describeAge(options.maxAgeMs[current.status]!)}.`,
+                },
+              ],
+            }
+          : 'unchanged',
       { actor: { type: 'system', id: 'cleanup' }, source: 'schedule', correlationId: options.correlationId },
     );
     if (result.outcome === 'applied') report.expired++;
@@ -137,11 +139,15 @@ export async function expireSessions(
  * still stale, asking the platform first. `olderThanMinutes` overrides the configured ages (a manual run).
  */
 export function createCleanupJob(options: CleanupJobOptions) {
-  return async function expireStaleRequests(input: { olderThanMinutes?: number | undefined }, budget: Omit<JobBudget, 'safetyMarginMs'>): Promise<CleanupJobReport> {
+  return async function expireStaleRequests(
+    input: { olderThanMinutes?: number | undefined },
+    budget: Omit<JobBudget, 'safetyMarginMs'>,
+  ): Promise<CleanupJobReport> {
     const override = input.olderThanMinutes;
-    const maxAgeMs = override === undefined
-      ? { Pending: options.pendingMaxAgeHours * HOUR_MS, Processing: options.processingMaxAgeHours * HOUR_MS }
-      : { Pending: override * 60_000, Processing: override * 60_000 };
+    const maxAgeMs =
+      override === undefined
+        ? { Pending: options.pendingMaxAgeHours * HOUR_MS, Processing: options.processingMaxAgeHours * HOUR_MS }
+        : { Pending: override * 60_000, Processing: override * 60_000 };
     const withMargin = { ...budget, safetyMarginMs: options.safetyMarginMs };
     const reconciled = await options.platform.reconcile(withMargin);
     const expired = await runCleanup({

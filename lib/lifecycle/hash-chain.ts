@@ -76,7 +76,10 @@ export function verifyChain(trail: readonly Transition[], owner: TrailOwner): Ch
     const { hash, ...rest } = record;
     const unbound = record.previousHash === null && record.at < UNBOUND_TRAILS_BEFORE && unboundHash(rest) === hash;
     if (transitionHash(rest, owner) !== hash && !unbound) {
-      problems.push({ version: record.version, problem: record.previousHash === null ? 'hash does not match the record and its request' : 'hash does not match the record' });
+      problems.push({
+        version: record.version,
+        problem: record.previousHash === null ? 'hash does not match the record and its request' : 'hash does not match the record',
+      });
     }
     previous = record;
   }

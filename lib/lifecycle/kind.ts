@@ -1,7 +1,16 @@
 import type * as z from 'zod/mini';
 import type { StatusMachine } from './status-machine.ts';
 import type {
-  Caller, ConsentLinks, EntityEffect, EntityRecord, RequestData, RequestDetails, RequestError, RequestType, Status, StoredRequest,
+  Caller,
+  ConsentLinks,
+  EntityEffect,
+  EntityRecord,
+  RequestData,
+  RequestDetails,
+  RequestError,
+  RequestType,
+  Status,
+  StoredRequest,
 } from './types.ts';
 
 /**

@@ -5,7 +5,16 @@ import { type AnyKind, type KindRegistry, type ListFilters, trailOwner } from '.
 import { canTransition, decideCancel } from './status-machine.ts';
 import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, PageTokens, RequestStore, SessionClaim } from './store.ts';
 import {
-  type Actor, type Caller, type Page, type RequestDetails, type RequestError, type Source, type Status, type StoredRequest, summaryOf, type Transition,
+  type Actor,
+  type Caller,
+  type Page,
+  type RequestDetails,
+  type RequestError,
+  type Source,
+  type Status,
+  type StoredRequest,
+  summaryOf,
+  type Transition,
 } from './types.ts';
 
 /**
@@ -82,12 +91,25 @@ export function createLifecycle(options: LifecycleOptions) {
    * through the API, unless `origin` says otherwise (an end user's guided session, contract §10).
    */
   function firstRecord(
-    request: Pick<StoredRequest, 'id' | 'tenantId' | 'kind'>, caller: Caller, at: string, correlationId: string, origin?: { actor: Actor; source: Source },
+    request: Pick<StoredRequest, 'id' | 'tenantId' | 'kind'>,
+    caller: Caller,
+    at: string,
+    correlationId: string,
+    origin?: { actor: Actor; source: Source },
   ) {
-    return record({
-      version: 1, from: null, to: 'Pending', at, actor: origin?.actor ?? { type: 'principal', id: caller.principalId }, source: origin?.source ?? 'api',
-      correlationId, previousHash: null,
-    }, trailOwner(request, kindOf(request)));
+    return record(
+      {
+        version: 1,
+        from: null,
+        to: 'Pending',
+        at,
+        actor: origin?.actor ?? { type: 'principal', id: caller.principalId },
+        source: origin?.source ?? 'api',
+        correlationId,
+        previousHash: null,
+      },
+      trailOwner(request, kindOf(request)),
+    );
   }
 
   /** The stored first answer for a key, if the body is the same one; another body is a 422. */
@@ -101,10 +123,12 @@ export function createLifecycle(options: LifecycleOptions) {
   /** An Idempotency-Key scoped to the caller's tenant and the request kind, with the body it came with. */
   function idempotencyOf(kind: AnyKind, caller: Caller, input: unknown, key: string | undefined): Idempotency | undefined {
     // Only keyed creates compare bodies; the others do not pay for hashing one.
-    return key === undefined ? undefined : {
-      key: `${caller.tenantId}|${kind.name}|${key}`,
-      payloadHash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
-    };
+    return key === undefined
+      ? undefined
+      : {
+          key: `${caller.tenantId}|${kind.name}|${key}`,
+          payloadHash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
+        };
   }
 
   /** The stored first answer when the key was used before (a 422 for another body); undefined without one. */
@@ -121,7 +145,10 @@ export function createLifecycle(options: LifecycleOptions) {
    * with the same key that won answers its response instead.
    */
   async function insertFirst<V>(
-    request: StoredRequest, first: Transition, created: V, options: { idempotency?: Idempotency | undefined; claim?: EntityClaim; session?: SessionClaim | undefined } = {},
+    request: StoredRequest,
+    first: Transition,
+    created: V,
+    options: { idempotency?: Idempotency | undefined; claim?: EntityClaim; session?: SessionClaim | undefined } = {},
   ): Promise<'inserted' | 'entity-unavailable' | 'session-used' | { request: V; replayed: true }> {
     const { idempotency, claim, session } = options;
     const held: IdempotencyRecord | undefined = idempotency && {
@@ -130,7 +157,11 @@ export function createLifecycle(options: LifecycleOptions) {
       expiresAt: Math.floor(now().getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
     };
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const result = await store.insert(request, first, { ...(held ? { idempotency: held } : {}), ...(claim ? { claim } : {}), ...(session ? { session } : {}) });
+      const result = await store.insert(request, first, {
+        ...(held ? { idempotency: held } : {}),
+        ...(claim ? { claim } : {}),
+        ...(session ? { session } : {}),
+      });
       if (result.outcome === 'inserted' || result.outcome === 'entity-unavailable' || result.outcome === 'session-used') return result.outcome;
       if (result.outcome === 'replay') return replayOf<V>(result.record, held!.payloadHash);
     }
@@ -154,18 +185,21 @@ export function createLifecycle(options: LifecycleOptions) {
         throw new InvalidTransitionError(`A ${current.status} request cannot become ${change.to}.`);
       }
       const at = now().toISOString();
-      const entry = record({
-        version: current.version + 1,
-        from: current.status,
-        to: change.to,
-        at,
-        actor: meta.actor,
-        source: meta.source,
-        ...(change.reason === undefined ? {} : { reason: change.reason }),
-        ...(change.errors === undefined ? {} : { errors: change.errors }),
-        correlationId: meta.correlationId,
-        previousHash: current.lastHash,
-      }, trailOwner(current, kind));
+      const entry = record(
+        {
+          version: current.version + 1,
+          from: current.status,
+          to: change.to,
+          at,
+          actor: meta.actor,
+          source: meta.source,
+          ...(change.reason === undefined ? {} : { reason: change.reason }),
+          ...(change.errors === undefined ? {} : { errors: change.errors }),
+          correlationId: meta.correlationId,
+          previousHash: current.lastHash,
+        },
+        trailOwner(current, kind),
+      );
       const next: StoredRequest = {
         ...withDetails(current, change.details),
         status: change.to,
@@ -215,7 +249,11 @@ export function createLifecycle(options: LifecycleOptions) {
 
   /** The cancel of any kind: its machine says from where. `details`: what the request's details become with it. */
   async function cancel(
-    kind: AnyKind, id: string, caller: Caller, correlationId: string, details?: (current: StoredRequest) => RequestDetails,
+    kind: AnyKind,
+    id: string,
+    caller: Caller,
+    correlationId: string,
+    details?: (current: StoredRequest) => RequestDetails,
   ): Promise<StoredRequest> {
     const result = await transition(
       id,
@@ -259,7 +297,10 @@ export function createLifecycle(options: LifecycleOptions) {
 
   /** The trail of a request of one kind, oldest first. */
   async function history(
-    kind: AnyKind, id: string, caller: Caller, query: { pageSize?: string | undefined; continuationToken?: string | undefined },
+    kind: AnyKind,
+    id: string,
+    caller: Caller,
+    query: { pageSize?: string | undefined; continuationToken?: string | undefined },
   ): Promise<Page<Transition>> {
     await findOwned(kind, id, caller);
     const scope = ['history', caller.tenantId, id].join('|');
@@ -268,7 +309,20 @@ export function createLifecycle(options: LifecycleOptions) {
   }
 
   return {
-    store, now, newId, kindOf, firstRecord, idempotencyOf, findReplay, insertFirst, transition, updateDetails, findOwned, cancel, list, history,
+    store,
+    now,
+    newId,
+    kindOf,
+    firstRecord,
+    idempotencyOf,
+    findReplay,
+    insertFirst,
+    transition,
+    updateDetails,
+    findOwned,
+    cancel,
+    list,
+    history,
   };
 }
 

@@ -1,5 +1,5 @@
 import { OPEN_STATUSES } from './status-machine.ts';
-import type { RequestStore, OpenRequestRef } from './store.ts';
+import type { OpenRequestRef, RequestStore } from './store.ts';
 import type { Status } from './types.ts';
 
 export interface OpenRequestWalk {

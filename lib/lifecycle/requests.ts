@@ -2,7 +2,15 @@ import { ConflictError } from './errors.ts';
 import type { Draft, Kind, ListFilters, PrepareContext, RequestView } from './kind.ts';
 import type { Idempotency, Lifecycle } from './lifecycle.ts';
 import {
-  type Actor, type Caller, type ConsentLinks, type Page, type RequestDetails, type Source, type StoredRequest, summaryOf, type Transition,
+  type Actor,
+  type Caller,
+  type ConsentLinks,
+  type Page,
+  type RequestDetails,
+  type Source,
+  type StoredRequest,
+  summaryOf,
+  type Transition,
 } from './types.ts';
 
 /** Per call: who to blame in the log, the caller's Idempotency-Key (creates), how long the invocation has left. */
@@ -70,7 +78,9 @@ export interface RequestsOptions {
  * guided sessions, which create in steps.
  */
 export function createRequests<Input, Query extends ListFilters, View extends RequestView>(
-  kind: Kind<Input, Query, View>, core: Lifecycle, options: RequestsOptions,
+  kind: Kind<Input, Query, View>,
+  core: Lifecycle,
+  options: RequestsOptions,
 ) {
   const context: PrepareContext = { findEntity: (entityId) => core.store.findEntity(entityId), allowLoopbackHttpReturnUrl: options.allowLoopbackHttpReturnUrl };
   const consentLinks = kind.consentSubject ? options.consentLinks : undefined;

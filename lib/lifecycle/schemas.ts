@@ -20,7 +20,11 @@ export function once<T>(build: () => T): () => T {
 export const uuid = () => z.guid();
 
 /** An id as issued, in lower case; an upper-case spelling of the same uuid finds the same thing. */
-export const lowerCaseId = () => z.pipe(uuid(), z.transform((id: string) => id.toLowerCase()));
+export const lowerCaseId = () =>
+  z.pipe(
+    uuid(),
+    z.transform((id: string) => id.toLowerCase()),
+  );
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
@@ -46,9 +50,9 @@ function depthOf(value: unknown, limit: number): number {
 
 /** Any JSON, nested at most `MAX_PROPERTIES_DEPTH` levels. */
 export const boundedJson = () =>
-  z.unknown().check(
-    z.refine((value) => depthOf(value, MAX_PROPERTIES_DEPTH) <= MAX_PROPERTIES_DEPTH, `must not nest deeper than ${MAX_PROPERTIES_DEPTH} levels`),
-  );
+  z
+    .unknown()
+    .check(z.refine((value) => depthOf(value, MAX_PROPERTIES_DEPTH) <= MAX_PROPERTIES_DEPTH, `must not nest deeper than ${MAX_PROPERTIES_DEPTH} levels`));
 
 /** A field that may be left out or null. */
 export const optional = <T extends z.core.SomeType>(schema: T) => z.optional(z.nullable(schema));
@@ -79,6 +83,5 @@ export const answer = {
   text: (max: number = ANSWER_LIMITS.text) => z.string().check(z.maxLength(max)),
   time: () => z.iso.datetime().check(z.maxLength(ANSWER_LIMITS.time)),
   version: () => z.int().check(z.minimum(1), z.maximum(ANSWER_LIMITS.version)),
-  errors: () =>
-    z.array(z.object({ code: answer.text(100), message: answer.text() })).check(z.maxLength(ANSWER_LIMITS.errors)),
+  errors: () => z.array(z.object({ code: answer.text(100), message: answer.text() })).check(z.maxLength(ANSWER_LIMITS.errors)),
 };

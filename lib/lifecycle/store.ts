@@ -87,7 +87,9 @@ export interface RequestStore {
    * `replay` when an unexpired record holds the key already (nothing written).
    */
   insert(
-    request: StoredRequest, first: Transition, options?: { idempotency?: IdempotencyRecord; claim?: EntityClaim; session?: SessionClaim },
+    request: StoredRequest,
+    first: Transition,
+    options?: { idempotency?: IdempotencyRecord; claim?: EntityClaim; session?: SessionClaim },
   ): Promise<InsertResult>;
   get(id: string): Promise<StoredRequest | undefined>;
   /** The unexpired idempotency record of a scoped key, if any. */
@@ -97,7 +99,10 @@ export interface RequestStore {
    * `conflict` means somebody else moved it first; nothing was written.
    */
   applyTransition(
-    current: StoredRequest, next: StoredRequest, record: Transition, options?: { inbox?: InboxMarker; entityEffects?: readonly EntityEffect[] },
+    current: StoredRequest,
+    next: StoredRequest,
+    record: Transition,
+    options?: { inbox?: InboxMarker; entityEffects?: readonly EntityEffect[] },
   ): Promise<ApplyResult>;
   /** What the entity registry knows of an entity, if anything. */
   findEntity(entityId: string): Promise<EntityRecord | undefined>;

@@ -71,7 +71,14 @@ export interface StoredRequest {
 export type TransitionSummary = Pick<Transition, 'version' | 'from' | 'to' | 'at' | 'actor' | 'source'>;
 
 export function summaryOf(record: Transition): TransitionSummary {
-  return { version: record.version, from: record.from, to: record.to, at: record.at, actor: { type: record.actor.type, id: record.actor.id }, source: record.source };
+  return {
+    version: record.version,
+    from: record.from,
+    to: record.to,
+    at: record.at,
+    actor: { type: record.actor.type, id: record.actor.id },
+    source: record.source,
+  };
 }
 
 /**

@@ -90,7 +90,9 @@ ${note ? html`<p role="status">${note}</p>` : ''}
   ${subjectOf(request).map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}
   <dt>Status</dt><dd>${statusPill(request.status)}</dd>
 </dl>
-${pending ? html`
+${
+  pending
+    ? html`
 <p>If you approve, ${asker(request)} can read and manage this connection on the Realto energy platform. You can withdraw it later through them.</p>
 ${documentation ? html`<p><a href="${documentation}" rel="noreferrer noopener" target="_blank">How this works</a></p>` : ''}
 <form method="post" aria-label="Your decision">
@@ -99,7 +101,9 @@ ${documentation ? html`<p><a href="${documentation}" rel="noreferrer noopener" t
     <button class="primary" type="submit" name="decision" value="approve">Approve</button>
     <button class="secondary" type="submit" name="decision" value="decline">Decline</button>
   </div>
-</form>` : html`<p>Nothing more to do here.</p>`}`,
+</form>`
+    : html`<p>Nothing more to do here.</p>`
+}`,
     };
   }
 
@@ -118,7 +122,11 @@ ${documentation ? html`<p><a href="${documentation}" rel="noreferrer noopener" t
           if (current.status !== 'Pending') return 'unchanged';
           return decision === 'approve'
             ? { to: 'Processing', reason: 'The end user approved on the consent page' }
-            : { to: 'Canceled', reason: 'The end user declined on the consent page', errors: [{ code: 'ConsentDeclined', message: 'The end user declined to connect.' }] };
+            : {
+                to: 'Canceled',
+                reason: 'The end user declined on the consent page',
+                errors: [{ code: 'ConsentDeclined', message: 'The end user declined to connect.' }],
+              };
         },
         { actor: { type: 'enduser', id: links.actorId('consent', token) }, source: 'consent', correlationId },
       );

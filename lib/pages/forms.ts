@@ -11,10 +11,12 @@ const antiForgery = () => z.string().check(z.minLength(1), z.maxLength(64));
 export const consentForm = once(() => z.strictObject({ decision: z.enum(DECISIONS), csrf: antiForgery() }));
 
 /** The guided session's form; which identifier fits is checked against the device's type. */
-export const guidedForm = once(() => z.strictObject({
-  entityType: z.optional(text(40)),
-  model: text(100),
-  identifier: text(64),
-  consent: z.literal('yes'),
-  csrf: antiForgery(),
-}));
+export const guidedForm = once(() =>
+  z.strictObject({
+    entityType: z.optional(text(40)),
+    model: text(100),
+    identifier: text(64),
+    consent: z.literal('yes'),
+    csrf: antiForgery(),
+  }),
+);

@@ -1,13 +1,12 @@
-import { ConflictError, ForbiddenError, GoneError, ValidationError } from '../lifecycle/errors.ts';
 import { type GuidedService, identifierOf } from '../guided-sessions/service.ts';
 import type { OnboardingRequestView } from '../kinds/onboarding.ts';
+import { ConflictError, ForbiddenError, GoneError, ValidationError } from '../lifecycle/errors.ts';
 import type { SessionStore } from '../lifecycle/store.ts';
 import { ENTITY_TYPES, type GuidedSession } from '../lifecycle/types.ts';
 import { originOf, returnAddress } from './consent.ts';
 import { type HtmlPage, type HtmlReply, html, statusPill } from './html.ts';
 import type { Links } from './links.ts';
 import { TYPE_NAMES } from './words.ts';
-
 
 export interface GuidedForm {
   entityType?: string | undefined;
@@ -67,17 +66,21 @@ ${session.returnUrl ? html`<p><a href="${returnAddress(session.returnUrl, reques
 ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
 <form method="post" aria-label="Your device">
   <input type="hidden" name="csrf" value="${links.formValue(token)}">
-  ${preset ? '' : html`
+  ${
+    preset
+      ? ''
+      : html`
   <label for="entityType">Type of device</label>
   <select id="entityType" name="entityType" required>
     <option value=""${given?.entityType ? '' : html` selected`} disabled>Choose…</option>
     ${ENTITY_TYPES.map((type) => html`<option value="${type}"${given?.entityType === type ? html` selected` : ''}>${TYPE_NAMES[type] ?? type}</option>`)}
-  </select>`}
+  </select>`
+  }
   <label for="model">Model</label>
   <input id="model" name="model" required maxlength="100" autocomplete="off" value="${given?.model ?? ''}">
   <label for="identifier">${identifier?.label ?? 'Serial number, VIN (cars) or EAN (meters)'}</label>
   <input id="identifier" name="identifier" required maxlength="64" autocomplete="off" aria-describedby="identifier-hint" value="${given?.identifier ?? ''}">
-  <p class="hint" id="identifier-hint">${identifier?.hint ?? 'On the device\'s label, the registration papers or your energy bill'}</p>
+  <p class="hint" id="identifier-hint">${identifier?.hint ?? "On the device's label, the registration papers or your energy bill"}</p>
   <label class="check"><input type="checkbox" name="consent" value="yes" required>
     <span>I agree that ${session.companyName} connects this device to the Realto energy platform and reads its energy data.</span></label>
   <div class="actions"><button class="primary" type="submit">Connect my device</button></div>
@@ -107,7 +110,12 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
       const entityType = session.entityType ?? given.entityType;
       if (!entityType || !(ENTITY_TYPES as readonly string[]).includes(entityType)) return form(token, session, 400, 'Choose the type of device.', given);
       try {
-        const request = await guided.submit(session, { entityType: entityType as never, model: given.model, identifier: given.identifier.trim() }, actor, correlationId);
+        const request = await guided.submit(
+          session,
+          { entityType: entityType as never, model: given.model, identifier: given.identifier.trim() },
+          actor,
+          correlationId,
+        );
         return { redirect: session.returnUrl ? returnAddress(session.returnUrl, request) : options.pageUrl(token) };
       } catch (error) {
         if (error instanceof ConflictError) {

@@ -39,7 +39,10 @@ export function createLinks(secret: () => string, now: () => Date = () => new Da
   const keys = () => {
     const from = secret();
     if (derived?.from !== from) {
-      const values = from.split(',').map((value) => value.trim()).filter(Boolean);
+      const values = from
+        .split(',')
+        .map((value) => value.trim())
+        .filter(Boolean);
       derived = { from, keys: values.map((value) => createHash('sha256').update(`onboarding end-user links\n${value}`).digest()) };
     }
     return derived.keys;
@@ -48,7 +51,8 @@ export function createLinks(secret: () => string, now: () => Date = () => new Da
   const macWith = (signing: Buffer, kind: LinkKind, payload: Buffer, tenantId: string) =>
     createHmac('sha256', signing).update(`${kind}\n${tenantId}\n`).update(payload).digest().subarray(0, MAC_BYTES);
   const mac = (kind: LinkKind, payload: Buffer, tenantId: string) => macWith(key(), kind, payload, tenantId);
-  const formValueWith = (signing: Buffer, token: string) => createHmac('sha256', signing).update(`form\n${token}`).digest().subarray(0, 16).toString('base64url');
+  const formValueWith = (signing: Buffer, token: string) =>
+    createHmac('sha256', signing).update(`form\n${token}`).digest().subarray(0, 16).toString('base64url');
 
   /** A token that opens `id` of `tenantId` until `expiresAt`. */
   function sign(kind: LinkKind, subject: { id: string; tenantId: string; expiresAt: Date }): string {
@@ -77,8 +81,10 @@ export function createLinks(secret: () => string, now: () => Date = () => new Da
    */
   function verify(kind: LinkKind, token: string, tenantId: string | undefined): LinkClaims {
     const claims = read(token);
-    const signed = tenantId !== undefined && claims.given.length === MAC_BYTES
-      && keys().some((candidate) => timingSafeEqual(macWith(candidate, kind, claims.payload, tenantId), claims.given));
+    const signed =
+      tenantId !== undefined &&
+      claims.given.length === MAC_BYTES &&
+      keys().some((candidate) => timingSafeEqual(macWith(candidate, kind, claims.payload, tenantId), claims.given));
     if (!signed) throw new NotFoundError('This link is not valid.');
     if (claims.expiresAt.getTime() <= now().getTime()) throw new GoneError('This link has expired.');
     return { id: claims.id, expiresAt: claims.expiresAt };

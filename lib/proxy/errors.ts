@@ -37,6 +37,10 @@ export class UpstreamCircuitOpenError extends UnavailableError {
 
 /** The platform failed, timed out, rate-limits us, or calls to it are paused (our own bugs are none of these). */
 export function isUpstreamUnavailable(error: unknown): boolean {
-  return error instanceof UpstreamUnavailableError || error instanceof UpstreamTimeoutError || error instanceof UpstreamCircuitOpenError
-    || (error instanceof UpstreamRejectedError && error.platformStatus === 429);
+  return (
+    error instanceof UpstreamUnavailableError ||
+    error instanceof UpstreamTimeoutError ||
+    error instanceof UpstreamCircuitOpenError ||
+    (error instanceof UpstreamRejectedError && error.platformStatus === 429)
+  );
 }

@@ -1,8 +1,8 @@
-import { NotFoundError, NotInThisModeError } from '../lifecycle/errors.ts';
-import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.ts';
 import type { GuidedApi, GuidedSessionView } from '../guided-sessions/service.ts';
 import type { OnboardingRequestView } from '../kinds/onboarding.ts';
+import { NotFoundError, NotInThisModeError } from '../lifecycle/errors.ts';
 import type { Caller, RequestData } from '../lifecycle/types.ts';
+import { UpstreamRejectedError, UpstreamUnavailableError } from './errors.ts';
 import { consentLinksOf, errorsOf, knownStatus, type UpstreamRequest } from './mirror.ts';
 import type { RealtoClient } from './realto-client.ts';
 import { isObject, platformSnapshot } from './snapshot.ts';
@@ -19,7 +19,10 @@ const isSession = (value: unknown): value is Record<string, unknown> => isObject
  * UI has no trail here, so its version is 1, the one state we have seen. Unreadable: null.
  */
 async function requestView(
-  seen: unknown, tenantId: string, sessionCreated: string, ours: (id: string) => Promise<OnboardingRequestView | null>,
+  seen: unknown,
+  tenantId: string,
+  sessionCreated: string,
+  ours: (id: string) => Promise<OnboardingRequestView | null>,
 ): Promise<OnboardingRequestView | null> {
   const request = seen as (UpstreamRequest & Record<string, unknown>) | null | undefined;
   if (!request || typeof request.id !== 'string') return null;
@@ -46,7 +49,11 @@ async function requestView(
 }
 
 /** The platform's session, in our shape; the fields it does not document are null (realto-api-facts §4.3). */
-async function viewOf(session: Record<string, unknown>, tenantId: string, ours: (id: string) => Promise<OnboardingRequestView | null>): Promise<GuidedSessionView> {
+async function viewOf(
+  session: Record<string, unknown>,
+  tenantId: string,
+  ours: (id: string) => Promise<OnboardingRequestView | null>,
+): Promise<GuidedSessionView> {
   const created = text(session.created) ?? '';
   return {
     companyName: text(session.companyName) ?? '',
@@ -81,7 +88,7 @@ export function createProxyGuided(
 ): GuidedApi {
   return {
     async create() {
-      throw new NotInThisModeError('Guided sessions are created in the Realto platform\'s own UI in realto mode; this service creates them in local mode only.');
+      throw new NotInThisModeError("Guided sessions are created in the Realto platform's own UI in realto mode; this service creates them in local mode only.");
     },
     async list(caller, query) {
       const search = new URLSearchParams();
@@ -92,9 +99,9 @@ export function createProxyGuided(
         throw new UpstreamUnavailableError('The Realto platform answered with an unexpected page of sessions');
       }
       const meta = isObject(page.meta) ? page.meta : {};
-      const sessions = await Promise.all(page.data
-        .filter((session) => tenantOf(session) === caller.tenantId)
-        .map((session) => viewOf(session, caller.tenantId, (id) => ours(id, caller))));
+      const sessions = await Promise.all(
+        page.data.filter((session) => tenantOf(session) === caller.tenantId).map((session) => viewOf(session, caller.tenantId, (id) => ours(id, caller))),
+      );
       const items = sessions.filter((session) => query.expired === undefined || session.expired === (query.expired === 'true'));
       return { items, continuationToken: typeof meta.continuationToken === 'string' ? meta.continuationToken : null };
     },

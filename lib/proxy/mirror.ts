@@ -54,7 +54,7 @@ export function mirrorer(seen: UpstreamRequest) {
   const consent = consentLinksOf(seen);
   return (current: RequestDetails): RequestDetails => ({
     data: snapshot ? mergeSnapshot(current.data, snapshot) : current.data,
-    ...(consent ?? current.consent ? { consent: consent ?? current.consent } : {}),
+    ...((consent ?? current.consent) ? { consent: consent ?? current.consent } : {}),
   });
 }
 
@@ -97,7 +97,10 @@ export type PlatformCancel = { outcome: 'already-canceled' } | { outcome: 'cance
  * it causes, or, when the status did not change, replaces ours on its own.
  */
 export function createPlatformMirror(
-  lifecycle: Pick<Lifecycle, 'transition' | 'updateDetails'>, upstream: UpstreamRequests, kinds: KindRegistry, options: ProxyOptions = {},
+  lifecycle: Pick<Lifecycle, 'transition' | 'updateDetails'>,
+  upstream: UpstreamRequests,
+  kinds: KindRegistry,
+  options: ProxyOptions = {},
 ) {
   /** The answer's status if we know it; an unknown one is reported, and the caller records nothing. */
   function statusOf(seen: UpstreamRequest, correlationId: string): Status | undefined {
@@ -115,9 +118,10 @@ export function createPlatformMirror(
     const mirror = mirrorer(seen);
     const result = await lifecycle.transition(
       id,
-      (current) => (current.status !== status && canTransition(current.status, status, kindOf(current.kind).machine)
-        ? { to: status, reason: 'Observed on the Realto platform', ...(errors ? { errors } : {}), details: mirror(current) }
-        : 'unchanged'),
+      (current) =>
+        current.status !== status && canTransition(current.status, status, kindOf(current.kind).machine)
+          ? { to: status, reason: 'Observed on the Realto platform', ...(errors ? { errors } : {}), details: mirror(current) }
+          : 'unchanged',
       { actor: { type: 'upstream', id: 'realto' }, source: 'upstream', correlationId },
     );
     if (result.outcome !== 'unchanged') return result;
@@ -207,7 +211,13 @@ export function createPlatformMirror(
   }
 
   return {
-    observe, observeOnPlatform, cancelOnPlatform, createOnPlatform, withdraw, untracked, cancelBeforeExpiry,
+    observe,
+    observeOnPlatform,
+    cancelOnPlatform,
+    createOnPlatform,
+    withdraw,
+    untracked,
+    cancelBeforeExpiry,
     /** The reconciliation's check of one open request, of any kind this function serves. */
     observeOpen: (open: OpenRequestRef, correlationId: string) => observeOnPlatform(kindOf(open.kind), open.id, correlationId),
   };

@@ -1,11 +1,11 @@
-import type { Logger } from '../telemetry/logger.ts';
-import type { Metrics } from '../telemetry/metrics.ts';
-import type { RealtoSettings } from '../config/settings.ts';
 import type { Secret } from '../config/secrets.ts';
+import type { RealtoSettings } from '../config/settings.ts';
 import type { KindRegistry } from '../lifecycle/kind.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { JobBudget, Platform } from '../lifecycle/platform.ts';
 import type { RequestStore } from '../lifecycle/store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import { createPlatformMirror, type PlatformMirror } from './mirror.ts';
 import { createRealtoClient, type RealtoClient } from './realto-client.ts';
 import { reconcileOpenRequests } from './reconcile.ts';
@@ -41,7 +41,11 @@ export function createPlatformClient(settings: RealtoSettings, clientSecret: Sec
  */
 export function createRealtoPlatform(options: RealtoPlatformOptions): Platform & { mirror: PlatformMirror; client: RealtoClient } {
   const { logger } = options;
-  const client = createPlatformClient(options.settings, options.clientSecret, [...options.kinds.values()].map((kind) => kind.path));
+  const client = createPlatformClient(
+    options.settings,
+    options.clientSecret,
+    [...options.kinds.values()].map((kind) => kind.path),
+  );
   const mirror = createPlatformMirror(options.lifecycle, client, options.kinds, {
     onUntracked: (detail) => logger.error('A request on the Realto platform may be untracked here', detail),
     onUnknownStatus: (detail) => {
@@ -53,11 +57,12 @@ export function createRealtoPlatform(options: RealtoPlatformOptions): Platform &
     mirror,
     client,
     beforeExpire: (stale, correlationId) => mirror.cancelBeforeExpiry(stale, correlationId),
-    reconcile: (budget: JobBudget) => reconcileOpenRequests({
-      store: options.store,
-      check: (open) => mirror.observeOpen(open, budget.correlationId),
-      remainingMs: budget.remainingMs,
-      safetyMarginMs: budget.safetyMarginMs,
-    }),
+    reconcile: (budget: JobBudget) =>
+      reconcileOpenRequests({
+        store: options.store,
+        check: (open) => mirror.observeOpen(open, budget.correlationId),
+        remainingMs: budget.remainingMs,
+        safetyMarginMs: budget.safetyMarginMs,
+      }),
   };
 }

@@ -1,11 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceError } from '../lifecycle/errors.ts';
-import {
-  UpstreamCircuitOpenError,
-  UpstreamRejectedError,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
-} from './errors.ts';
+import { UpstreamCircuitOpenError, UpstreamRejectedError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.ts';
 import { isObject } from './snapshot.ts';
 
 /**
@@ -114,9 +109,7 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
     }
   }
 
-  async function attemptOnce(
-    request: Request,
-  ): Promise<{ answer: PlatformAnswer } | { error: ServiceError; retryable: boolean }> {
+  async function attemptOnce(request: Request): Promise<{ answer: PlatformAnswer } | { error: ServiceError; retryable: boolean }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (request.token) headers.authorization = `Bearer ${request.token}`;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
@@ -131,7 +124,10 @@ export function createRealtoClient(options: RealtoClientOptions): RealtoClient {
       });
       const text = await response.text();
       if (response.status >= 300 && response.status < 400) {
-        return { error: new UpstreamUnavailableError(`The Realto platform answered with a redirect (status ${response.status}), which is not followed`), retryable: false };
+        return {
+          error: new UpstreamUnavailableError(`The Realto platform answered with a redirect (status ${response.status}), which is not followed`),
+          retryable: false,
+        };
       }
       if (response.status >= 500) {
         return {
@@ -260,7 +256,6 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
-
 
 function isOnboardingRequest(value: unknown): value is RealtoOnboardingRequest {
   return isObject(value) && typeof value.id === 'string' && typeof value.status === 'string';

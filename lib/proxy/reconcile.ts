@@ -1,6 +1,6 @@
 import { walkOpenRequests } from '../lifecycle/open-requests.ts';
 import type { ReconcileReport } from '../lifecycle/platform.ts';
-import type { RequestStore, OpenRequestRef } from '../lifecycle/store.ts';
+import type { OpenRequestRef, RequestStore } from '../lifecycle/store.ts';
 
 export interface ReconcileOptions {
   store: Pick<RequestStore, 'listStale' | 'openShards'>;
@@ -22,10 +22,14 @@ export async function reconcileOpenRequests(options: ReconcileOptions): Promise<
   const report: ReconcileReport = { checked: 0, changed: 0, failed: 0, stoppedEarly: false };
   // Every open request: both statuses, entered before now.
   const before = new Date(now().getTime() + 1).toISOString();
-  const walk = walkOpenRequests(options.store, { Pending: before, Processing: before }, {
-    pageSize: options.pageSize ?? 25,
-    stop: () => options.remainingMs() < options.safetyMarginMs,
-  });
+  const walk = walkOpenRequests(
+    options.store,
+    { Pending: before, Processing: before },
+    {
+      pageSize: options.pageSize ?? 25,
+      stop: () => options.remainingMs() < options.safetyMarginMs,
+    },
+  );
   for await (const open of walk.items) {
     report.checked++;
     try {

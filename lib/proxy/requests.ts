@@ -17,7 +17,8 @@ const LIST_ANSWER_RESERVE_MS = 1_500;
  * says, so both are as current as the platform; otherwise reads are ours and the reconciliation asks.
  */
 export function mirroredRequests<Input, Query extends ListFilters, View extends RequestView>(
-  local: LocalRequests<Input, Query, View>, mirror: PlatformMirror,
+  local: LocalRequests<Input, Query, View>,
+  mirror: PlatformMirror,
 ): RequestsApi<Input, Query, View> {
   const { kind } = local;
 
@@ -42,27 +43,32 @@ export function mirroredRequests<Input, Query extends ListFilters, View extends 
     const budgetMs = timeLeftMs() - LIST_ANSWER_RESERVE_MS;
     // Once out of time, nothing more is sent; what is under way keeps our copy on this page.
     let expired = budgetMs <= 0;
-    const outOfTime = Number.isFinite(budgetMs) && !expired
-      ? new Promise<'out-of-time'>((resolve) => {
-          timer = setTimeout(() => {
-            expired = true;
-            resolve('out-of-time');
-          }, budgetMs);
-        })
-      : new Promise<never>(() => {});
+    const outOfTime =
+      Number.isFinite(budgetMs) && !expired
+        ? new Promise<'out-of-time'>((resolve) => {
+            timer = setTimeout(() => {
+              expired = true;
+              resolve('out-of-time');
+            }, budgetMs);
+          })
+        : new Promise<never>(() => {});
     try {
-      const refreshed = await pMap(open, async (item) => {
-        if (expired) return item;
-        const answer = await Promise.race([
-          refresh(item, correlationId).catch((error: unknown) => {
-            if (!isUnavailable(error) && !isRefusal(error)) throw error;
-            if (isUnavailable(error)) unavailable.push(error);
-            return item;
-          }),
-          outOfTime,
-        ]);
-        return answer === 'out-of-time' ? item : answer;
-      }, { concurrency: LIST_REFRESH_CONCURRENCY });
+      const refreshed = await pMap(
+        open,
+        async (item) => {
+          if (expired) return item;
+          const answer = await Promise.race([
+            refresh(item, correlationId).catch((error: unknown) => {
+              if (!isUnavailable(error) && !isRefusal(error)) throw error;
+              if (isUnavailable(error)) unavailable.push(error);
+              return item;
+            }),
+            outOfTime,
+          ]);
+          return answer === 'out-of-time' ? item : answer;
+        },
+        { concurrency: LIST_REFRESH_CONCURRENCY },
+      );
       if (open.length > 0 && unavailable.length === open.length) throw unavailable[0];
       const byId = new Map(refreshed.map((item) => [item.id, item]));
       const items = page.items.map((item) => byId.get(item.id) ?? item);
@@ -104,9 +110,7 @@ export function mirroredRequests<Input, Query extends ListFilters, View extends 
       return observed.outcome === 'applied' ? { request: local.view(observed.request), replayed: false } : created;
     },
 
-    get: kind.platformReads
-      ? async (id, caller, call) => refresh(await local.get(id, caller, call), call.correlationId)
-      : local.get,
+    get: kind.platformReads ? async (id, caller, call) => refresh(await local.get(id, caller, call), call.correlationId) : local.get,
 
     list: kind.platformReads
       ? (caller, query, call) => listRefreshed(caller, query, call.correlationId, call.remainingMs ?? (() => Number.POSITIVE_INFINITY))

@@ -1,12 +1,29 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, UpdateCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Delivery, DeliveryAttempt, DueDelivery, EventStore, WebhookEndpoint } from '../events/store.ts';
 import type { Cursor, StoredPage } from '../lifecycle/store.ts';
 import { run, translateStoreError } from './errors.ts';
 import {
-  ATTEMPT_SK_PREFIX, attemptKey, deliveryKey, DUE_SHARDS, dueIndexAttributes, dueShardPk, endpointIndexAttributes, endpointKey, INDEX, stripKeys, tenantPk,
+  ATTEMPT_SK_PREFIX,
+  attemptKey,
+  DUE_SHARDS,
+  deliveryKey,
+  dueIndexAttributes,
+  dueShardPk,
+  endpointIndexAttributes,
+  endpointKey,
+  INDEX,
+  stripKeys,
+  tenantPk,
 } from './keys.ts';
 
 /** Deliveries and attempts are kept this long after they are written (TTL). */
@@ -41,8 +58,15 @@ function deliveryFrom(item: Record<string, unknown>): Delivery {
 function attemptFrom(item: Record<string, unknown>): DeliveryAttempt {
   const stored = item as unknown as DeliveryAttempt;
   return {
-    eventId: stored.eventId, eventType: stored.eventType, attempt: stored.attempt, at: stored.at, statusCode: stored.statusCode ?? null,
-    error: stored.error ?? null, durationMs: stored.durationMs, nextAttemptAt: stored.nextAttemptAt ?? null, manual: stored.manual,
+    eventId: stored.eventId,
+    eventType: stored.eventType,
+    attempt: stored.attempt,
+    at: stored.at,
+    statusCode: stored.statusCode ?? null,
+    error: stored.error ?? null,
+    durationMs: stored.durationMs,
+    nextAttemptAt: stored.nextAttemptAt ?? null,
+    manual: stored.manual,
   };
 }
 
@@ -52,7 +76,13 @@ function attemptFrom(item: Record<string, unknown>): DeliveryAttempt {
  * so that only the functions that deliver events carry it.
  */
 export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName: string): EventStore {
-  async function page<T>(operation: string, input: QueryCommandInput, limit: number, keyOf: (item: Record<string, unknown>) => Cursor, decode: (item: Record<string, unknown>) => T): Promise<StoredPage<T>> {
+  async function page<T>(
+    operation: string,
+    input: QueryCommandInput,
+    limit: number,
+    keyOf: (item: Record<string, unknown>) => Cursor,
+    decode: (item: Record<string, unknown>) => T,
+  ): Promise<StoredPage<T>> {
     const result = await run(operation, () => client.send(new QueryCommand({ ...input, Limit: limit + 1 })));
     const items = result.Items ?? [];
     // One item more than asked for proves there is a next page; it starts after the last one returned.
@@ -67,9 +97,15 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     dueShards: DUE_SHARDS,
 
     async insertEndpoint(endpoint) {
-      await run('endpoint-insert', () => client.send(new PutCommand({
-        TableName: tableName, Item: endpointItem(endpoint), ConditionExpression: 'attribute_not_exists(pk)',
-      })));
+      await run('endpoint-insert', () =>
+        client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: endpointItem(endpoint),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
     },
 
     async getEndpoint(id) {
@@ -79,10 +115,15 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
 
     async replaceEndpoint(current, next) {
       try {
-        await client.send(new PutCommand({
-          TableName: tableName, Item: endpointItem(next),
-          ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': current.version },
-        }));
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: endpointItem(next),
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': current.version },
+          }),
+        );
         return 'applied';
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) return 'conflict';
@@ -95,14 +136,20 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     },
 
     listEndpoints(tenantId, limit, after) {
-      return page('endpoint-list', {
-        TableName: tableName,
-        IndexName: INDEX.byTenant,
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': tenantPk(tenantId, 'WebhookEndpoint') },
-        ScanIndexForward: false,
-        ExclusiveStartKey: after,
-      }, limit, (item) => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }), endpointFrom);
+      return page(
+        'endpoint-list',
+        {
+          TableName: tableName,
+          IndexName: INDEX.byTenant,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': tenantPk(tenantId, 'WebhookEndpoint') },
+          ScanIndexForward: false,
+          ExclusiveStartKey: after,
+        },
+        limit,
+        (item) => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }),
+        endpointFrom,
+      );
     },
 
     async insertDelivery(delivery) {
@@ -116,22 +163,26 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     },
 
     async getDelivery(endpointId, eventId) {
-      const result = await run('delivery-get', () => client.send(new GetCommand({ TableName: tableName, Key: deliveryKey(endpointId, eventId), ConsistentRead: true })));
+      const result = await run('delivery-get', () =>
+        client.send(new GetCommand({ TableName: tableName, Key: deliveryKey(endpointId, eventId), ConsistentRead: true })),
+      );
       return result.Item ? deliveryFrom(result.Item) : undefined;
     },
 
     async claimDelivery(endpointId, eventId, claim) {
       const due = claim.dueOnly ? ' AND #status = :pending AND nextAttemptAt <= :now' : '';
       try {
-        const result = await client.send(new UpdateCommand({
-          TableName: tableName,
-          Key: deliveryKey(endpointId, eventId),
-          UpdateExpression: 'SET leaseUntil = :lease',
-          ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)${due}`,
-          ExpressionAttributeValues: { ':lease': claim.leaseUntil, ':now': claim.now, ...(claim.dueOnly ? { ':pending': 'pending' } : {}) },
-          ...(claim.dueOnly ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
-          ReturnValues: 'ALL_NEW',
-        }));
+        const result = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: deliveryKey(endpointId, eventId),
+            UpdateExpression: 'SET leaseUntil = :lease',
+            ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)${due}`,
+            ExpressionAttributeValues: { ':lease': claim.leaseUntil, ':now': claim.now, ...(claim.dueOnly ? { ':pending': 'pending' } : {}) },
+            ...(claim.dueOnly ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
         return result.Attributes ? deliveryFrom(result.Attributes) : undefined;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) return undefined;
@@ -140,54 +191,79 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     },
 
     async recordAttempt(next, attempt) {
-      await run('delivery-attempt', () => client.send(new TransactWriteCommand({
-        TransactItems: [
-          // The claim ends with the write: the new item carries no lease.
-          { Put: { TableName: tableName, Item: deliveryItem(next), ConditionExpression: 'attribute_exists(pk)' } },
-          {
-            Put: {
-              TableName: tableName,
-              Item: { ...attempt, ...attemptKey(next.endpointId, attempt.at, attempt.eventId, attempt.attempt), entity: 'DeliveryAttempt', expiresAt: expiresAt(attempt.at) },
-            },
-          },
-        ],
-      })));
+      await run('delivery-attempt', () =>
+        client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              // The claim ends with the write: the new item carries no lease.
+              { Put: { TableName: tableName, Item: deliveryItem(next), ConditionExpression: 'attribute_exists(pk)' } },
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: {
+                    ...attempt,
+                    ...attemptKey(next.endpointId, attempt.at, attempt.eventId, attempt.attempt),
+                    entity: 'DeliveryAttempt',
+                    expiresAt: expiresAt(attempt.at),
+                  },
+                },
+              },
+            ],
+          }),
+        ),
+      );
     },
 
     listAttempts(endpointId, limit, after) {
-      return page('attempt-list', {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': endpointKey(endpointId).pk, ':prefix': ATTEMPT_SK_PREFIX },
-        ScanIndexForward: false,
-        ExclusiveStartKey: after,
-      }, limit, (item) => ({ pk: item.pk, sk: item.sk }), attemptFrom);
+      return page(
+        'attempt-list',
+        {
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': endpointKey(endpointId).pk, ':prefix': ATTEMPT_SK_PREFIX },
+          ScanIndexForward: false,
+          ExclusiveStartKey: after,
+        },
+        limit,
+        (item) => ({ pk: item.pk, sk: item.sk }),
+        attemptFrom,
+      );
     },
 
     async listDue(shard, before, limit): Promise<DueDelivery[]> {
-      const result = await run('delivery-due', () => client.send(new QueryCommand({
-        TableName: tableName,
-        IndexName: INDEX.dueDeliveries,
-        KeyConditionExpression: 'dueShard = :shard AND dueKey <= :upTo',
-        // '~' sorts after every character of the ids that follow the time.
-        ExpressionAttributeValues: { ':shard': dueShardPk(shard), ':upTo': `${before}#~` },
-        ScanIndexForward: true,
-        Limit: limit,
-      })));
+      const result = await run('delivery-due', () =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: INDEX.dueDeliveries,
+            KeyConditionExpression: 'dueShard = :shard AND dueKey <= :upTo',
+            // '~' sorts after every character of the ids that follow the time.
+            ExpressionAttributeValues: { ':shard': dueShardPk(shard), ':upTo': `${before}#~` },
+            ScanIndexForward: true,
+            Limit: limit,
+          }),
+        ),
+      );
       return (result.Items ?? []).map((item) => ({
-        endpointId: item.endpointId as string, eventId: item.eventId as string, nextAttemptAt: item.nextAttemptAt as string,
+        endpointId: item.endpointId as string,
+        eventId: item.eventId as string,
+        nextAttemptAt: item.nextAttemptAt as string,
       }));
     },
 
     async nextDue(shard) {
-      const result = await run('delivery-next-due', () => client.send(new QueryCommand({
-        TableName: tableName,
-        IndexName: INDEX.dueDeliveries,
-        KeyConditionExpression: 'dueShard = :shard',
-        ExpressionAttributeValues: { ':shard': dueShardPk(shard) },
-        ScanIndexForward: true,
-        Limit: 1,
-      })));
+      const result = await run('delivery-next-due', () =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: INDEX.dueDeliveries,
+            KeyConditionExpression: 'dueShard = :shard',
+            ExpressionAttributeValues: { ':shard': dueShardPk(shard) },
+            ScanIndexForward: true,
+            Limit: 1,
+          }),
+        ),
+      );
       return result.Items?.[0]?.nextAttemptAt as string | undefined;
     },
   };

@@ -9,7 +9,13 @@ import { queryPageOf } from './query-page.ts';
 /** A session as stored: without a request id until it yields one (the claim's condition is its absence). */
 function sessionItem(session: GuidedSession) {
   const { onboardingRequestId, ...rest } = session;
-  return { ...rest, ...(onboardingRequestId ? { onboardingRequestId } : {}), ...sessionKey(session.id), ...sessionIndexAttributes(session), entity: 'GuidedSession' };
+  return {
+    ...rest,
+    ...(onboardingRequestId ? { onboardingRequestId } : {}),
+    ...sessionKey(session.id),
+    ...sessionIndexAttributes(session),
+    entity: 'GuidedSession',
+  };
 }
 
 function sessionFrom(item: Record<string, unknown>): GuidedSession {
@@ -32,9 +38,15 @@ export function createDynamoSessionStore(client: DynamoDBDocumentClient, tableNa
     openShards: OPEN_SHARDS,
 
     async insertSession(session) {
-      await run('session-insert', () => client.send(new PutCommand({
-        TableName: tableName, Item: sessionItem(session), ConditionExpression: 'attribute_not_exists(pk)',
-      })));
+      await run('session-insert', () =>
+        client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: sessionItem(session),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
     },
 
     getSession,
@@ -58,13 +70,17 @@ export function createDynamoSessionStore(client: DynamoDBDocumentClient, tableNa
     },
 
     async listSessionsToExpire(shard, before, limit) {
-      const result = await run('session-expiring', () => client.send(new QueryCommand({
-        TableName: tableName,
-        IndexName: INDEX.openByAge,
-        KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': SESSION_OPEN_PREFIX, ':to': `${SESSION_OPEN_PREFIX}${before}` },
-        Limit: limit,
-      })));
+      const result = await run('session-expiring', () =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: INDEX.openByAge,
+            KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': SESSION_OPEN_PREFIX, ':to': `${SESSION_OPEN_PREFIX}${before}` },
+            Limit: limit,
+          }),
+        ),
+      );
       // The index holds the keys; the session itself is read for its whole state (a handful per run).
       const sessions = await Promise.all((result.Items ?? []).map((item) => getSession(String(item.pk).slice('SESSION#'.length))));
       return sessions.filter((session): session is GuidedSession => session !== undefined && !session.markedExpired);
@@ -73,13 +89,15 @@ export function createDynamoSessionStore(client: DynamoDBDocumentClient, tableNa
     async markSessionExpired(session) {
       try {
         // An update, not a put: a request the session yields meanwhile keeps its id.
-        await client.send(new UpdateCommand({
-          TableName: tableName,
-          Key: sessionKey(session.id),
-          UpdateExpression: 'SET markedExpired = :true REMOVE openShard, openKey',
-          ConditionExpression: 'attribute_exists(pk) AND markedExpired = :false',
-          ExpressionAttributeValues: { ':true': true, ':false': false },
-        }));
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: sessionKey(session.id),
+            UpdateExpression: 'SET markedExpired = :true REMOVE openShard, openKey',
+            ConditionExpression: 'attribute_exists(pk) AND markedExpired = :false',
+            ExpressionAttributeValues: { ':true': true, ':false': false },
+          }),
+        );
       } catch (error) {
         // Marked by another run already.
         if (error instanceof ConditionalCheckFailedException) return;

@@ -1,15 +1,26 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
-import type { ApplyResult, EntityClaim, InsertResult, RequestStore, OpenRequestRef, TenantListQuery } from '../lifecycle/store.ts';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApplyResult, EntityClaim, InsertResult, OpenRequestRef, RequestStore, TenantListQuery } from '../lifecycle/store.ts';
 import type { EntityEffect, EntityRecord, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
-import { type QueryPageArgs, queryPageOf } from './query-page.ts';
 import {
-  allShardPk, entityKey, sessionKey, stripKeys, idempotencyKey, INDEX, OPEN_SHARDS, openShardPk, requestIndexAttributes, requestKey, tenantPk, tenantStatusPk, TRANSITION_SK_PREFIX,
-  transitionKey, webhookMessageKey,
+  allShardPk,
+  entityKey,
+  INDEX,
+  idempotencyKey,
+  OPEN_SHARDS,
+  openShardPk,
+  requestIndexAttributes,
+  requestKey,
+  sessionKey,
+  stripKeys,
+  TRANSITION_SK_PREFIX,
+  tenantPk,
+  tenantStatusPk,
+  transitionKey,
+  webhookMessageKey,
 } from './keys.ts';
+import { type QueryPageArgs, queryPageOf } from './query-page.ts';
 
 /** A filtered list reads at most this many index pages before it returns what it found, with a cursor. */
 const MAX_FILTERED_QUERIES = 5;
@@ -46,7 +57,6 @@ const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
   KeyConditionExpression: 'openShard = :shard AND openKey BETWEEN :from AND :to',
   ExpressionAttributeValues: { ':shard': openShardPk(shard), ':from': `${status}#`, ':to': `${status}#${before}` },
 });
-
 
 /**
  * `data` is stored as JSON text: callers' `properties` are arbitrary JSON, and DynamoDB maps cannot hold
@@ -118,11 +128,16 @@ interface UpdateParts {
 function entityUpdate(effect: EntityEffect): UpdateParts {
   if ('register' in effect) {
     return {
-      UpdateExpression: 'SET entityId = :entity, tenantId = :tenant, onboardingRequestId = :request, collectiveId = :collective, #state = :onboarded, #kind = :kind',
+      UpdateExpression:
+        'SET entityId = :entity, tenantId = :tenant, onboardingRequestId = :request, collectiveId = :collective, #state = :onboarded, #kind = :kind',
       ExpressionAttributeNames: { '#state': 'state', '#kind': 'entity' },
       ExpressionAttributeValues: {
-        ':entity': effect.entityId, ':tenant': effect.register.tenantId, ':request': effect.register.onboardingRequestId,
-        ':collective': effect.register.collectiveId, ':onboarded': 'Onboarded', ':kind': 'Entity',
+        ':entity': effect.entityId,
+        ':tenant': effect.register.tenantId,
+        ':request': effect.register.onboardingRequestId,
+        ':collective': effect.register.collectiveId,
+        ':onboarded': 'Onboarded',
+        ':kind': 'Entity',
       },
     };
   }
@@ -139,9 +154,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
   const queryPage = <T>(...args: QueryPageArgs<T>) => queryPageOf(client, ...args);
 
   async function findIdempotency(key: string) {
-    const held = await run('idempotency', () =>
-      client.send(new GetCommand({ TableName: tableName, Key: idempotencyKey(key), ConsistentRead: true })),
-    );
+    const held = await run('idempotency', () => client.send(new GetCommand({ TableName: tableName, Key: idempotencyKey(key), ConsistentRead: true })));
     const item = held.Item;
     if (!item || (item.expiresAt as number) < Math.floor(Date.now() / 1000)) return undefined;
     return { payloadHash: item.payloadHash as string, response: JSON.parse(item.response as string) as unknown };
@@ -214,9 +227,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
     findIdempotency,
 
     async get(id) {
-      const result = await run('get', () =>
-        client.send(new GetCommand({ TableName: tableName, Key: requestKey(id), ConsistentRead: true })),
-      );
+      const result = await run('get', () => client.send(new GetCommand({ TableName: tableName, Key: requestKey(id), ConsistentRead: true })));
       return result.Item ? requestFrom(result.Item) : undefined;
     },
 
@@ -237,8 +248,12 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
           Put: {
             TableName: tableName,
             Item: {
-              ...webhookMessageKey(current.id, inbox.messageId), entity: 'WebhookMessage', requestId: current.id, version: record.version,
-              payloadHash: inbox.payloadHash, expiresAt: inbox.expiresAt,
+              ...webhookMessageKey(current.id, inbox.messageId),
+              entity: 'WebhookMessage',
+              requestId: current.id,
+              version: record.version,
+              payloadHash: inbox.payloadHash,
+              expiresAt: inbox.expiresAt,
             },
             ...IS_NEW,
           },
@@ -283,7 +298,10 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         query.limit,
         (item) => ({ pk: item.pk, sk: item.sk, openShard: item.openShard, openKey: item.openKey }),
         (item) => ({
-          id: item.id as string, kind: item.requestType as string, status: item.status as Status, updated: item.updated as string,
+          id: item.id as string,
+          kind: item.requestType as string,
+          status: item.status as Status,
+          updated: item.updated as string,
         }),
       );
     },
@@ -309,12 +327,16 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       for (let shard = 0; shard < OPEN_SHARDS; shard++) {
         let startKey: Record<string, unknown> | undefined;
         do {
-          const page = await run('count-stale', () => client.send(new QueryCommand({
-            TableName: tableName,
-            ...OPEN_BEFORE(shard, status, before),
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          })));
+          const page = await run('count-stale', () =>
+            client.send(
+              new QueryCommand({
+                TableName: tableName,
+                ...OPEN_BEFORE(shard, status, before),
+                Select: 'COUNT',
+                ExclusiveStartKey: startKey,
+              }),
+            ),
+          );
           total += page.Count ?? 0;
           startKey = page.LastEvaluatedKey;
         } while (startKey);
@@ -323,9 +345,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async findEntity(entityId) {
-      const result = await run('entity', () =>
-        client.send(new GetCommand({ TableName: tableName, Key: entityKey(entityId), ConsistentRead: true })),
-      );
+      const result = await run('entity', () => client.send(new GetCommand({ TableName: tableName, Key: entityKey(entityId), ConsistentRead: true })));
       if (!result.Item) return undefined;
       const { entityId: id, tenantId, onboardingRequestId, collectiveId, state, openOffboarding } = result.Item as EntityRecord;
       return { entityId: id, tenantId, onboardingRequestId, collectiveId: collectiveId ?? null, state, ...(openOffboarding ? { openOffboarding } : {}) };
@@ -333,7 +353,9 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
 
     async findWebhookMessage(requestId, messageId) {
       const result = await run('webhook-message', () =>
-        client.send(new GetCommand({ TableName: tableName, Key: webhookMessageKey(requestId, messageId), ConsistentRead: true, ProjectionExpression: 'payloadHash' })),
+        client.send(
+          new GetCommand({ TableName: tableName, Key: webhookMessageKey(requestId, messageId), ConsistentRead: true, ProjectionExpression: 'payloadHash' }),
+        ),
       );
       return result.Item ? { payloadHash: String(result.Item.payloadHash ?? '') } : undefined;
     },
@@ -342,9 +364,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       const byStatus = query.status !== undefined;
       const index = byStatus ? INDEX.byTenantStatus : INDEX.byTenant;
       const [pkName, skName] = byStatus ? ['gsi2pk', 'gsi2sk'] : ['gsi1pk', 'gsi1sk'];
-      const pk = byStatus
-        ? tenantStatusPk(query.tenantId, query.kind, query.status!)
-        : tenantPk(query.tenantId, query.kind);
+      const pk = byStatus ? tenantStatusPk(query.tenantId, query.kind, query.status!) : tenantPk(query.tenantId, query.kind);
       const { matches } = query;
       const filtered = matches !== undefined;
       return queryPage<StoredRequest>(

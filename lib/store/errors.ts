@@ -28,9 +28,9 @@ export function translateStoreError(operation: string, error: unknown): Error {
   const codes = [code, (error as { cause?: { code?: string } })?.cause?.code];
   const reasons = ((error as { CancellationReasons?: Array<{ Code?: string }> })?.CancellationReasons ?? []).map((reason) => reason.Code);
   if (
-    (name && TRANSIENT_NAMES.has(name))
-    || codes.some((c) => c && TRANSIENT_CODES.has(c))
-    || reasons.some((reason) => reason && TRANSIENT_CANCELLATION_REASONS.has(reason))
+    (name && TRANSIENT_NAMES.has(name)) ||
+    codes.some((c) => c && TRANSIENT_CODES.has(c)) ||
+    reasons.some((reason) => reason && TRANSIENT_CANCELLATION_REASONS.has(reason))
   ) {
     return new UnavailableError('The database is unavailable right now; retry shortly.', 2, { cause: error });
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { StoredRequest } from '../lifecycle/types.ts';
 import { OPEN_STATUSES } from '../lifecycle/status-machine.ts';
+import type { StoredRequest } from '../lifecycle/types.ts';
 
 /**
  * The single-table layout: every key and index attribute is built here and nowhere else.
@@ -45,7 +45,13 @@ export const idempotencyKey = (scopedKey: string) => ({
 export const sessionKey = (id: string) => ({ pk: `SESSION#${id}`, sk: 'SESSION' });
 /** The prefix of sessions in the open index, beside the open requests' statuses (which the cleanup walks by name). */
 export const SESSION_OPEN_PREFIX = 'Session#';
-export function sessionIndexAttributes(session: { id: string; tenantId: string; created: string; expiresAt: string; markedExpired: boolean }): Record<string, string> {
+export function sessionIndexAttributes(session: {
+  id: string;
+  tenantId: string;
+  created: string;
+  expiresAt: string;
+  markedExpired: boolean;
+}): Record<string, string> {
   return {
     gsi1pk: tenantPk(session.tenantId, 'GuidedSession'),
     gsi1sk: `${session.created}#${session.id}`,
@@ -57,10 +63,14 @@ export function sessionIndexAttributes(session: { id: string; tenantId: string; 
 export const endpointKey = (id: string) => ({ pk: `ENDPOINT#${id}`, sk: 'ENDPOINT' });
 export const deliveryKey = (endpointId: string, eventId: string) => ({ pk: `ENDPOINT#${endpointId}`, sk: `DELIVERY#${eventId}` });
 export const ATTEMPT_SK_PREFIX = 'ATTEMPT#';
-export const attemptKey = (endpointId: string, at: string, eventId: string, attempt: number) =>
-  ({ pk: `ENDPOINT#${endpointId}`, sk: `${ATTEMPT_SK_PREFIX}${at}#${eventId}#${String(attempt).padStart(3, '0')}` });
-export const endpointIndexAttributes = (endpoint: { tenantId: string; created: string; id: string }) =>
-  ({ gsi1pk: tenantPk(endpoint.tenantId, 'WebhookEndpoint'), gsi1sk: `${endpoint.created}#${endpoint.id}` });
+export const attemptKey = (endpointId: string, at: string, eventId: string, attempt: number) => ({
+  pk: `ENDPOINT#${endpointId}`,
+  sk: `${ATTEMPT_SK_PREFIX}${at}#${eventId}#${String(attempt).padStart(3, '0')}`,
+});
+export const endpointIndexAttributes = (endpoint: { tenantId: string; created: string; id: string }) => ({
+  gsi1pk: tenantPk(endpoint.tenantId, 'WebhookEndpoint'),
+  gsi1sk: `${endpoint.created}#${endpoint.id}`,
+});
 /** Pending deliveries spread over this many partitions of the due index. */
 export const DUE_SHARDS = 4;
 export const dueShardPk = (shard: number) => `DUE#${shard}`;
@@ -99,7 +109,19 @@ export function requestIndexAttributes(request: StoredRequest): Record<string, s
 }
 
 export const KEY_ATTRIBUTES = [
-  'pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'openShard', 'openKey', 'allShard', 'allKey', 'dueShard', 'dueKey', 'entity',
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'openShard',
+  'openKey',
+  'allShard',
+  'allKey',
+  'dueShard',
+  'dueKey',
+  'entity',
 ] as const;
 
 /** An item without its key and index attributes: what the domain sees of it. */

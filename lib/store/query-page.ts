@@ -3,15 +3,23 @@ import type { Cursor, StoredPage } from '../lifecycle/store.ts';
 import { run } from './errors.ts';
 
 export type QueryPageArgs<T> = [
-  operation: string, input: QueryCommandInput, limit: number, keyOf: (item: Record<string, unknown>) => Cursor,
-  decode: (item: Record<string, unknown>) => T, matches?: (item: T) => boolean, maxQueries?: number,
+  operation: string,
+  input: QueryCommandInput,
+  limit: number,
+  keyOf: (item: Record<string, unknown>) => Cursor,
+  decode: (item: Record<string, unknown>) => T,
+  matches?: (item: T) => boolean,
+  maxQueries?: number,
 ];
 
 /**
  * One page of a query: `limit` items and the cursor after the last, asking for one more to know whether
  * there is a next page. With `matches`, items are filtered as read, over at most `maxQueries` queries.
  */
-export async function queryPageOf<T>(client: DynamoDBDocumentClient, ...[operation, input, limit, keyOf, decode, matches, maxQueries = 1]: QueryPageArgs<T>): Promise<StoredPage<T>> {
+export async function queryPageOf<T>(
+  client: DynamoDBDocumentClient,
+  ...[operation, input, limit, keyOf, decode, matches, maxQueries = 1]: QueryPageArgs<T>
+): Promise<StoredPage<T>> {
   const items: Record<string, unknown>[] = [];
   let startKey = input.ExclusiveStartKey;
   for (let queries = 0; queries < maxQueries; queries++) {

@@ -35,9 +35,12 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions | string): Logger {
-  const { logLevel, serviceName = 'onboarding', write = (line: string) => void process.stdout.write(line) } =
-    typeof options === 'string' ? { logLevel: options } : options;
-  const threshold = LEVELS[(logLevel.toUpperCase() as keyof typeof LEVELS)] ?? LEVELS.INFO;
+  const {
+    logLevel,
+    serviceName = 'onboarding',
+    write = (line: string) => void process.stdout.write(line),
+  } = typeof options === 'string' ? { logLevel: options } : options;
+  const threshold = LEVELS[logLevel.toUpperCase() as keyof typeof LEVELS] ?? LEVELS.INFO;
   let coldStart = true;
   let invocation: Record<string, unknown> = {};
   let correlationId: string | undefined;
@@ -45,15 +48,17 @@ export function createLogger(options: LoggerOptions | string): Logger {
   function log(level: Level, message: string, extra: Record<string, unknown> = {}) {
     if (LEVELS[level] < threshold) return;
     const fields = Object.fromEntries(Object.entries(extra).map(([key, value]) => [key, serialize(value)]));
-    write(`${JSON.stringify({
-      level,
-      message,
-      timestamp: new Date().toISOString(),
-      service: serviceName,
-      ...invocation,
-      ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
-      ...fields,
-    })}\n`);
+    write(
+      `${JSON.stringify({
+        level,
+        message,
+        timestamp: new Date().toISOString(),
+        service: serviceName,
+        ...invocation,
+        ...(correlationId === undefined ? {} : { correlation_id: correlationId }),
+        ...fields,
+      })}\n`,
+    );
   }
 
   return {

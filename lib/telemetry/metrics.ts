@@ -18,14 +18,16 @@ export function createMetrics(logger: Logger, options: { silent?: boolean } = {}
       logger.info(name, { ...dimensions, ...details });
       if (options.silent) return;
       const allDimensions = { service: 'onboarding', ...dimensions };
-      process.stdout.write(`${JSON.stringify({
-        _aws: {
-          Timestamp: Date.now(),
-          CloudWatchMetrics: [{ Namespace: NAMESPACE, Dimensions: [Object.keys(allDimensions)], Metrics: [{ Name: name, Unit: 'Count' }] }],
-        },
-        ...allDimensions,
-        [name]: value,
-      })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          _aws: {
+            Timestamp: Date.now(),
+            CloudWatchMetrics: [{ Namespace: NAMESPACE, Dimensions: [Object.keys(allDimensions)], Metrics: [{ Name: name, Unit: 'Count' }] }],
+          },
+          ...allDimensions,
+          [name]: value,
+        })}\n`,
+      );
     },
   };
 }

@@ -19,9 +19,7 @@ export const webhookEvent = once(() =>
       id: z.guid(),
       status: z.enum(WEBHOOK_STATUSES),
       errors: z.optional(
-        z
-          .array(z.object({ code: z.string().check(z.minLength(1), z.maxLength(100)), message: z.string().check(z.maxLength(1000)) }))
-          .check(z.maxLength(50)),
+        z.array(z.object({ code: z.string().check(z.minLength(1), z.maxLength(100)), message: z.string().check(z.maxLength(1000)) })).check(z.maxLength(50)),
       ),
       entity: z.optional(z.record(z.string().check(z.maxLength(256)), boundedJson())),
     }),
@@ -31,7 +29,12 @@ export type WebhookEvent = z.infer<ReturnType<typeof webhookEvent>>;
 
 /** The Standard Webhooks headers, for the document; ./signature.ts checks them, signature first. */
 export const webhookHeaders = [
-  { name: 'webhook-id', required: true, schema: once(() => z.string().check(z.minLength(1), z.maxLength(256))), description: 'The message id; a redelivery repeats it' },
+  {
+    name: 'webhook-id',
+    required: true,
+    schema: once(() => z.string().check(z.minLength(1), z.maxLength(256))),
+    description: 'The message id; a redelivery repeats it',
+  },
   {
     name: 'webhook-timestamp',
     required: true,

@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../lifecycle/errors.ts';
-import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { KindRegistry } from '../lifecycle/kind.ts';
+import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import { canTransition } from '../lifecycle/status-machine.ts';
 import type { RequestStore } from '../lifecycle/store.ts';
 import { PROVIDER_EVENT_TYPES, webhookEvent } from './event.ts';
 import { type SignedMessage, verify } from './signature.ts';
 
-export type WebhookResult =
-  | { outcome: 'applied'; version: number }
-  | { outcome: 'duplicate' }
-  | { outcome: 'ignored'; reason: string };
+export type WebhookResult = { outcome: 'applied'; version: number } | { outcome: 'duplicate' } | { outcome: 'ignored'; reason: string };
 
 export interface WebhookReceiverOptions {
   service: Pick<Lifecycle, 'transition'>;

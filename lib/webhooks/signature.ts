@@ -24,14 +24,18 @@ export class SignatureRejected extends UnauthenticatedError {
 
 /** `whsec_<base64>` strings (the prefix is optional) to HMAC keys; a malformed one fails the cold start. */
 export function parseSecrets(list: string): Buffer[] {
-  return list.split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
-    const encoded = entry.startsWith('whsec_') ? entry.slice('whsec_'.length) : entry;
-    const key = Buffer.from(encoded, 'base64');
-    if (key.length < 16 || key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) {
-      throw new Error('WEBHOOK_SECRETS holds a secret that is not whsec_<base64> of at least 16 bytes');
-    }
-    return key;
-  });
+  return list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const encoded = entry.startsWith('whsec_') ? entry.slice('whsec_'.length) : entry;
+      const key = Buffer.from(encoded, 'base64');
+      if (key.length < 16 || key.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) {
+        throw new Error('WEBHOOK_SECRETS holds a secret that is not whsec_<base64> of at least 16 bytes');
+      }
+      return key;
+    });
 }
 
 export function sign(key: Buffer, id: string, timestamp: number | string, body: Buffer | string): string {
@@ -58,7 +62,8 @@ export function verify(message: SignedMessage, keys: readonly Buffer[], nowSecon
     throw new SignatureRejected('timestamp_out_of_tolerance', `webhook-timestamp must be within ${TOLERANCE_SECONDS} s of now.`);
   }
   // The signature first: an unsigned message learns nothing more than 401, whatever else is wrong with it.
-  const given = signature.split(' ')
+  const given = signature
+    .split(' ')
     .filter((part) => part.startsWith('v1,'))
     .map((part) => Buffer.from(part.slice(3), 'base64'));
   const signed = keys.some((key) => {
@@ -67,7 +72,9 @@ export function verify(message: SignedMessage, keys: readonly Buffer[], nowSecon
   });
   if (!signed) throw new SignatureRejected('invalid_signature', 'No webhook-signature matches the body.');
   if (!/^[\x21-\x7e]{1,256}$/.test(id)) {
-    throw new ValidationError('webhook-id must be 1 to 256 visible ASCII characters.', [{ path: '/headers/webhook-id', message: 'must be 1 to 256 visible ASCII characters' }]);
+    throw new ValidationError('webhook-id must be 1 to 256 visible ASCII characters.', [
+      { path: '/headers/webhook-id', message: 'must be 1 to 256 visible ASCII characters' },
+    ]);
   }
   return id;
 }

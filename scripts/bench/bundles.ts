@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { type BuiltFunction, buildFunctions, type Mode, readServerlessBuild, ROOT } from '../local/build.ts';
+import { type BuiltFunction, buildFunctions, type Mode, ROOT, readServerlessBuild } from '../local/build.ts';
 import { median, range } from './stats.ts';
 
 /**
@@ -40,9 +40,18 @@ function describe(functions: BuiltFunction[], metafile: esbuild.Metafile): Built
       file,
       bytes: statSync(file).size,
       functions: fns.map((fn) => fn.name),
-      largestInputs: [...packages].map(([path, bytes]) => ({ path, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 6),
+      largestInputs: [...packages]
+        .map(([path, bytes]) => ({ path, bytes }))
+        .sort((a, b) => b.bytes - a.bytes)
+        .slice(0, 6),
       // Static imports only: a dynamic one (the SSM client, fetched only when deployed) costs nothing at init.
-      externalImports: [...new Set((output?.imports ?? []).filter((entry) => entry.external && entry.kind === 'import-statement' && !entry.path.startsWith('node:')).map((entry) => entry.path))].sort(),
+      externalImports: [
+        ...new Set(
+          (output?.imports ?? [])
+            .filter((entry) => entry.external && entry.kind === 'import-statement' && !entry.path.startsWith('node:'))
+            .map((entry) => entry.path),
+        ),
+      ].sort(),
     };
   });
 }
@@ -56,8 +65,10 @@ export async function buildBundles(mode: Mode): Promise<BuiltBundle[]> {
 
 /** What each SDK client costs to build, as the composition root builds it (lib/store/client.ts). */
 const CLIENT_SETUP: Record<string, string> = {
-  '@aws-sdk/client-dynamodb': "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nconst dynamo = new DynamoDBClient({ region: 'eu-west-1', maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });\nglobalThis.__clients = [dynamo];\n",
-  '@aws-sdk/lib-dynamodb': "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nglobalThis.__clients.push(DynamoDBDocumentClient.from(globalThis.__clients[0], { marshallOptions: { removeUndefinedValues: true } }));\n",
+  '@aws-sdk/client-dynamodb':
+    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nconst dynamo = new DynamoDBClient({ region: 'eu-west-1', maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });\nglobalThis.__clients = [dynamo];\n",
+  '@aws-sdk/lib-dynamodb':
+    "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nglobalThis.__clients.push(DynamoDBDocumentClient.from(globalThis.__clients[0], { marshallOptions: { removeUndefinedValues: true } }));\n",
 };
 
 /**
@@ -125,7 +136,10 @@ export function measureColdInit(subjects: readonly InitSubject[], runs: number):
   for (const round of [-1, ...range(runs)]) {
     subjects.forEach((subject, index) => {
       const child = spawnSync(process.execPath, [probe, pathToFileURL(subject.file).href], {
-        cwd: ROOT, env: { ...childEnv(), ...subject.env }, encoding: 'utf8', timeout: 30_000,
+        cwd: ROOT,
+        env: { ...childEnv(), ...subject.env },
+        encoding: 'utf8',
+        timeout: 30_000,
       });
       if (child.status !== 0) {
         throw new Error(`cold init of ${relative(ROOT, subject.file)} failed (exit ${child.status}):\n${child.stderr}`);
@@ -133,9 +147,17 @@ export function measureColdInit(subjects: readonly InitSubject[], runs: number):
       if (round >= 0) samples[index]!.push((JSON.parse(child.stdout) as { sinceStart: number }).sinceStart);
     });
   }
-  return new Map(subjects.map((subject, index) => [subject.label, {
-    label: subject.label, runs, initMs: median(samples[index]!), samples: samples[index]!,
-  }]));
+  return new Map(
+    subjects.map((subject, index) => [
+      subject.label,
+      {
+        label: subject.label,
+        runs,
+        initMs: median(samples[index]!),
+        samples: samples[index]!,
+      },
+    ]),
+  );
 }
 
 /** The median of the per-round differences `a − b`: both were timed in the same round, so drift cancels. */

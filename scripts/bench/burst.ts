@@ -38,16 +38,20 @@ export async function runBurst(service: HttpService, options: BurstOptions): Pro
   const base = `http://127.0.0.1:${service.port}`;
   const config = loadConfig(options.env);
   const webhookKey = parseSecrets(config.webhookSecrets?.value ?? '')[0]!;
-  const tenants = await Promise.all(range(options.tenants).map(async () => {
-    const tenantId = randomUUID();
-    return `Bearer ${await devToken({ tenantId, sub: `burst-${tenantId.slice(0, 8)}` }, options.env)}`;
-  }));
+  const tenants = await Promise.all(
+    range(options.tenants).map(async () => {
+      const tenantId = randomUUID();
+      return `Bearer ${await devToken({ tenantId, sub: `burst-${tenantId.slice(0, 8)}` }, options.env)}`;
+    }),
+  );
   const requests = await mapLimit(range(options.requests), 4, async (n) => {
     const authorization = tenants[n % tenants.length]!;
     const collection = n % 2 === 0 ? 'collectives' : 'entities';
     const body = collection === 'collectives' ? { name: `Burst ${n}`, type: 'Household' } : { type: 'Battery', manufacturer: 'Burst' };
     const response = await fetch(`${base}/v1/onboarding/${collection}`, {
-      method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
     });
     if (response.status !== 201) throw new Error(`burst setup: create answered ${response.status}: ${await response.text()}`);
     return { id: ((await response.json()) as { id: string }).id, collection, authorization };
@@ -55,31 +59,42 @@ export async function runBurst(service: HttpService, options: BurstOptions): Pro
 
   const webhook = (id: string) => {
     const raw = JSON.stringify({
-      type: 'onboarding.status.updated', timestamp: new Date().toISOString(),
+      type: 'onboarding.status.updated',
+      timestamp: new Date().toISOString(),
       data: { id, status: ['Processing', 'Succeeded', 'Failed'][Math.floor(Math.random() * 3)] },
     });
     const messageId = `msg_${randomUUID()}`;
     const timestamp = Math.floor(Date.now() / 1000);
     return fetch(`${base}/v1/webhooks/onboarding`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': messageId, 'webhook-timestamp': String(timestamp), 'webhook-signature': sign(webhookKey, messageId, timestamp, raw) },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': messageId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': sign(webhookKey, messageId, timestamp, raw),
+      },
       body: raw,
     });
   };
   const calls = requests.flatMap(({ id, collection, authorization }) => [
-    ...range(options.cancels).map(() => ({ kind: 'cancel', send: () => fetch(`${base}/v1/onboarding/${collection}/${id}/cancel`, { method: 'PATCH', headers: { authorization } }) })),
+    ...range(options.cancels).map(() => ({
+      kind: 'cancel',
+      send: () => fetch(`${base}/v1/onboarding/${collection}/${id}/cancel`, { method: 'PATCH', headers: { authorization } }),
+    })),
     ...range(options.webhooks).map(() => ({ kind: 'webhook', send: () => webhook(id) })),
   ]);
-  const answers = await Promise.all(calls.map(async ({ kind, send }) => {
-    const started = performance.now();
-    try {
-      const response = await send();
-      const text = await response.text();
-      return { kind, status: response.status, type: response.headers.get('content-type') ?? '', text, ms: performance.now() - started };
-    } catch (error) {
-      return { kind, status: 0, type: '', text: (error as Error).message, ms: performance.now() - started };
-    }
-  }));
+  const answers = await Promise.all(
+    calls.map(async ({ kind, send }) => {
+      const started = performance.now();
+      try {
+        const response = await send();
+        const text = await response.text();
+        return { kind, status: response.status, type: response.headers.get('content-type') ?? '', text, ms: performance.now() - started };
+      } catch (error) {
+        return { kind, status: 0, type: '', text: (error as Error).message, ms: performance.now() - started };
+      }
+    }),
+  );
 
   const byStatus: Record<string, number> = {};
   let failed = 0;

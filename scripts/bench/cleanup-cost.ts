@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTables } from '../local/tables.ts';
-import { createMeter, type TallySummary, summarize, totalRequests } from './meter.ts';
+import { createMeter, summarize, type TallySummary, totalRequests } from './meter.ts';
 import { createSeeder } from './seeder.ts';
 import { mapLimit, range } from './stats.ts';
 
@@ -56,9 +56,11 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
   const pageTokens = createPageTokens(config.pageTokenSecret?.value ?? '');
   const consentLinks = (request: { id: string }) => ({ redirectLink: `${config.publicUrl}/consent/${request.id}`, documentationLink: config.documentationUrl });
   const kinds = registryOf(ALL_KINDS);
-  const serviceAt = (storeToUse: typeof store, now?: () => Date) => createRequests(
-    COLLECTIVE_ONBOARDING, createLifecycle({ store: storeToUse, pageTokens, kinds, ...(now ? { now } : {}) }), { consentLinks, allowLoopbackHttpReturnUrl: true },
-  );
+  const serviceAt = (storeToUse: typeof store, now?: () => Date) =>
+    createRequests(COLLECTIVE_ONBOARDING, createLifecycle({ store: storeToUse, pageTokens, kinds, ...(now ? { now } : {}) }), {
+      consentLinks,
+      allowLoopbackHttpReturnUrl: true,
+    });
   const service = serviceAt(store);
   const seeder = createSeeder(documents);
   const seedStore = createDynamoStore(seeder.client, options.tableName);
@@ -79,9 +81,13 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
     await seeder.flush();
     if (processingAt !== undefined) {
       const mover = serviceAt(seedStore, () => new Date(processingAt));
-      await mapLimit(ids, 16, (id) => mover.core.transition(id, () => ({ to: 'Processing', reason: 'bench' }), {
-        actor: { type: 'system', id: 'bench' }, source: 'schedule', correlationId: 'bench-seed',
-      }));
+      await mapLimit(ids, 16, (id) =>
+        mover.core.transition(id, () => ({ to: 'Processing', reason: 'bench' }), {
+          actor: { type: 'system', id: 'bench' },
+          source: 'schedule',
+          correlationId: 'bench-seed',
+        }),
+      );
       await seeder.flush();
     }
   }
@@ -94,7 +100,7 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
   await seed(stalePending, started - pendingMaxAge - 24 * HOUR);
   await seed(staleProcessing, started - processingMaxAge - 48 * HOUR, started - processingMaxAge - 24 * HOUR);
   const cutoff = (maxAge: number) => new Date(Date.now() - maxAge).toISOString();
-  const staleBefore = await store.countStale('Pending', cutoff(pendingMaxAge)) + await store.countStale('Processing', cutoff(processingMaxAge));
+  const staleBefore = (await store.countStale('Pending', cutoff(pendingMaxAge))) + (await store.countStale('Processing', cutoff(processingMaxAge)));
   const seedMs = performance.now() - seedStarted;
   options.log(`cleanup cost: ${options.total} requests (${staleBefore} stale) seeded in ${(seedMs / 1000).toFixed(1)} s`);
 
@@ -103,7 +109,8 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
     meter.start();
     const runStarted = performance.now();
     const report = await runCleanup({
-      service: service.core, store,
+      service: service.core,
+      store,
       maxAgeMs: { Pending: pendingMaxAge, Processing: processingMaxAge },
       // As the deployed function: 120 s timeout, stopping CLEANUP_SAFETY_MARGIN_MS before it.
       remainingMs: () => 120_000 - (Date.now() - invocationStarted),

@@ -47,10 +47,11 @@ async function startReceiver() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
     arrivals,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -110,15 +111,20 @@ export async function measureDeliveryCost(options: { endpoint: string; tableName
   const requests = createDynamoStore(createDocumentClient(plain), options.tableName);
   const links = () => ({ redirectLink: 'http://127.0.0.1/consent', documentationLink: 'http://127.0.0.1/docs' });
   const kinds = registryOf(ALL_KINDS);
-  const collectives = createRequests(COLLECTIVE_ONBOARDING, createLifecycle({ store: requests, pageTokens: createPageTokens('bench'), kinds }), { consentLinks: links, allowLoopbackHttpReturnUrl: true });
+  const collectives = createRequests(COLLECTIVE_ONBOARDING, createLifecycle({ store: requests, pageTokens: createPageTokens('bench'), kinds }), {
+    consentLinks: links,
+    allowLoopbackHttpReturnUrl: true,
+  });
   const policy = { production: false };
   const deliveries = createDeliveryEngine({ store: eventStore, sender: createHttpSender(policy), retrySeconds: [5] });
   const publish = createPublisher({ store: eventStore, deliveries, kinds });
   const receiver = await startReceiver();
   try {
     const caller = { principalId: 'bench', tenantId: randomUUID(), scopes: new Set(['onboarding:write']) };
-    await createEndpointService({ store: eventStore, pageTokens: createPageTokens('bench'), deliveries, policy, resolve: resolveHost })
-      .create({ url: receiver.url }, caller);
+    await createEndpointService({ store: eventStore, pageTokens: createPageTokens('bench'), deliveries, policy, resolve: resolveHost }).create(
+      { url: receiver.url },
+      caller,
+    );
     const changes = [];
     for (const _n of range(options.events)) {
       const { request } = await collectives.create({ name: 'Bench', type: 'Household' }, caller, { correlationId: 'bench' });
@@ -132,7 +138,13 @@ export async function measureDeliveryCost(options: { endpoint: string; tableName
       const tally = meter.stop();
       // Per event: the batch's requests spread over its events.
       for (const _event of batch) {
-        tallies.push({ ...tally, requests: Object.fromEntries(Object.entries(tally.requests).map(([command, n]) => [command, n / batch.length])), itemsRead: tally.itemsRead / batch.length, wcu: tally.wcu === null ? null : tally.wcu / batch.length, rcu: tally.rcu === null ? null : tally.rcu / batch.length });
+        tallies.push({
+          ...tally,
+          requests: Object.fromEntries(Object.entries(tally.requests).map(([command, n]) => [command, n / batch.length])),
+          itemsRead: tally.itemsRead / batch.length,
+          wcu: tally.wcu === null ? null : tally.wcu / batch.length,
+          rcu: tally.rcu === null ? null : tally.rcu / batch.length,
+        });
       }
     }
     return { events: changes.length, delivered: new Set(receiver.arrivals.map((arrival) => arrival.id)).size, perEvent: summarize(tallies) };

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { ROOT } from '../local/build.ts';
 import { devToken } from '../local/dev-token.ts';
 import { freePort } from '../local/dynamodb-local.ts';
-import { ROOT } from '../local/build.ts';
 import { mapLimit, percentile, range } from './stats.ts';
 
 /**
@@ -49,7 +49,9 @@ async function startService(env: NodeJS.ProcessEnv, port: number, timeoutMs: num
   });
   let output = '';
   let ready = false;
-  const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-20_000); };
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const groupAlive = (pgid: number) => {
@@ -64,11 +66,19 @@ async function startService(env: NodeJS.ProcessEnv, port: number, timeoutMs: num
   const stop = async () => {
     const pgid = child.pid;
     if (pgid === undefined || !groupAlive(pgid)) return;
-    try { process.kill(-pgid, 'SIGTERM'); } catch { /* gone */ }
+    try {
+      process.kill(-pgid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
     const deadline = Date.now() + 10_000;
     while (groupAlive(pgid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     if (groupAlive(pgid)) {
-      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   };
   stopRunningService = stop;
@@ -82,7 +92,10 @@ async function startService(env: NodeJS.ProcessEnv, port: number, timeoutMs: num
       }
     };
     child.stdout?.on('data', check);
-    child.once('exit', (code) => { clearTimeout(timer); if (!ready) reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`));
+    });
   }).catch(async (error: unknown) => {
     await stop();
     throw error;
@@ -102,11 +115,15 @@ function answers(kind: string, text: string): boolean {
   }
   if ('errorMessage' in body || 'errorType' in body) return false;
   switch (kind) {
-    case 'get': return typeof body.id === 'string';
+    case 'get':
+      return typeof body.id === 'string';
     case 'list':
-    case 'history': return Array.isArray(body.data);
-    case 'cancel': return body.status === 'Canceled';
-    default: return true;
+    case 'history':
+      return Array.isArray(body.data);
+    case 'cancel':
+      return body.status === 'Canceled';
+    default:
+      return true;
   }
 }
 
@@ -170,16 +187,20 @@ export async function runHttpLoad(service: HttpService, options: HttpLoadOptions
     const perKind = Math.ceil(options.requests / kinds.length);
     // Setup through the API: one create alone (its cold start), then requests to read and to cancel.
     const readIds = [await createOne()];
-    readIds.push(...await mapLimit(range(19), options.clients, createOne));
+    readIds.push(...(await mapLimit(range(19), options.clients, createOne)));
     const cancelIds = await mapLimit(range(perKind), options.clients, createOne);
     const warmCancelIds = await mapLimit(range(options.clients * 3), options.clients, createOne);
     const urlOf = (kind: (typeof kinds)[number], n: number) => {
       const id = readIds[n % readIds.length]!;
       switch (kind) {
-        case 'get': return { method: 'GET', url: `${base}/${id}` };
-        case 'list': return { method: 'GET', url: base };
-        case 'history': return { method: 'GET', url: `${base}/${id}/transitions` };
-        case 'cancel': return { method: 'PATCH', url: `${base}/${cancelIds[n]}/cancel` };
+        case 'get':
+          return { method: 'GET', url: `${base}/${id}` };
+        case 'list':
+          return { method: 'GET', url: base };
+        case 'history':
+          return { method: 'GET', url: `${base}/${id}/transitions` };
+        case 'cancel':
+          return { method: 'PATCH', url: `${base}/${cancelIds[n]}/cancel` };
       }
     };
     // Warm-up: each route once alone, then `clients` at a time, three rounds (the gateway starts a function's
@@ -208,11 +229,13 @@ export async function runHttpLoad(service: HttpService, options: HttpLoadOptions
     });
     const durationMs = performance.now() - loadStarted;
     const errors = samples.filter((sample) => sample.error);
-    const byKind = Object.fromEntries(kinds.map((kind) => {
-      const ofKind = samples.filter((sample) => sample.kind === kind);
-      const times = ofKind.map((sample) => sample.ms);
-      return [kind, { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), errors: ofKind.filter((sample) => sample.error).length }];
-    }));
+    const byKind = Object.fromEntries(
+      kinds.map((kind) => {
+        const ofKind = samples.filter((sample) => sample.kind === kind);
+        const times = ofKind.map((sample) => sample.ms);
+        return [kind, { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), errors: ofKind.filter((sample) => sample.error).length }];
+      }),
+    );
     const times = samples.map((sample) => sample.ms);
     return {
       clients: options.clients,

@@ -44,8 +44,8 @@ export function createMeter(): Meter {
     if (!capacity) return;
     for (const entry of Array.isArray(capacity) ? capacity : [capacity]) {
       capacityReported = true;
-      const read = entry.ReadCapacityUnits ?? (WRITE_COMMANDS.has(command) ? 0 : entry.CapacityUnits ?? 0);
-      const write = entry.WriteCapacityUnits ?? (WRITE_COMMANDS.has(command) ? entry.CapacityUnits ?? 0 : 0);
+      const read = entry.ReadCapacityUnits ?? (WRITE_COMMANDS.has(command) ? 0 : (entry.CapacityUnits ?? 0));
+      const write = entry.WriteCapacityUnits ?? (WRITE_COMMANDS.has(command) ? (entry.CapacityUnits ?? 0) : 0);
       tally.rcu = (tally.rcu ?? 0) + read;
       tally.wcu = (tally.wcu ?? 0) + write;
     }

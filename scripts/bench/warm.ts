@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { devToken } from '../local/dev-token.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
+import { devToken } from '../local/dev-token.ts';
 import { apiEvent, lambdaContext } from '../local/lambda-events.ts';
 import { createMeter, type Meter, summarize, type Tally, type TallySummary } from './meter.ts';
 import { createSeeder } from './seeder.ts';
@@ -85,7 +85,8 @@ async function timed(meter: Meter, call: () => Promise<unknown>): Promise<Sample
   try {
     const result = await call();
     const status = (result as APIGatewayProxyStructuredResultV2 | undefined)?.statusCode;
-    if (status !== undefined && (status < 200 || status > 299)) error = `HTTP ${status}: ${String((result as APIGatewayProxyStructuredResultV2).body).slice(0, 300)}`;
+    if (status !== undefined && (status < 200 || status > 299))
+      error = `HTTP ${status}: ${String((result as APIGatewayProxyStructuredResultV2).body).slice(0, 300)}`;
   } catch (thrown) {
     error = (thrown as Error).message;
   }
@@ -166,9 +167,11 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   const seeder = createSeeder(createDocumentClient(dynamo));
   const seedStore = createDynamoStore(seeder.client, options.tableName);
   const consentLinks = (request: { id: string }) => ({ redirectLink: `${config.publicUrl}/consent/${request.id}`, documentationLink: config.documentationUrl });
-  const seedService = (now?: () => Date) => createRequests(
-    COLLECTIVE_ONBOARDING, createLifecycle({ store: seedStore, pageTokens, kinds, ...(now ? { now } : {}) }), { consentLinks, allowLoopbackHttpReturnUrl: true },
-  );
+  const seedService = (now?: () => Date) =>
+    createRequests(COLLECTIVE_ONBOARDING, createLifecycle({ store: seedStore, pageTokens, kinds, ...(now ? { now } : {}) }), {
+      consentLinks,
+      allowLoopbackHttpReturnUrl: true,
+    });
   const fresh = seedService();
   const createOne = (service = fresh) => service.create(body, caller, { correlationId: `seed-${randomUUID()}` }).then(({ request }) => request.id);
   const lap = (what: string) => log(`  seed: ${what} at ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
@@ -176,9 +179,13 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   await seeder.flush();
   lap('50 readable');
   // Readable requests with a two-entry trail (Pending, then Processing).
-  await mapLimit(readIds, 8, (id) => fresh.core.transition(id, () => ({ to: 'Processing', reason: 'bench' }), {
-    actor: { type: 'system', id: 'bench' }, source: 'schedule', correlationId: 'bench-seed',
-  }));
+  await mapLimit(readIds, 8, (id) =>
+    fresh.core.transition(id, () => ({ to: 'Processing', reason: 'bench' }), {
+      actor: { type: 'system', id: 'bench' },
+      source: 'schedule',
+      correlationId: 'bench-seed',
+    }),
+  );
   await seeder.flush();
   lap('50 moved to Processing');
   const cancelTargets = await mapLimit(range(2 * total), 8, () => createOne());
@@ -189,7 +196,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   const staleBase = Date.now() - 60 * DAY;
   await mapLimit(range(staleCount), 8, (index) => createOne(seedService(() => new Date(staleBase + index * 1_000))));
   lap(`${seeder.pending() / 2} built`);
-  const seeded = await seeder.flush() / 2 + readIds.length;
+  const seeded = (await seeder.flush()) / 2 + readIds.length;
   const seedMs = performance.now() - seedStarted;
   log(`seeded ${seeded} requests in ${(seedMs / 1000).toFixed(1)} s`);
 
@@ -226,7 +233,10 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
       dynamo: summarize(w.map((sample) => sample.tally)),
       bare: { timing: bareTiming, dynamo: summarize(b.map((sample) => sample.tally)) },
       overheadP50Ms: timing.p50Ms - bareTiming.p50Ms,
-      pairedOverheadP50Ms: percentile(w.map((sample, index) => sample.ms - b[index]!.ms), 50),
+      pairedOverheadP50Ms: percentile(
+        w.map((sample, index) => sample.ms - b[index]!.ms),
+        50,
+      ),
     });
     log(`${name}: ${iterations}× wrapped and bare in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
@@ -244,7 +254,10 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   );
   await pair(
     'get',
-    (i) => { const id = readIds[i % readIds.length]!; return invoke(handlers.get, apiEvent({ path: `${base}/${id}`, headers: { authorization }, pathParameters: byId(id) })); },
+    (i) => {
+      const id = readIds[i % readIds.length]!;
+      return invoke(handlers.get, apiEvent({ path: `${base}/${id}`, headers: { authorization }, pathParameters: byId(id) }));
+    },
     (i) => () => bare.requests.get(readIds[i % readIds.length]!, caller, { correlationId: randomUUID() }),
   );
   await pair(
@@ -254,12 +267,18 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
   );
   await pair(
     'cancel',
-    (i) => { const id = cancelTargets[2 * i]!; return invoke(handlers.cancel, apiEvent({ method: 'PATCH', path: `${base}/${id}/cancel`, headers: { authorization }, pathParameters: byId(id) })); },
+    (i) => {
+      const id = cancelTargets[2 * i]!;
+      return invoke(handlers.cancel, apiEvent({ method: 'PATCH', path: `${base}/${id}/cancel`, headers: { authorization }, pathParameters: byId(id) }));
+    },
     (i) => () => bare.requests.cancel(cancelTargets[2 * i + 1]!, caller, { correlationId: randomUUID() }),
   );
   await pair(
     'history',
-    (i) => { const id = readIds[i % readIds.length]!; return invoke(handlers.history, apiEvent({ path: `${base}/${id}/transitions`, headers: { authorization }, pathParameters: byId(id) })); },
+    (i) => {
+      const id = readIds[i % readIds.length]!;
+      return invoke(handlers.history, apiEvent({ path: `${base}/${id}/transitions`, headers: { authorization }, pathParameters: byId(id) }));
+    },
     (i) => () => bare.history(readIds[i % readIds.length]!, caller, {}),
   );
 
@@ -273,10 +292,20 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
     'webhook',
     (i) => {
       const message = signed(webhookTargets[2 * i]!);
-      return invoke(handlers.webhook, apiEvent({
-        method: 'POST', path: '/v1/webhooks/onboarding', rawBody: message.raw,
-        headers: { 'content-type': 'application/json', 'webhook-id': message.id, 'webhook-timestamp': message.timestamp, 'webhook-signature': message.signature },
-      }));
+      return invoke(
+        handlers.webhook,
+        apiEvent({
+          method: 'POST',
+          path: '/v1/webhooks/onboarding',
+          rawBody: message.raw,
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': message.id,
+            'webhook-timestamp': message.timestamp,
+            'webhook-signature': message.signature,
+          },
+        }),
+      );
     },
     (i) => {
       const message = signed(webhookTargets[2 * i + 1]!);
@@ -309,8 +338,13 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
       },
     };
     const report = await runCleanup({
-      service: bare.cleanup, store: pagedStore, maxAgeMs, remainingMs: () => 600_000, safetyMarginMs: 1_000,
-      correlationId: 'bench-cleanup', pageSize: options.cleanupPageSize,
+      service: bare.cleanup,
+      store: pagedStore,
+      maxAgeMs,
+      remainingMs: () => 600_000,
+      safetyMarginMs: 1_000,
+      correlationId: 'bench-cleanup',
+      pageSize: options.cleanupPageSize,
     });
     close();
     const full = pages.filter((page) => page.items === options.cleanupPageSize).slice(warmup, warmup + iterations);
@@ -326,7 +360,9 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
       dynamo: summarize(full.map((page) => page.tally)),
       expiredPerRun: options.cleanupPageSize,
     });
-    log(`cleanup: ${report.expired} expired in ${pages.length} pages of up to ${options.cleanupPageSize} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `cleanup: ${report.expired} expired in ${pages.length} pages of up to ${options.cleanupPageSize} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
   // A scheduled run with nothing to expire: the floor of every hourly invocation.
   {
@@ -334,13 +370,24 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
     for (let run = 0; run < 10 + 50; run++) {
       const sample = await timed(meter, async () => {
         const report = await runCleanup({
-          service: bare.cleanup, store, maxAgeMs, remainingMs: () => 600_000, safetyMarginMs: 1_000, correlationId: 'bench-cleanup-empty',
+          service: bare.cleanup,
+          store,
+          maxAgeMs,
+          remainingMs: () => 600_000,
+          safetyMarginMs: 1_000,
+          correlationId: 'bench-cleanup-empty',
         });
         if (report.expired !== 0) throw new Error(`expected nothing to expire, got ${JSON.stringify(report)}`);
       });
       if (run >= 10) samples.push(sample);
     }
-    operations.push({ name: 'cleanupEmptyRun', iterations: samples.length, timing: timingOf(samples), dynamo: summarize(samples.map((s) => s.tally)), expiredPerRun: 0 });
+    operations.push({
+      name: 'cleanupEmptyRun',
+      iterations: samples.length,
+      timing: timingOf(samples),
+      dynamo: summarize(samples.map((s) => s.tally)),
+      expiredPerRun: 0,
+    });
   }
 
   // The bearer check alone (HS256 jwtVerify and claims), the largest part of the middleware's work.
@@ -378,5 +425,13 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
     noopP50Ms[key] = percentile(times, 50);
   }
 
-  return { operations, capacityReported: meter.capacityReported, seeded, seedMs, authP50Ms, noopStackP50Ms: noopP50Ms.withAuth, noopStackWithoutAuthP50Ms: noopP50Ms.withoutAuth };
+  return {
+    operations,
+    capacityReported: meter.capacityReported,
+    seeded,
+    seedMs,
+    authP50Ms,
+    noopStackP50Ms: noopP50Ms.withAuth,
+    noopStackWithoutAuthP50Ms: noopP50Ms.withoutAuth,
+  };
 }

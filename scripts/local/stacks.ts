@@ -69,9 +69,13 @@ export function findStack(port: number | undefined = process.env.PORT ? Number(p
   if (port !== undefined) {
     const match = stacks.find((stack) => stack.port === port);
     if (match) return match;
-    throw new Error(`No local stack answers on port ${port} in this checkout${stacks.length ? ` (running: ${stacks.map((stack) => stack.port).join(', ')})` : ''}. Start one with: PORT=${port} npm start`);
+    throw new Error(
+      `No local stack answers on port ${port} in this checkout${stacks.length ? ` (running: ${stacks.map((stack) => stack.port).join(', ')})` : ''}. Start one with: PORT=${port} npm start`,
+    );
   }
   if (stacks.length === 1) return stacks[0]!;
   if (stacks.length === 0) throw new Error('No local stack is running in this checkout. Start one with: npm start (or pass --endpoint <DynamoDB URL>)');
-  throw new Error(`Several local stacks are running (ports ${stacks.map((stack) => `${stack.port} (${stack.mode})`).join(', ')}): choose one with --port <port> or PORT=<port>`);
+  throw new Error(
+    `Several local stacks are running (ports ${stacks.map((stack) => `${stack.port} (${stack.mode})`).join(', ')}): choose one with --port <port> or PORT=<port>`,
+  );
 }

@@ -1,6 +1,10 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record as StreamRecord,
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 
@@ -71,13 +75,18 @@ export async function startStreamReader(options: StreamReaderOptions): Promise<S
   let stopped = false;
   const stopping = new AbortController();
   /** A pause that ends early when the reader stops. */
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    stopping.signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      stopping.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
   /** Shards being read, and the ones read to their end. */
   const reading = new Set<string>();
   const finished = new Set<string>();
@@ -87,14 +96,17 @@ export async function startStreamReader(options: StreamReaderOptions): Promise<S
     let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: type }))).ShardIterator;
     while (iterator && !stopped) {
       const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize }));
-      const records = (page.Records ?? []).map((record) => lambdaRecord(record, streamArn!, region))
+      const records = (page.Records ?? [])
+        .map((record) => lambdaRecord(record, streamArn!, region))
         .filter((record) => options.filterPatterns.some((pattern) => matchesPattern(record, pattern)));
       while (records.length > 0 && !stopped) {
         try {
           await options.deliver({ Records: records });
           break;
         } catch (error) {
-          options.log(`stream consumer failed on a batch of ${records.length}; handing it over again in ${RETRY_PAUSE_MS / 1000} s: ${(error as Error).message}`);
+          options.log(
+            `stream consumer failed on a batch of ${records.length}; handing it over again in ${RETRY_PAUSE_MS / 1000} s: ${(error as Error).message}`,
+          );
           await sleep(RETRY_PAUSE_MS);
         }
       }
@@ -123,10 +135,12 @@ export async function startStreamReader(options: StreamReaderOptions): Promise<S
         continue;
       }
       reading.add(id);
-      loops.push(readShard(id, first ? options.from : 'TRIM_HORIZON').catch((error: Error) => {
-        reading.delete(id);
-        if (!stopped) options.log(`reading stream shard ${id} failed: ${error.message}; it is read again from its start`);
-      }));
+      loops.push(
+        readShard(id, first ? options.from : 'TRIM_HORIZON').catch((error: Error) => {
+          reading.delete(id);
+          if (!stopped) options.log(`reading stream shard ${id} failed: ${error.message}; it is read again from its start`);
+        }),
+      );
     }
   }
 

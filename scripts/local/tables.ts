@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
-  CreateTableCommand, type CreateTableCommandInput, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { parse } from 'yaml';
 
 interface TableResource {
@@ -32,7 +30,9 @@ export function tableDefinitions(): Record<string, TableResource> {
  */
 export async function createTables(endpoint: string, names: Record<string, string>, options: { streams?: boolean } = {}): Promise<void> {
   const client = new DynamoDBClient({
-    endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
     for (const [logicalId, resource] of Object.entries(tableDefinitions())) {
@@ -40,24 +40,32 @@ export async function createTables(endpoint: string, names: Record<string, strin
       if (!tableName) throw new Error(`no local name given for table ${logicalId}`);
       const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, TimeToLiveSpecification, StreamSpecification } = resource.Properties;
       try {
-        await client.send(new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions,
-          KeySchema,
-          ...(GlobalSecondaryIndexes ? { GlobalSecondaryIndexes } : {}),
-          ...(StreamSpecification && options.streams !== false ? { StreamSpecification: { StreamEnabled: true, StreamViewType: StreamSpecification.StreamViewType } } : {}),
-        }));
+        await client.send(
+          new CreateTableCommand({
+            TableName: tableName,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions,
+            KeySchema,
+            ...(GlobalSecondaryIndexes ? { GlobalSecondaryIndexes } : {}),
+            ...(StreamSpecification && options.streams !== false
+              ? { StreamSpecification: { StreamEnabled: true, StreamViewType: StreamSpecification.StreamViewType } }
+              : {}),
+          }),
+        );
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
       }
       if (TimeToLiveSpecification?.Enabled) {
-        await client.send(new UpdateTimeToLiveCommand({
-          TableName: tableName,
-          TimeToLiveSpecification: { AttributeName: TimeToLiveSpecification.AttributeName, Enabled: true },
-        })).catch((error: Error) => {
-          if (!/already enabled/i.test(error.message)) throw error;
-        });
+        await client
+          .send(
+            new UpdateTimeToLiveCommand({
+              TableName: tableName,
+              TimeToLiveSpecification: { AttributeName: TimeToLiveSpecification.AttributeName, Enabled: true },
+            }),
+          )
+          .catch((error: Error) => {
+            if (!/already enabled/i.test(error.message)) throw error;
+          });
       }
     }
   } finally {

@@ -5,9 +5,9 @@ import { promisify } from 'node:util';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { auditRequest } from '../../lib/lifecycle/audit.ts';
-import { kinds, lifecycle, requests, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { transitionKey } from '../../lib/store/keys.ts';
+import { kinds, lifecycle, requests, store } from '../support/app.ts';
 import { caller as newCaller } from '../support/fixtures.ts';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '../..');
@@ -27,7 +27,8 @@ async function requestWithTrail() {
 async function runCli(...args: string[]) {
   try {
     const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'scripts/audit-verify.ts'), ...args], {
-      env: { ...process.env }, cwd: root,
+      env: { ...process.env },
+      cwd: root,
     });
     return { code: 0, stdout };
   } catch (error) {
@@ -47,10 +48,15 @@ describe('audit verification', () => {
 
   it('given a record altered directly in DynamoDB, when audited, then the broken hash is reported and the CLI exits 1', async () => {
     const id = await requestWithTrail();
-    await documents.send(new UpdateCommand({
-      TableName: process.env.TABLE_NAME, Key: transitionKey(id, 2), UpdateExpression: 'SET #at = :at',
-      ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':at': '2020-01-01T00:00:00.000Z' },
-    }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: transitionKey(id, 2),
+        UpdateExpression: 'SET #at = :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':at': '2020-01-01T00:00:00.000Z' },
+      }),
+    );
     const findings = await auditRequest(store, kinds, id);
     expect(findings).toContainEqual({ requestId: id, version: 2, problem: 'hash does not match the record' });
     const cli = await runCli('--id', id, '--endpoint', process.env.DYNAMODB_ENDPOINT!);
@@ -68,10 +74,15 @@ describe('audit verification', () => {
 
   it('given a request whose status was changed without a transition, when audited, then the mismatch is reported', async () => {
     const id = await requestWithTrail();
-    await documents.send(new UpdateCommand({
-      TableName: process.env.TABLE_NAME, Key: { pk: `REQUEST#${id}`, sk: 'REQUEST' }, UpdateExpression: 'SET #status = :status',
-      ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': 'Succeeded' },
-    }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: { pk: `REQUEST#${id}`, sk: 'REQUEST' },
+        UpdateExpression: 'SET #status = :status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': 'Succeeded' },
+      }),
+    );
     expect(await auditRequest(store, kinds, id)).toContainEqual({ requestId: id, version: 3, problem: 'request is Succeeded, the trail ends in Canceled' });
   });
 
@@ -87,26 +98,39 @@ describe('audit verification', () => {
     const core = createLifecycle({ store, pageTokens: createPageTokens('audit'), kinds, ...fixed });
     const service = createRequests(COLLECTIVE_ONBOARDING, core, { consentLinks: consentLinks(), allowLoopbackHttpReturnUrl: true });
     const principal = { principalId: 'same-principal', scopes: new Set(['onboarding:write']) };
-    const source = (await service.create({ name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, { correlationId: 'same-correlation' })).request;
-    const target = (await service.create({ name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, { correlationId: 'same-correlation' })).request;
+    const source = (await service.create({ name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, { correlationId: 'same-correlation' }))
+      .request;
+    const target = (await service.create({ name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, { correlationId: 'same-correlation' }))
+      .request;
     expect(await auditRequest(store, kinds, target.id)).toEqual([]);
 
     // Act: the source's trail and state written under the target's key.
-    const trail = await documents.send(new QueryCommand({
-      TableName: process.env.TABLE_NAME, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
-      ExpressionAttributeValues: { ':pk': `REQUEST#${source.id}`, ':t': 'TRANSITION#' },
-    }));
+    const trail = await documents.send(
+      new QueryCommand({
+        TableName: process.env.TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :t)',
+        ExpressionAttributeValues: { ':pk': `REQUEST#${source.id}`, ':t': 'TRANSITION#' },
+      }),
+    );
     for (const item of trail.Items ?? []) {
       await documents.send(new PutCommand({ TableName: process.env.TABLE_NAME, Item: { ...item, pk: `REQUEST#${target.id}`, requestId: target.id } }));
     }
     const lastHash = (trail.Items ?? []).at(-1)!.hash;
-    await documents.send(new UpdateCommand({
-      TableName: process.env.TABLE_NAME, Key: { pk: `REQUEST#${target.id}`, sk: 'REQUEST' }, UpdateExpression: 'SET lastHash = :hash',
-      ExpressionAttributeValues: { ':hash': lastHash },
-    }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: { pk: `REQUEST#${target.id}`, sk: 'REQUEST' },
+        UpdateExpression: 'SET lastHash = :hash',
+        ExpressionAttributeValues: { ':hash': lastHash },
+      }),
+    );
 
     // Assess
-    expect(await auditRequest(store, kinds, target.id)).toContainEqual({ requestId: target.id, version: 1, problem: 'hash does not match the record and its request' });
+    expect(await auditRequest(store, kinds, target.id)).toContainEqual({
+      requestId: target.id,
+      version: 1,
+      problem: 'hash does not match the record and its request',
+    });
     const cli = await runCli('--id', target.id, '--endpoint', process.env.DYNAMODB_ENDPOINT!);
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`BROKEN ${target.id} v1: hash does not match the record and its request`);
@@ -114,10 +138,15 @@ describe('audit verification', () => {
 
   it('when every request is walked, then the corrupted ones are among the findings and the CLI exits 1', async () => {
     const id = await requestWithTrail();
-    await documents.send(new UpdateCommand({
-      TableName: process.env.TABLE_NAME, Key: transitionKey(id, 1), UpdateExpression: 'SET #to = :to',
-      ExpressionAttributeNames: { '#to': 'to' }, ExpressionAttributeValues: { ':to': 'Processing' },
-    }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: transitionKey(id, 1),
+        UpdateExpression: 'SET #to = :to',
+        ExpressionAttributeNames: { '#to': 'to' },
+        ExpressionAttributeValues: { ':to': 'Processing' },
+      }),
+    );
     const cli = await runCli('--endpoint', process.env.DYNAMODB_ENDPOINT!);
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`BROKEN ${id} v1`);

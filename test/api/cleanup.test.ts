@@ -4,19 +4,18 @@ import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as cleanup from '../../functions/scheduled/cleanup.ts';
 import * as webhooks from '../../functions/webhooks/provider-events.ts';
-import { config } from '../support/app.ts';
 import { type CleanupOptions, type CleanupReport, runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import type { Lifecycle } from '../../lib/lifecycle/lifecycle.ts';
 import type { RequestStore } from '../../lib/lifecycle/store.ts';
 import type { Status, Transition } from '../../lib/lifecycle/types.ts';
-import { lifecycle, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { INDEX, requestKey } from '../../lib/store/keys.ts';
-import { invoke, lambdaContext, tenant, token, signedWebhookEvent } from '../support/http.ts';
-import { type CollectionPath, offboardingApi, onboardingApi } from '../support/onboarding-api.ts';
-import { BODIES, ownerOf } from '../support/fixtures.ts';
+import { config, lifecycle, store } from '../support/app.ts';
 import { at } from '../support/clock.ts';
+import { BODIES, ownerOf } from '../support/fixtures.ts';
+import { invoke, lambdaContext, signedWebhookEvent, tenant, token } from '../support/http.ts';
+import { type CollectionPath, offboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 
 /*
  * Isolation. The table is shared with every other test file, running in parallel, whose requests are
@@ -37,13 +36,11 @@ function newEra(): number {
   return STARTED - (400 + 30 * eras) * DAY;
 }
 
-
 const documents = createDocumentClient(createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint }));
 
 afterEach(() => {
   vi.useRealTimers();
 });
-
 
 /** An API client of a fresh tenant; its token is valid now, in real time. */
 async function givenCaller(path: CollectionPath = 'collectives') {
@@ -73,7 +70,9 @@ async function createdSeveralAt(caller: Caller, instant: number, count: number):
 function movedAt(id: string, instant: number, to: Status): Promise<void> {
   return at(instant, async () => {
     const result = await lifecycle.transition(id, () => ({ to, reason: `Provider reported ${to}` }), {
-      actor: { type: 'webhook', id: `msg_${randomUUID()}` }, source: 'webhook', correlationId: 'test-set-up',
+      actor: { type: 'webhook', id: `msg_${randomUUID()}` },
+      source: 'webhook',
+      correlationId: 'test-set-up',
     });
     expect(result.outcome).toBe('applied');
   });
@@ -144,7 +143,10 @@ const expiriesIn = (trail: Transition[]) => trail.filter((record) => record.erro
 /** Canceled with the Expired error, by exactly one system/cleanup transition from `from`, at `version`. */
 async function expectExpired(caller: Caller, id: string, from: Status, version: number) {
   expect(await stateOf(caller, id)).toMatchObject({
-    status: 'Canceled', version, action: null, errors: [{ code: 'Expired', message: expect.stringMatching(/\S/) }],
+    status: 'Canceled',
+    version,
+    action: null,
+    errors: [{ code: 'Expired', message: expect.stringMatching(/\S/) }],
   });
   const trail = await historyOf(caller, id);
   expect(trail).toHaveLength(version);
@@ -174,13 +176,15 @@ async function indexAttributesOf(id: string) {
 
 /** Whether the openByAge index holds exactly this entry. */
 async function indexHolds(openShard: string, openKey: string): Promise<boolean> {
-  const { Count } = await documents.send(new QueryCommand({
-    TableName: config.tableName,
-    IndexName: INDEX.openByAge,
-    KeyConditionExpression: 'openShard = :shard AND openKey = :key',
-    ExpressionAttributeValues: { ':shard': openShard, ':key': openKey },
-    Select: 'COUNT',
-  }));
+  const { Count } = await documents.send(
+    new QueryCommand({
+      TableName: config.tableName,
+      IndexName: INDEX.openByAge,
+      KeyConditionExpression: 'openShard = :shard AND openKey = :key',
+      ExpressionAttributeValues: { ':shard': openShard, ':key': openKey },
+      Select: 'COUNT',
+    }),
+  );
   return (Count ?? 0) > 0;
 }
 
@@ -280,17 +284,23 @@ describe('scheduled cleanup (contract §3, §7)', () => {
         expect((await onboardingApi('collectives', authorization).cancel(canceled)).status).toBe(200);
       });
       const stale = await createdAt(caller, era);
-      const before = await Promise.all([succeeded, failed, canceled].map(async (id) => ({
-        request: await stateOf(caller, id), trail: await historyOf(caller, id),
-      })));
+      const before = await Promise.all(
+        [succeeded, failed, canceled].map(async (id) => ({
+          request: await stateOf(caller, id),
+          trail: await historyOf(caller, id),
+        })),
+      );
 
       const report = await cleanupOlderThan(era + HOUR);
 
       expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
       await expectExpired(caller, stale, 'Pending', 2);
-      const after = await Promise.all([succeeded, failed, canceled].map(async (id) => ({
-        request: await stateOf(caller, id), trail: await historyOf(caller, id),
-      })));
+      const after = await Promise.all(
+        [succeeded, failed, canceled].map(async (id) => ({
+          request: await stateOf(caller, id),
+          trail: await historyOf(caller, id),
+        })),
+      );
       expect(after).toEqual(before);
       expect(after.map(({ request }) => request.status)).toEqual(['Succeeded', 'Failed', 'Canceled']);
     });
@@ -511,7 +521,7 @@ describe('scheduled cleanup (contract §3, §7)', () => {
       await expectOpen(caller, processingYoung, 'Processing', 2);
     });
 
-    it('given a manual run with olderThanMinutes, then requests older than that expire under the invocation\'s request id', async () => {
+    it("given a manual run with olderThanMinutes, then requests older than that expire under the invocation's request id", async () => {
       const era = newEra();
       const caller = await givenCaller();
       const stale = await createdAt(caller, era);
@@ -547,8 +557,10 @@ describe('scheduled cleanup (contract §3, §7)', () => {
       const caller = await givenCaller();
       const id = await createdAt(caller, era);
 
-      await expect(cleanup.handler({ olderThanMinutes }, cleanupContext()))
-        .rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('olderThanMinutes') });
+      await expect(cleanup.handler({ olderThanMinutes }, cleanupContext())).rejects.toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining('olderThanMinutes'),
+      });
 
       await expectOpen(caller, id, 'Pending', 1);
     });

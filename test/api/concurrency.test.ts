@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import type { Transition } from '../../lib/lifecycle/types.ts';
+import { ownerOf } from '../support/fixtures.ts';
 import { tenant } from '../support/http.ts';
 import { onboardingApi } from '../support/onboarding-api.ts';
-import { ownerOf } from '../support/fixtures.ts';
 
 describe('concurrent cancels', () => {
   it.each(['collectives', 'entities'] as const)(
@@ -25,7 +25,10 @@ describe('concurrent cancels', () => {
       const request = (await api.get(created.id)).body;
       expect(request).toMatchObject({ status: 'Canceled', version: 2 });
       const history = (await api.history(created.id)).body.data as Transition[];
-      expect(history.map((record) => [record.version, record.from, record.to])).toEqual([[1, null, 'Pending'], [2, 'Pending', 'Canceled']]);
+      expect(history.map((record) => [record.version, record.from, record.to])).toEqual([
+        [1, null, 'Pending'],
+        [2, 'Pending', 'Canceled'],
+      ]);
       expect(verifyChain(history, ownerOf(request))).toEqual([]);
     },
   );

@@ -6,9 +6,9 @@ import { decide, show } from '../../functions/pages/consent.ts';
 import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { loadConfig } from '../../lib/config/settings.ts';
 import { createLinks } from '../../lib/pages/links.ts';
-import { apiEvent, invoke, lambdaContext, signedWebhookEvent, tenant } from '../support/http.ts';
-import { type CollectionPath, offboardingApi, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
 import { BODIES, newMessageId, TEST_JWT_SECRET } from '../support/fixtures.ts';
+import { apiEvent, invoke, lambdaContext, signedWebhookEvent, tenant } from '../support/http.ts';
+import { type CollectionPath, type OnboardingApi, offboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 
 /*
  * Contract §9: the end user's consent page, through the wrapped `show` (GET) and `decide` (POST) handlers,
@@ -115,8 +115,7 @@ async function recorded(api: OnboardingApi, id: string) {
 }
 
 /** The form-action directive of the page's Content-Security-Policy, as its sources. */
-const formActionOf = (page: PageAnswer) =>
-  (/(?:^|;\s*)form-action ([^;]+)/.exec(page.headers['content-security-policy'] ?? '')?.[1] ?? '').trim().split(/\s+/);
+const formActionOf = (page: PageAnswer) => (/(?:^|;\s*)form-action ([^;]+)/.exec(page.headers['content-security-policy'] ?? '')?.[1] ?? '').trim().split(/\s+/);
 
 /** The headers of every page (contract §9). */
 function expectPageHeaders(page: PageAnswer, returnOrigin?: string) {
@@ -130,7 +129,15 @@ function expectPageHeaders(page: PageAnswer, returnOrigin?: string) {
   expect(page.headers['x-content-type-options']).toBe('nosniff');
 }
 
-const LEAKS = [/Error/, /Exception/, /\bat [\w$.<>]+ \(/, /\.(?:ts|js|mjs):\d+/, /node_modules|node:internal/, /DynamoDB|ConditionalCheck|\$metadata/, /zod|ZodError/i];
+const LEAKS = [
+  /Error/,
+  /Exception/,
+  /\bat [\w$.<>]+ \(/,
+  /\.(?:ts|js|mjs):\d+/,
+  /node_modules|node:internal/,
+  /DynamoDB|ConditionalCheck|\$metadata/,
+  /zod|ZodError/i,
+];
 
 /** An HTML error page with the given status, the page headers, and nothing internal in it. */
 function expectErrorPage(page: PageAnswer, status: number) {
@@ -144,7 +151,11 @@ function expectErrorPage(page: PageAnswer, status: number) {
 
 /** What a person reads on the page: its body's text without tags, style or extra spaces. */
 const textOf = (page: PageAnswer) =>
-  page.body.replace(/<head>[\s\S]*<\/head>/, '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  page.body
+    .replace(/<head>[\s\S]*<\/head>/, '')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** A page that shows the request's status and offers no decision. */
 function expectStatusOnly(page: PageAnswer, status: string) {
@@ -194,7 +205,7 @@ describe('the consent page (GET)', () => {
     expect(page.body).not.toMatch(/<script/i);
   });
 
-  it('given a Pending entity request, when its link is opened, then it shows the entity\'s manufacturer, type and model', async () => {
+  it("given a Pending entity request, when its link is opened, then it shows the entity's manufacturer, type and model", async () => {
     const { token } = await givenRequest({ path: 'entities', body: { type: 'Battery', manufacturer: 'Tesla', model: 'Powerwall 2' } });
 
     const page = await consentPage(token);
@@ -303,7 +314,10 @@ describe('the decision (POST)', () => {
     const trail = await transitionsOf(api, id);
     expect(trail).toHaveLength(2);
     expect(trail.find((transition) => transition.to === 'Canceled')).toMatchObject({
-      from: 'Pending', source: 'consent', actor: { type: 'enduser' }, errors: [expect.objectContaining({ code: 'ConsentDeclined' })],
+      from: 'Pending',
+      source: 'consent',
+      actor: { type: 'enduser' },
+      errors: [expect.objectContaining({ code: 'ConsentDeclined' })],
     });
   });
 
@@ -322,10 +336,7 @@ describe('the decision (POST)', () => {
     const { token, api, id } = await givenRequest();
     const csrf = csrfOf(await consentPage(token));
 
-    const answers = await Promise.all([
-      postDecision(token, { decision: 'approve', csrf }),
-      postDecision(token, { decision: 'decline', csrf }),
-    ]);
+    const answers = await Promise.all([postDecision(token, { decision: 'approve', csrf }), postDecision(token, { decision: 'decline', csrf })]);
 
     expect(answers.map((answer) => answer.status).sort()).toEqual([303, 409]);
     const trail = await transitionsOf(api, id);
@@ -338,20 +349,23 @@ describe('the decision (POST)', () => {
   it.each([
     ['approve', 'Processing'],
     ['decline', 'Processing'],
-  ] as const)('given an approved request, when the end user sends %s again, then it is a 409 page showing %s and nothing is recorded', async (decision, shown) => {
-    const { token, api, id } = await givenRequest({ returnUrl: 'https://app.example/back' });
-    const csrf = csrfOf(await consentPage(token));
-    expect((await postDecision(token, { decision: 'approve', csrf })).status).toBe(303);
-    const before = await recorded(api, id);
+  ] as const)(
+    'given an approved request, when the end user sends %s again, then it is a 409 page showing %s and nothing is recorded',
+    async (decision, shown) => {
+      const { token, api, id } = await givenRequest({ returnUrl: 'https://app.example/back' });
+      const csrf = csrfOf(await consentPage(token));
+      expect((await postDecision(token, { decision: 'approve', csrf })).status).toBe(303);
+      const before = await recorded(api, id);
 
-    const again = await postDecision(token, { decision, csrf });
+      const again = await postDecision(token, { decision, csrf });
 
-    expect(again.status).toBe(409);
-    expect(again.headers['content-type']).toMatch(/^text\/html\b/);
-    expectStatusOnly(again, shown);
-    expectPageHeaders(again, 'https://app.example');
-    expect(await recorded(api, id)).toEqual(before);
-  });
+      expect(again.status).toBe(409);
+      expect(again.headers['content-type']).toMatch(/^text\/html\b/);
+      expectStatusOnly(again, shown);
+      expectPageHeaders(again, 'https://app.example');
+      expect(await recorded(api, id)).toEqual(before);
+    },
+  );
 
   it('given a request canceled through the API, when its link is opened, then it shows Canceled and no buttons, and a decision records nothing', async () => {
     const { token, api, id } = await givenRequest();
@@ -394,7 +408,7 @@ describe('links that do not open a request', () => {
     expect(await recorded(api, id)).toEqual({ status: 'Pending', version: 1, transitions: 1 });
   });
 
-  it('given two tenants\' requests, when a link\'s id is swapped for the other request\'s, then it is a 404 page, and each link opens only its own request', async () => {
+  it("given two tenants' requests, when a link's id is swapped for the other request's, then it is a 404 page, and each link opens only its own request", async () => {
     const a = await givenRequest({ body: { name: 'Tenant A home', type: 'Household' } });
     const b = await givenRequest({ body: { name: 'Tenant B home', type: 'Household' } });
     const csrfOfB = csrfOf(await consentPage(b.token));
@@ -448,7 +462,11 @@ describe('links that do not open a request', () => {
     const offboarding = offboardingApi(owner.authorization);
     const onboarded = await entities.create(BODIES.entities);
     const entityId = randomUUID();
-    const body = JSON.stringify({ type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: { id: onboarded.body.id, status: 'Succeeded', entity: { id: entityId } } });
+    const body = JSON.stringify({
+      type: 'onboarding.status.updated',
+      timestamp: new Date().toISOString(),
+      data: { id: onboarded.body.id, status: 'Succeeded', entity: { id: entityId } },
+    });
     expect((await invoke(webhooks.handler, signedWebhookEvent(newMessageId(), body))).body).toMatchObject({ outcome: 'applied' });
     const created = await offboarding.create({ entityId });
     expect(created.status).toBe(201);
@@ -481,7 +499,7 @@ describe('forms that are not used', () => {
     await nothingRecorded();
   });
 
-  it('given a form with a wrong anti-forgery value, or another link\'s, when posted, then it is a 403 page and nothing is recorded', async () => {
+  it("given a form with a wrong anti-forgery value, or another link's, when posted, then it is a 403 page and nothing is recorded", async () => {
     const { token, nothingRecorded } = await givenPageOpened();
     const other = await givenPageOpened();
 
@@ -501,8 +519,22 @@ describe('forms that are not used', () => {
   it('given a form that sends a field twice, when posted, then it is a 400 page and nothing is recorded', async () => {
     const { token, csrf, nothingRecorded } = await givenPageOpened();
 
-    expectErrorPage(await postDecision(token, [['decision', 'decline'], ['decision', 'approve'], ['csrf', csrf]]), 400);
-    expectErrorPage(await postDecision(token, [['decision', 'approve'], ['csrf', csrf], ['csrf', csrf]]), 400);
+    expectErrorPage(
+      await postDecision(token, [
+        ['decision', 'decline'],
+        ['decision', 'approve'],
+        ['csrf', csrf],
+      ]),
+      400,
+    );
+    expectErrorPage(
+      await postDecision(token, [
+        ['decision', 'approve'],
+        ['csrf', csrf],
+        ['csrf', csrf],
+      ]),
+      400,
+    );
     await nothingRecorded();
   });
 

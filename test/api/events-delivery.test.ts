@@ -6,8 +6,8 @@ import { eventBridgeBus } from '../../lib/events/event-bridge.ts';
 import { createHttpSender, resolveHost } from '../../lib/events/http-sender.ts';
 import { createPublisher } from '../../lib/events/publish.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
-import { createDynamoEventStore } from '../../lib/store/dynamo-events.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
+import { createDynamoEventStore } from '../../lib/store/dynamo-events.ts';
 import { config, kinds, requests } from '../support/app.ts';
 import { type Receiver, signedBy, startReceiver } from '../support/events.ts';
 import { BODIES, caller as newCaller } from '../support/fixtures.ts';
@@ -50,7 +50,9 @@ describe('the delivery engine', () => {
     receiver.otherwise = 500;
     const attemptNow = async () => {
       const eventId = `evt_test_${randomUUID()}`;
-      const [due] = await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [(await events.getEndpoint(endpoint.id))!]);
+      const [due] = await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [
+        (await events.getEndpoint(endpoint.id))!,
+      ]);
       return engine.attempt(due!.endpointId, due!.eventId);
     };
 
@@ -72,7 +74,10 @@ describe('the delivery engine', () => {
     const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/recovering` }, newCaller());
     const attemptNow = async (status: number) => {
       receiver.answers = [status];
-      const [due] = await engine.enqueue({ id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [(await events.getEndpoint(endpoint.id))!]);
+      const [due] = await engine.enqueue(
+        { id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} },
+        [(await events.getEndpoint(endpoint.id))!],
+      );
       return engine.attempt(due!.endpointId, due!.eventId);
     };
 
@@ -91,7 +96,9 @@ describe('the delivery engine', () => {
     const engine = engineAt(clock);
     const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/deleted` }, newCaller());
     const stored = (await events.getEndpoint(endpoint.id))!;
-    const [due] = await engine.enqueue({ id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: {} }, [stored]);
+    const [due] = await engine.enqueue({ id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: {} }, [
+      stored,
+    ]);
     await events.deleteEndpoint(stored);
     const before = receiver.received.length;
 
@@ -107,7 +114,9 @@ describe('the delivery engine', () => {
     const engine = engineAt(clock);
     const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/claimed` }, newCaller());
     const eventId = `evt_test_${randomUUID()}`;
-    const [due] = await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: {} }, [(await events.getEndpoint(endpoint.id))!]);
+    const [due] = await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: {} }, [
+      (await events.getEndpoint(endpoint.id))!,
+    ]);
 
     const results = await Promise.all(Array.from({ length: 5 }, () => engine.attempt(due!.endpointId, due!.eventId)));
 
@@ -121,8 +130,14 @@ describe('the destination guard', () => {
     const service = serviceWith(engineAt({ now: Date.now() }), { production: true });
     const who = newCaller();
 
-    await expect(service.create({ url: 'https://localhost/hooks' }, who)).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('loopback') });
-    await expect(service.create({ url: 'http://hooks.example.com/' }, who)).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('https') });
+    await expect(service.create({ url: 'https://localhost/hooks' }, who)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('loopback'),
+    });
+    await expect(service.create({ url: 'http://hooks.example.com/' }, who)).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringContaining('https'),
+    });
     expect((await events.listEndpoints(who.tenantId, 10)).items).toEqual([]);
   });
 
@@ -148,7 +163,7 @@ describe('the destination guard', () => {
   });
 });
 
-describe('the stage\'s event bus', () => {
+describe("the stage's event bus", () => {
   let bus: FakeEventBridge;
   const saved = { ...process.env };
 

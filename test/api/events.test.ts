@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
+import type { StreamReader } from '../../scripts/local/streams.ts';
 import { dynamo, lifecycle, store } from '../support/app.ts';
 import { type Received, type Receiver, signedBy, startPublishing, startReceiver } from '../support/events.ts';
 import { BODIES, newMessageId } from '../support/fixtures.ts';
 import { invoke, signedWebhookEvent, token } from '../support/http.ts';
 import { endpointsApi, expectProblem, ISO_UTC, offboardingApi, onboardingApi, UUID } from '../support/onboarding-api.ts';
-import type { StreamReader } from '../../scripts/local/streams.ts';
 
 /*
  * Contract §11, for real: the table's stream read from DynamoDB Local and handed to the publisher function,
@@ -22,7 +22,9 @@ async function givenTenant(scope = ALL_SCOPES) {
   const sub = `integrator-${tenantId.slice(0, 8)}`;
   const authorization = `Bearer ${await token({ tenantId, sub, scope })}`;
   return {
-    tenantId, sub, authorization,
+    tenantId,
+    sub,
+    authorization,
     endpoints: endpointsApi(authorization),
     collectives: onboardingApi('collectives', authorization),
     entities: onboardingApi('entities', authorization),
@@ -65,17 +67,20 @@ const crash: { endpointId?: string; command?: string; fired: number } = { fired:
 
 beforeAll(async () => {
   // The publisher's calls go through the process's one DynamoDB client: armed for one endpoint, only its writes fail.
-  dynamo.middlewareStack.add((next, context) => async (args) => {
-    // At this step the document client has not marshalled the input yet: keys are plain strings.
-    const input = args.input as { Item?: { pk?: string }; Key?: { pk?: string } };
-    const pk = input.Item?.pk ?? input.Key?.pk;
-    if (crash.endpointId && context.commandName === crash.command && pk === `ENDPOINT#${crash.endpointId}`) {
-      crash.endpointId = undefined;
-      crash.fired++;
-      throw new Error('injected: the function died here');
-    }
-    return next(args);
-  }, { step: 'initialize', name: 'injectCrash' });
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      // At this step the document client has not marshalled the input yet: keys are plain strings.
+      const input = args.input as { Item?: { pk?: string }; Key?: { pk?: string } };
+      const pk = input.Item?.pk ?? input.Key?.pk;
+      if (crash.endpointId && context.commandName === crash.command && pk === `ENDPOINT#${crash.endpointId}`) {
+        crash.endpointId = undefined;
+        crash.fired++;
+        throw new Error('injected: the function died here');
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectCrash' },
+  );
   publishing = await startPublishing();
 });
 
@@ -95,8 +100,13 @@ describe('outbound events (contract §11)', () => {
       expect(created.status).toBe(201);
       expect(created.headers.location).toBe(`/v1/webhook-endpoints/${created.body.id}`);
       expect(created.body).toMatchObject({
-        id: expect.stringMatching(UUID), url: at.url, description: 'Our CRM', eventTypes: ['onboarding.status.updated', 'offboarding.status.updated'],
-        disabled: false, disabledReason: null, secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+        id: expect.stringMatching(UUID),
+        url: at.url,
+        description: 'Our CRM',
+        eventTypes: ['onboarding.status.updated', 'offboarding.status.updated'],
+        disabled: false,
+        disabledReason: null,
+        secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
       });
       expect(created.body.created).toMatch(ISO_UTC);
       const fetched = await tenant.endpoints.get(created.body.id);
@@ -130,16 +140,21 @@ describe('outbound events (contract §11)', () => {
       expect(idsOf(await tenant.endpoints.list())).toEqual([]);
     });
 
-    it('given another tenant\'s endpoint, then every route is a 404 and nothing changes', async () => {
+    it("given another tenant's endpoint, then every route is a 404 and nothing changes", async () => {
       const owner = await subscribed();
       const stranger = await givenTenant();
       const id = owner.endpoint.id;
 
       for (const answer of [
-        await stranger.endpoints.get(id), await stranger.endpoints.update(id, { disabled: true }), await stranger.endpoints.remove(id),
-        await stranger.endpoints.rotateSecret(id), await stranger.endpoints.test(id), await stranger.endpoints.deliveries(id),
+        await stranger.endpoints.get(id),
+        await stranger.endpoints.update(id, { disabled: true }),
+        await stranger.endpoints.remove(id),
+        await stranger.endpoints.rotateSecret(id),
+        await stranger.endpoints.test(id),
+        await stranger.endpoints.deliveries(id),
         await stranger.endpoints.retry(id, eventId(randomUUID(), 1)),
-      ]) expectProblem(answer, 404, 'not_found');
+      ])
+        expectProblem(answer, 404, 'not_found');
       expect((await owner.endpoints.get(id)).body).toMatchObject({ disabled: false, url: owner.receiver.url });
       expect(owner.receiver.received).toEqual([]);
     });
@@ -220,11 +235,18 @@ describe('outbound events (contract §11)', () => {
       await owner.collectives.cancel(second.id);
       const { body: third } = await owner.collectives.create(BODIES.collectives);
       await runCleanup({
-        service: lifecycle, store: { ...store, listStale: async (query) => {
-          const page = await store.listStale(query);
-          return { ...page, items: page.items.filter((item) => item.id === third.id) };
-        } },
-        maxAgeMs: { Pending: 0 }, remainingMs: () => 60_000, safetyMarginMs: 1_000, correlationId: 'events-test',
+        service: lifecycle,
+        store: {
+          ...store,
+          listStale: async (query) => {
+            const page = await store.listStale(query);
+            return { ...page, items: page.items.filter((item) => item.id === third.id) };
+          },
+        },
+        maxAgeMs: { Pending: 0 },
+        remainingMs: () => 60_000,
+        safetyMarginMs: 1_000,
+        correlationId: 'events-test',
       });
 
       const expected = [eventId(first.id, 1), eventId(first.id, 2), eventId(second.id, 1), eventId(second.id, 2), eventId(third.id, 1), eventId(third.id, 2)];
@@ -235,19 +257,40 @@ describe('outbound events (contract §11)', () => {
       expect(uniqueIds(owner.receiver.received).sort()).toEqual([...expected].sort());
       expect(byId(eventId(first.id, 2)).event).toMatchObject({
         type: 'onboarding.status.updated',
-        data: { id: first.id, status: 'Processing', version: 2, transition: { version: 2, from: 'Pending', to: 'Processing', actor: { type: 'webhook' }, source: 'webhook' } },
+        data: {
+          id: first.id,
+          status: 'Processing',
+          version: 2,
+          transition: { version: 2, from: 'Pending', to: 'Processing', actor: { type: 'webhook' }, source: 'webhook' },
+        },
       });
-      expect(byId(eventId(second.id, 2)).event.data.transition).toMatchObject({ from: 'Pending', to: 'Canceled', actor: { type: 'principal', id: owner.sub }, source: 'api' });
-      expect(byId(eventId(third.id, 2)).event.data).toMatchObject({ status: 'Canceled', errors: [{ code: 'Expired' }], transition: { actor: { type: 'system', id: 'cleanup' } } });
+      expect(byId(eventId(second.id, 2)).event.data.transition).toMatchObject({
+        from: 'Pending',
+        to: 'Canceled',
+        actor: { type: 'principal', id: owner.sub },
+        source: 'api',
+      });
+      expect(byId(eventId(third.id, 2)).event.data).toMatchObject({
+        status: 'Canceled',
+        errors: [{ code: 'Expired' }],
+        transition: { actor: { type: 'system', id: 'cleanup' } },
+      });
       // The event's data is the request as GET shows it, at that transition.
       const { transition: _t, ...asGot } = byId(eventId(second.id, 2)).event.data;
       expect(asGot).toEqual((await owner.collectives.get(second.id)).body);
       const created = byId(eventId(first.id, 1)).event;
-      expect(created.data.transition).toEqual({ version: 1, from: null, to: 'Pending', at: created.data.created, actor: { type: 'principal', id: owner.sub }, source: 'api' });
+      expect(created.data.transition).toEqual({
+        version: 1,
+        from: null,
+        to: 'Pending',
+        at: created.data.created,
+        actor: { type: 'principal', id: owner.sub },
+        source: 'api',
+      });
       expect(created.timestamp).toBe(created.data.created);
     });
 
-    it('sends only the event types an endpoint subscribed to, and an offboarding\'s as offboarding.status.updated', async () => {
+    it("sends only the event types an endpoint subscribed to, and an offboarding's as offboarding.status.updated", async () => {
       const owner = await subscribed({ eventTypes: ['offboarding.status.updated'] });
       const entityId = randomUUID();
       const { body: onboarded } = await owner.entities.create(BODIES.entities);
@@ -275,8 +318,18 @@ describe('outbound events (contract §11)', () => {
       expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(700);
       expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(700);
       const listed = await owner.endpoints.deliveries(owner.endpoint.id);
-      expect(listed.body.data.map((attempt: { attempt: number; statusCode: number }) => [attempt.attempt, attempt.statusCode])).toEqual([[3, 200], [2, 503], [1, 500]]);
-      expect(listed.body.data[2]).toMatchObject({ eventId: id, eventType: 'onboarding.status.updated', error: null, manual: false, nextAttemptAt: expect.stringMatching(ISO_UTC) });
+      expect(listed.body.data.map((attempt: { attempt: number; statusCode: number }) => [attempt.attempt, attempt.statusCode])).toEqual([
+        [3, 200],
+        [2, 503],
+        [1, 500],
+      ]);
+      expect(listed.body.data[2]).toMatchObject({
+        eventId: id,
+        eventType: 'onboarding.status.updated',
+        error: null,
+        manual: false,
+        nextAttemptAt: expect.stringMatching(ISO_UTC),
+      });
       expect(listed.body.data[0].nextAttemptAt).toBeNull();
     });
 
@@ -363,7 +416,7 @@ describe('outbound events (contract §11)', () => {
       }
     });
 
-    it('given a storm of 200 transitions, then 200 events arrive, each once past the receiver\'s dedupe, each as in the trail', async () => {
+    it("given a storm of 200 transitions, then 200 events arrive, each once past the receiver's dedupe, each as in the trail", async () => {
       const owner = await subscribed();
       const ids: string[] = [];
       for (let batch = 0; batch < 10; batch++) {
@@ -384,4 +437,3 @@ describe('outbound events (contract §11)', () => {
     }, 90_000);
   });
 });
-

@@ -1,11 +1,11 @@
-import { describe, expect, it, vi, afterEach } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as pages from '../../functions/pages/guided.ts';
 import { GUIDED_SESSION_ROUTES } from '../../lib/app/routes/guided-sessions.ts';
 import type { Route } from '../../lib/http/route.ts';
 import { ENTITY_TYPES } from '../../lib/lifecycle/types.ts';
+import { at } from '../support/clock.ts';
 import { apiEvent, lambdaContext, tenant } from '../support/http.ts';
 import { callRoute, onboardingApi } from '../support/onboarding-api.ts';
-import { at } from '../support/clock.ts';
 
 /*
  * The end user's page of a guided onboarding session (contract §10, with the page rules of §9), through the
@@ -68,14 +68,19 @@ async function submit(link: string, fields: Fields, options: { contentType?: str
 /** A fresh tenant that created a guided session through the API; `link` is the token of its url. */
 async function givenSession(body: Record<string, unknown> = {}) {
   const caller = await tenant();
-  const created = await callRoute(GUIDED_SESSION_ROUTES.create as Route, {}, {
-    headers: { authorization: caller.authorization },
-    body: { companyName: 'Acme Energy', manufacturer: 'Tesla', entityType: 'EV', ...body },
-  });
+  const created = await callRoute(
+    GUIDED_SESSION_ROUTES.create as Route,
+    {},
+    {
+      headers: { authorization: caller.authorization },
+      body: { companyName: 'Acme Energy', manufacturer: 'Tesla', entityType: 'EV', ...body },
+    },
+  );
   expect(created.status).toBe(201);
   const session = created.body;
   const entities = onboardingApi('entities', caller.authorization);
-  const getSession = async () => (await callRoute(GUIDED_SESSION_ROUTES.get as Route, { onboardingSessionId: session.id }, { headers: { authorization: caller.authorization } })).body;
+  const getSession = async () =>
+    (await callRoute(GUIDED_SESSION_ROUTES.get as Route, { onboardingSessionId: session.id }, { headers: { authorization: caller.authorization } })).body;
   return { ...caller, session, link: new URL(session.url).pathname.split('/').at(-1)!, entities, getSession };
 }
 
@@ -96,10 +101,12 @@ async function expectNothingCreated(given: Given) {
 /** Contract §9: the headers of every page. */
 function expectPageHeaders(page: Shown, formTargets: string[] = []) {
   expect(page.headers['content-type']).toMatch(/^text\/html\b/);
-  const csp = Object.fromEntries(page.headers['content-security-policy']!.split(';').map((directive) => {
-    const [name, ...values] = directive.trim().split(/\s+/);
-    return [name, values.join(' ')];
-  }));
+  const csp = Object.fromEntries(
+    page.headers['content-security-policy']!.split(';').map((directive) => {
+      const [name, ...values] = directive.trim().split(/\s+/);
+      return [name, values.join(' ')];
+    }),
+  );
   expect(csp['default-src']).toBe("'none'");
   expect(csp['frame-ancestors']).toBe("'none'");
   expect(csp['form-action']).toBe(["'self'", ...formTargets].join(' '));
@@ -138,7 +145,9 @@ describe('GET /guided/{token}: the form (contract §10)', () => {
     expect(page.html).toContain('Tesla');
     expect(page.html).toMatch(/<label for="model">[^<]+<\/label>\s*<input id="model" name="model"/);
     expect(page.html).toMatch(/<label for="identifier">[^<]+<\/label>\s*<input id="identifier" name="identifier"/);
-    expect(page.html).toMatch(/<label class="check"><input type="checkbox" name="consent" value="yes" required>\s*<span>[^<]*Acme Energy[^<]*<\/span><\/label>/);
+    expect(page.html).toMatch(
+      /<label class="check"><input type="checkbox" name="consent" value="yes" required>\s*<span>[^<]*Acme Energy[^<]*<\/span><\/label>/,
+    );
     expect(page.html).toMatch(/<button[^>]*type="submit"/);
   });
 
@@ -233,7 +242,7 @@ describe('POST /guided/{token}: the end user submits (contract §10)', () => {
     expect(after.html).not.toContain('<form');
   });
 
-  it('creates exactly one Entity request in the session\'s tenant, by the session\'s creator, moved to Processing', async () => {
+  it("creates exactly one Entity request in the session's tenant, by the session's creator, moved to Processing", async () => {
     const given = await givenSession({ entityType: 'EV' });
 
     await submit(given.link, device());
@@ -242,7 +251,12 @@ describe('POST /guided/{token}: the end user submits (contract §10)', () => {
     expect(requests).toHaveLength(1);
     const request = requests[0]!;
     expect(request).toMatchObject({
-      requestType: 'Entity', status: 'Processing', principalId: given.sub, version: 2, action: null, errors: [],
+      requestType: 'Entity',
+      status: 'Processing',
+      principalId: given.sub,
+      version: 2,
+      action: null,
+      errors: [],
       data: { tenant: { id: given.tenantId }, entity: { type: 'EV', information: { manufacturer: 'Tesla', model: 'Model 3', type: 'EV' } } },
     });
     expect((await given.entities.get(request.id)).body).toEqual(request);
@@ -258,7 +272,10 @@ describe('POST /guided/{token}: the end user submits (contract §10)', () => {
 
     expect(history.status).toBe(200);
     const trail = history.body.data as Array<Record<string, any>>;
-    expect(trail.map(({ from, to }) => [from, to])).toEqual([[null, 'Pending'], ['Pending', 'Processing']]);
+    expect(trail.map(({ from, to }) => [from, to])).toEqual([
+      [null, 'Pending'],
+      ['Pending', 'Processing'],
+    ]);
     for (const record of trail) {
       expect(record.actor.type).toBe('enduser');
       expect(record.source).toBe('consent');
@@ -266,7 +283,7 @@ describe('POST /guided/{token}: the end user submits (contract §10)', () => {
     }
   });
 
-  it('names the guided session as the end user in the trail (contract §2: actor id = the guided session\'s id)', async () => {
+  it("names the guided session as the end user in the trail (contract §2: actor id = the guided session's id)", async () => {
     const given = await givenSession();
     await submit(given.link, device());
     const [request] = await requestsOf(given);
@@ -285,7 +302,14 @@ describe('POST /guided/{token}: the end user submits (contract §10)', () => {
     { name: 'preset Meter', preset: 'Meter', chosen: undefined, identifier: '87168712', field: 'ean', stored: '87168712' },
     { name: 'preset HeatPump', preset: 'HeatPump', chosen: undefined, identifier: 'HP-2024/0042', field: 'reference', stored: 'HP-2024/0042' },
     { name: 'EV chosen on the page', preset: null, chosen: 'EV', identifier: VIN, field: 'vin', stored: VIN },
-    { name: 'RetrofitMeter chosen on the page', preset: null, chosen: 'RetrofitMeter', identifier: '8716871200543212', field: 'ean', stored: '8716871200543212' },
+    {
+      name: 'RetrofitMeter chosen on the page',
+      preset: null,
+      chosen: 'RetrofitMeter',
+      identifier: '8716871200543212',
+      field: 'ean',
+      stored: '8716871200543212',
+    },
     { name: 'Battery chosen on the page', preset: null, chosen: 'Battery', identifier: 'PW2-000123', field: 'reference', stored: 'PW2-000123' },
   ])('given $name, then the identifier is stored as $field', async ({ preset, chosen, identifier, field, stored }) => {
     const given = await givenSession({ entityType: preset });
@@ -321,10 +345,7 @@ describe('POST /guided/{token}: the end user submits (contract §10)', () => {
     const given = await givenSession();
     const csrf = csrfOf(await open(given.link));
 
-    const answers = await Promise.all([
-      submit(given.link, device({ csrf })),
-      submit(given.link, device({ csrf, model: 'Model Y' })),
-    ]);
+    const answers = await Promise.all([submit(given.link, device({ csrf })), submit(given.link, device({ csrf, model: 'Model Y' }))]);
 
     expect(answers.map((answer) => answer.status).sort()).toEqual([303, 409]);
     const requests = await requestsOf(given);
@@ -403,7 +424,11 @@ describe('a form that cannot be used (each an error page; nothing is created)', 
     { name: 'no anti-forgery value', status: 400, send: (link: string) => callPage(pages.submit, link, { body: encode(device()) }) },
     { name: 'a wrong anti-forgery value', status: 403, send: (link: string) => submit(link, device({ csrf: 'not-the-value-of-this-page' })) },
     { name: 'an unknown field', status: 400, send: (link: string) => submit(link, device({ colour: 'red' })) },
-    { name: 'the model sent twice', status: 400, send: async (link: string) => submit(link, [...Object.entries(device({ csrf: csrfOf(await open(link)) })), ['model', 'Model Y']]) },
+    {
+      name: 'the model sent twice',
+      status: 400,
+      send: async (link: string) => submit(link, [...Object.entries(device({ csrf: csrfOf(await open(link)) })), ['model', 'Model Y']]),
+    },
     { name: 'a form over 16 KiB', status: 413, send: (link: string) => submit(link, device({ model: huge })) },
     { name: 'a JSON body', status: 415, send: (link: string) => submit(link, device(), { contentType: 'application/json' }) },
     { name: 'no content type', status: 415, send: (link: string) => submit(link, device(), { contentType: null }) },
@@ -420,7 +445,7 @@ describe('a form that cannot be used (each an error page; nothing is created)', 
     await expectNothingCreated(given);
   });
 
-  it('given the anti-forgery value of another session\'s page, then it is a 403 page', async () => {
+  it("given the anti-forgery value of another session's page, then it is a 403 page", async () => {
     const given = await givenSession();
     const other = await givenSession();
 

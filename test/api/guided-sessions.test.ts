@@ -7,9 +7,9 @@ import { expireSessions } from '../../lib/lifecycle/cleanup.ts';
 import type { GuidedSession } from '../../lib/lifecycle/types.ts';
 import { openShardOf } from '../../lib/store/keys.ts';
 import { sessions } from '../support/app.ts';
+import { at } from '../support/clock.ts';
 import { apiEvent, lambdaContext, tenant, token } from '../support/http.ts';
 import { allPages, callRoute, expectProblem, ISO_UTC, onboardingApi, queryOf, UUID } from '../support/onboarding-api.ts';
-import { at } from '../support/clock.ts';
 
 /*
  * Guided onboarding sessions (contract §10) through the wrapped handlers, against DynamoDB Local. The table
@@ -102,16 +102,16 @@ async function dueForCleanup(session: GuidedSession, before: string): Promise<st
 /** A cleanup run with time to spare, in real time. */
 const runSessionCleanup = () => expireSessions(sessions, { remainingMs: () => 60_000, safetyMarginMs: 10_000 });
 
-
 /** The end user at the session's link: opens the page, fills in the device and consents (functions/pages/guided.ts). */
 async function endUserSubmits(url: string, device: Record<string, string>) {
   const linkToken = new URL(url).pathname.split('/').at(-1)!;
-  const event = (method: string, rawBody?: string) => apiEvent({
-    method,
-    path: `/guided/${linkToken}`,
-    pathParameters: { token: linkToken },
-    ...(rawBody === undefined ? {} : { rawBody, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
-  });
+  const event = (method: string, rawBody?: string) =>
+    apiEvent({
+      method,
+      path: `/guided/${linkToken}`,
+      pathParameters: { token: linkToken },
+      ...(rawBody === undefined ? {} : { rawBody, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    });
   const shown = await pages.show(event('GET'), lambdaContext());
   const csrf = /name="csrf" value="([^"]+)"/.exec(String(shown.body))?.[1];
   expect(csrf, 'the page carries an anti-forgery value').toBeDefined();
@@ -369,10 +369,14 @@ describe('GET /v1/guided-onboarding-sessions', () => {
     await createSeveral(caller, 2);
     const { body: first } = await caller.sessions.list({ expired: 'false', pageSize: '1' });
 
-    expectProblem(await caller.sessions.list({ expired: 'true', pageSize: '1', continuationToken: first.meta.continuationToken }), 400, 'invalid_continuation_token');
+    expectProblem(
+      await caller.sessions.list({ expired: 'true', pageSize: '1', continuationToken: first.meta.continuationToken }),
+      400,
+      'invalid_continuation_token',
+    );
   });
 
-  it('given another tenant\'s sessions, then a tenant\'s list shows none of them', async () => {
+  it("given another tenant's sessions, then a tenant's list shows none of them", async () => {
     const owner = await givenTenant();
     await createSeveral(owner, 2);
     const stranger = await givenTenant();
@@ -403,7 +407,7 @@ describe('GET /v1/guided-onboarding-sessions/{onboardingSessionId}', () => {
     expect(fetched.body.id).toBe(created.id);
   });
 
-  it('given another tenant\'s session, then it is a 404, the same answer as an unknown id', async () => {
+  it("given another tenant's session, then it is a 404, the same answer as an unknown id", async () => {
     const owner = await givenTenant();
     const { body: session } = await owner.sessions.create(BODY);
     const stranger = await givenTenant();
@@ -426,7 +430,7 @@ describe('GET /v1/guided-onboarding-sessions/{onboardingSessionId}', () => {
     expect(refused.body.errors).toContainEqual(expect.objectContaining({ path: '/onboardingSessionId' }));
   });
 
-  it('given the end user submitted on the session\'s page, then get shows the Entity request it produced, Processing', async () => {
+  it("given the end user submitted on the session's page, then get shows the Entity request it produced, Processing", async () => {
     const caller = await givenTenant();
     const { body: created } = await caller.sessions.create({ ...BODY, entityType: 'EV' });
 

@@ -4,11 +4,9 @@ import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { auditRequest } from '../../lib/lifecycle/audit.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import { kinds, store } from '../support/app.ts';
-import { invoke, signedWebhookEvent, tenant, token } from '../support/http.ts';
-import {
-  allPages, expectProblem, ISO_UTC, offboardingApi, type OffboardingApi, onboardingApi, UUID,
-} from '../support/onboarding-api.ts';
 import { BODIES, newMessageId, ownerOf } from '../support/fixtures.ts';
+import { invoke, signedWebhookEvent, tenant, token } from '../support/http.ts';
+import { allPages, expectProblem, ISO_UTC, type OffboardingApi, offboardingApi, onboardingApi, UUID } from '../support/onboarding-api.ts';
 
 /*
  * Contract §12: the offboarding of an entity, in both modes (in `realto` mode create and cancel go to the
@@ -175,7 +173,9 @@ describe('offboarding an entity', () => {
     it('given the offboarding failed, then the entity is still onboarded and may be offboarded again', async () => {
       const owner = await givenTenant();
       const { entityId, request: first } = await givenOffboarding(owner);
-      expect((await deliver('offboarding.status.updated', first.id, 'Failed', { errors: [{ code: 'DeviceOffline', message: 'No answer' }] })).body.outcome).toBe('applied');
+      expect(
+        (await deliver('offboarding.status.updated', first.id, 'Failed', { errors: [{ code: 'DeviceOffline', message: 'No answer' }] })).body.outcome,
+      ).toBe('applied');
 
       expect((await owner.api.create({ entityId })).status).toBe(201);
     });
@@ -299,9 +299,13 @@ describe('offboarding an entity', () => {
       const anonymous = offboardingApi();
 
       for (const answer of [
-        await anonymous.create({ entityId: randomUUID() }), await anonymous.list(), await anonymous.get(randomUUID()),
-        await anonymous.cancel(randomUUID()), await anonymous.history(randomUUID()),
-      ]) expectProblem(answer, 401, 'unauthorized');
+        await anonymous.create({ entityId: randomUUID() }),
+        await anonymous.list(),
+        await anonymous.get(randomUUID()),
+        await anonymous.cancel(randomUUID()),
+        await anonymous.history(randomUUID()),
+      ])
+        expectProblem(answer, 401, 'unauthorized');
     });
   });
 
@@ -317,7 +321,7 @@ describe('offboarding an entity', () => {
       expect(fetched.body).toEqual(request);
     });
 
-    it('given another tenant\'s offboarding, then get, cancel and history are 404s and nothing changes', async () => {
+    it("given another tenant's offboarding, then get, cancel and history are 404s and nothing changes", async () => {
       const owner = await givenTenant();
       const stranger = await givenTenant();
       const { request } = await givenOffboarding(owner);
@@ -383,9 +387,16 @@ describe('offboarding an entity', () => {
 
       const trail = await trailOf(owner.api, request.id);
 
-      expect(trail).toEqual([expect.objectContaining({
-        version: 1, from: null, to: 'Pending', actor: { type: 'principal', id: owner.sub }, source: 'api', previousHash: null,
-      })]);
+      expect(trail).toEqual([
+        expect.objectContaining({
+          version: 1,
+          from: null,
+          to: 'Pending',
+          actor: { type: 'principal', id: owner.sub },
+          source: 'api',
+          previousHash: null,
+        }),
+      ]);
       expect(verifyChain(trail, ownerOf(request))).toEqual([]);
       expect(await auditRequest(store, kinds, request.id)).toEqual([]);
     });
@@ -402,7 +413,10 @@ describe('offboarding an entity', () => {
       expect(canceled.body).toMatchObject({ id: request.id, status: 'Canceled', version: 2 });
       expect(canceled.headers.etag).toBe('"2"');
       const trail = await trailOf(owner.api, request.id);
-      expect(trail.map((record) => [record.from, record.to])).toEqual([[null, 'Pending'], ['Pending', 'Canceled']]);
+      expect(trail.map((record) => [record.from, record.to])).toEqual([
+        [null, 'Pending'],
+        ['Pending', 'Canceled'],
+      ]);
       expect(verifyChain(trail, ownerOf(request))).toEqual([]);
     });
 
@@ -492,10 +506,7 @@ describe('offboarding an entity', () => {
       for (let round = 0; round < 5; round++) {
         const { request } = await givenOffboarding(owner);
 
-        const [canceled, reported] = await Promise.all([
-          owner.api.cancel(request.id),
-          deliver('offboarding.status.updated', request.id, 'Succeeded'),
-        ]);
+        const [canceled, reported] = await Promise.all([owner.api.cancel(request.id), deliver('offboarding.status.updated', request.id, 'Succeeded')]);
 
         const final = (await owner.api.get(request.id)).body;
         expect(final.version).toBe(2);

@@ -4,11 +4,9 @@ import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import type { TransitionChange } from '../../lib/lifecycle/lifecycle.ts';
 import type { Status, Transition } from '../../lib/lifecycle/types.ts';
 import { lifecycle } from '../support/app.ts';
-import { tenant, token } from '../support/http.ts';
-import {
-  allPages, type CollectionPath, expectProblem, ISO_UTC, onboardingApi, type OnboardingApi, UUID,
-} from '../support/onboarding-api.ts';
 import { ownerOf } from '../support/fixtures.ts';
+import { tenant, token } from '../support/http.ts';
+import { allPages, type CollectionPath, expectProblem, ISO_UTC, type OnboardingApi, onboardingApi, UUID } from '../support/onboarding-api.ts';
 
 const KINDS = [
   { type: 'Collective', path: 'collectives', body: { name: 'Home', type: 'Household' } },
@@ -47,7 +45,9 @@ async function createSeveral(api: OnboardingApi, body: object, count: number): P
 /** A provider or job moving the request on; the API has no route for it. */
 async function moveTo(id: string, change: TransitionChange) {
   const result = await lifecycle.transition(id, () => change, {
-    actor: { type: 'system', id: 'test' }, source: 'schedule', correlationId: 't',
+    actor: { type: 'system', id: 'test' },
+    source: 'schedule',
+    correlationId: 't',
   });
   expect(result.outcome).toBe('applied');
 }
@@ -100,7 +100,7 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
       expect(() => new URL(request.action.documentationLink)).not.toThrow();
     });
 
-    it('given a body naming the caller\'s own tenantId, when created, then it is accepted', async () => {
+    it("given a body naming the caller's own tenantId, when created, then it is accepted", async () => {
       const { api, tenantId } = await givenTenant(path);
 
       const created = await api.create({ ...body, tenantId });
@@ -328,14 +328,26 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
       const [first, second] = history.body.data as Transition[];
       expect(history.body.data).toHaveLength(2);
       expect(first).toMatchObject({
-        version: 1, from: null, to: 'Pending', at: created.created, actor: { type: 'principal', id: sub }, source: 'api', previousHash: null,
+        version: 1,
+        from: null,
+        to: 'Pending',
+        at: created.created,
+        actor: { type: 'principal', id: sub },
+        source: 'api',
+        previousHash: null,
       });
       expect(second).toMatchObject({
-        version: 2, from: 'Pending', to: 'Canceled', at: canceled.updated, actor: { type: 'principal', id: sub }, source: 'api', previousHash: first!.hash,
+        version: 2,
+        from: 'Pending',
+        to: 'Canceled',
+        at: canceled.updated,
+        actor: { type: 'principal', id: sub },
+        source: 'api',
+        previousHash: first!.hash,
       });
     });
 
-    it('gives each record only the contract\'s fields, with a correlation id and a SHA-256 hash', async () => {
+    it("gives each record only the contract's fields, with a correlation id and a SHA-256 hash", async () => {
       const { api } = await givenTenant(path);
       const { body: created } = await api.create(body);
       await api.cancel(created.id);
@@ -362,7 +374,11 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
       const request = (await api.get(created.id)).body;
 
       expect(records.map((record) => record.version)).toEqual([1, 2, 3]);
-      expect(records.map((record) => [record.from, record.to])).toEqual([[null, 'Pending'], ['Pending', 'Processing'], ['Processing', 'Failed']]);
+      expect(records.map((record) => [record.from, record.to])).toEqual([
+        [null, 'Pending'],
+        ['Pending', 'Processing'],
+        ['Processing', 'Failed'],
+      ]);
       expect(records[2]).toMatchObject({ actor: { type: 'system', id: 'test' }, source: 'schedule', errors: [{ code: 'Rejected', message: 'no consent' }] });
       expect(request).toMatchObject({ status: 'Failed', version: 3, errors: [{ code: 'Rejected', message: 'no consent' }] });
       expect(request.action ?? null).toBeNull();
@@ -507,7 +523,7 @@ describe('entity list filters', () => {
     return { api, ids };
   }
 
-  it('given entities of several makers, when filtered by manufacturer, then only that maker\'s are listed, newest first', async () => {
+  it("given entities of several makers, when filtered by manufacturer, then only that maker's are listed, newest first", async () => {
     const { api, ids } = await givenEntities();
 
     const tesla = await api.list({ manufacturer: 'Tesla' });

@@ -24,8 +24,13 @@ describe('GET /v1/openapi.json', () => {
     const entity = body.components.schemas.CreateEntityOnboardingRequest;
     expect(entity.required).toEqual(['type', 'manufacturer']);
     expect(entity.properties.type.enum).toEqual([...ENTITY_TYPES]);
-    expect(body.paths['/v1/onboarding/entities'].get.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name))
-      .toEqual(['pageSize', 'continuationToken', 'status', 'manufacturer', 'type']);
+    expect(body.paths['/v1/onboarding/entities'].get.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name)).toEqual([
+      'pageSize',
+      'continuationToken',
+      'status',
+      'manufacturer',
+      'type',
+    ]);
   });
 
   it('names the problem responses callers must handle', async () => {
@@ -40,6 +45,8 @@ describe('GET /v1/openapi.json', () => {
   it('documents the webhook as signed, not as public', async () => {
     const body = await served();
     expect(body.paths['/v1/webhooks/onboarding'].post.security).toEqual([{ webhookSignature: [] }]);
-    expect(body.paths['/v1/webhooks/onboarding'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ReceiveOnboardingWebhookEvent' });
+    expect(body.paths['/v1/webhooks/onboarding'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/ReceiveOnboardingWebhookEvent',
+    });
   });
 });

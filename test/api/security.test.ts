@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
 import { tenant, token } from '../support/http.ts';
-import {
-  type CollectionPath, expectNoLeak, expectProblem, onboardingApi, queryOf,
-} from '../support/onboarding-api.ts';
+import { type CollectionPath, expectNoLeak, expectProblem, onboardingApi, queryOf } from '../support/onboarding-api.ts';
 
 const KINDS = [
   { type: 'Collective', path: 'collectives', body: { name: 'Home', type: 'Household' } },
@@ -42,14 +40,22 @@ const BAD_CREDENTIALS: Array<[string, (tenantId: string) => Promise<string | und
   ['an empty bearer token', async () => 'Bearer '],
   ['an expired token', async (tenantId) => `Bearer ${await token({ tenantId, expiresIn: nowSeconds() - 60 })}`],
   ['a token signed with another secret', async (tenantId) => `Bearer ${await token({ tenantId, secret: 'an-entirely-different-secret-of-32-bytes-or-more' })}`],
-  ['an alg "none" token', async (tenantId) => {
-    const header = base64url({ alg: 'none', typ: 'JWT' });
-    const payload = base64url({
-      sub: 'attacker', tenant_id: tenantId, scope: 'onboarding:read onboarding:write',
-      iss: 'onboarding-local', aud: 'onboarding-api', iat: nowSeconds(), exp: nowSeconds() + 600,
-    });
-    return `Bearer ${header}.${payload}.`;
-  }],
+  [
+    'an alg "none" token',
+    async (tenantId) => {
+      const header = base64url({ alg: 'none', typ: 'JWT' });
+      const payload = base64url({
+        sub: 'attacker',
+        tenant_id: tenantId,
+        scope: 'onboarding:read onboarding:write',
+        iss: 'onboarding-local',
+        aud: 'onboarding-api',
+        iat: nowSeconds(),
+        exp: nowSeconds() + 600,
+      });
+      return `Bearer ${header}.${payload}.`;
+    },
+  ],
   ['a token for another audience', async (tenantId) => `Bearer ${await token({ tenantId, audience: 'some-other-api' })}`],
   ['a token from another issuer', async (tenantId) => `Bearer ${await token({ tenantId, issuer: 'https://evil.example' })}`],
   ['a token not valid before an hour from now', async (tenantId) => `Bearer ${await token({ tenantId, notBefore: nowSeconds() + 3600 })}`],
@@ -57,14 +63,22 @@ const BAD_CREDENTIALS: Array<[string, (tenantId: string) => Promise<string | und
   ['a token whose tenant_id is not a uuid', async () => `Bearer ${await token({ tenantId: 'tenant-1' })}`],
   ['a token without sub', async (tenantId) => `Bearer ${await token({ tenantId, omit: ['sub'] })}`],
   ['a token without exp', async (tenantId) => `Bearer ${await token({ tenantId, omit: ['exp'] })}`],
-  ['a valid token whose payload was edited afterwards', async (tenantId) => {
-    const [header, , signature] = (await token({ tenantId: randomUUID() })).split('.');
-    const payload = base64url({
-      sub: 'attacker', tenant_id: tenantId, scope: 'onboarding:read onboarding:write',
-      iss: 'onboarding-local', aud: 'onboarding-api', iat: nowSeconds(), exp: nowSeconds() + 600,
-    });
-    return `Bearer ${header}.${payload}.${signature}`;
-  }],
+  [
+    'a valid token whose payload was edited afterwards',
+    async (tenantId) => {
+      const [header, , signature] = (await token({ tenantId: randomUUID() })).split('.');
+      const payload = base64url({
+        sub: 'attacker',
+        tenant_id: tenantId,
+        scope: 'onboarding:read onboarding:write',
+        iss: 'onboarding-local',
+        aud: 'onboarding-api',
+        iat: nowSeconds(),
+        exp: nowSeconds() + 600,
+      });
+      return `Bearer ${header}.${payload}.${signature}`;
+    },
+  ],
 ];
 
 describe('authentication (contract §5): a missing or bad token is a 401 and changes nothing', () => {
@@ -128,7 +142,7 @@ describe('scopes (contract §5): a valid token without the needed scope is a 403
 });
 
 describe.each(KINDS)('tenant isolation for $type requests (contract §5)', ({ path, body }) => {
-  it('given another tenant\'s request, when get, cancel or history are called, then each is a 404 not_found and nothing changes', async () => {
+  it("given another tenant's request, when get, cancel or history are called, then each is a 404 not_found and nothing changes", async () => {
     const owner = await givenTenantWithRequest(path, body);
     const stranger = onboardingApi(path, (await tenant()).authorization);
 
@@ -139,7 +153,7 @@ describe.each(KINDS)('tenant isolation for $type requests (contract §5)', ({ pa
     await expectUntouched(owner.api, owner.request);
   });
 
-  it('given another tenant\'s request, then the 404 reads exactly like the 404 for an id that does not exist', async () => {
+  it("given another tenant's request, then the 404 reads exactly like the 404 for an id that does not exist", async () => {
     const owner = await givenTenantWithRequest(path, body);
     const stranger = onboardingApi(path, (await tenant()).authorization);
     const missingId = randomUUID();
@@ -163,7 +177,7 @@ describe.each(KINDS)('tenant isolation for $type requests (contract §5)', ({ pa
     expect((await owner.api.list()).body.data).toHaveLength(1);
   });
 
-  it('given a body tenantId that is the caller\'s own tenant in upper case, when created, then it is accepted (uuids are case-insensitive)', async () => {
+  it("given a body tenantId that is the caller's own tenant in upper case, when created, then it is accepted (uuids are case-insensitive)", async () => {
     const caller = await tenant();
     const api = onboardingApi(path, caller.authorization);
 
@@ -255,7 +269,9 @@ describe('request bodies (contract §4, §5)', () => {
 
     const small = await api.create(undefined, { rawBody: encoded(collective), isBase64Encoded: true, headers: json });
     const large = await api.create(undefined, {
-      rawBody: encoded({ ...collective, properties: { blob: 'x'.repeat(65 * 1024) } }), isBase64Encoded: true, headers: json,
+      rawBody: encoded({ ...collective, properties: { blob: 'x'.repeat(65 * 1024) } }),
+      isBase64Encoded: true,
+      headers: json,
     });
 
     expect(small.status).toBe(201);
@@ -363,8 +379,7 @@ describe('continuation tokens (contract §4): opaque, tamper-proof and bound to 
     return { owner, api, continuationToken };
   }
 
-  const flipCharacterAt = (text: string, index: number) =>
-    `${text.slice(0, index)}${text[index] === 'A' ? 'B' : 'A'}${text.slice(index + 1)}`;
+  const flipCharacterAt = (text: string, index: number) => `${text.slice(0, index)}${text[index] === 'A' ? 'B' : 'A'}${text.slice(index + 1)}`;
 
   it.each([
     ['a character changed in the nonce', (token: string) => flipCharacterAt(token, 2)],
@@ -380,7 +395,7 @@ describe('continuation tokens (contract §4): opaque, tamper-proof and bound to 
     expectProblem(await api.list({ pageSize: '1', continuationToken: tamper(continuationToken) }), 400, 'invalid_continuation_token');
   });
 
-  it('given a token, then nothing can be read out of it: neither the table\'s key layout nor the tenant', async () => {
+  it("given a token, then nothing can be read out of it: neither the table's key layout nor the tenant", async () => {
     const { owner, continuationToken } = await givenTwoPages();
     const decoded = Buffer.from(continuationToken, 'base64url').toString('latin1');
 
@@ -388,7 +403,7 @@ describe('continuation tokens (contract §4): opaque, tamper-proof and bound to 
     expect(continuationToken).toMatch(/^[\w-]+$/);
   });
 
-  it('given a token issued to another tenant, then it is a 400 and shows none of that tenant\'s requests', async () => {
+  it("given a token issued to another tenant, then it is a 400 and shows none of that tenant's requests", async () => {
     const { api, continuationToken } = await givenTwoPages();
     const stranger = onboardingApi('collectives', (await tenant()).authorization);
     const ownerIds = (await api.list()).body.data.map((item: { id: string }) => item.id);
@@ -411,7 +426,7 @@ describe('continuation tokens (contract §4): opaque, tamper-proof and bound to 
     expectProblem(await onboardingApi('entities', owner.authorization).list({ continuationToken }), 400, 'invalid_continuation_token');
   });
 
-  it('given a transitions token of one request, when used for another request\'s transitions, then it is a 400', async () => {
+  it("given a transitions token of one request, when used for another request's transitions, then it is a 400", async () => {
     const owner = await tenant();
     const api = onboardingApi('collectives', owner.authorization);
     const one = (await api.create(collective)).body;

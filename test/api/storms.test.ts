@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as webhooks from '../../functions/webhooks/provider-events.ts';
-import { logger } from '../support/app.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import type { Transition } from '../../lib/lifecycle/types.ts';
-import { store } from '../support/app.ts';
-import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
-import { type CollectionPath, expectNoLeak, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
-import { BODIES, ownerOf } from '../support/fixtures.ts';
-import { newMessageId } from '../support/fixtures.ts';
+import { logger, store } from '../support/app.ts';
+import { BODIES, newMessageId, ownerOf } from '../support/fixtures.ts';
+import { invoke, type Response, signedWebhookEvent, tenant } from '../support/http.ts';
+import { type CollectionPath, expectNoLeak, type OnboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 
 /**
  * Concurrency storms through the wrapped handlers: many callers at once on one request, or on many tenants.
@@ -34,7 +32,6 @@ interface Message {
   errors?: Array<{ code: string; message: string }>;
 }
 
-
 /** What the service logged as failures during the test: the cause of any 5xx, named in assertion messages. */
 let failures: string[] = [];
 beforeEach(() => {
@@ -54,8 +51,7 @@ interface Attempts {
 }
 
 const isRetryable = (answer: Response) =>
-  (answer.status === 503 && answer.body?.code === 'service_unavailable')
-  || (answer.status === 409 && answer.body?.code === 'idempotency_in_progress');
+  (answer.status === 503 && answer.body?.code === 'service_unavailable') || (answer.status === 409 && answer.body?.code === 'idempotency_in_progress');
 
 /**
  * Calls until the answer is not a retryable one, as a careful client would. The pause is shorter than
@@ -113,7 +109,10 @@ async function expectSoundTrail(api: OnboardingApi, id: string): Promise<Transit
 function expectNo500s(attempts: Attempts[]) {
   const answers = attempts.flatMap((attempt) => attempt.all);
   const failed = answers.filter((answer) => answer.status >= 500 && !isRetryable(answer));
-  expect(failed.map((answer) => `${answer.status} ${answer.body?.code}`), `logged: ${[...new Set(failures)].join('; ')}`).toEqual([]);
+  expect(
+    failed.map((answer) => `${answer.status} ${answer.body?.code}`),
+    `logged: ${[...new Set(failures)].join('; ')}`,
+  ).toEqual([]);
   for (const answer of answers) expectNoLeak(answer);
 }
 
@@ -129,11 +128,18 @@ describe('storms on one request', () => {
 
       expectNo500s(attempts);
       for (const answer of finals(attempts)) {
-        expect({ status: answer.status, requestStatus: answer.body.status, version: answer.body.version, etag: answer.headers.etag })
-          .toEqual({ status: 200, requestStatus: 'Canceled', version: 2, etag: '"2"' });
+        expect({ status: answer.status, requestStatus: answer.body.status, version: answer.body.version, etag: answer.headers.etag }).toEqual({
+          status: 200,
+          requestStatus: 'Canceled',
+          version: 2,
+          etag: '"2"',
+        });
       }
       const trail = await expectSoundTrail(api, id);
-      expect(trail.map((record) => [record.version, record.from, record.to])).toEqual([[1, null, 'Pending'], [2, 'Pending', 'Canceled']]);
+      expect(trail.map((record) => [record.version, record.from, record.to])).toEqual([
+        [1, null, 'Pending'],
+        [2, 'Pending', 'Canceled'],
+      ]);
     },
   );
 
@@ -162,11 +168,17 @@ describe('storms on one request', () => {
     const outcomeOf = (messageId: string) => finals(attempts)[messages.findIndex((message) => message.messageId === messageId)]!.body;
     const recorded = trail.slice(1).map((record) => record.actor.id);
     const remembered = await Promise.all(messages.map(async (message) => (await store.findWebhookMessage(id, message.messageId)) !== undefined));
-    expect(messages.filter((_, index) => remembered[index]).map((message) => message.messageId).sort()).toEqual([...recorded].sort());
+    expect(
+      messages
+        .filter((_, index) => remembered[index])
+        .map((message) => message.messageId)
+        .sort(),
+    ).toEqual([...recorded].sort());
     for (const message of messages) {
       const outcome = outcomeOf(message.messageId).outcome;
-      expect(outcome === 'ignored' ? 'not recorded' : 'recorded', `${message.messageId} was ${outcome}`)
-        .toBe(recorded.includes(message.messageId) ? 'recorded' : 'not recorded');
+      expect(outcome === 'ignored' ? 'not recorded' : 'recorded', `${message.messageId} was ${outcome}`).toBe(
+        recorded.includes(message.messageId) ? 'recorded' : 'not recorded',
+      );
     }
     for (const record of trail.slice(1)) {
       const message = messages.find((candidate) => candidate.messageId === record.actor.id)!;
@@ -203,8 +215,9 @@ describe('storms on one request', () => {
     const messages: Message[] = Array.from({ length: STORM / 2 }, () => ({ messageId: newMessageId(), status: 'Succeeded' }));
     const deliveries = messages.map((message) => webhookDelivery(id, message));
 
-    const attempts = await Promise.all(Array.from({ length: STORM }, (_, index) =>
-      retrying(index % 2 === 0 ? () => api.cancel(id) : deliveries[(index - 1) / 2]!)));
+    const attempts = await Promise.all(
+      Array.from({ length: STORM }, (_, index) => retrying(index % 2 === 0 ? () => api.cancel(id) : deliveries[(index - 1) / 2]!)),
+    );
     const cancels = finals(attempts.filter((_, index) => index % 2 === 0));
     const hooks = finals(attempts.filter((_, index) => index % 2 === 1));
 
@@ -226,75 +239,95 @@ describe('storms on one request', () => {
 });
 
 describe('storms across tenants', () => {
-  it('given 10 tenants, when each creates 10 requests and cancels half of them all at once, then every list shows exactly that tenant\'s own requests', async () => {
-    const tenants = await Promise.all(Array.from({ length: 10 }, async () => {
-      const { authorization } = await tenant();
-      return { collectives: onboardingApi('collectives', authorization), entities: onboardingApi('entities', authorization) };
-    }));
+  it("given 10 tenants, when each creates 10 requests and cancels half of them all at once, then every list shows exactly that tenant's own requests", async () => {
+    const tenants = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const { authorization } = await tenant();
+        return { collectives: onboardingApi('collectives', authorization), entities: onboardingApi('entities', authorization) };
+      }),
+    );
     const plan = tenants.flatMap((owner, tenantIndex) =>
-      Array.from({ length: REQUESTS_PER_TENANT }, (_, index) => ({ tenantIndex, path: (index % 2 === 0 ? 'collectives' : 'entities') as CollectionPath, cancel: index % 4 < 2, owner })));
+      Array.from({ length: REQUESTS_PER_TENANT }, (_, index) => ({
+        tenantIndex,
+        path: (index % 2 === 0 ? 'collectives' : 'entities') as CollectionPath,
+        cancel: index % 4 < 2,
+        owner,
+      })),
+    );
 
-    const outcomes = await Promise.all(plan.map(async (step) => {
-      const api = step.owner[step.path];
-      const headers = { 'Idempotency-Key': `storm-${randomUUID()}` };
-      const created = await retrying(() => api.create(BODIES[step.path], { headers }));
-      const canceled = step.cancel && created.final.status === 201 ? await retrying(() => api.cancel(created.final.body.id)) : undefined;
-      return { ...step, created, canceled };
-    }));
+    const outcomes = await Promise.all(
+      plan.map(async (step) => {
+        const api = step.owner[step.path];
+        const headers = { 'Idempotency-Key': `storm-${randomUUID()}` };
+        const created = await retrying(() => api.create(BODIES[step.path], { headers }));
+        const canceled = step.cancel && created.final.status === 201 ? await retrying(() => api.cancel(created.final.body.id)) : undefined;
+        return { ...step, created, canceled };
+      }),
+    );
 
     expectNo500s(outcomes.flatMap((outcome) => (outcome.canceled ? [outcome.created, outcome.canceled] : [outcome.created])));
     for (const { created, canceled } of outcomes) {
       expect(created.final.status).toBe(201);
       if (canceled) expect({ status: canceled.final.status, requestStatus: canceled.final.body.status }).toEqual({ status: 200, requestStatus: 'Canceled' });
     }
-    const idsOf = (tenantIndex: number, path: CollectionPath, canceled?: boolean) => outcomes
-      .filter((outcome) => outcome.tenantIndex === tenantIndex && outcome.path === path && (canceled === undefined || outcome.cancel === canceled))
-      .map((outcome) => outcome.created.final.body.id as string)
-      .sort();
+    const idsOf = (tenantIndex: number, path: CollectionPath, canceled?: boolean) =>
+      outcomes
+        .filter((outcome) => outcome.tenantIndex === tenantIndex && outcome.path === path && (canceled === undefined || outcome.cancel === canceled))
+        .map((outcome) => outcome.created.final.body.id as string)
+        .sort();
     const seen = new Set<string>();
-    await Promise.all(tenants.map(async (owner, tenantIndex) => {
-      for (const path of ['collectives', 'entities'] as const) {
-        const [all, canceled, pending] = await Promise.all([
-          owner[path].list({ pageSize: '100' }),
-          owner[path].list({ pageSize: '100', status: 'Canceled' }),
-          owner[path].list({ pageSize: '100', status: 'Pending' }),
-        ]);
-        const ids = (page: Response) => page.body.data.map((request: { id: string }) => request.id).sort();
-        expect(ids(all)).toEqual(idsOf(tenantIndex, path));
-        expect(ids(canceled)).toEqual(idsOf(tenantIndex, path, true));
-        expect(ids(pending)).toEqual(idsOf(tenantIndex, path, false));
-        for (const id of ids(all)) seen.add(id);
-      }
-    }));
+    await Promise.all(
+      tenants.map(async (owner, tenantIndex) => {
+        for (const path of ['collectives', 'entities'] as const) {
+          const [all, canceled, pending] = await Promise.all([
+            owner[path].list({ pageSize: '100' }),
+            owner[path].list({ pageSize: '100', status: 'Canceled' }),
+            owner[path].list({ pageSize: '100', status: 'Pending' }),
+          ]);
+          const ids = (page: Response) => page.body.data.map((request: { id: string }) => request.id).sort();
+          expect(ids(all)).toEqual(idsOf(tenantIndex, path));
+          expect(ids(canceled)).toEqual(idsOf(tenantIndex, path, true));
+          expect(ids(pending)).toEqual(idsOf(tenantIndex, path, false));
+          for (const id of ids(all)) seen.add(id);
+        }
+      }),
+    );
     expect(seen.size).toBe(tenants.length * REQUESTS_PER_TENANT);
   });
 
-  it('given 10 tenants with Pending requests, when each tries at once to cancel and read its neighbour\'s, then all are 404 and nothing changes', async () => {
-    const tenants = await Promise.all(Array.from({ length: 10 }, async () => {
-      const { authorization } = await tenant();
-      const api = onboardingApi('collectives', authorization);
-      const ids: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const created = await api.create(BODIES.collectives);
-        expect(created.status).toBe(201);
-        ids.push(created.body.id);
-      }
-      return { api, ids };
-    }));
+  it("given 10 tenants with Pending requests, when each tries at once to cancel and read its neighbour's, then all are 404 and nothing changes", async () => {
+    const tenants = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const { authorization } = await tenant();
+        const api = onboardingApi('collectives', authorization);
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const created = await api.create(BODIES.collectives);
+          expect(created.status).toBe(201);
+          ids.push(created.body.id);
+        }
+        return { api, ids };
+      }),
+    );
 
-    const attempts = await Promise.all(tenants.flatMap((intruder, index) => {
-      const victim = tenants[(index + 1) % tenants.length]!;
-      return victim.ids.flatMap((id) => [
-        retrying(() => intruder.api.cancel(id)), retrying(() => intruder.api.get(id)), retrying(() => intruder.api.history(id)),
-      ]);
-    }));
+    const attempts = await Promise.all(
+      tenants.flatMap((intruder, index) => {
+        const victim = tenants[(index + 1) % tenants.length]!;
+        return victim.ids.flatMap((id) => [
+          retrying(() => intruder.api.cancel(id)),
+          retrying(() => intruder.api.get(id)),
+          retrying(() => intruder.api.history(id)),
+        ]);
+      }),
+    );
 
     expectNo500s(attempts);
     for (const answer of finals(attempts)) expect({ status: answer.status, code: answer.body.code }).toEqual({ status: 404, code: 'not_found' });
-    await Promise.all(tenants.map(async ({ api, ids }) => {
-      const listed = (await api.list({ pageSize: '100' })).body.data as Array<{ id: string; status: string; version: number }>;
-      expect(listed.map((request) => [request.id, request.status, request.version]).sort())
-        .toEqual(ids.map((id) => [id, 'Pending', 1]).sort());
-    }));
+    await Promise.all(
+      tenants.map(async ({ api, ids }) => {
+        const listed = (await api.list({ pageSize: '100' })).body.data as Array<{ id: string; status: string; version: number }>;
+        expect(listed.map((request) => [request.id, request.status, request.version]).sort()).toEqual(ids.map((id) => [id, 'Pending', 1]).sort());
+      }),
+    );
   });
 });

@@ -3,17 +3,16 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { DEV_WEBHOOK_SECRET } from '../../lib/config/settings.ts';
-import { config } from '../support/app.ts';
 import { verifyChain } from '../../lib/lifecycle/hash-chain.ts';
 import type { Transition } from '../../lib/lifecycle/types.ts';
-import { kinds, lifecycle, store } from '../support/app.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { webhookMessageKey } from '../../lib/store/keys.ts';
 import { createWebhookReceiver } from '../../lib/webhooks/receive.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
-import { apiEvent, invoke, type Response, tenant } from '../support/http.ts';
-import { type CollectionPath, expectProblem, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
+import { config, kinds, lifecycle, store } from '../support/app.ts';
 import { newMessageId, ownerOf } from '../support/fixtures.ts';
+import { apiEvent, invoke, type Response, tenant } from '../support/http.ts';
+import { type CollectionPath, expectProblem, type OnboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 
 /** WEBHOOK_SECRETS is not set in the tests, so the function signs and verifies with the development secret. */
 const SERVICE_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
@@ -121,7 +120,11 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
       const history = await historyOf(api, id);
       expect(history).toHaveLength(2);
       expect(history[1]).toMatchObject({
-        version: 2, from: 'Pending', to: 'Processing', actor: { type: 'webhook', id: messageId }, source: 'webhook',
+        version: 2,
+        from: 'Pending',
+        to: 'Processing',
+        actor: { type: 'webhook', id: messageId },
+        source: 'webhook',
       });
       expect(verifyChain(history, ownerOf(await stateOf(api, id)))).toEqual([]);
     });
@@ -135,7 +138,10 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
       expectOutcome(response, { outcome: 'applied', version: 2 });
       expect(await stateOf(api, id)).toMatchObject({ status: 'Succeeded', version: 2, errors: [] });
       expect((await historyOf(api, id))[1]).toMatchObject({
-        from: 'Pending', to: 'Succeeded', actor: { type: 'webhook', id: messageId }, source: 'webhook',
+        from: 'Pending',
+        to: 'Succeeded',
+        actor: { type: 'webhook', id: messageId },
+        source: 'webhook',
       });
     });
 
@@ -258,9 +264,7 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
       const timestamp = nowSeconds();
       const body = statusEvent({ id, status: 'Processing' });
 
-      const responses = await Promise.all(
-        Array.from({ length: 10 }, () => invoke(webhooks.handler, webhookEvent({ messageId, timestamp, body }))),
-      );
+      const responses = await Promise.all(Array.from({ length: 10 }, () => invoke(webhooks.handler, webhookEvent({ messageId, timestamp, body }))));
 
       expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200));
       const outcomes = responses.map((response) => response.body.outcome);
@@ -275,7 +279,7 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
   });
 
   describe('one webhook-id is one message to one request (docs/api.md)', () => {
-    it('given an event for request B that reuses the webhook-id of an earlier event for request A, then B\'s transition is applied too', async () => {
+    it("given an event for request B that reuses the webhook-id of an earlier event for request A, then B's transition is applied too", async () => {
       const a = await givenPendingRequest();
       const b = await givenPendingRequest('entities');
       const messageId = newMessageId();
@@ -408,17 +412,18 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
   });
 
   describe('an unsigned message learns nothing but 401', () => {
-    it.each([['a space in it', 'a b'], ['300 characters', 'm'.repeat(300)], ['a control character', 'msg\u0001']])(
-      'given a webhook-id with %s and a bad signature, then it is a 401, not a 400: the signature is checked first',
-      async (_what, messageId) => {
-        const { api, id } = await givenPendingRequest();
+    it.each([
+      ['a space in it', 'a b'],
+      ['300 characters', 'm'.repeat(300)],
+      ['a control character', 'msg\u0001'],
+    ])('given a webhook-id with %s and a bad signature, then it is a 401, not a 400: the signature is checked first', async (_what, messageId) => {
+      const { api, id } = await givenPendingRequest();
 
-        const response = await deliver({ messageId, key: FOREIGN_KEY, body: statusEvent({ id, status: 'Processing' }) });
+      const response = await deliver({ messageId, key: FOREIGN_KEY, body: statusEvent({ id, status: 'Processing' }) });
 
-        expectProblem(response, 401, 'invalid_signature');
-        expect(await stateOf(api, id)).toMatchObject({ status: 'Pending', version: 1 });
-      },
-    );
+      expectProblem(response, 401, 'invalid_signature');
+      expect(await stateOf(api, id)).toMatchObject({ status: 'Pending', version: 1 });
+    });
   });
 
   describe('a correctly signed body that is not a usable event', () => {

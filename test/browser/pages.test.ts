@@ -44,7 +44,9 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   integrator = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(`<!doctype html><title>Back at the integrator</title><h1>Back at the integrator</h1><p id="query">${new URL(request.url!, 'http://x').search.replace(/[<>&"]/g, '')}</p>`);
+    response.end(
+      `<!doctype html><title>Back at the integrator</title><h1>Back at the integrator</h1><p id="query">${new URL(request.url!, 'http://x').search.replace(/[<>&"]/g, '')}</p>`,
+    );
   });
   await new Promise<void>((resolve) => integrator!.listen(0, '127.0.0.1', resolve));
   integratorUrl = `http://127.0.0.1:${(integrator.address() as AddressInfo).port}/onboarded?ref=42`;
@@ -62,16 +64,22 @@ afterAll(async () => {
 
 async function call(method: string, path: string, body?: unknown) {
   const response = await fetch(`${api}${path}`, {
-    method, headers: { authorization, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+    method,
+    headers: { authorization, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: response.status, body: await response.json() as any };
+  return { status: response.status, body: (await response.json()) as any };
 }
 
-const transitionsOf = async (kind: 'collectives' | 'entities', id: string) => (await call('GET', `/v1/onboarding/${kind}/${id}/transitions`)).body.data as any[];
+const transitionsOf = async (kind: 'collectives' | 'entities', id: string) =>
+  (await call('GET', `/v1/onboarding/${kind}/${id}/transitions`)).body.data as any[];
 
 /** Every page the end user sees, at a phone's width and a desktop's. */
 async function screenshot(page: Page, name: string) {
-  for (const [label, width] of [['375', 375], ['desktop', 1280]] as const) {
+  for (const [label, width] of [
+    ['375', 375],
+    ['desktop', 1280],
+  ] as const) {
     await page.setViewportSize({ width, height: 800 });
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
   }
@@ -90,7 +98,10 @@ async function newTab() {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const dialogs: string[] = [];
-  page.on('dialog', (dialog) => { dialogs.push(dialog.message()); void dialog.dismiss(); });
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
   return { page, dialogs };
 }
 
@@ -101,12 +112,12 @@ async function guidedLink(...args: string[]): Promise<{ id: string; url: string 
   return { id: /^session ([0-9a-f-]{36})/.exec(first!)![1]!, url: url! };
 }
 
-describe.skipIf(!haveChromium && !onCi)('the end user\'s pages in Chromium', () => {
+describe.skipIf(!haveChromium && !onCi)("the end user's pages in Chromium", () => {
   it('given CI, then Chromium is there: browser tests never skip on CI', () => {
     expect(haveChromium, `no Chromium at ${CHROMIUM}: .ci/run installs it (apt-get install -y chromium)`).toBe(true);
   });
 
-  it('given a consent link, when the end user approves, then the integrator\'s page gets the request\'s id and Processing, and the trail has the end user\'s transition', async () => {
+  it("given a consent link, when the end user approves, then the integrator's page gets the request's id and Processing, and the trail has the end user's transition", async () => {
     const created = await call('POST', '/v1/onboarding/collectives', { name: 'Home on Elm Street', type: 'Household', returnUrl: integratorUrl });
     const { page, dialogs } = await newTab();
 
@@ -155,7 +166,10 @@ describe.skipIf(!haveChromium && !onCi)('the end user\'s pages in Chromium', () 
     await second.page.goto(created.body.action.redirectLink);
 
     await andLoad(first.page, () => first.page.getByRole('button', { name: 'Approve' }).click());
-    const [late] = await Promise.all([second.page.waitForResponse((response) => response.request().method() === 'POST'), second.page.getByRole('button', { name: 'Decline' }).click()]);
+    const [late] = await Promise.all([
+      second.page.waitForResponse((response) => response.request().method() === 'POST'),
+      second.page.getByRole('button', { name: 'Decline' }).click(),
+    ]);
 
     expect(late.status()).toBe(409);
     expect(await second.page.locator('[role=status]').textContent()).toContain('nothing was changed');
@@ -210,9 +224,17 @@ describe.skipIf(!haveChromium && !onCi)('the end user\'s pages in Chromium', () 
     await screenshot(page, 'guided-thank-you');
     const found = (await call('GET', `/v1/guided-onboarding-sessions/${session.id}`)).body;
     expect(found.onboardingRequest).toMatchObject({ requestType: 'Entity', status: 'Processing' });
-    expect(found.onboardingRequest.data.entity.information).toMatchObject({ manufacturer: 'Vaillant', model: 'aroTHERM plus', reference: 'VA-2024-000123', type: 'HeatPump' });
+    expect(found.onboardingRequest.data.entity.information).toMatchObject({
+      manufacturer: 'Vaillant',
+      model: 'aroTHERM plus',
+      reference: 'VA-2024-000123',
+      type: 'HeatPump',
+    });
     const trail = await transitionsOf('entities', found.onboardingRequest.id);
-    expect(trail.map((record) => [record.to, record.actor.type, record.source])).toEqual([['Pending', 'enduser', 'consent'], ['Processing', 'enduser', 'consent']]);
+    expect(trail.map((record) => [record.to, record.actor.type, record.source])).toEqual([
+      ['Pending', 'enduser', 'consent'],
+      ['Processing', 'enduser', 'consent'],
+    ]);
   });
 
   it('given a guided session for a car with a return address, when the form is sent twice from two tabs, then one request exists and the second tab shows it', async () => {
@@ -250,13 +272,20 @@ describe.skipIf(!haveChromium && !onCi)('the end user\'s pages in Chromium', () 
     // Five minutes are too long to wait: the session's expiry is moved into the past in the stack's table.
     const { dynamoEndpoint, tableName } = withStacksDir(() => findStack(stack!.port));
     const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await dynamo.send(new UpdateItemCommand({
-      TableName: tableName, Key: { pk: { S: `SESSION#${session.id}` }, sk: { S: 'SESSION' } },
-      UpdateExpression: 'SET expiresAt = :past', ExpressionAttributeValues: { ':past': { S: new Date(Date.now() - 60_000).toISOString() } },
-    }));
+    await dynamo.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: `SESSION#${session.id}` }, sk: { S: 'SESSION' } },
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': { S: new Date(Date.now() - 60_000).toISOString() } },
+      }),
+    );
     dynamo.destroy();
 
-    const [sent] = await Promise.all([page.waitForResponse((response) => response.request().method() === 'POST'), page.getByRole('button', { name: 'Connect my device' }).click()]);
+    const [sent] = await Promise.all([
+      page.waitForResponse((response) => response.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Connect my device' }).click(),
+    ]);
 
     expect(sent.status()).toBe(410);
     expect(await page.locator('h1').textContent()).toBe('This link has expired');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_ROUTES } from '../../lib/app/function-table.ts';
 import { ALL_KINDS } from '../../lib/kinds/index.ts';
 import { childEnv } from '../../scripts/bench/bundles.ts';
-import { type Mode, readServerlessBuild, ROOT } from '../../scripts/local/build.ts';
+import { type Mode, ROOT, readServerlessBuild } from '../../scripts/local/build.ts';
 
 /**
  * Each stack is built for its one mode (serverless.yml: custom.mode feeds esbuild's `define`): what a
@@ -31,7 +31,10 @@ afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 /** Starts a bundle the way Lambda's cold start does (import), in a fresh Node with the given environment. */
 function coldStart(file: string, env: Record<string, string>) {
   return spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(file).href)})`], {
-    cwd: ROOT, env: { ...childEnv(), ...env }, encoding: 'utf8', timeout: 30_000,
+    cwd: ROOT,
+    env: { ...childEnv(), ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
   });
 }
 
@@ -46,11 +49,19 @@ describe('bundles built per mode', () => {
     expect(coldStart(built.realto, { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 'secret' }).status).toBe(0);
   });
 
-  it.each(['local', 'realto'] as const)('in %s mode, carries in each kind\'s five functions that kind and no other', async (mode) => {
+  it.each(['local', 'realto'] as const)("in %s mode, carries in each kind's five functions that kind and no other", async (mode) => {
     const { options, outputFileExtension } = readServerlessBuild(mode);
     const outdir = join(outRoot, `kinds-${mode}`);
     const handlers = KIND_ROUTES.flatMap((routes) => Object.values(routes)).map((route) => route.handler.slice(0, route.handler.lastIndexOf('.')));
-    await esbuild.build({ ...options, sourcemap: false, absWorkingDir: ROOT, entryPoints: handlers.map((file) => `${file}.ts`), outbase: ROOT, outdir, logLevel: 'silent' });
+    await esbuild.build({
+      ...options,
+      sourcemap: false,
+      absWorkingDir: ROOT,
+      entryPoints: handlers.map((file) => `${file}.ts`),
+      outbase: ROOT,
+      outdir,
+      logLevel: 'silent',
+    });
     for (const routes of KIND_ROUTES) {
       for (const route of Object.values(routes)) {
         const own = ALL_KINDS.find((kind) => route.http.path.startsWith(`/v1/${kind.path}`))!;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -71,8 +71,7 @@ const resources = (type: string, from: Template = template) => Object.entries(fr
 
 /** The statements a function's role allows, as `action on resource` strings. */
 function allowed(from: Template, roleName: string): string[] {
-  return from.Resources[roleName]!.Properties.Policies
-    .flatMap((policy: any) => policy.PolicyDocument.Statement)
+  return from.Resources[roleName]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement)
     .filter((statement: any) => statement.Effect === 'Allow')
     .flatMap((statement: any) => [statement.Action].flat().map((action: string) => `${action} on ${JSON.stringify(statement.Resource)}`));
 }
@@ -83,18 +82,36 @@ const SECRET_READS = {
   realto: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/realto-client-secret"}]',
   link: 'ssm:GetParameter on [{"Fn::Sub":"arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/onboarding/prod/link-secret"}]',
 };
-const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel'].flatMap((verb) => [`${verb}CollectiveOnboarding`, `${verb}EntityOnboarding`])
+const PLATFORM_CALLERS = ['Create', 'List', 'Get', 'Cancel']
+  .flatMap((verb) => [`${verb}CollectiveOnboarding`, `${verb}EntityOnboarding`])
   .concat('CreateEntityOffboarding', 'CancelEntityOffboarding', 'Cleanup', 'ListGuidedSessions', 'GetGuidedSession');
 /** The functions that page through a list and so sign continuation tokens. */
 const PAGE_TOKEN_READERS = [
-  'ListCollectiveOnboarding', 'ListEntityOnboarding', 'CollectiveOnboardingTransitions', 'EntityOnboardingTransitions',
-  'ListEntityOffboarding', 'EntityOffboardingTransitions', 'ListWebhookEndpoints', 'ListWebhookDeliveries', 'ListGuidedSessions',
+  'ListCollectiveOnboarding',
+  'ListEntityOnboarding',
+  'CollectiveOnboardingTransitions',
+  'EntityOnboardingTransitions',
+  'ListEntityOffboarding',
+  'EntityOffboardingTransitions',
+  'ListWebhookEndpoints',
+  'ListWebhookDeliveries',
+  'ListGuidedSessions',
 ];
 /** The functions that sign or check the end user's links: the pages, and those that hand links out. */
 const LINK_SIGNERS = [
-  'CreateCollectiveOnboarding', 'CreateEntityOnboarding', 'ListCollectiveOnboarding', 'ListEntityOnboarding',
-  'GetCollectiveOnboarding', 'GetEntityOnboarding', 'CreateGuidedSession', 'ListGuidedSessions', 'GetGuidedSession',
-  'ConsentPage', 'ConsentDecision', 'GuidedPage', 'GuidedSubmit',
+  'CreateCollectiveOnboarding',
+  'CreateEntityOnboarding',
+  'ListCollectiveOnboarding',
+  'ListEntityOnboarding',
+  'GetCollectiveOnboarding',
+  'GetEntityOnboarding',
+  'CreateGuidedSession',
+  'ListGuidedSessions',
+  'GetGuidedSession',
+  'ConsentPage',
+  'ConsentDecision',
+  'GuidedPage',
+  'GuidedSubmit',
 ];
 const signsLinks = (name: string) => LINK_SIGNERS.some((signer) => name === `${signer}LambdaFunction`);
 const readsPageTokens = (name: string) => PAGE_TOKEN_READERS.some((reader) => name === `${reader}LambdaFunction`);
@@ -127,14 +144,22 @@ function zipEntryText(zipFile: string, suffix: string): string {
 async function packageStack(extraEnv: Record<string, string>, through: 'npm' | 'osls') {
   const dir = mkdtempSync(join(tmpdir(), 'onboarding-package-'));
   const osls = join(dirname(createRequire(import.meta.url).resolve('osls/package.json')), 'bin', 'serverless.js');
-  const [command, args] = through === 'npm'
-    ? ['npm', ['run', '-s', 'package', '--', '--stage', 'prod', '--package', dir]] as const
-    : [process.execPath, [osls, 'package', '--stage', 'prod', '--package', dir]] as const;
+  const [command, args] =
+    through === 'npm'
+      ? (['npm', ['run', '-s', 'package', '--', '--stage', 'prod', '--package', dir]] as const)
+      : ([process.execPath, [osls, 'package', '--stage', 'prod', '--package', dir]] as const);
   // The tests' own PUBLIC_URL is a local one: a prod stack serves its pages from its own API.
   const { PUBLIC_URL: _local, ...shell } = process.env;
   await promisify(execFile)(command, [...args], {
     cwd: root,
-    env: { ...shell, ...SHELL_SECRETS, AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', ...extraEnv },
+    env: {
+      ...shell,
+      ...SHELL_SECRETS,
+      AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      ...extraEnv,
+    },
     timeout: 120_000,
   });
   const raw = readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8');
@@ -192,12 +217,15 @@ describe('the packaged prod stack', () => {
             expect(action, name).not.toMatch(/\*/);
             if (action.startsWith('dynamodb:')) {
               const stream = ['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream', 'dynamodb:ListStreams'];
-              expect(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', ...stream], name).toContain(action);
+              expect(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', ...stream], name).toContain(
+                action,
+              );
               expect(targets, name).toContain('OnboardingTable');
               // The stream is read by its consumer only (the Framework's default role, which no function uses,
               // is given it too); deletes are of webhook endpoints only.
               if (stream.includes(action)) expect(['PublishEventsIamRoleLambdaExecution', 'IamRoleLambdaExecution']).toContain(name);
-              if (action === 'dynamodb:DeleteItem') expect(statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], name).toEqual(['ENDPOINT#*']);
+              if (action === 'dynamodb:DeleteItem')
+                expect(statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], name).toEqual(['ENDPOINT#*']);
             }
           }
         }
@@ -206,14 +234,14 @@ describe('the packaged prod stack', () => {
   });
 
   it('gives the read-only functions no write action in local mode', () => {
-    const actionsOf = (roleName: string) => template.Resources[roleName]!.Properties.Policies
-      .flatMap((policy: any) => policy.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
+    const actionsOf = (roleName: string) =>
+      template.Resources[roleName]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
     expect(actionsOf('GetCollectiveOnboardingIamRoleLambdaExecution')).not.toContain('dynamodb:PutItem');
     expect(actionsOf('ListEntityOnboardingIamRoleLambdaExecution')).toEqual(expect.not.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem']));
     expect(actionsOf('OpenapiIamRoleLambdaExecution').filter((action: string) => action.startsWith('dynamodb:'))).toEqual([]);
   });
 
-  it('sets log retention on every log group, the HTTP API\'s access log included', () => {
+  it("sets log retention on every log group, the HTTP API's access log included", () => {
     const groups = resources('AWS::Logs::LogGroup');
     for (const [name, group] of groups) expect(group.Properties.RetentionInDays, name).toBe(90);
     const stage = resources('AWS::ApiGatewayV2::Stage')[0]![1];
@@ -223,11 +251,11 @@ describe('the packaged prod stack', () => {
   });
 
   it('lets each function put only the items its code writes, by their partition key', () => {
-    const leadingKeys = (from: Template, roleName: string) => from.Resources[roleName]!.Properties.Policies
-      .flatMap((policy: any) => policy.PolicyDocument.Statement)
-      .filter((statement: any) => [statement.Action].flat().includes('dynamodb:PutItem'))
-      .flatMap((statement: any) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'])
-      .sort();
+    const leadingKeys = (from: Template, roleName: string) =>
+      from.Resources[roleName]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement)
+        .filter((statement: any) => [statement.Action].flat().includes('dynamodb:PutItem'))
+        .flatMap((statement: any) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'])
+        .sort();
     expect(leadingKeys(template, 'CreateEntityOnboardingIamRoleLambdaExecution')).toEqual(['IDEMPOTENCY#*', 'REQUEST#*']);
     expect(leadingKeys(template, 'CancelCollectiveOnboardingIamRoleLambdaExecution')).toEqual(['REQUEST#*']);
     expect(leadingKeys(template, 'OnboardingWebhookIamRoleLambdaExecution')).toEqual(['REQUEST#*', 'WEBHOOK#*']);
@@ -261,7 +289,9 @@ describe('the packaged prod stack', () => {
   });
 
   it('routes exactly the contract endpoints, with throttling on the stage', () => {
-    const routes = resources('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey).sort();
+    const routes = resources('AWS::ApiGatewayV2::Route')
+      .map(([, route]) => route.Properties.RouteKey)
+      .sort();
     expect(routes).toEqual([...CONTRACT_ROUTES].sort());
     const stage = resources('AWS::ApiGatewayV2::Stage')[0]![1];
     expect(stage.Properties.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
@@ -269,7 +299,9 @@ describe('the packaged prod stack', () => {
   });
 
   it('schedules the cleanup hourly with retries and a dead-letter queue, and alarms on errors and queue depth', () => {
-    const rules = Object.fromEntries(resources('AWS::Events::Rule').map(([, rule]) => [JSON.stringify(rule.Properties.Targets), rule.Properties.ScheduleExpression]));
+    const rules = Object.fromEntries(
+      resources('AWS::Events::Rule').map(([, rule]) => [JSON.stringify(rule.Properties.Targets), rule.Properties.ScheduleExpression]),
+    );
     expect(Object.entries(rules).find(([target]) => target.includes('CleanupLambdaFunction'))?.[1]).toBe('rate(1 hour)');
     const configs = resources('AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties);
     const asyncConfig = configs.find((config) => JSON.stringify(config.FunctionName).includes('Cleanup'))!;
@@ -281,7 +313,7 @@ describe('the packaged prod stack', () => {
     expect(alarms.some((alarm) => alarm.MetricName === '5xx')).toBe(true);
   });
 
-  it('reads the table\'s stream with the events publisher only: request items, failed batches halved and then to a dead-letter queue', () => {
+  it("reads the table's stream with the events publisher only: request items, failed batches halved and then to a dead-letter queue", () => {
     const table = template.Resources.OnboardingTable!;
     expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
     const mappings = resources('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties);
@@ -291,11 +323,12 @@ describe('the packaged prod stack', () => {
     expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': ['OnboardingTable', 'StreamArn'] });
     expect(mapping.BisectBatchOnFunctionError).toBe(true);
     expect(JSON.stringify(mapping.DestinationConfig)).toContain('EventsDeadLetterQueue');
-    expect(mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) => JSON.parse(filter.Pattern)))
-      .toEqual([{ dynamodb: { NewImage: { entity: { S: ['OnboardingRequest'] } } } }]);
+    expect(mapping.FilterCriteria.Filters.map((filter: { Pattern: string }) => JSON.parse(filter.Pattern))).toEqual([
+      { dynamodb: { NewImage: { entity: { S: ['OnboardingRequest'] } } } },
+    ]);
   });
 
-  it('retries deliveries every minute, and lets only the publisher put events, on the stage\'s own bus', () => {
+  it("retries deliveries every minute, and lets only the publisher put events, on the stage's own bus", () => {
     const schedules = resources('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes('DeliverEventsLambdaFunction'));
     expect(schedules.map(([, rule]) => rule.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
     expect(template.Resources.EventBus).toMatchObject({ Type: 'AWS::Events::EventBus', Properties: { Name: 'onboarding-prod' } });
@@ -313,7 +346,10 @@ describe('the packaged prod stack', () => {
       expect(rawTemplate).not.toContain(secret);
       expect(rawProxyTemplate).not.toContain(secret);
     }
-    for (const [stack, from] of [['local', template], ['proxy', proxyTemplate]] as const) {
+    for (const [stack, from] of [
+      ['local', template],
+      ['proxy', proxyTemplate],
+    ] as const) {
       for (const [name, fn] of resources('AWS::Lambda::Function', from)) {
         const variables = fn.Properties.Environment.Variables;
         for (const key of ['AUTH_JWT_SECRET', 'PAGE_TOKEN_SECRET', 'WEBHOOK_SECRETS', 'REALTO_CLIENT_SECRET', 'LINK_SECRET', 'DYNAMODB_ENDPOINT']) {
@@ -330,8 +366,12 @@ describe('the packaged prod stack', () => {
     const { loadConfig } = await import('../../lib/config/settings.ts');
     for (const [name, fn] of [...resources('AWS::Lambda::Function'), ...resources('AWS::Lambda::Function', proxyTemplate)]) {
       // CloudFormation fills in references (the API's own address) at deploy time: a stand-in here.
-      const variables = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>)
-        .map(([key, value]) => [key, typeof value === 'string' ? value : 'https://abc123.execute-api.eu-west-1.amazonaws.com']));
+      const variables = Object.fromEntries(
+        Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).map(([key, value]) => [
+          key,
+          typeof value === 'string' ? value : 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+        ]),
+      );
       expect(() => loadConfig({ ...variables, AWS_LAMBDA_FUNCTION_NAME: name, AWS_REGION: 'eu-west-1' }), name).not.toThrow();
     }
   });
@@ -355,8 +395,13 @@ describe('packaging a production stack that could not start', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onboarding-package-'));
     try {
       const refused = await promisify(execFile)('npm', ['run', '-s', 'package', '--', '--stage', 'prod', '--package', dir], {
-        cwd: root, env: { ...process.env, AUTH_JWKS_URL: '', SLS_TELEMETRY_DISABLED: '1' }, timeout: 120_000,
-      }).then(() => undefined, (error: { code: number; stdout: string; stderr: string }) => error);
+        cwd: root,
+        env: { ...process.env, AUTH_JWKS_URL: '', SLS_TELEMETRY_DISABLED: '1' },
+        timeout: 120_000,
+      }).then(
+        () => undefined,
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
       expect(refused?.code).not.toBe(0);
       expect(`${refused?.stdout}${refused?.stderr}`).toContain('Packaging the prod stage needs AUTH_JWKS_URL');
       expect(readdirSync(dir)).toEqual([]);
@@ -367,7 +412,7 @@ describe('packaging a production stack that could not start', () => {
 });
 
 describe('the packaged prod stack in proxy mode (ONBOARDING_MODE=realto)', () => {
-  it('runs every function in proxy mode with the client id, and only the platform callers with the client secret\'s parameter name', () => {
+  it("runs every function in proxy mode with the client id, and only the platform callers with the client secret's parameter name", () => {
     for (const [name, fn] of resources('AWS::Lambda::Function', proxyTemplate)) {
       const variables = fn.Properties.Environment.Variables;
       expect(variables.ONBOARDING_MODE, name).toBe('realto');
@@ -398,7 +443,12 @@ describe('the packaged prod stack in proxy mode (ONBOARDING_MODE=realto)', () =>
     for (const role of ['GetEntityOnboardingIamRoleLambdaExecution', 'ListCollectiveOnboardingIamRoleLambdaExecution']) {
       const actions = allowed(proxyTemplate, role).map((entry) => entry.split(' on ')[0]!);
       expect(actions, role).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
-      expect(actions.filter((action) => action.startsWith('dynamodb:') && !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'].includes(action)), role).toEqual([]);
+      expect(
+        actions.filter(
+          (action) => action.startsWith('dynamodb:') && !['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'].includes(action),
+        ),
+        role,
+      ).toEqual([]);
     }
   });
 });

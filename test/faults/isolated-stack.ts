@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { vi } from 'vitest';
+import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { functionEntries } from '../../scripts/local/build.ts';
 import { type RunningDynamo, startDynamoLocal } from '../../scripts/local/dynamodb-local.ts';
 import { createTables } from '../../scripts/local/tables.ts';
-import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 
 type OnboardingApiModule = typeof import('../support/onboarding-api.ts');
 type RuntimeModule = typeof import('../support/app.ts');
@@ -120,7 +120,9 @@ export async function integrityFindings(stack: IsolatedStack): Promise<string[]>
   const items = await stack.items();
   const requests = items.filter((item) => item.entity === 'OnboardingRequest');
   const transitions = items.filter((item) => item.entity === 'Transition') as Array<{
-    requestId: string; version: number; actor: { type: string; id: string };
+    requestId: string;
+    version: number;
+    actor: { type: string; id: string };
   }>;
   const markers = items.filter((item) => item.entity === 'WebhookMessage') as Array<{ pk: string; requestId: string; version: number }>;
   const findings: string[] = [];

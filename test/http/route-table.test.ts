@@ -11,10 +11,13 @@ import { renderOpenApiDocument } from '../../scripts/openapi.ts';
  * the functions serve.
  */
 const root = new URL('../../', import.meta.url);
-const adapter = createRequire(import.meta.url)('../../resources/functions.cjs') as (options: { resolveVariable: (name: string) => Promise<string> }) => Promise<Record<string, any>>;
-const serverlessFunctions = (mode: string) => adapter({
-  resolveVariable: async (name) => ({ 'self:custom.mode': mode, 'sls:stage': 'dev' } as Record<string, string>)[name] ?? Promise.reject(new Error(name)),
-});
+const adapter = createRequire(import.meta.url)('../../resources/functions.cjs') as (options: {
+  resolveVariable: (name: string) => Promise<string>;
+}) => Promise<Record<string, any>>;
+const serverlessFunctions = (mode: string) =>
+  adapter({
+    resolveVariable: async (name) => (({ 'self:custom.mode': mode, 'sls:stage': 'dev' }) as Record<string, string>)[name] ?? Promise.reject(new Error(name)),
+  });
 
 describe('the route table', () => {
   it('declares each route once: no two routes share a method and path, a function or an operation id', () => {
@@ -29,35 +32,51 @@ describe('the route table', () => {
     expect(document.functions).toEqual(['${file(resources/functions.cjs)}']);
   });
 
-  it.each(['local', 'realto'])('gives serverless.yml, in %s mode, one function per route with its HTTP event, one per job with its schedule, and the stream\'s consumer', async (mode) => {
-    const functions = await serverlessFunctions(mode);
-    expect(Object.keys(functions).sort()).toEqual([
-      ...ROUTES.map((route) => route.function), ...JOBS.map((job) => job.function), ...STREAM_CONSUMERS.map((consumer) => consumer.function),
-    ].sort());
-    for (const consumer of STREAM_CONSUMERS) {
-      expect(functions[consumer.function].events[0].stream, consumer.function).toMatchObject({ type: 'dynamodb', filterPatterns: consumer.filterPatterns });
-    }
-    for (const route of ROUTES) {
-      expect(functions[route.function], route.function).toMatchObject({ handler: route.handler, events: [{ httpApi: { method: route.http.method, path: route.http.path } }] });
-    }
-    for (const job of JOBS) {
-      expect(functions[job.function].events[0].schedule.rate).toContain(job.scheduleSetting);
-    }
-  });
+  it.each(['local', 'realto'])(
+    "gives serverless.yml, in %s mode, one function per route with its HTTP event, one per job with its schedule, and the stream's consumer",
+    async (mode) => {
+      const functions = await serverlessFunctions(mode);
+      expect(Object.keys(functions).sort()).toEqual(
+        [...ROUTES.map((route) => route.function), ...JOBS.map((job) => job.function), ...STREAM_CONSUMERS.map((consumer) => consumer.function)].sort(),
+      );
+      for (const consumer of STREAM_CONSUMERS) {
+        expect(functions[consumer.function].events[0].stream, consumer.function).toMatchObject({ type: 'dynamodb', filterPatterns: consumer.filterPatterns });
+      }
+      for (const route of ROUTES) {
+        expect(functions[route.function], route.function).toMatchObject({
+          handler: route.handler,
+          events: [{ httpApi: { method: route.http.method, path: route.http.path } }],
+        });
+      }
+      for (const job of JOBS) {
+        expect(functions[job.function].events[0].schedule.rate).toContain(job.scheduleSetting);
+      }
+    },
+  );
 
   it('is what the served OpenAPI document describes (npm run openapi writes it; run it after changing a route)', () => {
     expect(readFileSync(new URL('lib/http/openapi.json', root), 'utf8')).toBe(renderOpenApiDocument());
     const document = JSON.parse(renderOpenApiDocument());
-    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>)
-      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     // The end user's pages are HTML for people, not API: every other route is documented.
-    expect(documented.sort()).toEqual(ROUTES.filter((route) => !route.http.html).map((route) => `${route.http.method} ${route.http.path}`).sort());
-    expect(ROUTES.filter((route) => route.http.html).map((route) => route.http.path)).toEqual(['/consent/{token}', '/consent/{token}', '/guided/{token}', '/guided/{token}']);
+    expect(documented.sort()).toEqual(
+      ROUTES.filter((route) => !route.http.html)
+        .map((route) => `${route.http.method} ${route.http.path}`)
+        .sort(),
+    );
+    expect(ROUTES.filter((route) => route.http.html).map((route) => route.http.path)).toEqual([
+      '/consent/{token}',
+      '/consent/{token}',
+      '/guided/{token}',
+      '/guided/{token}',
+    ]);
   });
 
   it.each(ROUTES.map((route) => [route.function, route] as const))('%s: its handler exists and serves its route', async (_name, route) => {
     const file = route.handler.slice(0, route.handler.lastIndexOf('.'));
-    const module = await import(new URL(`${file}.ts`, root).href) as Record<string, { route?: unknown }>;
+    const module = (await import(new URL(`${file}.ts`, root).href)) as Record<string, { route?: unknown }>;
     expect(module[route.handler.slice(route.handler.lastIndexOf('.') + 1)]?.route).toBe(route);
   });
 });

@@ -11,16 +11,25 @@ import { apiEvent, lambdaContext, token } from '../support/http.ts';
 const route = COLLECTIVE_ONBOARDING_ROUTES.list;
 const fetched: string[] = [];
 const secret: Secret = { name: 'PAGE_TOKEN_SECRET', refresh: async () => void fetched.push('refresh'), current: () => 'x', invalidate: () => {} };
-const handler = http(route, {
-  logger: createLogger('SILENT'),
-  authenticate: createAuthenticator({ issuer: 'onboarding-local', audience: 'onboarding-api', jwtSecret: TEST_JWT_SECRET, jwksUrl: undefined }),
-  secretsFor: () => [secret],
-}, async () => ({ status: 200, body: { data: [] } }));
+const handler = http(
+  route,
+  {
+    logger: createLogger('SILENT'),
+    authenticate: createAuthenticator({ issuer: 'onboarding-local', audience: 'onboarding-api', jwtSecret: TEST_JWT_SECRET, jwksUrl: undefined }),
+    secretsFor: () => [secret],
+  },
+  async () => ({ status: 200, body: { data: [] } }),
+);
 
 const call = async (options: Parameters<typeof apiEvent>[0]) => {
   fetched.length = 0;
   const response = await handler(apiEvent({ path: route.http.path, ...options }), lambdaContext());
-  return { status: response.statusCode, code: JSON.parse(response.body as string).code as string | undefined, fetched: [...fetched], headers: response.headers ?? {} };
+  return {
+    status: response.statusCode,
+    code: JSON.parse(response.body as string).code as string | undefined,
+    fetched: [...fetched],
+    headers: response.headers ?? {},
+  };
 };
 
 describe('the HTTP stack, in its declared order', () => {

@@ -36,7 +36,15 @@ beforeAll(async () => {
   const functions = ROUTES.map((route, index) => ({ ...fn(standIns[index % standIns.length]!), name: route.function }));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  gateway = await startGateway({ port, host: '127.0.0.1', functions, env: { PATH: process.env.PATH }, maxEnvironments: 2, schedules: false, log: (line) => void lines.push(line) });
+  gateway = await startGateway({
+    port,
+    host: '127.0.0.1',
+    functions,
+    env: { PATH: process.env.PATH },
+    maxEnvironments: 2,
+    schedules: false,
+    log: (line) => void lines.push(line),
+  });
 });
 afterAll(async () => {
   await gateway?.close();
@@ -51,10 +59,15 @@ const urlOf = (route: (typeof ROUTES)[number]) => `${base}${route.http.path.repl
 
 describe('the local API Gateway', () => {
   it('hands a route its event as API Gateway does (path parameters, query, body) and answers what the function answers', async () => {
-    const route = ROUTES.find((candidate) => candidate.http.path.includes('{onboardingRequestId}') && routeServedBy('answers') === candidate) ?? routeServedBy('answers');
-    const response = await fetch(`${urlOf(route)}?a=1&a=2`, { method: route.http.method, headers: { 'content-type': 'application/json' }, ...(route.http.method === 'GET' ? {} : { body: '{"x":1}' }) });
+    const route =
+      ROUTES.find((candidate) => candidate.http.path.includes('{onboardingRequestId}') && routeServedBy('answers') === candidate) ?? routeServedBy('answers');
+    const response = await fetch(`${urlOf(route)}?a=1&a=2`, {
+      method: route.http.method,
+      headers: { 'content-type': 'application/json' },
+      ...(route.http.method === 'GET' ? {} : { body: '{"x":1}' }),
+    });
     expect(response.status).toBe(201);
-    const seen = await response.json() as { query: Record<string, string> };
+    const seen = (await response.json()) as { query: Record<string, string> };
     expect(seen.query).toEqual({ a: '1,2' });
   });
 
@@ -64,7 +77,10 @@ describe('the local API Gateway', () => {
   });
 
   it('answers a function that throws with 502 problem+json, without its message or stack', async () => {
-    const response = await fetch(urlOf(routeServedBy('throws')), { method: routeServedBy('throws').http.method, headers: { 'x-correlation-id': 'corr-throws' } });
+    const response = await fetch(urlOf(routeServedBy('throws')), {
+      method: routeServedBy('throws').http.method,
+      headers: { 'x-correlation-id': 'corr-throws' },
+    });
     const text = await response.text();
     expect(response.status).toBe(502);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
@@ -99,7 +115,9 @@ describe('the local API Gateway', () => {
 
   it('given 20 calls at once on a function of 2 environments, then all are answered: the rest wait their turn', async () => {
     const route = routeServedBy('slow');
-    const statuses = await Promise.all(Array.from({ length: 20 }, () => fetch(urlOf(route), { method: route.http.method }).then((response) => response.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, () => fetch(urlOf(route), { method: route.http.method }).then((response) => response.status)),
+    );
     expect(statuses.every((status) => status === 200)).toBe(true);
     expect(gateway.pools.get(route.function)!.size).toBeLessThanOrEqual(2);
   });

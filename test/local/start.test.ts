@@ -21,8 +21,11 @@ const shell = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH!
 const start = (extra: Record<string, string>) => startStack(shell(extra));
 const stop = stopStack;
 
-const auditVerify = (...args: string[]) => promisify(execFile)(process.execPath, ['scripts/audit-verify.ts', ...args], { cwd: ROOT, env: shell() })
-  .then(({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }), (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: error.stdout + error.stderr }));
+const auditVerify = (...args: string[]) =>
+  promisify(execFile)(process.execPath, ['scripts/audit-verify.ts', ...args], { cwd: ROOT, env: shell() }).then(
+    ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, out: error.stdout + error.stderr }),
+  );
 
 let fake: FakeRealto;
 let local: Stack | undefined;
@@ -44,9 +47,12 @@ afterAll(async () => {
   rmSync(STACKS_DIR, { recursive: true, force: true });
 });
 
-const create = (stack: Stack) => fetch(`http://127.0.0.1:${stack.port}/v1/onboarding/collectives`, {
-  method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Home', type: 'Household' }),
-});
+const create = (stack: Stack) =>
+  fetch(`http://127.0.0.1:${stack.port}/v1/onboarding/collectives`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Home', type: 'Household' }),
+  });
 
 describe('npm start, twice in one checkout', () => {
   it('serves a local stack and a proxy stack side by side, each in its own mode', async () => {
@@ -69,12 +75,15 @@ describe('npm start, twice in one checkout', () => {
     expect(guessing.out).toContain('Several local stacks are running');
   });
 
-  it('walks the README\'s offboarding journey in both stacks: onboard an entity, offboard it, read both trails, audit both', async () => {
+  it("walks the README's offboarding journey in both stacks: onboard an entity, offboard it, read both trails, audit both", async () => {
     for (const stack of [local!, proxy!]) {
-      const api = (path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${stack.port}${path}`, {
-        ...init, headers: { authorization, 'content-type': 'application/json' },
-      }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
-      const webhook = (...args: string[]) => promisify(execFile)(process.execPath, ['scripts/webhook.ts', '--port', String(stack.port), ...args], { cwd: ROOT, env: shell() });
+      const api = (path: string, init: RequestInit = {}) =>
+        fetch(`http://127.0.0.1:${stack.port}${path}`, {
+          ...init,
+          headers: { authorization, 'content-type': 'application/json' },
+        }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
+      const webhook = (...args: string[]) =>
+        promisify(execFile)(process.execPath, ['scripts/webhook.ts', '--port', String(stack.port), ...args], { cwd: ROOT, env: shell() });
 
       const onboarding = await api('/v1/onboarding/entities', { method: 'POST', body: JSON.stringify({ type: 'Battery', manufacturer: 'Tesla' }) });
       expect(onboarding.status).toBe(201);
@@ -99,12 +108,20 @@ describe('npm start, twice in one checkout', () => {
     }
   });
 
-  it('runs the outbound events\' whole path in both stacks: npm run events:listen subscribes, and gets each transition signed within seconds', async () => {
+  it("runs the outbound events' whole path in both stacks: npm run events:listen subscribes, and gets each transition signed within seconds", async () => {
     for (const stack of [local!, proxy!]) {
-      const listener = spawn(process.execPath, ['scripts/events-listen.ts', '--port', '0', '--stack', String(stack.port)], { cwd: ROOT, env: shell(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const listener = spawn(process.execPath, ['scripts/events-listen.ts', '--port', '0', '--stack', String(stack.port)], {
+        cwd: ROOT,
+        env: shell(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
-      listener.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-      listener.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      listener.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      listener.stderr!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
       const until = async (pattern: RegExp, what: string) => {
         const deadline = Date.now() + 15_000;
         while (!pattern.test(output)) {
@@ -113,9 +130,9 @@ describe('npm start, twice in one checkout', () => {
         }
       };
       try {
-        await until(/Listening at http:\/\/127\.0\.0\.1:\d+\/events/, 'the listener\'s ready line');
+        await until(/Listening at http:\/\/127\.0\.0\.1:\d+\/events/, "the listener's ready line");
         const created = await create(stack);
-        const { id } = await created.json() as { id: string };
+        const { id } = (await created.json()) as { id: string };
         const committed = Date.now();
         await until(new RegExp(`onboarding\\.status\\.updated evt_${id}_1 signature verified request ${id} \\(new\\) → Pending`), 'the event of the create');
         expect(Date.now() - committed).toBeLessThan(10_000);
@@ -125,7 +142,9 @@ describe('npm start, twice in one checkout', () => {
         await exited;
       }
       // Ctrl-C unsubscribed it.
-      const endpoints = await fetch(`http://127.0.0.1:${stack.port}/v1/webhook-endpoints`, { headers: { authorization } }).then((response) => response.json()) as { data: unknown[] };
+      const endpoints = (await fetch(`http://127.0.0.1:${stack.port}/v1/webhook-endpoints`, { headers: { authorization } }).then((response) =>
+        response.json(),
+      )) as { data: unknown[] };
       expect(endpoints.data).toEqual([]);
     }
   });

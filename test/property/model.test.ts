@@ -9,11 +9,11 @@ import { trailOwner } from '../../lib/lifecycle/kind.ts';
 import type { Lifecycle } from '../../lib/lifecycle/lifecycle.ts';
 import type { RequestStore } from '../../lib/lifecycle/store.ts';
 import type { Transition } from '../../lib/lifecycle/types.ts';
-import { kinds, lifecycle, store } from '../support/app.ts';
 import { openShardOf } from '../../lib/store/keys.ts';
-import { invoke, type Response, tenant, signedWebhookEvent } from '../support/http.ts';
-import { type CollectionPath, offboardingApi, onboardingApi, type OnboardingApi } from '../support/onboarding-api.ts';
+import { kinds, lifecycle, store } from '../support/app.ts';
 import { BODIES } from '../support/fixtures.ts';
+import { invoke, type Response, signedWebhookEvent, tenant } from '../support/http.ts';
+import { type CollectionPath, type OnboardingApi, offboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 
 /*
  * A model-based test of the lifecycle (contract §3, §6, §7, and §12 for offboarding). Random programs of creates, API cancels,
@@ -74,8 +74,12 @@ type Op =
   /** An expiry the cleanup reported as applied; skips prove nothing in a race and are not modelled as ops. */
   | { kind: 'expire'; id: string };
 
-const cloneRequest = (request: ModelRequest): ModelRequest =>
-  ({ machine: request.machine, status: request.status, trail: [...request.trail], inbox: new Set(request.inbox) });
+const cloneRequest = (request: ModelRequest): ModelRequest => ({
+  machine: request.machine,
+  status: request.status,
+  trail: [...request.trail],
+  inbox: new Set(request.inbox),
+});
 
 /** Applies `op` to the model and returns the answer the service must give, normalised as `answerOf` does. */
 function step(request: ModelRequest, op: Op): string {
@@ -119,9 +123,7 @@ function* permutations<T>(items: readonly T[]): Generator<T[]> {
  * The model state after the ops (with their observed answers) ran in some order that explains every
  * answer and ends with exactly `actualTrail`; undefined when no order does.
  */
-function linearize(
-  before: ModelRequest, observed: ReadonlyArray<{ op: Op; answer: string }>, actualTrail: readonly ModelRecord[],
-): ModelRequest | undefined {
+function linearize(before: ModelRequest, observed: ReadonlyArray<{ op: Op; answer: string }>, actualTrail: readonly ModelRecord[]): ModelRequest | undefined {
   for (const order of permutations(observed)) {
     const candidate = cloneRequest(before);
     if (!order.every(({ op, answer }) => step(candidate, op) === answer)) continue;
@@ -181,10 +183,12 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
 const burstsArb = fc.record({
   initial: creatableArb.map((path) => [path]),
   commands: fc.array(
-    fc.array(racerArb, { minLength: 3, maxLength: 5 }).map((racers): Command => ({
-      t: 'race',
-      racers: racers.map((racer) => ('pick' in racer && racer.t !== 'redeliver' ? { ...racer, pick: 0 } : racer)),
-    })),
+    fc.array(racerArb, { minLength: 3, maxLength: 5 }).map(
+      (racers): Command => ({
+        t: 'race',
+        racers: racers.map((racer) => ('pick' in racer && racer.t !== 'redeliver' ? { ...racer, pick: 0 } : racer)),
+      }),
+    ),
     { minLength: 1, maxLength: 3 },
   ),
 });
@@ -246,8 +250,7 @@ async function trailOf(id: string): Promise<Transition[]> {
   return trail;
 }
 
-const asModelRecord = (record: Transition): ModelRecord =>
-  `${record.from ?? 'null'}>${record.to}@${record.actor.type}:${record.actor.id}`;
+const asModelRecord = (record: Transition): ModelRecord => `${record.from ?? 'null'}>${record.to}@${record.actor.type}:${record.actor.id}`;
 
 /**
  * The cleanup of contract §7 with age 0, confined to this run's requests: the real index query, with
@@ -333,8 +336,7 @@ class ModelRun {
     if (path === 'offboarding') return this.offboard(await this.onboardedEntity());
     const api = onboardingApi(path, this.caller.authorization);
     const created = await api.create(BODIES[path]);
-    expect({ status: created.status, state: created.body?.status, version: created.body?.version })
-      .toEqual({ status: 201, state: 'Pending', version: 1 });
+    expect({ status: created.status, state: created.body?.status, version: created.body?.version }).toEqual({ status: 201, state: 'Pending', version: 1 });
     const id = created.body.id as string;
     this.apis.set(id, api);
     this.model.set(id, { machine: 'onboarding', status: 'Pending', trail: [`null>Pending@principal:${this.caller.sub}`], inbox: new Set() });
@@ -345,7 +347,11 @@ class ModelRun {
   private async onboardedEntity(): Promise<string> {
     const entityId = randomUUID();
     const created = await onboardingApi('entities', this.caller.authorization).create(BODIES.entities);
-    const body = JSON.stringify({ type: EVENT_TYPE.onboarding, timestamp: new Date().toISOString(), data: { id: created.body.id, status: 'Succeeded', entity: { id: entityId } } });
+    const body = JSON.stringify({
+      type: EVENT_TYPE.onboarding,
+      timestamp: new Date().toISOString(),
+      data: { id: created.body.id, status: 'Succeeded', entity: { id: entityId } },
+    });
     expect((await deliver(`msg_${randomUUID()}`, body)).body).toMatchObject({ outcome: 'applied' });
     return entityId;
   }
@@ -465,12 +471,15 @@ class ModelRun {
       const mine = observed.filter(({ op }) => op.id === id);
       const actual = (await trailOf(id)).map(asModelRecord);
       const next = linearize(this.model.get(id)!, mine, actual);
-      expect(next, [
-        `no order of the racing commands explains request ${id}`,
-        `  model before: ${this.model.get(id)!.trail.join(' | ')}`,
-        `  commands:     ${mine.map(({ op, answer }) => `${JSON.stringify(op)} => ${answer}`).join('\n                ')}`,
-        `  stored trail: ${actual.join(' | ')}`,
-      ].join('\n')).toBeDefined();
+      expect(
+        next,
+        [
+          `no order of the racing commands explains request ${id}`,
+          `  model before: ${this.model.get(id)!.trail.join(' | ')}`,
+          `  commands:     ${mine.map(({ op, answer }) => `${JSON.stringify(op)} => ${answer}`).join('\n                ')}`,
+          `  stored trail: ${actual.join(' | ')}`,
+        ].join('\n'),
+      ).toBeDefined();
       this.model.set(id, next!);
     }
     for (const { op, answer } of observed) {
@@ -500,16 +509,18 @@ class ModelRun {
       const request = await store.get(id);
       const trail = await trailOf(id);
       expect(request, `request ${id} exists`).toBeDefined();
-      expect(trail.map((record) => record.version), 'versions contiguous from 1').toEqual(trail.map((_, i) => i + 1));
+      expect(
+        trail.map((record) => record.version),
+        'versions contiguous from 1',
+      ).toEqual(trail.map((_, i) => i + 1));
       for (const [i, record] of trail.entries()) {
         expect(record.from, `record ${record.version} starts where the previous ended`).toBe(i === 0 ? null : trail[i - 1]!.to);
         if (record.from !== null) expect(TERMINAL, `record ${record.version} leaves a terminal status`).not.toContain(record.from);
       }
-      expect({ status: request!.status, version: request!.version })
-        .toEqual({ status: trail.at(-1)!.to, version: trail.length });
+      expect({ status: request!.status, version: request!.version }).toEqual({ status: trail.at(-1)!.to, version: trail.length });
       expect(verifyChain(trail, trailOwner(request!, kinds.get(request!.kind)!))).toEqual([]);
       expect(await auditRequest(store, kinds, id)).toEqual([]);
-      expect(trail.map(asModelRecord), 'the trail is the model\'s').toEqual(modelled.trail);
+      expect(trail.map(asModelRecord), "the trail is the model's").toEqual(modelled.trail);
 
       // Each applied answer has exactly one record, and every record but the creation has an applied answer
       // (an applying cancel is known from the model, since racing cancels all answer the same 200).
@@ -527,14 +538,27 @@ class ModelRun {
       const statuses = offboardings.map((id) => this.model.get(id)!.status);
       const open = offboardings.find((id) => this.model.get(id)!.status === 'Pending');
       const entity = await store.findEntity(entityId);
-      expect({ state: entity?.state, openOffboarding: entity?.openOffboarding }, `entity after offboardings ${statuses.join(', ')}`)
-        .toEqual({ state: statuses.includes('Succeeded') ? 'Offboarded' : 'Onboarded', openOffboarding: open });
+      expect({ state: entity?.state, openOffboarding: entity?.openOffboarding }, `entity after offboardings ${statuses.join(', ')}`).toEqual({
+        state: statuses.includes('Succeeded') ? 'Offboarded' : 'Onboarded',
+        openOffboarding: open,
+      });
     }
   }
 }
 
 const newStats = (): Stats => ({
-  runs: 0, commands: 0, races: 0, requests: 0, webhooks: 0, redeliveries: 0, cancels: 0, cleanups: 0, expiries: 0, applied: 0, ignored: 0, duplicates: 0,
+  runs: 0,
+  commands: 0,
+  races: 0,
+  requests: 0,
+  webhooks: 0,
+  redeliveries: 0,
+  cancels: 0,
+  cleanups: 0,
+  expiries: 0,
+  applied: 0,
+  ignored: 0,
+  duplicates: 0,
 });
 
 /** Runs the program, then checks every request's stored state against the model and the contract. */
@@ -547,29 +571,21 @@ async function runProgram(stats: Stats, { initial, commands }: { initial: Creata
 }
 
 describe('the lifecycle against a model of the status machine', () => {
-  it(
-    `random interleavings of create, cancel, webhooks, cleanup and racers keep every trail equal to the model's (${NUM_RUNS} runs)`,
-    async () => {
-      const stats = newStats();
-      await fc.assert(
-        fc.asyncProperty(programArb, (program) => runProgram(stats, program)),
-        { numRuns: NUM_RUNS, interruptAfterTimeLimit: 80_000, markInterruptAsFailure: true },
-      );
-      console.info(`model, interleavings: ${JSON.stringify(stats)}`);
-    },
-    100_000,
-  );
+  it(`random interleavings of create, cancel, webhooks, cleanup and racers keep every trail equal to the model's (${NUM_RUNS} runs)`, async () => {
+    const stats = newStats();
+    await fc.assert(
+      fc.asyncProperty(programArb, (program) => runProgram(stats, program)),
+      { numRuns: NUM_RUNS, interruptAfterTimeLimit: 80_000, markInterruptAsFailure: true },
+    );
+    console.info(`model, interleavings: ${JSON.stringify(stats)}`);
+  }, 100_000);
 
-  it(
-    `bursts of 3 to 5 racers on one request resolve in some order the model accepts (${BURST_RUNS} runs)`,
-    async () => {
-      const stats = newStats();
-      await fc.assert(
-        fc.asyncProperty(burstsArb, (program) => runProgram(stats, program)),
-        { numRuns: BURST_RUNS, interruptAfterTimeLimit: 80_000, markInterruptAsFailure: true },
-      );
-      console.info(`model, bursts: ${JSON.stringify(stats)}`);
-    },
-    100_000,
-  );
+  it(`bursts of 3 to 5 racers on one request resolve in some order the model accepts (${BURST_RUNS} runs)`, async () => {
+    const stats = newStats();
+    await fc.assert(
+      fc.asyncProperty(burstsArb, (program) => runProgram(stats, program)),
+      { numRuns: BURST_RUNS, interruptAfterTimeLimit: 80_000, markInterruptAsFailure: true },
+    );
+    console.info(`model, bursts: ${JSON.stringify(stats)}`);
+  }, 100_000);
 });

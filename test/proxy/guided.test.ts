@@ -110,9 +110,15 @@ const listSessions = (who: Caller, query?: Record<string, string>, on = fns, cal
   call(on.listSessions, apiEvent({ method: 'GET', path: SESSIONS, headers: { authorization: who.authorization }, ...(query ? { query } : {}) }));
 
 const getSession = (who: Caller, id: string, on = fns, call: Call = unchecked) =>
-  call(on.getSession, apiEvent({
-    method: 'GET', path: `${SESSIONS}/${id}`, headers: { authorization: who.authorization }, pathParameters: { onboardingSessionId: id },
-  }));
+  call(
+    on.getSession,
+    apiEvent({
+      method: 'GET',
+      path: `${SESSIONS}/${id}`,
+      headers: { authorization: who.authorization },
+      pathParameters: { onboardingSessionId: id },
+    }),
+  );
 
 /** Every page of the list, following `links.next` as a client would, until it is null. */
 async function allPages(who: Caller, query: Record<string, string>): Promise<Response[]> {
@@ -160,15 +166,18 @@ function stageLinks() {
 
 describe('guided onboarding sessions in realto mode (contract §10)', () => {
   describe('list', () => {
-    it('given sessions of several tenants on the platform, then the caller sees its own tenant\'s only, in the contract\'s shape, paging through to the end', async () => {
+    it("given sessions of several tenants on the platform, then the caller sees its own tenant's only, in the contract's shape, paging through to the end", async () => {
       const mine = await tenant();
       const other = await tenant();
       const own = [
         fake.seedGuidedSession({ tenantId: mine.tenantId, companyName: 'Acme Energy' }),
         fake.seedGuidedSession({ tenantId: other.tenantId }),
         fake.seedGuidedSession({
-          tenantId: mine.tenantId, manufacturer: 'Daikin', entityType: 'HeatPump',
-          expiresAt: '2031-01-02T03:04:05Z', returnUrl: 'https://integrator.example/back',
+          tenantId: mine.tenantId,
+          manufacturer: 'Daikin',
+          entityType: 'HeatPump',
+          expiresAt: '2031-01-02T03:04:05Z',
+          returnUrl: 'https://integrator.example/back',
         }),
         fake.seedGuidedSession({ onboardingRequest: null }),
         fake.seedGuidedSession({ tenantId: mine.tenantId, expired: true }),
@@ -188,7 +197,9 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
       for (const item of items) expect(Object.keys(item).sort()).toEqual(SESSION_FIELDS);
       expect(items).toEqual(own.map(asContract).reverse());
       expect(items.find((item) => item.manufacturer === 'Daikin')).toMatchObject({
-        entityType: 'HeatPump', expiresAt: '2031-01-02T03:04:05Z', returnUrl: 'https://integrator.example/back',
+        entityType: 'HeatPump',
+        expiresAt: '2031-01-02T03:04:05Z',
+        returnUrl: 'https://integrator.example/back',
       });
       expect(pages.at(-1)!.body.links.next).toBeNull();
       expect(pages[0]!.body.meta.pageSize).toBe(2);
@@ -221,7 +232,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
   });
 
   describe('get', () => {
-    it('given a session of the caller\'s tenant, then 200 with it in the contract\'s shape, its request as the platform holds it', async () => {
+    it("given a session of the caller's tenant, then 200 with it in the contract's shape, its request as the platform holds it", async () => {
       const mine = await tenant();
       const session = fake.seedGuidedSession({ tenantId: mine.tenantId, manufacturer: 'SMA', entityType: 'SolarPlant' });
 
@@ -234,7 +245,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
       expect(fake.requestsAsked(`GET ${SESSIONS}/{id}`)).toBe(1);
     });
 
-    it('given the session\'s request moved on at the platform, then the session shows it as it is now', async () => {
+    it("given the session's request moved on at the platform, then the session shows it as it is now", async () => {
       const mine = await tenant();
       const session = fake.seedGuidedSession({ tenantId: mine.tenantId });
       fake.update('entities', (session.onboardingRequest as { id: string }).id, { status: 'Processing' });
@@ -247,9 +258,15 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
 
     it('given a session whose request this service created (and so holds, with its trail), then the session shows our copy of it', async () => {
       const mine = await tenant();
-      const created = await invoke(fns.createEntity, apiEvent({
-        method: 'POST', path: '/v1/onboarding/entities', headers: { authorization: mine.authorization }, body: { type: 'Battery', manufacturer: 'Tesla' },
-      }));
+      const created = await invoke(
+        fns.createEntity,
+        apiEvent({
+          method: 'POST',
+          path: '/v1/onboarding/entities',
+          headers: { authorization: mine.authorization },
+          body: { type: 'Battery', manufacturer: 'Tesla' },
+        }),
+      );
       const onPlatform = fake.update('entities', created.body.id, {});
       const session = fake.seedGuidedSession({ tenantId: mine.tenantId, onboardingRequest: onPlatform });
 
@@ -260,7 +277,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
       expect(response.body.onboardingRequest.principalId).toBe(mine.sub);
     });
 
-    it('given another tenant\'s session, then 404 problem+json that says nothing of it', async () => {
+    it("given another tenant's session, then 404 problem+json that says nothing of it", async () => {
       const mine = await tenant();
       const session = fake.seedGuidedSession({ tenantId: randomUUID(), companyName: 'Someone Else BV' });
 
@@ -287,7 +304,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
   });
 
   describe('the OpenAPI document', () => {
-    it('given a session of the caller\'s tenant on the platform, then the answers of list and get match the document (onboardingRequest is the contract\'s OnboardingRequest)', async () => {
+    it("given a session of the caller's tenant on the platform, then the answers of list and get match the document (onboardingRequest is the contract's OnboardingRequest)", async () => {
       const mine = await tenant();
       const session = fake.seedGuidedSession({ tenantId: mine.tenantId });
 
@@ -317,7 +334,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
       expect(visible).not.toContain('127.0.0.1');
     };
 
-    it('given the platform answers 500, when listing, then 502 problem+json without the platform\'s text', async () => {
+    it("given the platform answers 500, when listing, then 502 problem+json without the platform's text", async () => {
       const mine = await tenant();
       fake.seedGuidedSession({ tenantId: mine.tenantId });
       fake.behaviour.failures = 1;
@@ -329,7 +346,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
       expectNothingOfThePlatform(response);
     });
 
-    it('given the platform answers 500, when getting, then 502 problem+json without the platform\'s text', async () => {
+    it("given the platform answers 500, when getting, then 502 problem+json without the platform's text", async () => {
       const mine = await tenant();
       const session = fake.seedGuidedSession({ tenantId: mine.tenantId });
       fake.behaviour.failures = 1;
@@ -377,10 +394,15 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
     it('given a valid body, then 501 problem+json with code local_mode_only and nothing is sent to the platform', async () => {
       const mine = await tenant();
 
-      const response = await invoke(fns.createSession, apiEvent({
-        method: 'POST', path: SESSIONS, headers: { authorization: mine.authorization },
-        body: { companyName: 'Acme Energy', manufacturer: 'Tesla', entityType: 'Battery', expiresInMinutes: 60 },
-      }));
+      const response = await invoke(
+        fns.createSession,
+        apiEvent({
+          method: 'POST',
+          path: SESSIONS,
+          headers: { authorization: mine.authorization },
+          body: { companyName: 'Acme Energy', manufacturer: 'Tesla', entityType: 'Battery', expiresInMinutes: 60 },
+        }),
+      );
 
       expectProblem(response, 501, 'local_mode_only');
       expect(response.headers.location).toBeUndefined();
@@ -390,18 +412,27 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
   });
 });
 
-describe('the end user\'s pages in realto mode (contract §9)', () => {
-  it('given a request created in realto mode, then its redirectLink is the platform\'s own, untouched', async () => {
+describe("the end user's pages in realto mode (contract §9)", () => {
+  it("given a request created in realto mode, then its redirectLink is the platform's own, untouched", async () => {
     const mine = await tenant();
 
-    const response = await invoke(fns.createEntity, apiEvent({
-      method: 'POST', path: '/v1/onboarding/entities', headers: { authorization: mine.authorization },
-      body: { type: 'Battery', manufacturer: 'Tesla' },
-    }));
+    const response = await invoke(
+      fns.createEntity,
+      apiEvent({
+        method: 'POST',
+        path: '/v1/onboarding/entities',
+        headers: { authorization: mine.authorization },
+        body: { type: 'Battery', manufacturer: 'Tesla' },
+      }),
+    );
 
     expect(response.status).toBe(201);
     const onPlatform = fake.update('entities', response.body.id, {}) as { action: { redirectLink: string; documentationLink: string } };
-    expect(response.body.action).toEqual({ type: 'Consent', redirectLink: onPlatform.action.redirectLink, documentationLink: onPlatform.action.documentationLink });
+    expect(response.body.action).toEqual({
+      type: 'Consent',
+      redirectLink: onPlatform.action.redirectLink,
+      documentationLink: onPlatform.action.documentationLink,
+    });
     expect(response.body.action.redirectLink).toBe(`https://platform.realto.io/consent/${response.body.id}`);
   });
 
@@ -417,21 +448,33 @@ describe('the end user\'s pages in realto mode (contract §9)', () => {
 
   it('given a correctly signed consent link of a Pending request, then GET and POST /consent/{token} answer the 404 page and record nothing', async () => {
     const mine = await tenant();
-    const created = await invoke(fns.createEntity, apiEvent({
-      method: 'POST', path: '/v1/onboarding/entities', headers: { authorization: mine.authorization },
-      body: { type: 'Battery', manufacturer: 'Tesla' },
-    }));
+    const created = await invoke(
+      fns.createEntity,
+      apiEvent({
+        method: 'POST',
+        path: '/v1/onboarding/entities',
+        headers: { authorization: mine.authorization },
+        body: { type: 'Battery', manufacturer: 'Tesla' },
+      }),
+    );
     expect(created.status).toBe(201);
     const links = stageLinks();
     const token = links.sign('consent', { id: created.body.id, tenantId: mine.tenantId, expiresAt: new Date(Date.now() + 3_600_000) });
     const path = `/consent/${token}`;
 
     expectPageOff(await openPage(fns.consentPage, apiEvent({ method: 'GET', path, pathParameters: { token } })));
-    expectPageOff(await openPage(fns.consentDecision, apiEvent({
-      method: 'POST', path, pathParameters: { token },
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      rawBody: new URLSearchParams({ decision: 'approve', csrf: links.formValue(token) }).toString(),
-    })));
+    expectPageOff(
+      await openPage(
+        fns.consentDecision,
+        apiEvent({
+          method: 'POST',
+          path,
+          pathParameters: { token },
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          rawBody: new URLSearchParams({ decision: 'approve', csrf: links.formValue(token) }).toString(),
+        }),
+      ),
+    );
 
     expect(await fns.store.get(created.body.id)).toMatchObject({ status: 'Pending', version: 1 });
     expect(fake.hits('PATCH /v1/onboarding/entities/{id}/cancel')).toBe(0);
@@ -443,19 +486,35 @@ describe('the end user\'s pages in realto mode (contract §9)', () => {
     const created = new Date();
     const expiresAt = new Date(created.getTime() + 3_600_000);
     await fns.sessions.insertSession({
-      id, tenantId: mine.tenantId, principalId: mine.sub, companyName: 'Acme Energy', manufacturer: 'Tesla', entityType: 'Battery',
-      returnUrl: null, created: created.toISOString(), expiresAt: expiresAt.toISOString(), markedExpired: false, onboardingRequestId: null,
+      id,
+      tenantId: mine.tenantId,
+      principalId: mine.sub,
+      companyName: 'Acme Energy',
+      manufacturer: 'Tesla',
+      entityType: 'Battery',
+      returnUrl: null,
+      created: created.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      markedExpired: false,
+      onboardingRequestId: null,
     });
     const links = stageLinks();
     const token = links.sign('guided', { id, tenantId: mine.tenantId, expiresAt });
     const path = `/guided/${token}`;
 
     expectPageOff(await openPage(fns.guidedPage, apiEvent({ method: 'GET', path, pathParameters: { token } })));
-    expectPageOff(await openPage(fns.guidedSubmit, apiEvent({
-      method: 'POST', path, pathParameters: { token },
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      rawBody: new URLSearchParams({ model: 'Powerwall 2', identifier: 'TSL-000123', consent: 'yes', csrf: links.formValue(token) }).toString(),
-    })));
+    expectPageOff(
+      await openPage(
+        fns.guidedSubmit,
+        apiEvent({
+          method: 'POST',
+          path,
+          pathParameters: { token },
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          rawBody: new URLSearchParams({ model: 'Powerwall 2', identifier: 'TSL-000123', consent: 'yes', csrf: links.formValue(token) }).toString(),
+        }),
+      ),
+    );
 
     expect(await fns.sessions.getSession(id)).toMatchObject({ onboardingRequestId: null });
     expect(fake.onboardingCalls).toBe(0);

@@ -17,7 +17,7 @@ import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
 import { reconcileOpenRequests } from '../../lib/proxy/reconcile.ts';
 import { mirroredRequests } from '../../lib/proxy/requests.ts';
 import { requests as ownRequests, served, store } from '../support/app.ts';
-import { caller as newCaller, consentLinks } from '../support/fixtures.ts';
+import { consentLinks, caller as newCaller } from '../support/fixtures.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
 
 /**
@@ -42,9 +42,11 @@ function createProxyService(core: Lifecycle, upstream: UpstreamRequests, options
   type Type = keyof typeof of;
   const call = (correlationId: string, extra: Partial<Call> = {}): Call => ({ correlationId, ...extra });
   return {
-    create: (type: Type, input: any, who: Caller, correlationId: string, idempotencyKey?: string) => of[type].create(input, who, call(correlationId, { idempotencyKey })),
+    create: (type: Type, input: any, who: Caller, correlationId: string, idempotencyKey?: string) =>
+      of[type].create(input, who, call(correlationId, { idempotencyKey })),
     get: (type: Type, id: string, who: Caller) => of[type].get(id, who, call(`get:${id}`)),
-    list: (type: Type, who: Caller, query: Record<string, string>, correlationId = 'list', remainingMs?: () => number) => of[type].list(who, query, call(correlationId, { remainingMs })),
+    list: (type: Type, who: Caller, query: Record<string, string>, correlationId = 'list', remainingMs?: () => number) =>
+      of[type].list(who, query, call(correlationId, { remainingMs })),
     cancel: (type: Type, id: string, who: Caller, correlationId: string) => of[type].cancel(id, who, call(correlationId)),
     history: (type: Type, id: string, who: Caller, query: PageQuery) => of[type].history(id, who, query),
     observeOnPlatform: (kind: string, id: string, correlationId: string) => mirror.observeOpen({ id, kind, status: 'Pending', updated: '' }, correlationId),
@@ -151,7 +153,10 @@ describe('proxy mode', () => {
     };
     for (let run = 0; run < 2; run++) {
       await reconcileOpenRequests({
-        store: ownStore, check: (open) => proxy.observeOnPlatform(open.kind, open.id, `run-${run}`), remainingMs: () => 60_000, safetyMarginMs: 0,
+        store: ownStore,
+        check: (open) => proxy.observeOnPlatform(open.kind, open.id, `run-${run}`),
+        remainingMs: () => 60_000,
+        safetyMarginMs: 0,
       });
     }
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
@@ -175,8 +180,8 @@ describe('proxy mode', () => {
     expect(seen).toMatchObject({ status: 'Failed', version: 2, errors: [{ code: 'Rejected', message: 'No consent' }] });
   });
 
-  describe('mirroring the platform\'s answers', () => {
-    it('given a create, then the platform\'s snapshot is kept, with our tenant as owner', async () => {
+  describe("mirroring the platform's answers", () => {
+    it("given a create, then the platform's snapshot is kept, with our tenant as owner", async () => {
       const who = caller();
       const { request } = await proxy.create('Collective', { name: 'Home', type: 'Household' }, who, 'c');
       const onPlatform = await createRealtoClient({ paths: PLATFORM_PATHS, ...fake }).getRequest('onboarding/collectives', request.id);
@@ -187,7 +192,7 @@ describe('proxy mode', () => {
       expect(await proxy.get('Collective', request.id, who)).toEqual(request);
     });
 
-    it('given the platform\'s snapshot changed but not its status, when reading, then the change shows and no transition is recorded', async () => {
+    it("given the platform's snapshot changed but not its status, when reading, then the change shows and no transition is recorded", async () => {
       const who = caller();
       const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla', vin: '5YJ3E1EA7KF000001' }, who, 'c');
       const held = fake.update('entities', request.id, {}) as { data: { entity: Record<string, unknown> } };
@@ -212,10 +217,13 @@ describe('proxy mode', () => {
       const seen = await proxy.get('Entity', request.id, who);
       expect(seen).toMatchObject({ status: 'Succeeded', version: 2, action: null, data: { entity: { id: entityId, type: 'HeatPump' } } });
       const trail = (await proxy.history('Entity', request.id, who, {})).items;
-      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+        ['Pending', 'principal'],
+        ['Succeeded', 'upstream'],
+      ]);
     });
 
-    it('given a platform snapshot naming another tenant, then the request still belongs to and shows the caller\'s tenant', async () => {
+    it("given a platform snapshot naming another tenant, then the request still belongs to and shows the caller's tenant", async () => {
       const who = caller();
       const { request } = await proxy.create('Collective', { name: 'Fleet', type: 'Fleet' }, who, 'c');
       const held = fake.update('collectives', request.id, {}) as { data: Record<string, Record<string, unknown>> };
@@ -238,10 +246,16 @@ describe('proxy mode', () => {
       const open = await proxy.create('Entity', { type: 'Battery', manufacturer: 'Sonnen' }, who, 'c');
       fake.update('entities', done.request.id, { status: 'Succeeded' });
       const listed = await proxy.list('Entity', who, {});
-      expect(listed.items.map((item) => [item.id, item.status])).toEqual([[open.request.id, 'Pending'], [done.request.id, 'Succeeded']]);
+      expect(listed.items.map((item) => [item.id, item.status])).toEqual([
+        [open.request.id, 'Pending'],
+        [done.request.id, 'Succeeded'],
+      ]);
       await proxy.list('Entity', who, {});
       const trail = (await proxy.history('Entity', done.request.id, who, {})).items;
-      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+        ['Pending', 'principal'],
+        ['Succeeded', 'upstream'],
+      ]);
       // Finished requests are not asked about again.
       const asked = fake.hits('GET /v1/onboarding/entities/{id}');
       await proxy.list('Entity', who, {});
@@ -273,7 +287,10 @@ describe('proxy mode', () => {
       fake.remove('entities', gone.request.id);
       fake.update('entities', moved.request.id, { status: 'Processing' });
       const listed = await proxy.list('Entity', who, {});
-      expect(listed.items.map((item) => [item.id, item.status])).toEqual([[moved.request.id, 'Processing'], [gone.request.id, 'Pending']]);
+      expect(listed.items.map((item) => [item.id, item.status])).toEqual([
+        [moved.request.id, 'Processing'],
+        [gone.request.id, 'Pending'],
+      ]);
     });
 
     it('given a platform slower than the time left, then the list answers in time with our copies', async () => {
@@ -319,7 +336,10 @@ describe('proxy mode', () => {
     fake.update('entities', request.id, { status: 'Succeeded' });
     expect(await status(proxy.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 409, code: 'invalid_transition' });
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
-    expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+    expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+      ['Pending', 'principal'],
+      ['Succeeded', 'upstream'],
+    ]);
   });
 
   it('given the platform answers a cancel with another status, then 409 and that status is what gets recorded', async () => {
@@ -327,10 +347,16 @@ describe('proxy mode', () => {
     const { request } = await proxy.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, who, 'c');
     // A platform whose cancel does not cancel a request that has just succeeded, and says so.
     const platform = createRealtoClient({ paths: PLATFORM_PATHS, ...fake });
-    const answering = createProxyService(localService(), { ...platform, cancelRequest: async (where, id) => ({ ...(await platform.getRequest(where, id)), status: 'Succeeded' }) });
+    const answering = createProxyService(localService(), {
+      ...platform,
+      cancelRequest: async (where, id) => ({ ...(await platform.getRequest(where, id)), status: 'Succeeded' }),
+    });
     expect(await status(answering.cancel('Entity', request.id, who, 'c'))).toEqual({ status: 409, code: 'invalid_transition' });
     const trail = (await proxy.history('Entity', request.id, who, {})).items;
-    expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+    expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+      ['Pending', 'principal'],
+      ['Succeeded', 'upstream'],
+    ]);
   });
 
   describe('a status this service does not know', () => {
@@ -339,9 +365,13 @@ describe('proxy mode', () => {
       const platform = createRealtoClient({ paths: PLATFORM_PATHS, ...fake });
       const archived = async (where: string, id: string) => ({ ...(await platform.getRequest(where, id)), status: 'Archived' });
       const unknown: Array<{ platformId: string; status: string }> = [];
-      const service = createProxyService(localService(), { ...platform, cancelRequest: archived, getRequest: archived }, {
-        onUnknownStatus: (detail) => unknown.push({ platformId: detail.platformId, status: detail.status }),
-      });
+      const service = createProxyService(
+        localService(),
+        { ...platform, cancelRequest: archived, getRequest: archived },
+        {
+          onUnknownStatus: (detail) => unknown.push({ platformId: detail.platformId, status: detail.status }),
+        },
+      );
       return { service, unknown };
     }
 
@@ -378,33 +408,56 @@ describe('proxy mode', () => {
     }
 
     it('given our table fails after the platform created the request (throttling, simulated: DynamoDB Local cannot throttle), then it is canceled there and the caller gets 503', async () => {
-      const failing = createProxyService(localService({
-        ...store, insert: async () => { throw new UnavailableError('The database is busy; retry shortly.', 1); },
-      }), createRealtoClient({ paths: PLATFORM_PATHS, ...fake, timeoutMs: 1_000 }));
-      expect(await status(failing.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
+      const failing = createProxyService(
+        localService({
+          ...store,
+          insert: async () => {
+            throw new UnavailableError('The database is busy; retry shortly.', 1);
+          },
+        }),
+        createRealtoClient({ paths: PLATFORM_PATHS, ...fake, timeoutMs: 1_000 }),
+      );
+      expect(await status(failing.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({
+        status: 503,
+        code: 'service_unavailable',
+      });
       expect(await onPlatform('collectives')).toEqual(['Canceled']);
     });
 
     /** A proxy whose table fails as given (DynamoDB Local cannot be made to fail on cue), with its untracked reports. */
     function failingProxy(failing: Partial<typeof store>) {
       const reports: Array<{ platformId: string; reason: string }> = [];
-      const service = createProxyService(localService({ ...store, ...failing }), createRealtoClient({ paths: PLATFORM_PATHS, ...fake, timeoutMs: 1_000, retries: 0 }), { onUntracked: (detail) => reports.push(detail) });
+      const service = createProxyService(
+        localService({ ...store, ...failing }),
+        createRealtoClient({ paths: PLATFORM_PATHS, ...fake, timeoutMs: 1_000, retries: 0 }),
+        { onUntracked: (detail) => reports.push(detail) },
+      );
       return { service, reports };
     }
-    const busy = async () => { throw new UnavailableError('The database is busy; retry shortly.', 1); };
+    const busy = async () => {
+      throw new UnavailableError('The database is busy; retry shortly.', 1);
+    };
 
     it('given our write fails and the platform refuses the withdrawal too (throttling, simulated), then the request is reported with its platform id', async () => {
       const { service, reports } = failingProxy({ insert: busy });
       fake.behaviour.rejectCancelWith = 'Not now';
-      expect(await status(service.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
-      const onThePlatform = (await platformPage('collectives'));
+      expect(await status(service.create('Collective', { name: 'Home', type: 'Household' }, caller(), 'c'))).toEqual({
+        status: 503,
+        code: 'service_unavailable',
+      });
+      const onThePlatform = await platformPage('collectives');
       expect(onThePlatform.map((request) => request.status)).toEqual(['Pending']);
-      expect(reports).toEqual([{ platformId: onThePlatform[0]!.id, requestType: 'Collective', correlationId: 'c', reason: 'it could not be canceled on the platform' }]);
+      expect(reports).toEqual([
+        { platformId: onThePlatform[0]!.id, requestType: 'Collective', correlationId: 'c', reason: 'it could not be canceled on the platform' },
+      ]);
     });
 
     it('given our write fails and whether it committed cannot be read (DynamoDB down, simulated), then the request is reported and left alone', async () => {
       const { service, reports } = failingProxy({ insert: busy, get: busy });
-      expect(await status(service.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, caller(), 'c'))).toEqual({ status: 503, code: 'service_unavailable' });
+      expect(await status(service.create('Entity', { type: 'EV', manufacturer: 'Tesla' }, caller(), 'c'))).toEqual({
+        status: 503,
+        code: 'service_unavailable',
+      });
       expect(await onPlatform('entities')).toEqual(['Pending']);
       expect(reports.map((report) => report.reason)).toEqual(['our write failed and whether it committed could not be read']);
     });
@@ -413,10 +466,7 @@ describe('proxy mode', () => {
       const who = caller();
       fake.behaviour.delayMs = 50;
       const input = { type: 'Meter' as const, manufacturer: 'Landis+Gyr' };
-      const [first, second] = await Promise.all([
-        proxy.create('Entity', input, who, 'c1', 'same-key'),
-        proxy.create('Entity', input, who, 'c2', 'same-key'),
-      ]);
+      const [first, second] = await Promise.all([proxy.create('Entity', input, who, 'c1', 'same-key'), proxy.create('Entity', input, who, 'c2', 'same-key')]);
       fake.behaviour.delayMs = 0;
       expect(second.request.id).toBe(first.request.id);
       expect([first.replayed, second.replayed].sort()).toEqual([false, true]);
@@ -448,8 +498,12 @@ describe('proxy mode', () => {
         },
       };
       return runCleanup({
-        service: local, store: ownStore, maxAgeMs: { Pending: 39 * 24 * 60 * 60 * 1000 },
-        remainingMs: () => 60_000, safetyMarginMs: 0, correlationId: 'cleanup-test',
+        service: local,
+        store: ownStore,
+        maxAgeMs: { Pending: 39 * 24 * 60 * 60 * 1000 },
+        remainingMs: () => 60_000,
+        safetyMarginMs: 0,
+        correlationId: 'cleanup-test',
         beforeExpire: (stale) => proxy.cancelBeforeExpiry(stale, 'cleanup-test'),
       });
     }
@@ -462,7 +516,10 @@ describe('proxy mode', () => {
       expect(fake.hits('PATCH /v1/onboarding/entities/{id}/cancel')).toBe(2);
       for (const id of ids) {
         const trail = (await proxy.history('Entity', id, who, {})).items;
-        expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Canceled', 'system']]);
+        expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+          ['Pending', 'principal'],
+          ['Canceled', 'system'],
+        ]);
       }
     });
 
@@ -474,9 +531,14 @@ describe('proxy mode', () => {
       const platform = createRealtoClient({ paths: PLATFORM_PATHS, ...fake });
       const answering = { ...platform, cancelRequest: (where: string, requestId: string) => platform.getRequest(where, requestId) };
       const answeringProxy = createProxyService(localService(), answering);
-      expect(await answeringProxy.cancelBeforeExpiry({ id: id!, kind: 'Entity', status: 'Pending', updated: new Date().toISOString() }, 'cleanup-test')).toBe(false);
+      expect(await answeringProxy.cancelBeforeExpiry({ id: id!, kind: 'Entity', status: 'Pending', updated: new Date().toISOString() }, 'cleanup-test')).toBe(
+        false,
+      );
       const trail = (await proxy.history('Entity', id!, who, {})).items;
-      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Failed', 'upstream']]);
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+        ['Pending', 'principal'],
+        ['Failed', 'upstream'],
+      ]);
       expect(trail[1]?.errors).toEqual([{ code: 'ConsentDenied', message: 'The owner declined' }]);
     });
 
@@ -488,7 +550,10 @@ describe('proxy mode', () => {
       const report = await expire([id!]);
       expect(report).toMatchObject({ expired: 0, skipped: 1 });
       const trail = (await proxy.history('Entity', id!, who, {})).items;
-      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+        ['Pending', 'principal'],
+        ['Succeeded', 'upstream'],
+      ]);
     });
   });
 
@@ -499,7 +564,11 @@ describe('proxy mode', () => {
       const { request } = await proxy.create('Entity', { type: 'Battery', manufacturer: 'Tesla' }, who, 'c');
       const reported = await local.transition(
         request.id,
-        (current) => ({ to: 'Succeeded', reason: 'Provider reported Succeeded', details: { data: { ...current.data, entity: { ...current.data.entity, id: entityId } } } }),
+        (current) => ({
+          to: 'Succeeded',
+          reason: 'Provider reported Succeeded',
+          details: { data: { ...current.data, entity: { ...current.data.entity, id: entityId } } },
+        }),
         { actor: { type: 'upstream', id: 'realto' }, source: 'webhook', correlationId: 'set-up' },
       );
       expect(reported.outcome).toBe('applied');
@@ -554,7 +623,10 @@ describe('proxy mode', () => {
       expect(await status(proxy.offboarding.cancel(request.id, who, 'c2'))).toEqual({ status: 409, code: 'invalid_transition' });
 
       const trail = (await proxy.offboarding.history(request.id, who, {})).items;
-      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Succeeded', 'upstream']]);
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+        ['Pending', 'principal'],
+        ['Succeeded', 'upstream'],
+      ]);
       expect(await status(proxy.offboarding.create({ entityId }, who, 'c3'))).toEqual({ status: 404, code: 'not_found' });
     });
 
@@ -573,14 +645,20 @@ describe('proxy mode', () => {
 
       for (let run = 0; run < 2; run++) {
         await reconcileOpenRequests({
-          store: ownStore, check: (open) => proxy.observeOnPlatform(open.kind, open.id, `run-${run}`), remainingMs: () => 60_000, safetyMarginMs: 0,
+          store: ownStore,
+          check: (open) => proxy.observeOnPlatform(open.kind, open.id, `run-${run}`),
+          remainingMs: () => 60_000,
+          safetyMarginMs: 0,
         });
       }
 
       // Finished after the first run, it left the open index: the second run does not ask again.
       expect(fake.hits('GET /v1/offboarding/entities/{id}')).toBe(1);
       const trail = (await proxy.offboarding.history(request.id, who, {})).items;
-      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([['Pending', 'principal'], ['Failed', 'upstream']]);
+      expect(trail.map((record) => [record.to, record.actor.type])).toEqual([
+        ['Pending', 'principal'],
+        ['Failed', 'upstream'],
+      ]);
       expect(trail[1]?.errors).toEqual([{ code: 'DeviceOffline', message: 'No answer' }]);
       expect((await proxy.offboarding.create({ entityId }, who, 'c4')).request.status).toBe('Pending');
     });

@@ -4,7 +4,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 import { parseSecrets, verify } from '../../lib/webhooks/signature.ts';
 import { lambdaContext } from '../../scripts/local/lambda-events.ts';
-import { startStreamReader, type StreamReader } from '../../scripts/local/streams.ts';
+import { type StreamReader, startStreamReader } from '../../scripts/local/streams.ts';
 
 /**
  * Outbound events for real: an integrator's receiver on loopback, and the table's stream read from
@@ -41,8 +41,12 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       received.push({
-        id: String(request.headers['webhook-id']), timestamp: String(request.headers['webhook-timestamp']),
-        signature: String(request.headers['webhook-signature']), body, event: JSON.parse(body), at: Date.now(),
+        id: String(request.headers['webhook-id']),
+        timestamp: String(request.headers['webhook-timestamp']),
+        signature: String(request.headers['webhook-signature']),
+        body,
+        event: JSON.parse(body),
+        at: Date.now(),
       });
       response.writeHead(state.answers.shift() ?? state.otherwise).end();
     });
@@ -52,31 +56,44 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${port}${path}`,
     received,
-    get answers() { return state.answers; },
-    set answers(next) { state.answers = next; },
-    get otherwise() { return state.otherwise; },
-    set otherwise(next) { state.otherwise = next; },
+    get answers() {
+      return state.answers;
+    },
+    set answers(next) {
+      state.answers = next;
+    },
+    get otherwise() {
+      return state.otherwise;
+    },
+    set otherwise(next) {
+      state.otherwise = next;
+    },
     of: (eventId) => received.filter((entry) => entry.id === eventId),
     async waitFor(predicate, timeoutMs = 15_000, what = 'the deliveries expected') {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(received)) {
-        if (Date.now() > deadline) throw new Error(`${what} did not arrive within ${timeoutMs} ms; got ${received.map((entry) => entry.id).join(', ') || 'none'}`);
+        if (Date.now() > deadline)
+          throw new Error(`${what} did not arrive within ${timeoutMs} ms; got ${received.map((entry) => entry.id).join(', ') || 'none'}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return received;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** True when one of `secrets` signed the delivery (Standard Webhooks, as a receiver checks it). */
 export function signedBy(delivery: Received, ...secrets: string[]): boolean {
   try {
-    verify({ id: delivery.id, timestamp: delivery.timestamp, signature: delivery.signature, body: Buffer.from(delivery.body) },
-      secrets.flatMap((secret) => parseSecrets(secret)), Math.floor(Date.now() / 1000));
+    verify(
+      { id: delivery.id, timestamp: delivery.timestamp, signature: delivery.signature, body: Buffer.from(delivery.body) },
+      secrets.flatMap((secret) => parseSecrets(secret)),
+      Math.floor(Date.now() / 1000),
+    );
     return true;
   } catch {
     return false;

@@ -22,9 +22,9 @@ export const BODIES = {
 } as const;
 export type CollectionPath = keyof typeof BODIES;
 
-
 /** Consent links as the local composition root makes them, for services a test builds itself. */
-export const consentLinks = (redirectBase = 'https://consent.example/', documentationLink = 'https://docs.example/onboarding') =>
+export const consentLinks =
+  (redirectBase = 'https://consent.example/', documentationLink = 'https://docs.example/onboarding') =>
   (request: { id: string }): ConsentLinks => ({ redirectLink: `${redirectBase}${request.id}`, documentationLink });
 
 export interface TokenOptions {
@@ -60,7 +60,6 @@ export async function tenant(scope?: string) {
   return { tenantId, sub, authorization: `Bearer ${await token({ tenantId, sub, ...(scope ? { scope } : {}) })}` };
 }
 
-
 /** A caller as the bearer middleware makes it, for tests below the HTTP layer: a tenant of its own. */
 export function caller(principalId = 'integrator-1'): Caller {
   return { principalId, tenantId: randomUUID(), scopes: new Set(['onboarding:read', 'onboarding:write']) };
@@ -92,5 +91,8 @@ export function signedWebhookEvent(messageId: string, body: string, timestamp = 
 }
 
 /** Whose trail it is, from a request as the API answers it: what the trail's first record is bound to. */
-export const ownerOf = (request: { id: string; requestType: string; data: { tenant?: { id: string }; tenantId?: string } }) =>
-  ({ id: request.id, requestType: request.requestType, tenantId: (request.data.tenant?.id ?? request.data.tenantId)! });
+export const ownerOf = (request: { id: string; requestType: string; data: { tenant?: { id: string }; tenantId?: string } }) => ({
+  id: request.id,
+  requestType: request.requestType,
+  tenantId: (request.data.tenant?.id ?? request.data.tenantId)!,
+});

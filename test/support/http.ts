@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { lambdaContext } from '../../scripts/local/lambda-events.ts';
 import type { Route } from '../../lib/http/route.ts';
+import { lambdaContext } from '../../scripts/local/lambda-events.ts';
 import { expectDocumented } from './openapi-contract.ts';
 
 export { apiEvent, type EventOptions, lambdaContext } from '../../scripts/local/lambda-events.ts';
 /** Tokens, tenants and signed webhooks are fixtures (./fixtures.ts); here for the tests that call the API. */
-export { signedWebhookEvent, tenant, token, type TokenOptions } from './fixtures.ts';
+export { signedWebhookEvent, type TokenOptions, tenant, token } from './fixtures.ts';
 
 export interface Response<T = any> {
   status: number;
@@ -28,4 +28,3 @@ export async function invoke<T = any>(handler: Handler, event: APIGatewayProxyEv
   expectDocumented(handler.route, response);
   return response;
 }
-

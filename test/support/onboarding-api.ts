@@ -67,7 +67,9 @@ export function queryOf(next: string): Record<string, string> {
 
 /** Every page of a list, following `links.next` from the first page until it is null. */
 export async function allPages(
-  fetchPage: (query: Record<string, string>) => Promise<Response>, firstQuery: Record<string, string> = {}, maxPages = 50,
+  fetchPage: (query: Record<string, string>) => Promise<Response>,
+  firstQuery: Record<string, string> = {},
+  maxPages = 50,
 ): Promise<Response[]> {
   const pages: Response[] = [];
   let query: Record<string, string> | undefined = firstQuery;

@@ -1,8 +1,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { expect } from 'vitest';
-import type { Route } from '../../lib/http/route.ts';
 import document from '../../lib/http/openapi.json' with { type: 'json' };
+import type { Route } from '../../lib/http/route.ts';
 
 /**
  * Every answer a test sees from a wrapped handler is checked against the OpenAPI document the service
@@ -23,7 +23,9 @@ export interface Answer {
 }
 
 export function expectDocumented(route: Route, answer: Answer): void {
-  const operation = (document.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>)[route.http.path]?.[route.http.method.toLowerCase()];
+  const operation = (document.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>)[route.http.path]?.[
+    route.http.method.toLowerCase()
+  ];
   const where = `${route.http.method} ${route.http.path} → ${answer.status}`;
   expect(operation, `${route.http.method} ${route.http.path} is not in the OpenAPI document`).toBeDefined();
   const declared = operation!.responses[String(answer.status)] as { $ref?: string; content?: Record<string, unknown> } | undefined;
@@ -32,9 +34,7 @@ export function expectDocumented(route: Route, answer: Answer): void {
   const location = declared!.$ref
     ? declared!.$ref.slice(2).split('/')
     : ['paths', route.http.path, route.http.method.toLowerCase(), 'responses', String(answer.status)];
-  const response = declared!.$ref
-    ? location.reduce<any>((node, part) => node[part], document)
-    : declared;
+  const response = declared!.$ref ? location.reduce<any>((node, part) => node[part], document) : declared;
   const mediaType = (answer.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (!response!.content) {
     // Documented without content (a 204): nothing may come.

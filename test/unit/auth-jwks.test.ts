@@ -39,7 +39,11 @@ function authenticator() {
 
 function claims() {
   return new SignJWT({ tenant_id: TENANT, scope: 'onboarding:read' })
-    .setSubject('integrator').setIssuer('https://idp.test/').setAudience('onboarding-api').setIssuedAt().setExpirationTime('5m');
+    .setSubject('integrator')
+    .setIssuer('https://idp.test/')
+    .setAudience('onboarding-api')
+    .setIssuedAt()
+    .setExpirationTime('5m');
 }
 
 describe('bearer tokens verified against a JWKS', () => {
@@ -68,12 +72,17 @@ describe('bearer tokens verified against a JWKS', () => {
 describe('an identity provider that cannot give its keys', () => {
   /** An identity provider on loopback that answers every key request with `status`. */
   async function failingProvider(status: number) {
-    const failing = createServer((_request, response) => { response.writeHead(status).end('unavailable'); });
+    const failing = createServer((_request, response) => {
+      response.writeHead(status).end('unavailable');
+    });
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/jwks.json`, close: () => new Promise<void>((resolve) => failing.close(() => resolve())) };
+    return {
+      url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/jwks.json`,
+      close: () => new Promise<void>((resolve) => failing.close(() => resolve())),
+    };
   }
   const refusing = async () => {
-    const port = (await failingProvider(200));
+    const port = await failingProvider(200);
     await port.close();
     return port.url;
   };
@@ -98,11 +107,20 @@ describe('an identity provider that cannot give its keys', () => {
     const { COLLECTIVE_ONBOARDING_ROUTES } = await import('../../lib/app/routes/collective-onboarding.ts');
     const errors: string[] = [];
     const logger = { ...createLogger('SILENT'), error: (message: string) => void errors.push(message) };
-    const handler = http(COLLECTIVE_ONBOARDING_ROUTES.list, {
-      logger,
-      authenticate: createAuthenticator({ issuer: 'https://idp.test/', audience: 'onboarding-api', jwksUrl: (await failingProvider(503)).url, jwtSecret: undefined }),
-      secretsFor: () => [],
-    }, async () => ({ status: 200, body: {} }));
+    const handler = http(
+      COLLECTIVE_ONBOARDING_ROUTES.list,
+      {
+        logger,
+        authenticate: createAuthenticator({
+          issuer: 'https://idp.test/',
+          audience: 'onboarding-api',
+          jwksUrl: (await failingProvider(503)).url,
+          jwtSecret: undefined,
+        }),
+        secretsFor: () => [],
+      },
+      async () => ({ status: 200, body: {} }),
+    );
     const token = await claims().setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa.privateKey);
 
     const response = await handler(apiEvent({ path: '/v1/onboarding/collectives', headers: { authorization: `Bearer ${token}` } }), lambdaContext());

@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createAuthenticator } from '../../lib/http/auth.ts';
 import { UnauthorizedError } from '../../lib/http/errors.ts';
 import { ForbiddenError } from '../../lib/lifecycle/errors.ts';
-import { createAuthenticator } from '../../lib/http/auth.ts';
 
 const SECRET = 'unit-test-secret-for-hs256-0123456789abcdef';
 const settings = { issuer: 'onboarding-local', audience: 'onboarding-api', jwtSecret: SECRET, jwksUrl: undefined };

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { ALL_KINDS } from '../../lib/kinds/index.ts';
+import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import { registryOf } from '../../lib/lifecycle/kind.ts';
 import { createLifecycle } from '../../lib/lifecycle/lifecycle.ts';
-import type { RequestStore, OpenRequestRef, StaleQuery } from '../../lib/lifecycle/store.ts';
-import type { StoredRequest, Status, Transition } from '../../lib/lifecycle/types.ts';
+import type { OpenRequestRef, RequestStore, StaleQuery } from '../../lib/lifecycle/store.ts';
+import type { Status, StoredRequest, Transition } from '../../lib/lifecycle/types.ts';
 
 /*
  * The cleanup's own decisions, with the store in memory. The index here is a list the test writes by hand,
@@ -45,16 +45,29 @@ function givenStore() {
     openShards: 1,
   };
   const store = new Proxy(used, {
-    get: (target, name) => name in target
-      ? target[name as keyof typeof target]
-      : () => { throw new Error(`the cleanup called store.${String(name)}`); },
+    get: (target, name) =>
+      name in target
+        ? target[name as keyof typeof target]
+        : () => {
+            throw new Error(`the cleanup called store.${String(name)}`);
+          },
   }) as RequestStore;
 
   /** A request that is `status` since `updated`, with the index saying `indexed` (defaults to the truth). */
   function given(id: string, status: Status, updated: number, indexed: OpenRequestRef = { id, kind: 'Collective', status, updated: iso(updated) }) {
     const request: StoredRequest = {
-      id, kind: 'Collective', status, created: iso(updated), updated: iso(updated), principalId: 'p', tenantId: 't',
-      returnUrl: null, data: { tenant: { id: 't' } }, errors: [], version: status === 'Pending' ? 1 : 2, lastHash: 'h',
+      id,
+      kind: 'Collective',
+      status,
+      created: iso(updated),
+      updated: iso(updated),
+      principalId: 'p',
+      tenantId: 't',
+      returnUrl: null,
+      data: { tenant: { id: 't' } },
+      errors: [],
+      version: status === 'Pending' ? 1 : 2,
+      lastHash: 'h',
     };
     requests.set(id, request);
     trails.set(id, []);
@@ -69,9 +82,16 @@ function givenStore() {
     now: () => new Date(NOW),
   });
 
-  const cleanup = (maxAgeMs: Partial<Record<Status, number>>) => runCleanup({
-    service, store, maxAgeMs, remainingMs: () => 60_000, safetyMarginMs: 10_000, correlationId: 'run-1', now: () => new Date(NOW),
-  });
+  const cleanup = (maxAgeMs: Partial<Record<Status, number>>) =>
+    runCleanup({
+      service,
+      store,
+      maxAgeMs,
+      remainingMs: () => 60_000,
+      safetyMarginMs: 10_000,
+      correlationId: 'run-1',
+      now: () => new Date(NOW),
+    });
 
   return { requests, trails, listed, given, cleanup };
 }
@@ -124,7 +144,7 @@ describe('runCleanup (contract §7)', () => {
     expect(requests.get('old-processing')!.status).toBe('Processing');
   });
 
-  it('given a stale request, then its expiry is one transition to Canceled by system/cleanup from the schedule, under the run\'s correlation id', async () => {
+  it("given a stale request, then its expiry is one transition to Canceled by system/cleanup from the schedule, under the run's correlation id", async () => {
     const { requests, trails, given, cleanup } = givenStore();
     given('stale', 'Processing', NOW - 4 * DAY);
 
@@ -132,17 +152,22 @@ describe('runCleanup (contract §7)', () => {
 
     expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
     expect(requests.get('stale')).toMatchObject({
-      status: 'Canceled', version: 3, updated: iso(NOW), errors: [{ code: 'Expired', message: expect.stringMatching(/\S/) }],
-    });
-    expect(trails.get('stale')).toEqual([expect.objectContaining({
+      status: 'Canceled',
       version: 3,
-      from: 'Processing',
-      to: 'Canceled',
-      at: iso(NOW),
-      actor: { type: 'system', id: 'cleanup' },
-      source: 'schedule',
+      updated: iso(NOW),
       errors: [{ code: 'Expired', message: expect.stringMatching(/\S/) }],
-      correlationId: 'run-1',
-    })]);
+    });
+    expect(trails.get('stale')).toEqual([
+      expect.objectContaining({
+        version: 3,
+        from: 'Processing',
+        to: 'Canceled',
+        at: iso(NOW),
+        actor: { type: 'system', id: 'cleanup' },
+        source: 'schedule',
+        errors: [{ code: 'Expired', message: expect.stringMatching(/\S/) }],
+        correlationId: 'run-1',
+      }),
+    ]);
   });
 });

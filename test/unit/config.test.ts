@@ -29,7 +29,10 @@ describe('configuration', () => {
 
   it('given a deployed function with secrets as SSM parameter names, then the names are kept and no value is made up', () => {
     const config = loadConfig({
-      ...DEPLOYED, PAGE_TOKEN_SECRET: '', PAGE_TOKEN_SECRET_PARAMETER: '/onboarding/prod/page-token-secret', WEBHOOK_SECRETS_PARAMETER: '/onboarding/prod/webhook-secrets',
+      ...DEPLOYED,
+      PAGE_TOKEN_SECRET: '',
+      PAGE_TOKEN_SECRET_PARAMETER: '/onboarding/prod/page-token-secret',
+      WEBHOOK_SECRETS_PARAMETER: '/onboarding/prod/webhook-secrets',
     });
     expect(config.pageTokenSecret).toEqual({ name: 'PAGE_TOKEN_SECRET', parameter: '/onboarding/prod/page-token-secret' });
     expect(config.webhookSecrets).toEqual({ name: 'WEBHOOK_SECRETS', parameter: '/onboarding/prod/webhook-secrets' });
@@ -58,10 +61,14 @@ describe('configuration', () => {
 
   it('given deployed proxy mode with the secret as an SSM parameter name, then that name is what the config holds', () => {
     const config = loadConfig({
-      ...DEPLOYED, ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/onboarding/prod/realto-client-secret',
+      ...DEPLOYED,
+      ONBOARDING_MODE: 'realto',
+      REALTO_CLIENT_ID: 'client',
+      REALTO_CLIENT_SECRET_PARAMETER: '/onboarding/prod/realto-client-secret',
     });
     expect(config.realto).toEqual({
-      baseUrl: 'https://platform.realto.io/api', clientId: 'client',
+      baseUrl: 'https://platform.realto.io/api',
+      clientId: 'client',
       clientSecret: { name: 'REALTO_CLIENT_SECRET', parameter: '/onboarding/prod/realto-client-secret' },
     });
   });
@@ -72,20 +79,33 @@ describe('configuration', () => {
   });
 
   it('given a local run with only the parameter name (serverless.yml always sets it), then the start fails asking for the secret', () => {
-    expect(() => loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/p' }))
-      .toThrow(/needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET$/);
+    expect(() => loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/p' })).toThrow(
+      /needs REALTO_CLIENT_ID and REALTO_CLIENT_SECRET$/,
+    );
     const config = loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 's', REALTO_CLIENT_SECRET_PARAMETER: '/p' });
-    expect(config.realto).toEqual({ baseUrl: 'https://platform.realto.io/api', clientId: 'client', clientSecret: { name: 'REALTO_CLIENT_SECRET', value: 's' } });
+    expect(config.realto).toEqual({
+      baseUrl: 'https://platform.realto.io/api',
+      clientId: 'client',
+      clientSecret: { name: 'REALTO_CLIENT_SECRET', value: 's' },
+    });
   });
 });
 
-describe('the platform\'s address', () => {
+describe("the platform's address", () => {
   it('given deployed proxy mode with an http: REALTO_BASE_URL, then the start fails: the client secret never travels in clear text', () => {
-    const env = { ...DEPLOYED, ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET_PARAMETER: '/p', REALTO_BASE_URL: 'http://platform.example.com/api' };
+    const env = {
+      ...DEPLOYED,
+      ONBOARDING_MODE: 'realto',
+      REALTO_CLIENT_ID: 'client',
+      REALTO_CLIENT_SECRET_PARAMETER: '/p',
+      REALTO_BASE_URL: 'http://platform.example.com/api',
+    };
     expect(() => loadConfig(env)).toThrow(/REALTO_BASE_URL must be an https: URL/);
   });
 
   it('given a local run, then http on loopback is fine (the fake platform of the tests)', () => {
-    expect(loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'c', REALTO_CLIENT_SECRET: 's', REALTO_BASE_URL: 'http://127.0.0.1:4010' }).realto?.baseUrl).toBe('http://127.0.0.1:4010');
+    expect(
+      loadConfig({ ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'c', REALTO_CLIENT_SECRET: 's', REALTO_BASE_URL: 'http://127.0.0.1:4010' }).realto?.baseUrl,
+    ).toBe('http://127.0.0.1:4010');
   });
 });

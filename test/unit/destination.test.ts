@@ -4,11 +4,29 @@ import { classifyAddress, refusedAddress, refusedUrl } from '../../lib/events/de
 /** Contract §11, "Destinations": where events may be sent, by address and by URL. */
 describe('event destinations', () => {
   it.each([
-    ['127.0.0.1', 'loopback'], ['127.255.0.9', 'loopback'], ['::1', 'loopback'], ['[::1]', 'loopback'],
-    ['10.1.2.3', 'private'], ['172.16.0.1', 'private'], ['172.31.255.255', 'private'], ['192.168.1.1', 'private'], ['100.64.0.1', 'private'], ['0.0.0.0', 'private'],
-    ['169.254.169.254', 'link-local'], ['fe80::1', 'link-local'], ['::ffff:169.254.169.254', 'link-local'], ['::ffff:127.0.0.1', 'loopback'],
-    ['fd00::1', 'unique-local'], ['fc12:3456::1', 'unique-local'], ['::', 'unspecified'], ['224.0.0.1', 'multicast'], ['255.255.255.255', 'multicast'],
-    ['172.32.0.1', 'public'], ['8.8.8.8', 'public'], ['2a00:1450:4001::1', 'public'], ['::ffff:8.8.8.8', 'public'],
+    ['127.0.0.1', 'loopback'],
+    ['127.255.0.9', 'loopback'],
+    ['::1', 'loopback'],
+    ['[::1]', 'loopback'],
+    ['10.1.2.3', 'private'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.255', 'private'],
+    ['192.168.1.1', 'private'],
+    ['100.64.0.1', 'private'],
+    ['0.0.0.0', 'private'],
+    ['169.254.169.254', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['::ffff:169.254.169.254', 'link-local'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['fd00::1', 'unique-local'],
+    ['fc12:3456::1', 'unique-local'],
+    ['::', 'unspecified'],
+    ['224.0.0.1', 'multicast'],
+    ['255.255.255.255', 'multicast'],
+    ['172.32.0.1', 'public'],
+    ['8.8.8.8', 'public'],
+    ['2a00:1450:4001::1', 'public'],
+    ['::ffff:8.8.8.8', 'public'],
   ])('classifies %s as %s', (address, expected) => {
     expect(classifyAddress(address)).toBe(expected);
   });

@@ -44,8 +44,7 @@ const rehash = (record: Transition): Transition => {
 
 describe('canonicalJson', () => {
   it('sorts object keys at every level and writes no whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: true, c: 'x' }, list: [{ z: null, y: 2 }] }))
-      .toBe('{"a":{"c":"x","d":true},"b":1,"list":[{"y":2,"z":null}]}');
+    expect(canonicalJson({ b: 1, a: { d: true, c: 'x' }, list: [{ z: null, y: 2 }] })).toBe('{"a":{"c":"x","d":true},"b":1,"list":[{"y":2,"z":null}]}');
   });
 
   it('gives the same text for the same object built in a different key order', () => {
@@ -82,7 +81,7 @@ describe('transitionHash', () => {
     previousHash: null,
   };
 
-  it('is, for the first record (previousHash null), the SHA-256 hex of the trail\'s anchor and the canonical JSON of the other fields', () => {
+  it("is, for the first record (previousHash null), the SHA-256 hex of the trail's anchor and the canonical JSON of the other fields", () => {
     const { previousHash: _previous, ...fields } = first;
     const anchor = sha256(canonicalJson({ request: { id: OWNER.id, requestType: OWNER.requestType, tenantId: OWNER.tenantId } }));
     expect(trailAnchor(OWNER)).toBe(anchor);
@@ -194,7 +193,14 @@ describe('a trail moved under another request', () => {
   it('keeps an unbound first record written before trails were bound verifiable, and refuses one written after', () => {
     const unbound = (at: string) => {
       const fields: Omit<Transition, 'hash'> = {
-        version: 1, from: null, to: 'Pending', at, actor: { type: 'principal', id: 'p' }, source: 'api', correlationId: 'c', previousHash: null,
+        version: 1,
+        from: null,
+        to: 'Pending',
+        at,
+        actor: { type: 'principal', id: 'p' },
+        source: 'api',
+        correlationId: 'c',
+        previousHash: null,
       };
       const { previousHash: _previous, ...hashed } = fields;
       return [{ ...fields, hash: sha256(canonicalJson(hashed)) }];

@@ -15,7 +15,10 @@ describe('end-user links across a rotation of their secret', () => {
     const link = subject();
     const token = createLinks(() => 'old-secret').sign('consent', link);
 
-    expect(createLinks(() => 'new-secret,old-secret').verify('consent', token, link.tenantId)).toEqual({ id: link.id, expiresAt: new Date(Math.floor(link.expiresAt.getTime() / 1000) * 1000) });
+    expect(createLinks(() => 'new-secret,old-secret').verify('consent', token, link.tenantId)).toEqual({
+      id: link.id,
+      expiresAt: new Date(Math.floor(link.expiresAt.getTime() / 1000) * 1000),
+    });
     expect(() => createLinks(() => 'new-secret').verify('consent', token, link.tenantId)).toThrow(NotFoundError);
   });
 

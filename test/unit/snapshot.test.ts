@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mergeSnapshot, platformSnapshot } from '../../lib/proxy/snapshot.ts';
 import type { RequestData } from '../../lib/lifecycle/types.ts';
+import { mergeSnapshot, platformSnapshot } from '../../lib/proxy/snapshot.ts';
 
 const ours: RequestData = {
   tenant: { id: 'our-tenant' },
@@ -9,8 +9,10 @@ const ours: RequestData = {
 
 describe('the platform snapshot proxy mode mirrors', () => {
   it('takes only the documented parts, and only objects', () => {
-    expect(platformSnapshot({ entity: { id: 'e' }, tenant: { name: 'T' }, secrets: { key: 'k' }, user: 'not an object', client: null }))
-      .toEqual({ entity: { id: 'e' }, tenant: { name: 'T' } });
+    expect(platformSnapshot({ entity: { id: 'e' }, tenant: { name: 'T' }, secrets: { key: 'k' }, user: 'not an object', client: null })).toEqual({
+      entity: { id: 'e' },
+      tenant: { name: 'T' },
+    });
     expect(platformSnapshot(null)).toBeUndefined();
     expect(platformSnapshot(['entity'])).toBeUndefined();
     expect(platformSnapshot({ other: {} })).toBeUndefined();
@@ -26,7 +28,10 @@ describe('the platform snapshot proxy mode mirrors', () => {
       user: { id: 'user-1' },
     });
     expect(merged.entity).toEqual({
-      id: 'entity-1', type: 'EV', information: { manufacturer: 'Tesla', vin: 'VIN1', type: 'EV', model: 'Model 3' }, properties: { tags: ['c'] },
+      id: 'entity-1',
+      type: 'EV',
+      information: { manufacturer: 'Tesla', vin: 'VIN1', type: 'EV', model: 'Model 3' },
+      properties: { tags: ['c'] },
     });
     expect(merged.user).toEqual({ id: 'user-1' });
   });

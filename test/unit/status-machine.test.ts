@@ -47,7 +47,7 @@ describe('the onboarding status machine', () => {
   });
 });
 
-describe('every kind\'s machine', () => {
+describe("every kind's machine", () => {
   // The store and the cleanup tell an open request from a finished one by its status alone.
   it.each(ALL_KINDS.map((kind) => [kind.name, kind] as const))('%s: its open statuses are open ones, and every other status is terminal', (_name, kind) => {
     for (const status of STATUSES) {

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeError } from '../../lib/http/problem.ts';
-import {
-  parseSecrets, type RejectReason, sign, type SignedMessage, SignatureRejected, TOLERANCE_SECONDS, verify,
-} from '../../lib/webhooks/signature.ts';
+import { parseSecrets, type RejectReason, SignatureRejected, type SignedMessage, sign, TOLERANCE_SECONDS, verify } from '../../lib/webhooks/signature.ts';
 
 /** The example published with the Standard Webhooks specification: an independent check of the framing. */
 const VECTOR = {
@@ -159,13 +157,10 @@ describe('Standard Webhooks signature (contract §6)', () => {
       expect(verify(vectorMessage(), keys, VECTOR.timestamp - 300)).toBe(VECTOR.id);
     });
 
-    it.each(['', 'abc', '1614265330.5', '-1614265330', '1e9', ' 1614265330'])(
-      'rejects a webhook-timestamp that is not unix seconds: %j',
-      (timestamp) => {
-        const reason = rejection(vectorMessage({ timestamp }), keys, VECTOR.timestamp);
-        expect(['missing_headers', 'timestamp_out_of_tolerance']).toContain(reason);
-      },
-    );
+    it.each(['', 'abc', '1614265330.5', '-1614265330', '1e9', ' 1614265330'])('rejects a webhook-timestamp that is not unix seconds: %j', (timestamp) => {
+      const reason = rejection(vectorMessage({ timestamp }), keys, VECTOR.timestamp);
+      expect(['missing_headers', 'timestamp_out_of_tolerance']).toContain(reason);
+    });
   });
 
   describe('missing headers', () => {

@@ -25,7 +25,10 @@ export async function startFakeEventBridge(): Promise<FakeEventBridge> {
     state.calls++;
     const { Entries = [] } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { Entries?: FakeEventBridge['entries'] };
     if (state.refuseWith) {
-      return reply(200, { FailedEntryCount: Entries.length, Entries: Entries.map(() => ({ ErrorCode: state.refuseWith, ErrorMessage: 'refused by the fake' })) });
+      return reply(200, {
+        FailedEntryCount: Entries.length,
+        Entries: Entries.map(() => ({ ErrorCode: state.refuseWith, ErrorMessage: 'refused by the fake' })),
+      });
     }
     state.entries.push(...Entries);
     reply(200, { FailedEntryCount: 0, Entries: Entries.map((_, index) => ({ EventId: `fake-${state.entries.length - Entries.length + index}` })) });
@@ -34,9 +37,10 @@ export async function startFakeEventBridge(): Promise<FakeEventBridge> {
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   });
 }

@@ -132,25 +132,28 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       tenant: { type: 'Company', administrator: ADMINISTRATOR_ID, id: tenantId, name: 'Fake Energy Supplier' },
       client: { id: CLIENT_PRINCIPAL_ID, name: 'fake-client', tenantId },
     };
-    const data = kind === 'collectives'
-      ? {
-          collective: { id: randomUUID(), name: field('name'), owner: field('owner'), properties: field('properties'), tenantId, type: field('type') },
-          ...snapshot,
-        }
-      : {
-          entity: {
-            collectiveId: field('collectiveId'),
-            id: null,
-            information: Object.fromEntries(['code', 'ean', 'email', 'manufacturer', 'model', 'reference', 'track', 'type', 'uuid', 'vin'].map((name) => [name, field(name)])),
-            owner: field('owner'),
-            properties: field('properties'),
-            reference: { manufacturer: field('manufacturer'), type: field('type'), reference: field('reference') },
-            systemProperties: null,
-            tenantId,
-            type: field('type'),
-          },
-          ...snapshot,
-        };
+    const data =
+      kind === 'collectives'
+        ? {
+            collective: { id: randomUUID(), name: field('name'), owner: field('owner'), properties: field('properties'), tenantId, type: field('type') },
+            ...snapshot,
+          }
+        : {
+            entity: {
+              collectiveId: field('collectiveId'),
+              id: null,
+              information: Object.fromEntries(
+                ['code', 'ean', 'email', 'manufacturer', 'model', 'reference', 'track', 'type', 'uuid', 'vin'].map((name) => [name, field(name)]),
+              ),
+              owner: field('owner'),
+              properties: field('properties'),
+              reference: { manufacturer: field('manufacturer'), type: field('type'), reference: field('reference') },
+              systemProperties: null,
+              tenantId,
+              type: field('type'),
+            },
+            ...snapshot,
+          };
     return {
       action: {
         documentationLink: 'https://docs.realto.io/guides/manual-onboarding',

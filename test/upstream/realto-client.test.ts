@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServiceError } from '../../lib/lifecycle/errors.ts';
-import {
-  UpstreamCircuitOpenError,
-  UpstreamRejectedError,
-  UpstreamTimeoutError,
-  UpstreamUnavailableError,
-} from '../../lib/proxy/errors.ts';
 import { describeError } from '../../lib/http/problem.ts';
+import { ServiceError } from '../../lib/lifecycle/errors.ts';
+import { UpstreamCircuitOpenError, UpstreamRejectedError, UpstreamTimeoutError, UpstreamUnavailableError } from '../../lib/proxy/errors.ts';
 import { createRealtoClient, type RealtoClientOptions } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from './fake-realto.ts';
 
@@ -52,7 +47,7 @@ async function failure(promise: Promise<unknown>): Promise<ServiceError & { stat
 }
 
 describe('the requests calls', () => {
-  it('create, get and cancel answer the platform objects, at each kind\'s path', async () => {
+  it("create, get and cancel answer the platform objects, at each kind's path", async () => {
     const realto = client();
 
     const created = await realto.createRequest('onboarding/entities', { type: 'Battery', manufacturer: 'Tesla' });
@@ -366,30 +361,40 @@ describe('the circuit breaker', () => {
 });
 
 describe('a platform that answers with a redirect', () => {
-  it.each([307, 308, 302])('given every call answered %i to another host, then the call is a 502 and neither the credentials nor a token leave for that host', async (status) => {
-    const { createServer } = await import('node:http');
-    const seenByThief: string[] = [];
-    const thief = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      request.on('end', () => {
-        seenByThief.push(`${request.method} ${request.url} ${body} ${request.headers.authorization ?? ''}`);
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"stolen","expires_in":3600}');
+  it.each([307, 308, 302])(
+    'given every call answered %i to another host, then the call is a 502 and neither the credentials nor a token leave for that host',
+    async (status) => {
+      const { createServer } = await import('node:http');
+      const seenByThief: string[] = [];
+      const thief = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        request.on('end', () => {
+          seenByThief.push(`${request.method} ${request.url} ${body} ${request.headers.authorization ?? ''}`);
+          response.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"stolen","expires_in":3600}');
+        });
       });
-    });
-    await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
-    const thiefPort = (thief.address() as { port: number }).port;
-    const redirecting = createServer((request, response) => {
-      response.writeHead(status, { location: `http://127.0.0.1:${thiefPort}${request.url}` }).end();
-    });
-    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
-    try {
-      const error = await failure(client({ baseUrl: `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`, retries: 0 }).getRequest('onboarding/entities', fake.seed('entities').id as string));
-      expect(error).toBeInstanceOf(UpstreamUnavailableError);
-      expect(seenByThief).toEqual([]);
-    } finally {
-      thief.close();
-      redirecting.close();
-    }
-  });
+      await new Promise<void>((resolve) => thief.listen(0, '127.0.0.1', resolve));
+      const thiefPort = (thief.address() as { port: number }).port;
+      const redirecting = createServer((request, response) => {
+        response.writeHead(status, { location: `http://127.0.0.1:${thiefPort}${request.url}` }).end();
+      });
+      await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+      try {
+        const error = await failure(
+          client({ baseUrl: `http://127.0.0.1:${(redirecting.address() as { port: number }).port}`, retries: 0 }).getRequest(
+            'onboarding/entities',
+            fake.seed('entities').id as string,
+          ),
+        );
+        expect(error).toBeInstanceOf(UpstreamUnavailableError);
+        expect(seenByThief).toEqual([]);
+      } finally {
+        thief.close();
+        redirecting.close();
+      }
+    },
+  );
 });

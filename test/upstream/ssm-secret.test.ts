@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { problemResponse } from '../../lib/http/problem.ts';
 import { ssmSecret } from '../../lib/config/secrets.ts';
 import { secrets } from '../../lib/http/middleware/secrets.ts';
+import { problemResponse } from '../../lib/http/problem.ts';
 import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
 import { type FakeRealto, startFakeRealto } from './fake-realto.ts';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.ts';
@@ -50,21 +50,30 @@ const fetchFailures: Array<{ secret: string; parameter: string }> = [];
 
 function proxyFunction(maxAgeMs = 60_000) {
   const secret = ssmSecret('REALTO_CLIENT_SECRET', parameter, {
-    maxAgeMs, now: () => clock, onFetchFailed: ({ secret: name, parameter: failed }) => fetchFailures.push({ secret: name, parameter: failed }),
+    maxAgeMs,
+    now: () => clock,
+    onFetchFailed: ({ secret: name, parameter: failed }) => fetchFailures.push({ secret: name, parameter: failed }),
   });
   const client = createRealtoClient({
-    paths: ['onboarding/entities'], baseUrl: platform.baseUrl, clientId: platform.clientId, clientSecret: secret.current,
-    onCredentialsRefused: secret.invalidate, retries: 0, timeoutMs: 1_000,
+    paths: ['onboarding/entities'],
+    baseUrl: platform.baseUrl,
+    clientId: platform.clientId,
+    clientSecret: secret.current,
+    onCredentialsRefused: secret.invalidate,
+    retries: 0,
+    timeoutMs: 1_000,
   });
   const seeded = platform.seed('entities');
-  const handler = middy().use(secrets([secret])).handler(async () => {
-    try {
-      return { status: 200, seen: (await client.getRequest('onboarding/entities', seeded.id as string)).status };
-    } catch (error) {
-      const response = problemResponse(error, 'test');
-      return { status: response.statusCode, code: JSON.parse(response.body as string).code as string };
-    }
-  });
+  const handler = middy()
+    .use(secrets([secret]))
+    .handler(async () => {
+      try {
+        return { status: 200, seen: (await client.getRequest('onboarding/entities', seeded.id as string)).status };
+      } catch (error) {
+        const response = problemResponse(error, 'test');
+        return { status: response.statusCode, code: JSON.parse(response.body as string).code as string };
+      }
+    });
   return { invoke: () => handler({}, context), secret };
 }
 
@@ -143,8 +152,13 @@ describe('the Realto client secret from SSM, through a middy middleware with a c
     ssm.failWith = 400;
     const fn = proxyFunction();
     fetchFailures.length = 0;
-    const handler = middy().use(secrets([fn.secret])).handler(async () => 'reached');
-    const failure = await handler({}, context).then(() => undefined, (error: unknown) => problemResponse(error, 'test'));
+    const handler = middy()
+      .use(secrets([fn.secret]))
+      .handler(async () => 'reached');
+    const failure = await handler({}, context).then(
+      () => undefined,
+      (error: unknown) => problemResponse(error, 'test'),
+    );
     expect(failure?.statusCode).toBe(503);
     expect(JSON.parse(failure?.body as string).code).toBe('service_unavailable');
     expect(failure?.body).not.toContain('fake outage');

@@ -10,7 +10,11 @@ export const ENTITY_ONBOARDING_ROUTES = kindRoutes(ENTITY_ONBOARDING, {
   handlers: 'functions/entity-onboarding',
   access: {
     // The new request's consent link is signed with the link secret.
-    create: { permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey'], secrets: ['linkSecret'], platform: { permissions: ['writeEntityRegistry'] } },
+    create: {
+      permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey'],
+      secrets: ['linkSecret'],
+      platform: { permissions: ['writeEntityRegistry'] },
+    },
     list: {
       permissions: ['queryTenantIndexes'],
       secrets: ['pageTokenSecret', 'linkSecret'],

@@ -1,5 +1,5 @@
-import { route } from '../../http/route.ts';
 import { createGuidedSessionBody, listSessionsQuery, sessionIdParams } from '../../guided-sessions/schemas.ts';
+import { route } from '../../http/route.ts';
 
 /** Guided onboarding sessions (contract §10), part of the route table of ../functions.ts. */
 const base = '/v1/guided-onboarding-sessions';
@@ -41,7 +41,7 @@ export const GUIDED_SESSION_ROUTES = {
       ok: { status: 200, description: 'A page, newest first', body: 'GuidedSessionPage' },
       errors: [400, 401, 403],
       operationId: 'listGuidedOnboardingSessions',
-      summary: 'List your tenant\'s guided onboarding sessions, newest first',
+      summary: "List your tenant's guided onboarding sessions, newest first",
       tag,
     },
   }),
@@ -61,7 +61,7 @@ export const GUIDED_SESSION_ROUTES = {
       ok: { status: 200, description: 'The session, with the request it produced', body: 'GuidedSession' },
       errors: [400, 401, 403, 404],
       operationId: 'getGuidedOnboardingSession',
-      summary: 'Get one of your tenant\'s guided onboarding sessions',
+      summary: "Get one of your tenant's guided onboarding sessions",
       tag,
     },
   }),

@@ -19,4 +19,3 @@ export const OPENAPI_ROUTE = route({
     tag: 'Meta',
   },
 });
-

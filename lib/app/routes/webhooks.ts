@@ -21,4 +21,3 @@ export const WEBHOOK_ROUTE = route({
     tag: 'Webhooks',
   },
 });
-

@@ -11,7 +11,7 @@ const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 export const correlation = (logger: Pick<Logger, 'setCorrelationId'>): HttpMiddleware => ({
   before: (request) => {
     const given = request.event.headers?.['x-correlation-id'];
-    const correlationId = given && CORRELATION_ID.test(given) ? given : (request.context.awsRequestId || randomUUID());
+    const correlationId = given && CORRELATION_ID.test(given) ? given : request.context.awsRequestId || randomUUID();
     startState(request.event, correlationId);
     logger.setCorrelationId(correlationId);
   },

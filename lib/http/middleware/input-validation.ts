@@ -28,5 +28,11 @@ function noQuery(query: Record<string, string | undefined> | undefined): Record<
   const names = Object.keys(query ?? {});
   if (names.length === 0) return {};
   const errors = names.slice(0, 20).map((name) => ({ path: `/${name}`, message: 'is not a known field' }));
-  throw new ValidationError(`The query is not valid: ${errors.slice(0, 3).map((error) => `${error.path} ${error.message}`).join('; ')}${errors.length > 3 ? '; …' : ''}.`, errors);
+  throw new ValidationError(
+    `The query is not valid: ${errors
+      .slice(0, 3)
+      .map((error) => `${error.path} ${error.message}`)
+      .join('; ')}${errors.length > 3 ? '; …' : ''}.`,
+    errors,
+  );
 }

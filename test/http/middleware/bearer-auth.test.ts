@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../../lib/http/auth.ts';
-import { bearerAuth } from '../../../lib/http/middleware/bearer-auth.ts';
 import { InsufficientScopeError, UnauthorizedError } from '../../../lib/http/errors.ts';
+import { bearerAuth } from '../../../lib/http/middleware/bearer-auth.ts';
 import { describeError } from '../../../lib/http/problem.ts';
 import { TEST_JWT_SECRET } from '../../support/fixtures.ts';
 import { token } from '../../support/http.ts';
@@ -26,12 +26,14 @@ describe('the bearer-auth middleware', () => {
   });
 
   it('given a token signed with another secret, then a 401 invalid_token', async () => {
-    const { error } = await runAlone(middleware, { headers: { authorization: `Bearer ${await token({ secret: 'another-secret-that-is-at-least-32-bytes!' })}` } });
+    const { error } = await runAlone(middleware, {
+      headers: { authorization: `Bearer ${await token({ secret: 'another-secret-that-is-at-least-32-bytes!' })}` },
+    });
     expect(error).toBeInstanceOf(UnauthorizedError);
     expect(describeError(error)?.headers['WWW-Authenticate']).toContain('error="invalid_token"');
   });
 
-  it('given a valid token without the route\'s scope, then a 403 naming the scope', async () => {
+  it("given a valid token without the route's scope, then a 403 naming the scope", async () => {
     const { error, reached } = await runAlone(middleware, { headers: { authorization: `Bearer ${await token({ scope: 'onboarding:read' })}` } });
     expect(reached).toBe(false);
     expect(error).toBeInstanceOf(InsufficientScopeError);

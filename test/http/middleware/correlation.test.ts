@@ -12,7 +12,7 @@ function stackWith(seen: string[]) {
 }
 
 describe('the correlation middleware', () => {
-  it('given a well-formed X-Correlation-Id, then it is the call\'s id: on every log line, in the state, and echoed back', async () => {
+  it("given a well-formed X-Correlation-Id, then it is the call's id: on every log line, in the state, and echoed back", async () => {
     const seen: string[] = [];
     const response = await stackWith(seen)(apiEvent({ headers: { 'x-correlation-id': 'order-42:retry.1' } }), lambdaContext());
     expect(seen).toEqual(['order-42:retry.1']);
@@ -20,7 +20,11 @@ describe('the correlation middleware', () => {
     expect(response.headers?.['X-Correlation-Id']).toBe('order-42:retry.1');
   });
 
-  it.each([['a space', 'a b'], ['too long', 'x'.repeat(129)], ['a newline', 'a\nb']])('given an id with %s, then it is replaced by the invocation\'s request id', async (_what, given) => {
+  it.each([
+    ['a space', 'a b'],
+    ['too long', 'x'.repeat(129)],
+    ['a newline', 'a\nb'],
+  ])("given an id with %s, then it is replaced by the invocation's request id", async (_what, given) => {
     const seen: string[] = [];
     const context = lambdaContext();
     const response = await stackWith(seen)(apiEvent({ headers: { 'x-correlation-id': given } }), context);
@@ -28,7 +32,7 @@ describe('the correlation middleware', () => {
     expect(response.headers?.['X-Correlation-Id']).toBe(context.awsRequestId);
   });
 
-  it('given no id, then the invocation\'s request id is used and echoed', async () => {
+  it("given no id, then the invocation's request id is used and echoed", async () => {
     const context = lambdaContext();
     const response = await stackWith([])(apiEvent(), context);
     expect(response.headers?.['X-Correlation-Id']).toBe(context.awsRequestId);

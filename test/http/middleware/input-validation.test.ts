@@ -1,23 +1,32 @@
-import * as z from 'zod/mini';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { inputValidation } from '../../../lib/http/middleware/input-validation.ts';
 import { requestBody } from '../../../lib/http/middleware/request-body.ts';
 import { stateOf } from '../../../lib/http/middleware/request-state.ts';
-import { ValidationError } from '../../../lib/lifecycle/errors.ts';
 import { onboardingIdParams as requestIdParams } from '../../../lib/kinds/onboarding.ts';
+import { ValidationError } from '../../../lib/lifecycle/errors.ts';
 import { runAlone } from './support.ts';
 
 const body = () => z.strictObject({ name: z.string().check(z.maxLength(5)) });
 const both = (input: Parameters<typeof inputValidation>[0]) => {
   const parse = requestBody({});
   const validate = inputValidation(input);
-  return { before: async (request: any) => { await parse.before!(request); await validate.before!(request); } };
+  return {
+    before: async (request: any) => {
+      await parse.before!(request);
+      await validate.before!(request);
+    },
+  };
 };
 
 describe('the input-validation middleware', () => {
   it('given a valid path, query and body, then the validated values are in the state (ids lower-cased)', async () => {
     const id = '4B1F7A52-6F0E-4C83-9A55-0D8E0F6C2A11';
-    const { event } = await runAlone(both({ params: requestIdParams, body }), { method: 'POST', pathParameters: { onboardingRequestId: id }, body: { name: 'Home' } });
+    const { event } = await runAlone(both({ params: requestIdParams, body }), {
+      method: 'POST',
+      pathParameters: { onboardingRequestId: id },
+      body: { name: 'Home' },
+    });
     expect(stateOf(event).params).toEqual({ onboardingRequestId: id.toLowerCase() });
     expect(stateOf(event).body).toEqual({ name: 'Home' });
   });

@@ -25,7 +25,9 @@ describe('the form-body middleware', () => {
     const large = await runAlone(formBody(), { method: 'POST', headers: FORM, rawBody: `a=${'x'.repeat(16 * 1024)}` });
     const json = await runAlone(formBody(), { method: 'POST', headers: { 'content-type': 'application/json' }, rawBody: '{}' });
     expect([twice, large, json].map(({ error }) => statusOf(error))).toEqual([
-      { status: 400, code: 'validation_failed' }, { status: 413, code: 'payload_too_large' }, { status: 415, code: 'unsupported_media_type' },
+      { status: 400, code: 'validation_failed' },
+      { status: 413, code: 'payload_too_large' },
+      { status: 415, code: 'unsupported_media_type' },
     ]);
     expect([twice, large, json].some(({ reached }) => reached)).toBe(false);
   });
@@ -49,7 +51,9 @@ describe('the page-input middleware', () => {
   });
 
   it('given a field the form does not have, then a 400 naming it', async () => {
-    const { error, reached } = await runAlone(afterForm({ decision: 'approve', csrf: 'c', returnUrl: 'https://evil.example' }), { pathParameters: { token: TOKEN } });
+    const { error, reached } = await runAlone(afterForm({ decision: 'approve', csrf: 'c', returnUrl: 'https://evil.example' }), {
+      pathParameters: { token: TOKEN },
+    });
     expect(reached).toBe(false);
     expect(statusOf(error)).toEqual({ status: 400, code: 'validation_failed' });
   });
@@ -63,16 +67,25 @@ describe('the page-input middleware', () => {
 describe('the html-errors middleware', () => {
   const logger = createLogger('SILENT');
 
-  it('given a refusal, then an HTML page with its status, the pages\' headers and words a person understands', async () => {
-    const { response } = await runAlone(htmlErrors(logger), {}, async () => { throw new ConflictError('internal detail'); });
+  it("given a refusal, then an HTML page with its status, the pages' headers and words a person understands", async () => {
+    const { response } = await runAlone(htmlErrors(logger), {}, async () => {
+      throw new ConflictError('internal detail');
+    });
     expect(response!.statusCode).toBe(409);
-    expect(response!.headers).toMatchObject({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Correlation-Id': 'corr-test' });
+    expect(response!.headers).toMatchObject({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer',
+      'X-Correlation-Id': 'corr-test',
+    });
     expect(response!.body).toContain('Already done');
     expect(response!.body).not.toContain('internal detail');
   });
 
   it('given a bug, then a 500 page that says nothing of it', async () => {
-    const { response } = await runAlone(htmlErrors(logger), {}, async () => { throw new TypeError('secret stack detail'); });
+    const { response } = await runAlone(htmlErrors(logger), {}, async () => {
+      throw new TypeError('secret stack detail');
+    });
     expect(response!.statusCode).toBe(500);
     expect(response!.body).toContain('Something went wrong');
     expect(response!.body).not.toMatch(/TypeError|secret stack detail/);

@@ -16,7 +16,9 @@ function stackThrowing(error: unknown) {
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(correlation(logger))
     .use(problemJson(logger))
-    .handler(async () => { throw error; });
+    .handler(async () => {
+      throw error;
+    });
   return { handler, logged };
 }
 
@@ -27,8 +29,12 @@ describe('the problem-json middleware', () => {
     expect(response.statusCode).toBe(409);
     expect(response.headers).toMatchObject({ 'Content-Type': 'application/problem+json', 'X-Correlation-Id': 'corr-9' });
     expect(JSON.parse(response.body as string)).toEqual({
-      type: 'urn:onboarding:problem:concurrent_modification', title: 'Conflict', status: 409,
-      detail: 'The request is being changed by others right now; retry.', code: 'concurrent_modification', correlationId: 'corr-9',
+      type: 'urn:onboarding:problem:concurrent_modification',
+      title: 'Conflict',
+      status: 409,
+      detail: 'The request is being changed by others right now; retry.',
+      code: 'concurrent_modification',
+      correlationId: 'corr-9',
     });
     expect(logged).toEqual([{ level: 'info', message: 'request refused' }]);
   });

@@ -15,13 +15,20 @@ describe('the request-body middleware', () => {
 
   it('given JSON in base64 (as API Gateway sends binary), then it is decoded first', async () => {
     const { event } = await runAlone(requestBody({}), {
-      method: 'POST', headers: { 'content-type': 'application/json' }, rawBody: Buffer.from('{"a":1}').toString('base64'), isBase64Encoded: true,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      rawBody: Buffer.from('{"a":1}').toString('base64'),
+      isBase64Encoded: true,
     });
     expect(stateOf(event).body).toEqual({ a: 1 });
   });
 
   it('given a body over 64 KiB, then a 413 before anything is parsed', async () => {
-    const { error, reached } = await runAlone(requestBody({}), { method: 'POST', headers: { 'content-type': 'application/json' }, rawBody: `"${'x'.repeat(64 * 1024)}"` });
+    const { error, reached } = await runAlone(requestBody({}), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      rawBody: `"${'x'.repeat(64 * 1024)}"`,
+    });
     expect(reached).toBe(false);
     expect(statusOf(error)).toEqual({ status: 413, code: 'payload_too_large' });
   });
@@ -31,13 +38,20 @@ describe('the request-body middleware', () => {
     expect(statusOf(error)).toEqual({ status: 415, code: 'unsupported_media_type' });
   });
 
-  it.each([['broken JSON', Buffer.from('{"a":').toString('base64')], ['bytes that are not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]).toString('base64')]])('given %s, then a 400 malformed_json', async (_what, rawBody) => {
+  it.each([
+    ['broken JSON', Buffer.from('{"a":').toString('base64')],
+    ['bytes that are not UTF-8', Buffer.from([0x7b, 0xff, 0x7d]).toString('base64')],
+  ])('given %s, then a 400 malformed_json', async (_what, rawBody) => {
     const { error } = await runAlone(requestBody({}), { method: 'POST', headers: { 'content-type': 'application/json' }, rawBody, isBase64Encoded: true });
     expect(statusOf(error)).toEqual({ status: 400, code: 'malformed_json' });
   });
 
   it('given a route that verifies bytes (signed webhooks), then the exact bytes are kept, unparsed', async () => {
-    const { event } = await runAlone(requestBody({ raw: true }), { method: 'POST', headers: { 'content-type': 'application/json' }, rawBody: '{ "spaces" : true }' });
+    const { event } = await runAlone(requestBody({ raw: true }), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      rawBody: '{ "spaces" : true }',
+    });
     expect(stateOf(event).rawBody?.toString('utf8')).toBe('{ "spaces" : true }');
     expect(stateOf(event).body).toBeUndefined();
   });

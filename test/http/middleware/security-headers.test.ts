@@ -21,7 +21,9 @@ describe('the security-headers middleware', () => {
     const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
       .use(securityHeaders())
       .use(problemJson(quiet))
-      .handler(async () => { throw new NotFoundError('No such request.'); });
+      .handler(async () => {
+        throw new NotFoundError('No such request.');
+      });
     const response = await handler(apiEvent(), lambdaContext());
     expect(response.statusCode).toBe(404);
     expect(response.headers).toMatchObject(SECURITY_HEADERS);

@@ -12,7 +12,9 @@ export async function runAlone(middleware: HttpMiddleware, event: EventOptions =
   const built = apiEvent(event);
   let reached = false;
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .before((request) => { startState(request.event, 'corr-test'); })
+    .before((request) => {
+      startState(request.event, 'corr-test');
+    })
     .use(middleware)
     .handler(async (received) => {
       reached = true;
