@@ -14,7 +14,7 @@ import { type DeployedFunction, type SecretName, secretsOf } from '../http/route
 import { ENTITY_ONBOARDING } from '../kinds/entity-onboarding.ts';
 import { ALL_KINDS, CONSENT_KINDS } from '../kinds/index.ts';
 import { createCleanupJob } from '../lifecycle/cleanup.ts';
-import { NotFoundError } from '../lifecycle/errors.ts';
+import { NotFoundError, ServiceError } from '../lifecycle/errors.ts';
 import { type AnyKind, type Kind, type ListFilters, type RequestView, registryOf } from '../lifecycle/kind.ts';
 import { createLifecycle, type Lifecycle } from '../lifecycle/lifecycle.ts';
 import { localPlatform } from '../lifecycle/platform.ts';
@@ -35,7 +35,7 @@ import { requestChanges } from '../store/stream.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { createWebhookReceiver } from '../webhooks/receive.ts';
-import { parseSecrets } from '../webhooks/signature.ts';
+import { parseSecrets, SignatureRejected, type SignedMessage } from '../webhooks/signature.ts';
 import { CLEANUP_JOB } from './jobs.ts';
 
 /**
@@ -214,7 +214,7 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
   // A malformed local value stops the start here, rather than the first webhook.
   if (config.webhookSecrets.value !== undefined) keys();
   // In proxy mode a provider webhook reports what the platform did: recorded as observed there.
-  const receive = createWebhookReceiver({
+  const receiver = createWebhookReceiver({
     service: core,
     store,
     kinds: registryOf(ALL_KINDS),
@@ -222,8 +222,20 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
     inboxTtlSeconds: config.webhookInboxTtlSeconds,
     actorType: config.mode === 'realto' ? 'upstream' : 'webhook',
   });
+  /** A signed message, received and counted by its outcome, or by why it was refused. */
+  const receive = async (message: SignedMessage) => {
+    try {
+      const result = await receiver(message);
+      observe.metrics.count(`webhook_${result.outcome}`, {}, { messageId: message.id });
+      return result;
+    } catch (error) {
+      const reason = error instanceof SignatureRejected ? error.reason : error instanceof ServiceError ? error.code : 'error';
+      observe.metrics.count('webhook_rejected', { reason });
+      throw error;
+    }
+  };
   const stack: StackParts = { logger: observe.logger, secretsFor: secretsFor({ webhookSecrets }, config.mode) };
-  return { receive, metrics: observe.metrics, stack };
+  return { receive, stack };
 }
 
 /** The scheduled cleanup (and, in proxy mode, the reconciliation before it), over every kind. */

@@ -1,0 +1,84 @@
+// The import rules that are the architecture (docs/architecture.md, "The floors"), checked by
+// `npm run lint` and in CI. Each rule has a failing example in test/architecture/import-rules.test.ts.
+//
+// The floors, from the top: functions/ → lib/app/ → lib/http/ → the features and adapters → lib/kinds/,
+// lib/config/, lib/telemetry/ → lib/lifecycle/ (the core). A module may import its own floor and the ones
+// below, never one above; type-only imports count too.
+const FLOORS = [
+  ['functions', '^functions/'],
+  ['the composition root', '^lib/app/'],
+  ['the HTTP adapter', '^lib/http/'],
+  ['the features and adapters', '^lib/(events|guided-sessions|pages|proxy|store|webhooks)/'],
+  ['the kinds and the foundations', '^lib/(kinds|config|telemetry)/'],
+  ['the lifecycle core', '^lib/lifecycle/'],
+];
+
+const higherFloors = FLOORS.map(([name, path], index) => ({
+  name: `no-import-up-from-${name.replace(/\W+/g, '-')}`,
+  comment: `${name} may not import a higher floor: ${
+    FLOORS.slice(0, index)
+      .map(([higher]) => higher)
+      .join(', ') || '(none)'
+  }`,
+  severity: 'error',
+  from: { path },
+  to: { path: FLOORS.slice(0, index).map(([, higher]) => higher) },
+})).filter((rule) => rule.to.path.length > 0);
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-imports-no-aws-http-or-proxy',
+      comment: 'The domain (lib/lifecycle, lib/kinds) knows no AWS, no HTTP, no middleware, no platform: of the npm registry only zod, for its schemas.',
+      severity: 'error',
+      from: { path: '^lib/(lifecycle|kinds)/' },
+      to: {
+        dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'unknown', 'undetermined'],
+        pathNot: '(^|/)node_modules/zod/',
+      },
+    },
+    {
+      name: 'domain-imports-no-adapter',
+      comment: 'The domain imports no adapter: not lib/http, lib/proxy, lib/store or anything else above it.',
+      severity: 'error',
+      from: { path: '^lib/(lifecycle|kinds)/' },
+      to: { path: '^lib/', pathNot: '^lib/(lifecycle|kinds)/' },
+    },
+    {
+      name: 'core-knows-no-kind',
+      comment: 'The lifecycle core takes the kinds it is given: it never imports one (lib/kinds is built on it).',
+      severity: 'error',
+      from: { path: '^lib/lifecycle/' },
+      to: { path: '^lib/kinds/' },
+    },
+    {
+      name: 'handler-reaches-only-the-app',
+      comment:
+        'A handler takes what it serves from the composition root (lib/app) and the HTTP stack: it never reaches the store, the platform or any adapter itself.',
+      severity: 'error',
+      from: { path: '^functions/' },
+      to: { path: '^lib/', pathNot: '^lib/(app|http|kinds|lifecycle)/' },
+    },
+    ...higherFloors,
+    {
+      name: 'no-circular',
+      comment: 'Modules that import each other in a circle cannot be read, or built, one before the other.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'service-imports-no-tooling',
+      comment: 'What deploys (functions/, lib/) never imports the scripts or the tests.',
+      severity: 'error',
+      from: { path: '^(functions|lib)/' },
+      to: { path: '^(scripts|test)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] },
+  },
+};
