@@ -215,7 +215,7 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
   if (config.webhookSecrets.value !== undefined) keys();
   // In proxy mode a provider webhook reports what the platform did: recorded as observed there.
   const receiver = createWebhookReceiver({
-    service: core,
+    lifecycle: core,
     store,
     kinds: registryOf(ALL_KINDS),
     keys,
@@ -248,7 +248,7 @@ export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
   const core = lifecycleOf(config, store, ALL_KINDS, missingSecret('PAGE_TOKEN_SECRET'));
   const platform = realtoPlatform(config, observe, core, store, ALL_KINDS, realtoClientSecret) ?? localPlatform;
   const expireStaleRequests = createCleanupJob({
-    service: core,
+    lifecycle: core,
     store,
     sessions: createDynamoSessionStore(documentsOf(config), config.tableName),
     platform,

@@ -6,7 +6,7 @@ import type { OpenRequestRef, RequestStore, SessionStore } from './store.ts';
 import type { Status, StoredRequest } from './types.ts';
 
 export interface CleanupOptions {
-  service: Pick<Lifecycle, 'transition'>;
+  lifecycle: Pick<Lifecycle, 'transition'>;
   store: Pick<RequestStore, 'listStale' | 'countStale' | 'openShards'>;
   maxAgeMs: Partial<Record<Status, number>>;
   /** Time left in this invocation; the run stops when it falls under `safetyMarginMs`. */
@@ -74,7 +74,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
       report.skipped++;
       continue;
     }
-    const result = await options.service.transition(
+    const result = await options.lifecycle.transition(
       stale.id,
       (current) =>
         isStale(current)
@@ -100,7 +100,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
 const HOUR_MS = 60 * 60 * 1000;
 
 export interface CleanupJobOptions {
-  service: Pick<Lifecycle, 'transition'>;
+  lifecycle: Pick<Lifecycle, 'transition'>;
   store: CleanupOptions['store'];
   sessions: Pick<SessionStore, 'listSessionsToExpire' | 'markSessionExpired' | 'openShards'>;
   platform: Pick<Platform, 'beforeExpire' | 'reconcile'>;
@@ -151,7 +151,7 @@ export function createCleanupJob(options: CleanupJobOptions) {
     const withMargin = { ...budget, safetyMarginMs: options.safetyMarginMs };
     const reconciled = await options.platform.reconcile(withMargin);
     const expired = await runCleanup({
-      service: options.service,
+      lifecycle: options.lifecycle,
       store: options.store,
       maxAgeMs,
       ...withMargin,

@@ -10,7 +10,7 @@ import { type SignedMessage, verify } from './signature.ts';
 export type WebhookResult = { outcome: 'applied'; version: number } | { outcome: 'duplicate' } | { outcome: 'ignored'; reason: string };
 
 export interface WebhookReceiverOptions {
-  service: Pick<Lifecycle, 'transition'>;
+  lifecycle: Pick<Lifecycle, 'transition'>;
   store: Pick<RequestStore, 'findWebhookMessage'>;
   /** Every kind: a provider's event may be about a request of any. */
   kinds: KindRegistry;
@@ -57,7 +57,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     const { id, status, errors, entity } = event.data;
     const eventType = event.type;
     let ignored: string | undefined;
-    const result = await options.service.transition(
+    const result = await options.lifecycle.transition(
       id,
       (current) => {
         const kind = options.kinds.get(current.kind);

@@ -109,7 +109,7 @@ export async function prepareCleanupCost(options: CleanupCostOptions): Promise<(
     meter.start();
     const runStarted = performance.now();
     const report = await runCleanup({
-      service: service.core,
+      lifecycle: service.core,
       store,
       maxAgeMs: { Pending: pendingMaxAge, Processing: processingMaxAge },
       // As the deployed function: 120 s timeout, stopping CLEANUP_SAFETY_MARGIN_MS before it.

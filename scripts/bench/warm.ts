@@ -338,7 +338,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
       },
     };
     const report = await runCleanup({
-      service: bare.cleanup,
+      lifecycle: bare.cleanup,
       store: pagedStore,
       maxAgeMs,
       remainingMs: () => 600_000,
@@ -370,7 +370,7 @@ export async function runWarm(options: WarmOptions): Promise<WarmResult> {
     for (let run = 0; run < 10 + 50; run++) {
       const sample = await timed(meter, async () => {
         const report = await runCleanup({
-          service: bare.cleanup,
+          lifecycle: bare.cleanup,
           store,
           maxAgeMs,
           remainingMs: () => 600_000,

@@ -93,7 +93,7 @@ const SAFETY_MARGIN = 10_000;
 function cleanupOlderThan(cutoff: number, options: Partial<CleanupOptions> = {}): Promise<CleanupReport> {
   const age = Date.now() - cutoff;
   return runCleanup({
-    service: lifecycle,
+    lifecycle,
     store,
     maxAgeMs: { Pending: age, Processing: age },
     remainingMs: () => BUDGET,
@@ -346,7 +346,7 @@ describe('scheduled cleanup (contract §3, §7)', () => {
       };
 
       const first = await cleanupOlderThan(era + HOUR, {
-        service: counting,
+        lifecycle: counting,
         remainingMs: () => (applied < 2 ? BUDGET : SAFETY_MARGIN - 1),
       });
 

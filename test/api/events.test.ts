@@ -235,7 +235,7 @@ describe('outbound events (contract §11)', () => {
       await owner.collectives.cancel(second.id);
       const { body: third } = await owner.collectives.create(BODIES.collectives);
       await runCleanup({
-        service: lifecycle,
+        lifecycle,
         store: {
           ...store,
           listStale: async (query) => {

@@ -465,7 +465,7 @@ describe('webhook receiver with its own secrets and clock (contract §6)', () =>
   const NEW_KEY = Buffer.from('the-secret-being-rotated-in-now!');
   const NOW = new Date('2030-01-01T12:00:00Z');
   const NOW_SECONDS = NOW.getTime() / 1000;
-  const receive = createWebhookReceiver({ service: lifecycle, store, kinds, keys: [NEW_KEY, OLD_KEY], inboxTtlSeconds: 3600, now: () => NOW });
+  const receive = createWebhookReceiver({ lifecycle, store, kinds, keys: [NEW_KEY, OLD_KEY], inboxTtlSeconds: 3600, now: () => NOW });
 
   function message(id: string, status: string, options: { key: Buffer; timestamp?: number }) {
     const messageId = newMessageId();

@@ -278,7 +278,7 @@ async function cleanupOnly(ids: ReadonlySet<string>): Promise<Map<string, string
     },
   };
   await runCleanup({
-    service: observing,
+    lifecycle: observing,
     store: scoped,
     maxAgeMs: { Pending: 0, Processing: 0 },
     remainingMs: () => 60_000,

@@ -498,7 +498,7 @@ describe('proxy mode', () => {
         },
       };
       return runCleanup({
-        service: local,
+        lifecycle: local,
         store: ownStore,
         maxAgeMs: { Pending: 39 * 24 * 60 * 60 * 1000 },
         remainingMs: () => 60_000,

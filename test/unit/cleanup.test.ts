@@ -84,7 +84,7 @@ function givenStore() {
 
   const cleanup = (maxAgeMs: Partial<Record<Status, number>>) =>
     runCleanup({
-      service,
+      lifecycle: service,
       store,
       maxAgeMs,
       remainingMs: () => 60_000,
