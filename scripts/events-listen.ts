@@ -8,7 +8,7 @@ import { findStack } from './local/stacks.ts';
 const usage = `npm run events:listen [-- --port <n>] [--stack <port>] [--json]
 Subscribes a receiver on 127.0.0.1:<port> (default 4000; 0 for any free port) to the dev tenant's events
 in the local stack of npm start (the one on --stack or PORT when several run), and prints each delivery
-with its signature verified (contract §11). --json prints each event whole. Ctrl-C unsubscribes.`;
+with its signature verified. --json prints each event whole. Ctrl-C unsubscribes.`;
 
 const { values } = parseArgs({
   options: {

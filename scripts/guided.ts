@@ -5,7 +5,7 @@ import { findStack } from './local/stacks.ts';
 const usage = `npm run guided -- --manufacturer <name> [--company "Dev Energy Supplier"] [--entity-type EV]
        [--return-url <https://…>] [--expires-in-minutes 1440] [--port <port>]
 Creates a guided onboarding session for the dev tenant on the service of npm start (the one on --port or
-PORT when several run) and prints the link to hand to the end user (contract §10). Open it in a browser:
+PORT when several run) and prints the link to hand to the end user. Open it in a browser:
 the device's details and a consent create one Entity onboarding request, in Processing.`;
 
 const { values } = parseArgs({

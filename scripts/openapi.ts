@@ -5,7 +5,7 @@ import { ALL_KINDS } from '../lib/kinds/index.ts';
 
 /**
  * `npm run openapi`: writes lib/http/openapi.json from the route table and the kinds, the document the OpenAPI function
- * serves. test/http/openapi.test.ts fails when the file and the table disagree.
+ * serves. test/http/route-table.test.ts fails when the file and the table disagree.
  */
 export const OPENAPI_FILE = new URL('../lib/http/openapi.json', import.meta.url);
 

@@ -11,7 +11,7 @@ const usage = `npm run webhook -- --id <requestId> --status <${WEBHOOK_STATUSES.
        [--error <code:message> ...] [--entity-id <uuid>] [--message-id <id>]
 Sends a provider event, signed with the local secret (the first of WEBHOOK_SECRETS, or the dev default),
 to the service of npm start (the one on --port or PORT when several run), and prints the response.
---type offboarding sends offboarding.status.updated (contract §12); the default is an onboarding event.
+--type offboarding sends offboarding.status.updated; the default is an onboarding event.
 An onboarding Succeeded names the entity the platform made, as a provider's does: --entity-id, or a new
 uuid that is printed (an entity onboarding's entity is then known to its tenant and can be offboarded).`;
 

@@ -9,7 +9,7 @@ import { ValidationError } from '../../lib/lifecycle/errors.ts';
 const { expireStaleRequests, logger, metrics, secrets } = buildCleanupApp();
 
 /**
- * The hourly cleanup (EventBridge schedule, contract §7), or a manual run with `{ "olderThanMinutes": n }`.
+ * The hourly cleanup (EventBridge schedule), or a manual run with `{ "olderThanMinutes": n }`.
  * A failed invocation is retried by Lambda and then lands in the dead-letter queue (serverless.yml).
  */
 export const handler = middy<unknown, unknown>()

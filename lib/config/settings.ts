@@ -18,7 +18,7 @@ export interface Config {
   };
   /** Absent in a deployed function that pages through nothing: only the functions that read it get its parameter. */
   pageTokenSecret: SecretSetting | undefined;
-  /** Signs the end user's links: the consent page's and the guided sessions' (contract §9, §10). */
+  /** Signs the end user's links: the consent page's and the guided sessions'. */
   linkSecret: SecretSetting | undefined;
   /** Where this stage's pages are served (the API's own origin when it serves them): links are made under it. */
   publicUrl: string;
@@ -36,9 +36,9 @@ export interface Config {
     /** The run stops when less than this is left of the invocation's time. */
     safetyMarginMs: number;
   };
-  /** Outbound events (contract §11). */
+  /** Outbound events. */
   events: {
-    /** Seconds before each retry of a failed delivery (DELIVERY_RETRY_SECONDS; the contract's schedule by default). */
+    /** Seconds before each retry of a failed delivery (DELIVERY_RETRY_SECONDS; by default the schedule docs/events.md promises). */
     retrySeconds: number[];
     /** The stage's EventBridge bus every event is also put on; none locally. */
     busName: string | undefined;
@@ -99,7 +99,7 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return parsed;
 }
 
-/** About 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (contract §11): 27.6 h, at least the 24 h promised. */
+/** About 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 27.6 h, at least the 24 h promised. */
 export const DEFAULT_RETRY_SECONDS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
 
 /** DELIVERY_RETRY_SECONDS: comma-separated delays for tests and demos; in production they must still span 24 h. */
@@ -111,7 +111,7 @@ function retrySeconds(env: NodeJS.ProcessEnv, production: boolean): number[] {
     throw new ConfigError(`DELIVERY_RETRY_SECONDS must be 1 to 20 comma-separated delays in seconds (each above 0, at most 86400), got "${value}"`);
   }
   if (production && delays.reduce((sum, delay) => sum + delay, 0) < 86_400) {
-    throw new ConfigError('DELIVERY_RETRY_SECONDS must retry for at least 24 h in production (contract §11)');
+    throw new ConfigError('DELIVERY_RETRY_SECONDS must retry for at least 24 h in production');
   }
   return delays;
 }

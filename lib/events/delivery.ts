@@ -5,7 +5,7 @@ import type { Sender } from './http-sender.ts';
 import type { Delivery, DeliveryAttempt, DueDelivery, EventStore, WebhookEndpoint } from './store.ts';
 
 /**
- * Delivery (contract §11): each event to each endpoint that subscribed, signed the Standard Webhooks way
+ * Delivery: each event to each endpoint that subscribed, signed the Standard Webhooks way
  * with `webhook-id` = the event id, any 2xx a success. Anything else is retried on the schedule, with
  * jitter, then the delivery is failed; an endpoint that has not had a success for five days is disabled.
  * The retry state lives in the table, found through a sparse due index (docs/events.md says why not a

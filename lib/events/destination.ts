@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { BlockList } from 'node:net';
 
 /**
- * Where events may be sent (contract §11, "Destinations"). An endpoint URL is ours to call from inside
+ * Where events may be sent (docs/events.md, "Destinations"). An endpoint URL is ours to call from inside
  * the cloud, so in production it must not reach the network we run in: https only, and no host that
  * resolves to a loopback, private, link-local (cloud metadata) or unique-local address. Outside production
  * http is allowed to localhost, so a laptop can receive; link-local is refused everywhere. The addresses

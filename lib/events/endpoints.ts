@@ -53,7 +53,7 @@ function newSecret(): string {
 }
 
 /**
- * The webhook endpoints API (contract §11): a tenant's endpoints, their secrets and rotation, a test event,
+ * The webhook endpoints API: a tenant's endpoints, their secrets and rotation, a test event,
  * the attempts made, and a retry of one delivery. Another tenant's endpoint is indistinguishable from none.
  */
 export function createEndpointService(options: EndpointServiceOptions) {

@@ -7,7 +7,7 @@ const ENTRIES_PER_CALL = 10;
 export const EVENT_SOURCE = 'onboarding.service';
 
 /**
- * The stage's EventBridge bus (contract §11): every event, source `onboarding.service`, `detail-type` its
+ * The stage's EventBridge bus: every event, source `onboarding.service`, `detail-type` its
  * type, the event itself as the detail. The client is loaded on first use, so functions without a bus
  * (every local run) never load it. An entry the bus refuses fails the call: the stream batch is read again.
  */

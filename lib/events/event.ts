@@ -3,7 +3,7 @@ import type { AnyKind } from '../lifecycle/kind.ts';
 import type { StoredRequest, TransitionSummary } from '../lifecycle/types.ts';
 
 /**
- * Outbound events (contract §11): what integrators are told instead of polling. One per applied
+ * Outbound events: what integrators are told instead of polling. One per applied
  * transition, read off the committed request item (its `lastTransition`), so an event exists for every
  * committed transition and for no other.
  */

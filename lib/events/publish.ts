@@ -32,7 +32,7 @@ export interface PublishReport {
 }
 
 /**
- * The outbox's reader (contract §11): each committed transition in a batch of the table's stream becomes
+ * The outbox's reader: each committed transition in a batch of the table's stream becomes
  * its event, put on the bus and handed to every endpoint of the tenant that takes it. A batch that fails is
  * read again whole (the stream keeps it); nothing is done twice that shows: the bus and the receivers
  * dedupe by event id, and a delivery is created once whoever reads the record.

@@ -1,7 +1,7 @@
 import type { Cursor, StoredPage } from '../lifecycle/store.ts';
 import type { EventType, SubscribableEventType } from './event.ts';
 
-/** An integrator's webhook endpoint (contract §11), as stored. */
+/** An integrator's webhook endpoint, as stored. */
 export interface WebhookEndpoint {
   id: string;
   tenantId: string;

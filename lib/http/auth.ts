@@ -9,7 +9,7 @@ import type { Scope } from './route.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Verifies bearer JWTs (contract §5). The algorithm is pinned by the key source: HS256 for the local
+ * Verifies bearer JWTs. The algorithm is pinned by the key source: HS256 for the local
  * shared secret, RS256/ES256 for a JWKS; a token that names any other algorithm, `none` included, fails.
  */
 export function createAuthenticator(settings: Config['auth']) {

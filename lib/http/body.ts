@@ -22,7 +22,7 @@ interface RawBody {
 }
 
 /**
- * Reads a JSON request body the way the contract promises: 413 over 64 KiB (counted in bytes, after
+ * Reads a JSON request body the way docs/security.md promises: 413 over 64 KiB (counted in bytes, after
  * API Gateway's base64), 415 for anything but JSON, 400 for bytes that are not UTF-8 or not JSON.
  * Returns undefined when there is no body at all.
  */

@@ -41,7 +41,7 @@ function describeAge(ms: number): string {
 }
 
 /**
- * Contract §7: expire open requests older than their status allows, found through the sparse open index
+ * Expire open requests older than their status allows, found through the sparse open index
  * (cost follows what is stale, not the table). Each expiry is the ordinary transition, conditional on
  * the state read, so a concurrent or repeated run, a cancel or a webhook in between, are all safe.
  * Expired requests leave the index, so the next run resumes by simply asking again.
@@ -112,7 +112,7 @@ export interface CleanupJobOptions {
 export type CleanupJobReport = CleanupReport & { reconciled?: ReconcileReport; sessionsExpired: number };
 
 /**
- * Contract §10: marks the guided sessions past their expiry, found through the open index (no Scan), so
+ * Marks the guided sessions past their expiry, found through the open index (no Scan), so
  * they leave it; within the time budget, the rest next run. A session is expired to readers from
  * `expiresAt` on, marked or not: the mark is housekeeping, not the rule.
  */

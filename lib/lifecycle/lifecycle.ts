@@ -88,7 +88,7 @@ export function createLifecycle(options: LifecycleOptions) {
 
   /**
    * The first record of a new request's trail (`null → Pending`), bound to the request: by its principal
-   * through the API, unless `origin` says otherwise (an end user's guided session, contract §10).
+   * through the API, unless `origin` says otherwise (an end user's guided session).
    */
   function firstRecord(
     request: Pick<StoredRequest, 'id' | 'tenantId' | 'kind'>,

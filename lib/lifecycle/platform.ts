@@ -14,7 +14,7 @@ export interface JobBudget {
 }
 
 /**
- * Where the lifecycle runs (contract §1, `ONBOARDING_MODE`), as the cleanup sees it. In local mode this
+ * Where the lifecycle runs (`ONBOARDING_MODE`, docs/modes.md), as the cleanup sees it. In local mode this
  * service is the system of record and the port does nothing: every stale request may expire, and there is
  * nothing elsewhere to reconcile with. Proxy mode (lib/proxy/platform.ts) puts the Realto platform in front
  * of each; the API each kind serves is decorated by the composition root (lib/app/app.ts).

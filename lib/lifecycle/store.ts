@@ -126,7 +126,7 @@ export interface RequestStore {
 }
 
 /**
- * Guided onboarding sessions (contract §10), apart from the requests' store: only the functions that serve
+ * Guided onboarding sessions, apart from the requests' store: only the functions that serve
  * sessions carry them. A session is claimed by its request in the request's create (`insert`, `session`).
  */
 export interface SessionStore {

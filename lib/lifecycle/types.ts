@@ -61,7 +61,7 @@ export interface StoredRequest {
   /** Set when the request is created; absent on requests stored before links were kept. */
   consent?: ConsentLinks;
   /**
-   * The transition that made this version, as outbound events show it (contract §11): with it, the
+   * The transition that made this version, as outbound events show it: with it, the
    * request item's own change in the table's stream is the whole event. Absent on requests stored before.
    */
   lastTransition?: TransitionSummary;
@@ -82,7 +82,7 @@ export function summaryOf(record: Transition): TransitionSummary {
 }
 
 /**
- * What the entity registry keeps of an entity (contract §12): whose it is, the onboarding that brought it,
+ * What the entity registry keeps of an entity: whose it is, the onboarding that brought it,
  * and the one offboarding open for it, if any.
  */
 export interface EntityRecord {
@@ -100,7 +100,7 @@ export type EntityEffect =
   | { entityId: string; release: string; offboarded: boolean };
 
 /**
- * A guided onboarding session (contract §10): a link an integrator hands to an end user, who enters the
+ * A guided onboarding session: a link an integrator hands to an end user, who enters the
  * device's details and consents; it yields at most one Entity onboarding request.
  */
 export interface GuidedSession {

@@ -50,7 +50,7 @@ function subjectRow({ term, value }: ConsentSubjectLine): [string, string] {
 }
 
 /**
- * The consent page (contract §9): the signed link opens the request, the end user approves or declines.
+ * The consent page: the signed link opens the request, the end user approves or declines.
  * Approve moves it Pending → Processing, Decline Pending → Canceled with ConsentDeclined, both by the end
  * user (actor `enduser`, the link's digest; source `consent`), then 303 to the request's return address.
  * A request no longer Pending shows its status; a decision then records nothing (409).

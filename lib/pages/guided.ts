@@ -17,7 +17,7 @@ export interface GuidedForm {
 }
 
 /**
- * The guided session's page (contract §10): the end user enters the device (its type when the session does
+ * The guided session's page: the end user enters the device (its type when the session does
  * not preset one, its model, and the identifier that fits the type) and consents; the submit creates the
  * session's one request and moves it to Processing. An expired session's page says so (410) and takes
  * nothing; a used one shows the request it yielded.
@@ -99,7 +99,7 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
     async submit(token: string, given: GuidedForm, correlationId: string): Promise<HtmlReply> {
       const session = await open(token);
       if (!links.acceptsForm(token, given.csrf)) throw new ForbiddenError('The form was not sent from this page.');
-      // Contract §2: the end user of a guided session is named by the session's id (never the link).
+      // The end user of a guided session is named by the session's id (never the link).
       const actor = { type: 'enduser' as const, id: session.id };
       const first = await guided.requestOf(session);
       if (first) {

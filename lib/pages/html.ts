@@ -70,7 +70,7 @@ export interface HtmlPage {
 export type HtmlReply = HtmlPage | { redirect: string };
 
 /**
- * The response of a page. Its headers (contract §9): a strict Content-Security-Policy (nothing but the
+ * The response of a page. Its headers: a strict Content-Security-Policy (nothing but the
  * page's own style; forms only to this origin and the return address; never framed), no referrer (the
  * token is in the URL), never cached, no sniffing.
  */

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { GoneError, NotFoundError } from '../lifecycle/errors.ts';
 
 /**
- * The end user's links (contract §9, §10): `{PUBLIC_URL}/consent/{token}` and `{PUBLIC_URL}/guided/{token}`.
+ * The end user's links: `{PUBLIC_URL}/consent/{token}` and `{PUBLIC_URL}/guided/{token}`.
  * A token is short and URL-safe: the id it opens (16 bytes) and its expiry (unix seconds, 4 bytes), with
  * an HMAC-SHA256 (truncated to 16 bytes) over them, the kind of link and the tenant. The tenant is not in
  * the token: the thing opened names it, so a token of one tenant can never open another's. A token that

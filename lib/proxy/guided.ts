@@ -8,13 +8,13 @@ import type { RealtoClient } from './realto-client.ts';
 import { isObject, platformSnapshot } from './snapshot.ts';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
-/** G1, G2 (realto-api-facts §4.3). */
+/** G1, G2 (docs/platform.md). */
 const SESSIONS = '/v1/guided-onboarding-sessions';
 
 const isSession = (value: unknown): value is Record<string, unknown> => isObject(value) && typeof value.id === 'string';
 
 /**
- * A session's request as the contract shows one. Ours when we hold it (mirrored, with our trail's
+ * A session's request as our API shows one. Ours when we hold it (mirrored, with our trail's
  * version); otherwise the platform's answer in our shape: a request the platform made in its own guided
  * UI has no trail here, so its version is 1, the one state we have seen. Unreadable: null.
  */
@@ -48,7 +48,7 @@ async function requestView(
   };
 }
 
-/** The platform's session, in our shape; the fields it does not document are null (realto-api-facts §4.3). */
+/** The platform's session, in our shape; the fields it does not document are null (docs/platform.md). */
 async function viewOf(
   session: Record<string, unknown>,
   tenantId: string,
@@ -58,7 +58,7 @@ async function viewOf(
   return {
     companyName: text(session.companyName) ?? '',
     created,
-    // Contract §10: true once expiresAt has passed, whatever the platform's flag says yet.
+    // True once expiresAt has passed, whatever the platform's flag says yet.
     expired: session.expired === true || (text(session.expiresAt) !== null && Date.parse(session.expiresAt as string) <= Date.now()),
     expiresAt: text(session.expiresAt),
     id: String(session.id),
@@ -77,7 +77,7 @@ function tenantOf(session: Record<string, unknown>): string | undefined {
 }
 
 /**
- * Guided sessions in proxy mode (contract §10): the platform creates them in its own UI, so a create here
+ * Guided sessions in proxy mode: the platform creates them in its own UI, so a create here
  * is a 501; list and get ask the platform. One platform client serves every tenant of this service, so a
  * session is shown only to the tenant its request names: one without a request is shown to nobody.
  */

@@ -29,7 +29,7 @@ export const isRefusal = (error: unknown): boolean => error instanceof RefusedEr
 /** The platform (or our database) failed, timed out, or calls to it are paused (our own bugs are none of these). */
 export const isUnavailable = (error: unknown): boolean => isUpstreamUnavailable(error) || error instanceof UnavailableError;
 
-/** The platform's consent links, when its answer carries usable ones (realto-api-facts §3, `action`). */
+/** The platform's consent links, when its answer carries usable ones (docs/platform.md). */
 export function consentLinksOf(seen: UpstreamRequest): ConsentLinks | undefined {
   const action = seen.action as { redirectLink?: unknown; documentationLink?: unknown } | null | undefined;
   if (typeof action?.redirectLink !== 'string' || !/^https?:\/\//.test(action.redirectLink)) return undefined;

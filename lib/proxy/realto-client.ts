@@ -24,7 +24,7 @@ export interface RealtoClientOptions {
   paths: readonly string[];
   baseUrl?: string;
   clientId: string;
-  /** A function when the secret may rotate (lib/ssm-secret.ts): read at every authentication. */
+  /** A function when the secret may rotate (lib/config/secrets.ts): read at every authentication. */
   clientSecret: string | (() => string);
   /** Called when the platform refuses the credentials, so a cached secret is fetched again. */
   onCredentialsRefused?: () => void;

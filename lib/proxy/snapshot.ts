@@ -1,7 +1,7 @@
 import type { RequestData } from '../lifecycle/types.ts';
 
 /**
- * Proxy mode mirrors the platform's `data` snapshot (realto-api-facts §3.1) into our copy of a request.
+ * Proxy mode mirrors the platform's `data` snapshot (docs/platform.md) into our copy of a request.
  * Only the documented parts are taken, each an object; a snapshot larger than this is not mirrored (the
  * request keeps what it has, which is at most our own 64 KiB input): the item must stay well within
  * DynamoDB's 400 KB, and the platform is not ours to trust with that.

@@ -24,7 +24,7 @@ function sessionFrom(item: Record<string, unknown>): GuidedSession {
 }
 
 /**
- * Guided onboarding sessions (contract §10) on the table, apart from the requests' store so that only the
+ * Guided onboarding sessions on the table, apart from the requests' store so that only the
  * functions that serve sessions carry them. A session is claimed by its request in the request's own
  * create transaction (./dynamo-store.ts, `insert`); here it is written, read, listed and marked expired.
  */

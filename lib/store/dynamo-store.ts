@@ -91,7 +91,7 @@ function cancellationCodes(error: unknown): string[] | undefined {
   return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
 }
 
-/** The record in the contract's field order, without storage attributes. */
+/** The record in its documented field order, without storage attributes. */
 function transitionFrom(item: Record<string, unknown>): Transition {
   const stored = item as unknown as Transition;
   return {

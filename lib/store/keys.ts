@@ -41,7 +41,7 @@ export const idempotencyKey = (scopedKey: string) => ({
   sk: 'IDEMPOTENCY',
 });
 
-/** A guided onboarding session (contract §10). */
+/** A guided onboarding session. */
 export const sessionKey = (id: string) => ({ pk: `SESSION#${id}`, sk: 'SESSION' });
 /** The prefix of sessions in the open index, beside the open requests' statuses (which the cleanup walks by name). */
 export const SESSION_OPEN_PREFIX = 'Session#';
@@ -59,7 +59,7 @@ export function sessionIndexAttributes(session: {
   };
 }
 
-/** Outbound events (contract §11): an endpoint, and under it its deliveries and their attempts. */
+/** Outbound events: an endpoint, and under it its deliveries and their attempts. */
 export const endpointKey = (id: string) => ({ pk: `ENDPOINT#${id}`, sk: 'ENDPOINT' });
 export const deliveryKey = (endpointId: string, eventId: string) => ({ pk: `ENDPOINT#${endpointId}`, sk: `DELIVERY#${eventId}` });
 export const ATTEMPT_SK_PREFIX = 'ATTEMPT#';

@@ -40,7 +40,7 @@ function parseEvent(body: Buffer) {
 }
 
 /**
- * Contract §6: verify the signature over the raw bytes, then apply the event as a transition with actor
+ * Verify the signature over the raw bytes, then apply the event as a transition with actor
  * `webhook`. The message id is written in the same transaction as the transition, so a redelivery is a
  * duplicate however it races; an event the status machine does not allow now is ignored, writing nothing.
  * A message id is one message to one request (docs/api.md): under another request it is another message,

@@ -20,7 +20,7 @@ import { createMeter, summarize, type TallySummary } from './meter.ts';
 import { percentile, range } from './stats.ts';
 
 /**
- * Outbound events (contract §11): how long from a transition's commit to the integrator's receiver, through
+ * Outbound events: how long from a transition's commit to the integrator's receiver, through
  * npm start (the table's stream, the publisher, the signed POST), and what DynamoDB requests each delivered
  * event costs the publisher.
  */

@@ -510,7 +510,7 @@ budgets.push({
 });
 
 if (deliveryLatency || deliveryCost) {
-  section('Outbound events (contract §11)');
+  section('Outbound events');
   const rows: string[][] = [];
   if (deliveryLatency)
     rows.push([

@@ -67,7 +67,7 @@ export type Mode = 'local' | 'realto';
 export interface FunctionEntry {
   name: string;
   handler: string;
-  /** Source file relative to the repo, e.g. functions/onboarding/create.ts. */
+  /** Source file relative to the repo, e.g. functions/entity-onboarding/create.ts. */
   entry: string;
   exportName: string;
   timeoutSeconds: number;

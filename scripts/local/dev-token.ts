@@ -3,7 +3,7 @@ import { loadConfig } from '../../lib/config/settings.ts';
 
 export const DEV_TENANT_ID = '00000000-0000-4000-8000-000000000001';
 /** Every scope of the API, so the walk-through needs no other token. */
-/** Who the end user's pages say asks (the `tenant_name` claim, contract §9). */
+/** Who the end user's pages say asks (the `tenant_name` claim). */
 export const DEV_TENANT_NAME = 'Dev Energy Supplier';
 export const DEV_SCOPES = 'onboarding:read onboarding:write webhooks:read webhooks:write';
 

@@ -30,7 +30,7 @@ export interface GatewayOptions {
   maxEnvironments: number;
   /** Off in tests and the benchmark, which invoke the jobs themselves. */
   schedules: boolean;
-  /** The table whose stream the stream consumers read (contract §11), as Lambda's event source mapping would. */
+  /** The table whose stream the stream consumers read, as Lambda's event source mapping would. */
   streams?: { endpoint: string; tableName: string };
   log: (line: string) => void;
 }

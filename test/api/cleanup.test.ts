@@ -78,7 +78,7 @@ function movedAt(id: string, instant: number, to: Status): Promise<void> {
   });
 }
 
-/** A signed provider event through the webhook function, in real time (contract §6). */
+/** A signed provider event through the webhook function, in real time. */
 async function deliverWebhook(id: string, status: Status, extra: Record<string, unknown> = {}) {
   const messageId = `msg_${randomUUID().replaceAll('-', '')}`;
   const body = JSON.stringify({ type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: { id, status, ...extra } });
@@ -202,7 +202,7 @@ async function expectNotIndexed(id: string, formerly: { openShard: string; openK
   expect(await indexHolds(formerly.openShard, formerly.openKey)).toBe(false);
 }
 
-describe('scheduled cleanup (contract §3, §7)', () => {
+describe('scheduled cleanup', () => {
   describe('which requests expire', () => {
     it('given stale Pending and Processing requests, when cleanup runs, then each becomes Canceled with Expired by one system/cleanup transition', async () => {
       const era = newEra();

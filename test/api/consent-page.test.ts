@@ -11,7 +11,7 @@ import { apiEvent, invoke, lambdaContext, signedWebhookEvent, tenant } from '../
 import { type CollectionPath, type OnboardingApi, offboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 
 /*
- * Contract §9: the end user's consent page, through the wrapped `show` (GET) and `decide` (POST) handlers,
+ * The end user's consent page, through the wrapped `show` (GET) and `decide` (POST) handlers,
  * on the requests the API creates. What was recorded is read back through the API.
  */
 
@@ -117,7 +117,7 @@ async function recorded(api: OnboardingApi, id: string) {
 /** The form-action directive of the page's Content-Security-Policy, as its sources. */
 const formActionOf = (page: PageAnswer) => (/(?:^|;\s*)form-action ([^;]+)/.exec(page.headers['content-security-policy'] ?? '')?.[1] ?? '').trim().split(/\s+/);
 
-/** The headers of every page (contract §9). */
+/** The headers of every page. */
 function expectPageHeaders(page: PageAnswer, returnOrigin?: string) {
   expect(page.headers['content-type']).toMatch(/^text\/html\b/);
   const csp = page.headers['content-security-policy'];

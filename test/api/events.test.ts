@@ -10,7 +10,7 @@ import { invoke, signedWebhookEvent, token } from '../support/http.ts';
 import { endpointsApi, expectProblem, ISO_UTC, offboardingApi, onboardingApi, UUID } from '../support/onboarding-api.ts';
 
 /*
- * Contract §11, for real: the table's stream read from DynamoDB Local and handed to the publisher function,
+ * Outbound events, for real: the table's stream read from DynamoDB Local and handed to the publisher function,
  * a receiver on loopback, the endpoints API through its wrapped handlers. Retries run on the compressed
  * schedule the test environment sets (DELIVERY_RETRY_SECONDS=1,1,2).
  */
@@ -89,7 +89,7 @@ afterAll(async () => {
   await Promise.all(receivers.map((entry) => entry.close()));
 });
 
-describe('outbound events (contract §11)', () => {
+describe('outbound events', () => {
   describe('the webhook endpoints API', () => {
     it('given a URL, when subscribed, then 201 with Location and the whsec_ secret, shown only there', async () => {
       const tenant = await givenTenant();

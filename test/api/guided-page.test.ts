@@ -8,7 +8,7 @@ import { apiEvent, lambdaContext, tenant } from '../support/http.ts';
 import { callRoute, onboardingApi } from '../support/onboarding-api.ts';
 
 /*
- * The end user's page of a guided onboarding session (contract §10, with the page rules of §9), through the
+ * The end user's page of a guided onboarding session, through the
  * wrapped handlers `show` and `submit` of functions/pages/guided.ts, against DynamoDB Local. Sessions are
  * created through the API by a fresh tenant per test, whose entities list is where the end user's request
  * must (or must not) appear.
@@ -98,7 +98,7 @@ async function expectNothingCreated(given: Given) {
   expect((await given.getSession()).onboardingRequest).toBeNull();
 }
 
-/** Contract §9: the headers of every page. */
+/** The headers of every page. */
 function expectPageHeaders(page: Shown, formTargets: string[] = []) {
   expect(page.headers['content-type']).toMatch(/^text\/html\b/);
   const csp = Object.fromEntries(
@@ -133,8 +133,8 @@ function expectFormAgain(page: Shown, message: RegExp) {
 /** A token with one character changed: still well-formed, no longer signed. */
 const altered = (link: string, at = 10) => `${link.slice(0, at)}${link[at] === 'A' ? 'B' : 'A'}${link.slice(at + 1)}`;
 
-describe('GET /guided/{token}: the form (contract §10)', () => {
-  it('shows who asks, the manufacturer, the model and identifier fields, and a consent checkbox, with the page headers of §9', async () => {
+describe('GET /guided/{token}: the form', () => {
+  it('shows who asks, the manufacturer, the model and identifier fields, and a consent checkbox, with the headers of every page', async () => {
     const { link } = await givenSession({ entityType: 'EV', returnUrl: 'https://shop.example/done' });
 
     const page = await open(link);
@@ -212,7 +212,7 @@ describe('GET /guided/{token}: the form (contract §10)', () => {
   });
 });
 
-describe('POST /guided/{token}: the end user submits (contract §10)', () => {
+describe('POST /guided/{token}: the end user submits', () => {
   it('given the device and consent, then it answers 303 to the return address with the request id and status Processing', async () => {
     const given = await givenSession({ returnUrl: 'https://shop.example/done?ref=42' });
 
@@ -283,7 +283,7 @@ describe('POST /guided/{token}: the end user submits (contract §10)', () => {
     }
   });
 
-  it("names the guided session as the end user in the trail (contract §2: actor id = the guided session's id)", async () => {
+  it("names the guided session as the end user in the trail (actor id = the guided session's id)", async () => {
     const given = await givenSession();
     await submit(given.link, device());
     const [request] = await requestsOf(given);
@@ -365,7 +365,7 @@ describe('POST /guided/{token}: the end user submits (contract §10)', () => {
   });
 });
 
-describe('an expired session (contract §10: its page says so and accepts nothing)', () => {
+describe('an expired session (its page says so and accepts nothing)', () => {
   it('given a session of 5 minutes, when opened or submitted after them, then both are 410 pages and nothing is created', async () => {
     const given = await givenSession({ expiresInMinutes: 5 });
     const csrf = csrfOf(await open(given.link));
@@ -391,7 +391,7 @@ describe('an expired session (contract §10: its page says so and accepts nothin
   });
 });
 
-describe('links that do not open a session (contract §9: 404 page, nothing recorded)', () => {
+describe('links that do not open a session (404 page, nothing recorded)', () => {
   it.each([
     ['one character changed', (link: string) => altered(link)],
     ['its signature changed', (link: string) => altered(link, 40)],

@@ -12,7 +12,7 @@ import { apiEvent, lambdaContext, tenant, token } from '../support/http.ts';
 import { allPages, callRoute, expectProblem, ISO_UTC, onboardingApi, queryOf, UUID } from '../support/onboarding-api.ts';
 
 /*
- * Guided onboarding sessions (contract §10) through the wrapped handlers, against DynamoDB Local. The table
+ * Guided onboarding sessions through the wrapped handlers, against DynamoDB Local. The table
  * is shared with other files running at the same time: every test has fresh tenants, and the cleanup is
  * run only over sessions that really are past their expiry (never with the clock moved forward), so it
  * cannot touch another file's live sessions.
@@ -119,7 +119,7 @@ async function endUserSubmits(url: string, device: Record<string, string>) {
   expect(submitted.statusCode).toBe(303);
 }
 
-describe('POST /v1/guided-onboarding-sessions (contract §10)', () => {
+describe('POST /v1/guided-onboarding-sessions', () => {
   it('given a valid body, when created, then it answers 201 with Location and the session plus its signed url', async () => {
     const { sessions } = await givenTenant();
 
@@ -140,7 +140,7 @@ describe('POST /v1/guided-onboarding-sessions (contract §10)', () => {
     });
     expect(session.created).toMatch(ISO_UTC);
     expect(session.expiresAt).toMatch(ISO_UTC);
-    // Contract §9 rules for the link: under PUBLIC_URL, a short URL-safe token.
+    // The rules the link: under PUBLIC_URL, a short URL-safe token.
     expect(session.url).toMatch(/^http:\/\/127\.0\.0\.1:3000\/guided\/[A-Za-z0-9_-]{20,64}$/);
   });
 
@@ -217,7 +217,7 @@ describe('POST /v1/guided-onboarding-sessions (contract §10)', () => {
   });
 });
 
-describe('scopes and tokens (contract §5)', () => {
+describe('scopes and tokens', () => {
   it('given a read-only token, when it creates a session, then it is a 403 forbidden and nothing is stored', async () => {
     const reader = await givenTenant('onboarding:read');
 
@@ -445,7 +445,7 @@ describe('GET /v1/guided-onboarding-sessions/{onboardingSessionId}', () => {
   });
 });
 
-describe('expiry and the cleanup (contract §10, §7)', () => {
+describe('expiry and the cleanup', () => {
   it('given a session created for 5 minutes, then 5 minutes later the API shows it expired', async () => {
     const { sessions } = await givenTenant();
     const { body: created } = await sessions.create({ ...BODY, expiresInMinutes: 5 });

@@ -9,7 +9,7 @@ import { invoke, signedWebhookEvent, tenant, token } from '../support/http.ts';
 import { allPages, expectProblem, ISO_UTC, type OffboardingApi, offboardingApi, onboardingApi, UUID } from '../support/onboarding-api.ts';
 
 /*
- * Contract §12: the offboarding of an entity, in both modes (in `realto` mode create and cancel go to the
+ * The offboarding of an entity, in both modes (in `realto` mode create and cancel go to the
  * fake platform first). An entity is known to a tenant once an entity onboarding of that tenant succeeded
  * and the provider's event named the entity the platform made.
  */
@@ -18,7 +18,7 @@ const OFFBOARDING_FIELDS = ['id', 'requestType', 'status', 'principalId', 'creat
 
 type Event = 'onboarding.status.updated' | 'offboarding.status.updated';
 
-/** A provider's signed status event through the webhook function (contract §6). */
+/** A provider's signed status event through the webhook function. */
 async function deliver(type: Event, id: string, status: string, extra: Record<string, unknown> = {}, messageId = newMessageId()) {
   const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data: { id, status, ...extra } });
   return invoke(webhooks.handler, signedWebhookEvent(messageId, body));
@@ -62,7 +62,7 @@ async function trailOf(api: OffboardingApi, id: string) {
 
 describe('offboarding an entity', () => {
   describe('create', () => {
-    it('given an entity onboarded for the tenant, when offboarded, then 201 with Location, ETag "1" and a Pending request in the contract shape', async () => {
+    it('given an entity onboarded for the tenant, when offboarded, then 201 with Location, ETag "1" and a Pending request in the documented shape', async () => {
       const owner = await givenTenant();
       const { entityId } = await givenOnboardedEntity(owner);
 

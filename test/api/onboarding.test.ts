@@ -58,7 +58,7 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
   const otherPath: CollectionPath = path === 'collectives' ? 'entities' : 'collectives';
 
   describe('create', () => {
-    it('given a valid body, when created, then it answers 201 with Location, ETag "1" and a Pending request in the contract shape', async () => {
+    it('given a valid body, when created, then it answers 201 with Location, ETag "1" and a Pending request in the documented shape', async () => {
       const { api, sub, tenantId } = await givenTenant(path);
 
       const created = await api.create(body);
@@ -90,7 +90,7 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
 
       expect(Object.keys(request.action).sort()).toEqual(['documentationLink', 'redirectLink', 'type']);
       expect(request.action.type).toBe('Consent');
-      // Contract §9: {PUBLIC_URL}/consent/{token}, a short URL-safe token that is the request's alone; in
+      // The consent link: {PUBLIC_URL}/consent/{token}, a short URL-safe token that is the request's alone; in
       // realto mode the platform's own link, passed through untouched.
       const link = new URL(request.action.redirectLink);
       if (process.env.ONBOARDING_MODE === 'realto') expect(link.href).toBe(`https://platform.realto.io/consent/${request.id}`);
@@ -347,7 +347,7 @@ describe.each(KINDS)('$type onboarding requests', ({ type, path, body }) => {
       });
     });
 
-    it("gives each record only the contract's fields, with a correlation id and a SHA-256 hash", async () => {
+    it('gives each record only its documented fields, with a correlation id and a SHA-256 hash', async () => {
       const { api } = await givenTenant(path);
       const { body: created } = await api.create(body);
       await api.cancel(created.id);

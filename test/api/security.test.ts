@@ -81,7 +81,7 @@ const BAD_CREDENTIALS: Array<[string, (tenantId: string) => Promise<string | und
   ],
 ];
 
-describe('authentication (contract §5): a missing or bad token is a 401 and changes nothing', () => {
+describe('authentication: a missing or bad token is a 401 and changes nothing', () => {
   it.each(BAD_CREDENTIALS)('given %s, then create, cancel, get, list and history are each a 401 with WWW-Authenticate: Bearer', async (_case, credentials) => {
     const { api, tenantId, request } = await givenTenantWithRequest();
     const intruder = onboardingApi('collectives', await credentials(tenantId));
@@ -110,7 +110,7 @@ describe('authentication (contract §5): a missing or bad token is a 401 and cha
   });
 });
 
-describe('scopes (contract §5): a valid token without the needed scope is a 403 and changes nothing', () => {
+describe('scopes: a valid token without the needed scope is a 403 and changes nothing', () => {
   it('given a read-only token, when it creates or cancels, then each is a 403 forbidden', async () => {
     const { api, tenantId, request } = await givenTenantWithRequest();
     const reader = onboardingApi('collectives', `Bearer ${await token({ tenantId, scope: 'onboarding:read' })}`);
@@ -141,7 +141,7 @@ describe('scopes (contract §5): a valid token without the needed scope is a 403
   });
 });
 
-describe.each(KINDS)('tenant isolation for $type requests (contract §5)', ({ path, body }) => {
+describe.each(KINDS)('tenant isolation for $type requests', ({ path, body }) => {
   it("given another tenant's request, when get, cancel or history are called, then each is a 404 not_found and nothing changes", async () => {
     const owner = await givenTenantWithRequest(path, body);
     const stranger = onboardingApi(path, (await tenant()).authorization);
@@ -199,7 +199,7 @@ describe.each(KINDS)('tenant isolation for $type requests (contract §5)', ({ pa
   });
 });
 
-describe.each(KINDS)('$type create bodies (contract §5): fields the caller may not set', ({ path, body }) => {
+describe.each(KINDS)('$type create bodies: fields the caller may not set', ({ path, body }) => {
   it.each([
     ['id', randomUUID()],
     ['status', 'Succeeded'],
@@ -223,7 +223,7 @@ describe.each(KINDS)('$type create bodies (contract §5): fields the caller may 
   });
 });
 
-describe('request bodies (contract §4, §5)', () => {
+describe('request bodies', () => {
   it('given malformed JSON, then it is a 400 malformed_json and nothing is created', async () => {
     const { authorization } = await tenant();
     const api = onboardingApi('collectives', authorization);
@@ -368,7 +368,7 @@ describe('path and query parameters', () => {
   });
 });
 
-describe('continuation tokens (contract §4): opaque, tamper-proof and bound to their list', () => {
+describe('continuation tokens: opaque, tamper-proof and bound to their list', () => {
   async function givenTwoPages() {
     const owner = await tenant();
     const api = onboardingApi('collectives', owner.authorization);
@@ -440,7 +440,7 @@ describe('continuation tokens (contract §4): opaque, tamper-proof and bound to 
   });
 });
 
-describe('what responses never show (contract §5)', () => {
+describe('what responses never show', () => {
   it('given a signed cursor that the database refuses, then the answer is a generic problem without SDK text or stack', async () => {
     const owner = await tenant();
     const api = onboardingApi('collectives', owner.authorization);

@@ -10,12 +10,12 @@ import { type CollectionPath, expectNoLeak, type OnboardingApi, onboardingApi } 
 
 /**
  * Concurrency storms through the wrapped handlers: many callers at once on one request, or on many tenants.
- * Whatever the interleaving, every answer is one the contract allows, and the audit trail stays one
+ * Whatever the interleaving, every answer is one the API documents, and the audit trail stays one
  * contiguous, verifiable chain with exactly one record per applied transition.
  *
  * All invocations share one process here, unlike Lambda: past the SDK's 50 sockets, calls queue, and one
  * that waits longer than the 1 s connection timeout makes the service answer 503 service_unavailable with
- * Retry-After (contract §5). Callers retry those, as these tests do (with an Idempotency-Key for creates).
+ * Retry-After. Callers retry those, as these tests do (with an Idempotency-Key for creates).
  * A 500 is never acceptable, and the final answers must be what the storm predicts.
  */
 

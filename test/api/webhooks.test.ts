@@ -22,7 +22,7 @@ type EventData = { id: string; status: string; errors?: Array<{ code: string; me
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** The body a provider sends (contract §6), as the exact text that is signed. */
+/** The body a provider sends, as the exact text that is signed. */
 function statusEvent(data: EventData): string {
   return JSON.stringify({ type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data });
 }
@@ -107,7 +107,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('POST /v1/webhooks/onboarding (contract §6)', () => {
+describe('POST /v1/webhooks/onboarding', () => {
   describe('a valid event the status machine allows', () => {
     it('given a Pending request, when a signed Processing event arrives, then it is applied as version 2 with actor webhook', async () => {
       const { api, id } = await givenPendingRequest();
@@ -460,7 +460,7 @@ describe('POST /v1/webhooks/onboarding (contract §6)', () => {
   });
 });
 
-describe('webhook receiver with its own secrets and clock (contract §6)', () => {
+describe('webhook receiver with its own secrets and clock', () => {
   const OLD_KEY = Buffer.from('the-secret-being-rotated-out-now');
   const NEW_KEY = Buffer.from('the-secret-being-rotated-in-now!');
   const NOW = new Date('2030-01-01T12:00:00Z');

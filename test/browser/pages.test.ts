@@ -13,7 +13,7 @@ import { findStack } from '../../scripts/local/stacks.ts';
 import { type Stack, startStack, stopStack } from '../support/local-stack.ts';
 
 /**
- * The end user's pages (contract §9, §10) as people use them: `npm start`, then Debian's Chromium driven
+ * The end user's pages as people use them: `npm start`, then Debian's Chromium driven
  * by playwright-core clicks through a consent and a guided session. A screenshot of every page, at a
  * phone's width (375 px) and a desktop's, lands in test-results/ (the CI artifact, not committed).
  *

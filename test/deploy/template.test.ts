@@ -21,7 +21,7 @@ const SHELL_SECRETS = {
   REALTO_CLIENT_SECRET: 'shell-realto-secret-must-not-leak',
   LINK_SECRET: 'shell-link-secret-must-not-leak',
 };
-const CONTRACT_ROUTES = [
+const DOCUMENTED_ROUTES = [
   'POST /v1/onboarding/collectives',
   'GET /v1/onboarding/collectives',
   'GET /v1/onboarding/collectives/{onboardingRequestId}',
@@ -51,7 +51,7 @@ const CONTRACT_ROUTES = [
   'GET /v1/guided-onboarding-sessions/{onboardingSessionId}',
   'POST /v1/webhooks/onboarding',
   'GET /v1/openapi.json',
-  // The end user's pages (contract §9, §10): the signed link in the path is their only credential.
+  // The end user's pages: the signed link in the path is their only credential.
   'GET /consent/{token}',
   'POST /consent/{token}',
   'GET /guided/{token}',
@@ -288,11 +288,11 @@ describe('the packaged prod stack', () => {
     expect(template.Resources.HttpApi!.Properties.CorsConfiguration).toBeUndefined();
   });
 
-  it('routes exactly the contract endpoints, with throttling on the stage', () => {
+  it('routes exactly the documented endpoints, with throttling on the stage', () => {
     const routes = resources('AWS::ApiGatewayV2::Route')
       .map(([, route]) => route.Properties.RouteKey)
       .sort();
-    expect(routes).toEqual([...CONTRACT_ROUTES].sort());
+    expect(routes).toEqual([...DOCUMENTED_ROUTES].sort());
     const stage = resources('AWS::ApiGatewayV2::Stage')[0]![1];
     expect(stage.Properties.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
     expect(stage.Properties.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);

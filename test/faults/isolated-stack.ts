@@ -114,7 +114,7 @@ export async function startIsolatedStack(): Promise<IsolatedStack> {
 /**
  * Everything the table holds, checked as a whole: each request's trail (auditRequest), no transition
  * record without its request, and each webhook message id remembered if and only if its transition was
- * written, at the same version (they are one transaction, contract §6). Empty when nothing is half-written.
+ * written, at the same version (they are one transaction). Empty when nothing is half-written.
  */
 export async function integrityFindings(stack: IsolatedStack): Promise<string[]> {
   const items = await stack.items();

@@ -16,10 +16,10 @@ import { invoke, type Response, signedWebhookEvent, tenant } from '../support/ht
 import { type CollectionPath, type OnboardingApi, offboardingApi, onboardingApi } from '../support/onboarding-api.ts';
 
 /*
- * A model-based test of the lifecycle (contract §3, §6, §7, and §12 for offboarding). Random programs of creates, API cancels,
+ * A model-based test of the lifecycle: the status machines, provider webhooks, the cleanup, and offboarding. Random programs of creates, API cancels,
  * webhooks (fresh, redelivered, out of order, late), cleanup runs and groups of racing commands are run
  * against the real handlers on the shared DynamoDB Local, and every answer and every trail is compared
- * with a pure model of the status machine written from the contract, not from lib/.
+ * with a pure model of the status machine written from docs/api.md, not from lib/.
  *
  * Racers have no order, so after each group the model looks, request by request, for one linearization
  * of the commands that touched it which explains every answer and the stored trail exactly.
@@ -28,7 +28,7 @@ import { type CollectionPath, type OnboardingApi, offboardingApi, onboardingApi 
 type Status = 'Pending' | 'Processing' | 'Succeeded' | 'Failed' | 'Canceled';
 type WebhookStatus = Exclude<Status, 'Pending'>;
 
-/** Contract §3, written down independently of lib/onboarding/status-machine.ts. */
+/** The onboarding machine as docs/api.md draws it, written down independently of lib/kinds/onboarding.ts. */
 const MODEL_NEXT: Record<Status, readonly Status[]> = {
   Pending: ['Processing', 'Succeeded', 'Failed', 'Canceled'],
   Processing: ['Succeeded', 'Failed', 'Canceled'],
@@ -36,7 +36,7 @@ const MODEL_NEXT: Record<Status, readonly Status[]> = {
   Failed: [],
   Canceled: [],
 };
-/** Contract §12: an offboarding has no Processing, and only a Pending one may be canceled. */
+/** An offboarding has no Processing, and only a Pending one may be canceled. */
 const MODEL_OFFBOARDING_NEXT: Record<Status, readonly Status[]> = {
   Pending: ['Succeeded', 'Failed', 'Canceled'],
   Processing: [],
@@ -146,7 +146,7 @@ type Racer =
 type Command =
   | Racer
   | { t: 'create'; path: Creatable }
-  /** A new offboarding of an entity an earlier offboarding of the run was for (contract §12's one-open rule). */
+  /** A new offboarding of an entity an earlier offboarding of the run was for (one open offboarding per entity). */
   | { t: 'offboard-again'; pick: Target }
   | { t: 'unknown'; status: WebhookStatus }
   | { t: 'race'; racers: Racer[] };
@@ -253,7 +253,7 @@ async function trailOf(id: string): Promise<Transition[]> {
 const asModelRecord = (record: Transition): ModelRecord => `${record.from ?? 'null'}>${record.to}@${record.actor.type}:${record.actor.id}`;
 
 /**
- * The cleanup of contract §7 with age 0, confined to this run's requests: the real index query, with
+ * The cleanup with age 0, confined to this run's requests: the real index query, with
  * other files' requests (the table is shared) filtered out before anything is expired, and shards that
  * hold none of ours not read at all. The service is wrapped only to observe which request each expiry
  * applied to.
@@ -356,7 +356,7 @@ class ModelRun {
     return entityId;
   }
 
-  /** Offboards the entity; what must happen follows from its earlier offboardings in the model (contract §12). */
+  /** Offboards the entity; what must happen follows from its earlier offboardings in the model. */
   private async offboard(entityId: string) {
     const api = offboardingApi(this.caller.authorization);
     const earlier = (this.entities.get(entityId) ?? []).map((id) => this.model.get(id)!.status);
@@ -503,7 +503,7 @@ class ModelRun {
     return this.group([command]);
   }
 
-  /** The invariants of contract §2 and §3, per request, on what is stored. */
+  /** The invariants of a request and its trail, per request, on what is stored. */
   async checkInvariants() {
     for (const [id, modelled] of this.model) {
       const request = await store.get(id);
@@ -533,7 +533,7 @@ class ModelRun {
       const cancels = modelled.trail.filter((record) => record.includes('>Canceled@principal:')).length;
       expect(trail.length, 'no record without an applied transition').toBe(1 + answers.length + cancels);
     }
-    // The entity registry moved with the offboardings' transitions, in their transactions (contract §12).
+    // The entity registry moved with the offboardings' transitions, in their transactions.
     for (const [entityId, offboardings] of this.entities) {
       const statuses = offboardings.map((id) => this.model.get(id)!.status);
       const open = offboardings.find((id) => this.model.get(id)!.status === 'Pending');
@@ -561,7 +561,7 @@ const newStats = (): Stats => ({
   duplicates: 0,
 });
 
-/** Runs the program, then checks every request's stored state against the model and the contract. */
+/** Runs the program, then checks every request's stored state against the model and the documented invariants. */
 async function runProgram(stats: Stats, { initial, commands }: { initial: Creatable[]; commands: Command[] }) {
   stats.runs++;
   const run = await ModelRun.start(stats);

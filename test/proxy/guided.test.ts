@@ -10,7 +10,7 @@ import { expectNoLeak, expectProblem } from '../support/onboarding-api.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
 
 /**
- * Guided onboarding sessions and the end user's pages in proxy mode (contract §9 and §10, last bullets),
+ * Guided onboarding sessions and the end user's pages in proxy mode,
  * through the wrapped handlers of functions/, against a fake Realto platform of this file's own: the
  * project's shared fake runs in another process, where a test cannot seed it or make it fail.
  */
@@ -134,8 +134,8 @@ async function allPages(who: Caller, query: Record<string, string>): Promise<Res
   return pages;
 }
 
-/** What the contract's session (§10) must say of a session the platform holds. */
-function asContract(onPlatform: Record<string, unknown>) {
+/** What our API's session must say of a session the platform holds. */
+function asOurs(onPlatform: Record<string, unknown>) {
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
   return {
     companyName: onPlatform.companyName,
@@ -164,9 +164,9 @@ function stageLinks() {
   return createLinks(() => setting.value!);
 }
 
-describe('guided onboarding sessions in realto mode (contract §10)', () => {
+describe('guided onboarding sessions in realto mode', () => {
   describe('list', () => {
-    it("given sessions of several tenants on the platform, then the caller sees its own tenant's only, in the contract's shape, paging through to the end", async () => {
+    it("given sessions of several tenants on the platform, then the caller sees its own tenant's only, in our API's shape, paging through to the end", async () => {
       const mine = await tenant();
       const other = await tenant();
       const own = [
@@ -195,7 +195,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
       expect(items.map((item) => item.id)).toEqual(own.map((session) => session.id).reverse());
       expect(fake.hits(`GET ${SESSIONS}`) - asked).toBe(4);
       for (const item of items) expect(Object.keys(item).sort()).toEqual(SESSION_FIELDS);
-      expect(items).toEqual(own.map(asContract).reverse());
+      expect(items).toEqual(own.map(asOurs).reverse());
       expect(items.find((item) => item.manufacturer === 'Daikin')).toMatchObject({
         entityType: 'HeatPump',
         expiresAt: '2031-01-02T03:04:05Z',
@@ -220,7 +220,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
       expect((await listSessions(mine, { expired: 'true' })).body.data.map((item: { id: string }) => item.id)).toEqual([expired.id]);
       expect((await listSessions(mine, { expired: 'false' })).body.data.map((item: { id: string }) => item.id)).toEqual([open.id]);
     });
-    it('given a session whose expiresAt has passed but which the platform does not flag yet, then it is expired (contract §10)', async () => {
+    it('given a session whose expiresAt has passed but which the platform does not flag yet, then it is expired', async () => {
       const mine = await tenant();
       const past = fake.seedGuidedSession({ tenantId: mine.tenantId, expired: false, expiresAt: new Date(Date.now() - 60_000).toISOString() });
       const future = fake.seedGuidedSession({ tenantId: mine.tenantId, expired: false, expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
@@ -232,7 +232,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
   });
 
   describe('get', () => {
-    it("given a session of the caller's tenant, then 200 with it in the contract's shape, its request as the platform holds it", async () => {
+    it("given a session of the caller's tenant, then 200 with it in our API's shape, its request as the platform holds it", async () => {
       const mine = await tenant();
       const session = fake.seedGuidedSession({ tenantId: mine.tenantId, manufacturer: 'SMA', entityType: 'SolarPlant' });
 
@@ -240,7 +240,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
 
       expect(response.status).toBe(200);
       expect(Object.keys(response.body).sort()).toEqual(SESSION_FIELDS);
-      expect(response.body).toEqual(asContract(session));
+      expect(response.body).toEqual(asOurs(session));
       expect(response.body.onboardingRequest).toMatchObject({ requestType: 'Entity', status: 'Pending', data: { tenant: { id: mine.tenantId } } });
       expect(fake.requestsAsked(`GET ${SESSIONS}/{id}`)).toBe(1);
     });
@@ -304,7 +304,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
   });
 
   describe('the OpenAPI document', () => {
-    it("given a session of the caller's tenant on the platform, then the answers of list and get match the document (onboardingRequest is the contract's OnboardingRequest)", async () => {
+    it("given a session of the caller's tenant on the platform, then the answers of list and get match the document (onboardingRequest is our OnboardingRequest)", async () => {
       const mine = await tenant();
       const session = fake.seedGuidedSession({ tenantId: mine.tenantId });
 
@@ -412,7 +412,7 @@ describe('guided onboarding sessions in realto mode (contract §10)', () => {
   });
 });
 
-describe("the end user's pages in realto mode (contract §9)", () => {
+describe("the end user's pages in realto mode", () => {
   it("given a request created in realto mode, then its redirectLink is the platform's own, untouched", async () => {
     const mine = await tenant();
 

@@ -557,7 +557,7 @@ describe('proxy mode', () => {
     });
   });
 
-  describe('offboarding through the platform (contract §12)', () => {
+  describe('offboarding through the platform', () => {
     /** An entity onboarded for `who` through the proxy: its onboarding created there and reported Succeeded. */
     async function onboardedEntity(who: Caller): Promise<string> {
       const entityId = randomUUID();

@@ -18,7 +18,7 @@ Object.assign(process.env, {
   PAGE_TOKEN_SECRET: 'test-page-token-secret',
   PUBLIC_URL: 'http://127.0.0.1:3000',
   METRICS_DISABLED: 'true',
-  // Outbound events retry after 1, 1 and 2 s (contract §11 lets tests compress the schedule).
+  // Outbound events retry after 1, 1 and 2 s (DELIVERY_RETRY_SECONDS compresses the schedule for tests).
   DELIVERY_RETRY_SECONDS: '1,1,2',
   LOG_LEVEL: 'SILENT',
 });

@@ -68,14 +68,14 @@ export function caller(principalId = 'integrator-1'): Caller {
 /** A fresh Standard Webhooks message id. */
 export const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
 
-/** A provider's status event (contract §6) as JSON text. */
+/** A provider's status event as JSON text. */
 export function statusEvent(id: string, status: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ type: 'onboarding.status.updated', timestamp: new Date().toISOString(), data: { id, status, ...extra } });
 }
 
 const DEV_WEBHOOK_KEY = parseSecrets(DEV_WEBHOOK_SECRET)[0]!;
 
-/** A webhook delivery signed now with the local secret, as a provider sends it (contract §6). */
+/** A webhook delivery signed now with the local secret, as a provider sends it. */
 export function signedWebhookEvent(messageId: string, body: string, timestamp = Math.floor(Date.now() / 1000)): APIGatewayProxyEventV2 {
   return apiEvent({
     method: 'POST',

@@ -8,7 +8,7 @@ import { UnavailableError } from '../../lib/lifecycle/errors.ts';
 import { createLogger } from '../../lib/telemetry/logger.ts';
 import { apiEvent, lambdaContext } from '../support/http.ts';
 
-/** The deployed path of contract §5: keys from a JWKS URL (an identity provider on loopback), RS256/ES256 only. */
+/** The deployed path of token checks: keys from a JWKS URL (an identity provider on loopback), RS256/ES256 only. */
 const TENANT = '0b6a4f3e-2c1d-4e5f-9a8b-7c6d5e4f3a2b';
 let server: Server;
 let jwksUrl: string;

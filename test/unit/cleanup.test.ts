@@ -96,7 +96,7 @@ function givenStore() {
   return { requests, trails, listed, given, cleanup };
 }
 
-describe('runCleanup (contract §7)', () => {
+describe('runCleanup', () => {
   it('given an index entry that still says Pending but the request moved to Processing a minute ago, then it is skipped, not expired', async () => {
     const { requests, trails, given, cleanup } = givenStore();
     const request = given('moved-on', 'Processing', NOW - 60_000, { id: 'moved-on', kind: 'Collective', status: 'Pending', updated: iso(NOW - 10 * DAY) });

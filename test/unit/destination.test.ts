@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAddress, refusedAddress, refusedUrl } from '../../lib/events/destination.ts';
 
-/** Contract §11, "Destinations": where events may be sent, by address and by URL. */
+/** Where events may be sent, by address and by URL (docs/events.md, "Destinations"). */
 describe('event destinations', () => {
   it.each([
     ['127.0.0.1', 'loopback'],

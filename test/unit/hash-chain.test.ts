@@ -10,7 +10,7 @@ const OWNER = { id: '6f1c2a9e-3b7d-4e21-9f0a-2c4d5e6f7a8b', tenantId: '0b8e1d4c-
 
 type Step = { to: Status } & Partial<Omit<Transition, 'version' | 'from' | 'to' | 'previousHash' | 'hash'>>;
 
-/** A trail built the way the contract defines it (§2), oldest first. */
+/** A trail built the way docs/api.md defines it, oldest first. */
 function chain(...steps: Step[]): Transition[] {
   const trail: Transition[] = [];
   for (const [index, step] of steps.entries()) {

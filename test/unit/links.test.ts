@@ -4,7 +4,7 @@ import { GoneError, NotFoundError } from '../../lib/lifecycle/errors.ts';
 import { createLinks } from '../../lib/pages/links.ts';
 
 /**
- * The end user's links (contract §9) across a rotation of LINK_SECRET: the new value first, the old one
+ * The end user's links across a rotation of LINK_SECRET: the new value first, the old one
  * after it, as WEBHOOK_SECRETS rotates. Links and open pages handed out before keep working until the old
  * value is removed; then they are as unknown as a forged link.
  */

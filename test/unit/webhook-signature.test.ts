@@ -38,7 +38,7 @@ function rejection(message: SignedMessage, keys: readonly Buffer[], nowSeconds: 
   throw new Error('verify accepted a message it should have refused');
 }
 
-describe('Standard Webhooks signature (contract §6)', () => {
+describe('Standard Webhooks signature', () => {
   describe('the published vector', () => {
     it('sign() produces the published signature', () => {
       expect(sign(keyOf(VECTOR.secret), VECTOR.id, VECTOR.timestamp, VECTOR.body)).toBe(VECTOR.signature);

@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A stand-in for the Realto platform on 127.0.0.1: the documented shapes of POST /v1/authentication, the
- * onboarding endpoints and the guided onboarding sessions' reads G1/G2 (facts sheet §2–§4), in memory, with
+ * onboarding endpoints and the guided onboarding sessions' reads G1/G2 (docs/platform.md), in memory, with
  * switches for the faults a client must survive and counters of what reached it.
  */
 
 export type Kind = 'collectives' | 'entities' | 'offboarding';
 
-/** Where the platform serves each kind (facts sheet §3 and §7). */
+/** Where the platform serves each kind (docs/platform.md). */
 const PATHS: Record<Kind, string> = { collectives: 'onboarding/collectives', entities: 'onboarding/entities', offboarding: 'offboarding/entities' };
 const KIND_OF: Record<string, Kind> = Object.fromEntries(Object.entries(PATHS).map(([kind, path]) => [path, kind as Kind]));
 
@@ -66,8 +66,8 @@ export interface FakeRealto {
   /** Changes a request the platform holds, as its own processing would; `data` is replaced as given. */
   update(kind: Kind, id: string, fields: Record<string, unknown>): Record<string, unknown>;
   /**
-   * A guided onboarding session the platform holds (facts sheet §4.3), as G1/G2 answer it. G1 lists
-   * sessions newest seeded first, paged like the onboarding lists (§1.1).
+   * A guided onboarding session the platform holds (docs/platform.md), as G1/G2 answer it. G1 lists
+   * sessions newest seeded first, paged like the onboarding lists.
    */
   seedGuidedSession(seed?: GuidedSessionSeed): Record<string, unknown>;
   reset(): void;
@@ -108,10 +108,10 @@ export async function startFakeRealto(): Promise<FakeRealto> {
   let mostInFlight = 0;
   let behaviour = defaults();
 
-  /** A timestamp as the platform writes it (§1: ISO-8601 UTC, whole seconds). */
+  /** A timestamp as the platform writes it (ISO-8601 UTC, whole seconds). */
   const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-  /** A new offboarding request as the platform documents it (facts sheet §7, O1). */
+  /** A new offboarding request as the platform documents it (docs/platform.md). */
   function offboardingRequest(input: Record<string, unknown>): Record<string, unknown> {
     return {
       id: randomUUID(),
@@ -122,7 +122,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     };
   }
 
-  /** A new request as the platform documents it (§3), its `data` snapshot filled from the input (§3.1). */
+  /** A new request as the platform documents it, its `data` snapshot filled from the input. */
   function onboardingRequest(kind: Kind, input: Record<string, unknown>): Record<string, unknown> {
     if (kind === 'offboarding') return offboardingRequest(input);
     const id = randomUUID();
@@ -177,7 +177,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
     return { ...held.session, onboardingRequest: requests.get('entities')!.get(held.requestId) ?? null };
   }
 
-  /** A page of the platform's envelope (§1.1): `pageSize` (default 25) from an offset in `continuationToken`. */
+  /** A page of the platform's envelope: `pageSize` (default 25) from an offset in `continuationToken`. */
   function pageOf(all: unknown[], url: URL): Record<string, unknown> {
     const pageSize = Number(url.searchParams.get('pageSize') ?? 25);
     const offset = Number(Buffer.from(url.searchParams.get('continuationToken') ?? '', 'base64url').toString() || 0);
@@ -273,7 +273,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
       return;
     }
     if (session || url.pathname === SESSIONS) {
-      // G1 and G2 only: the platform creates sessions in its own UI (facts sheet §4.3, G3).
+      // G1 and G2 only: the platform creates sessions in its own UI (docs/platform.md).
       if (method !== 'GET') return problem(response, 405, 'Method Not Allowed');
       if (session) {
         const found = sessions.get(decodeURIComponent(session[1]!));
@@ -393,7 +393,7 @@ export async function startFakeRealto(): Promise<FakeRealto> {
         requestId = request.id as string;
         requests.get('entities')!.set(requestId, request);
       }
-      // The documented fields in the documented order (§4.3); the ones after `onboardingRequest` are unknown.
+      // The documented fields in the documented order; the ones after `onboardingRequest` are unknown.
       const session: Record<string, unknown> = {
         companyName: 'Fake Energy Supplier',
         created: now(),

@@ -1,7 +1,7 @@
 import { createGuidedSessionBody, listSessionsQuery, sessionIdParams } from '../../guided-sessions/schemas.ts';
 import { route } from '../../http/route.ts';
 
-/** Guided onboarding sessions (contract §10), part of the route table of ../functions.ts. */
+/** Guided onboarding sessions, part of the route table of ../function-table.ts. */
 const base = '/v1/guided-onboarding-sessions';
 const tag = 'Guided entity onboarding';
 

@@ -1,6 +1,6 @@
 import { route } from '../../http/route.ts';
 
-/** The API's own document, part of the route table of ../functions.ts. */
+/** The API's own document, part of the route table of ../function-table.ts. */
 export const OPENAPI_ROUTE = route({
   function: 'openapi',
   handler: 'functions/meta/openapi.handler',

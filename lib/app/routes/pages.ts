@@ -2,8 +2,8 @@ import { route } from '../../http/route.ts';
 import { consentForm, guidedForm, linkParams } from '../../pages/forms.ts';
 
 /**
- * The end user's pages (contract §9, §10): server-rendered HTML behind the same API Gateway, the signed
- * link in the path as the only credential. Part of the route table of ../functions.ts; not API, so not in
+ * The end user's pages: server-rendered HTML behind the same API Gateway, the signed
+ * link in the path as the only credential. Part of the route table of ../function-table.ts; not API, so not in
  * the OpenAPI document.
  */
 const tag = 'Pages';

@@ -1,7 +1,7 @@
 import { createEndpointBody, deliveryParams, endpointIdParams, pageQuery, updateEndpointBody } from '../../events/schemas.ts';
 import { route } from '../../http/route.ts';
 
-/** The webhook endpoints API (contract §11): where a tenant's events go. Part of the route table of ../functions.ts. */
+/** The webhook endpoints API: where a tenant's events go. Part of the route table of ../function-table.ts. */
 const base = '/v1/webhook-endpoints';
 const byId = `${base}/{endpointId}`;
 const tag = 'Webhook endpoints';

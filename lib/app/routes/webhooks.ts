@@ -1,7 +1,7 @@
 import { route } from '../../http/route.ts';
 import { webhookEvent, webhookHeaders } from '../../webhooks/event.ts';
 
-/** The providers' signed webhook (contract §6), part of the route table of ../functions.ts. */
+/** The providers' signed webhook, part of the route table of ../function-table.ts. */
 export const WEBHOOK_ROUTE = route({
   function: 'onboardingWebhook',
   handler: 'functions/webhooks/provider-events.handler',

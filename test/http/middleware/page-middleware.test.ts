@@ -9,7 +9,7 @@ import { consentForm, linkParams } from '../../../lib/pages/forms.ts';
 import { createLogger } from '../../../lib/telemetry/logger.ts';
 import { runAlone } from './support.ts';
 
-/** The end user's pages' own middlewares (lib/http/page.ts), each alone. */
+/** The end user's pages' own middlewares (lib/http/html-page.ts), each alone. */
 const statusOf = (error: unknown) => (error instanceof ServiceError ? { status: describeError(error)?.status, code: error.code } : error);
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const TOKEN = 'A'.repeat(48);
