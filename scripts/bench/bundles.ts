@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { type BuiltFunction, buildFunctions, type Mode, ROOT, readServerlessBuild } from '../local/build.ts';
+import { type BuiltFunction, buildFunctions, type Mode, ROOT, readServerlessBuild, readServerlessEnvironment } from '../local/build.ts';
 import { median, range } from './stats.ts';
 
 /**
@@ -113,16 +113,21 @@ export interface InitResult {
   samples: number[];
 }
 
-/** The environment a deployed function starts with, as far as its configuration goes. */
+/**
+ * The environment a deployed function starts with, as far as its configuration goes: no DynamoDB endpoint,
+ * as in Lambda (a local endpoint makes the client build keep-alive agents for npm start's many calls), and
+ * the NODE_OPTIONS serverless.yml gives every function, if any (node flags change what a cold start does).
+ */
 export function childEnv(): NodeJS.ProcessEnv {
+  const nodeOptions = readServerlessEnvironment().NODE_OPTIONS;
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     STAGE: 'dev',
     AWS_REGION: 'eu-west-1',
-    DYNAMODB_ENDPOINT: 'http://127.0.0.1:1',
     LOG_LEVEL: 'SILENT',
     METRICS_DISABLED: 'true',
+    ...(nodeOptions ? { NODE_OPTIONS: String(nodeOptions) } : {}),
   };
 }
 

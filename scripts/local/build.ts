@@ -101,8 +101,18 @@ export function functionEntries(): FunctionEntry[] {
   });
 }
 
+function readServerless() {
+  return parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { customTags }) as {
+    custom?: { esbuild?: Record<string, unknown> };
+    provider?: { environment?: Record<string, unknown> };
+  };
+}
+
+/** `provider.environment` as serverless.yml writes it (variables unresolved). */
+export const readServerlessEnvironment = (): Record<string, unknown> => readServerless().provider?.environment ?? {};
+
 export function readServerlessBuild(mode: Mode = 'local'): ServerlessBuild {
-  const document = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { customTags }) as { custom?: { esbuild?: Record<string, unknown> } };
+  const document = readServerless();
   const raw = { ...document.custom?.esbuild };
   if (raw.config) throw new Error('custom.esbuild.config (a JS config file) is not supported by the local build');
   // serverless-esbuild's defaults, overridden by custom.esbuild (arrays replace, as ramda mergeDeepRight does).

@@ -99,7 +99,6 @@ export class FunctionPool {
   private start(): Environment {
     const worker = new Worker(WORKER_FILE, {
       env: { ...this.options.env, ...this.fn.environment, AWS_LAMBDA_FUNCTION_NAME: this.fn.name },
-      execArgv: ['--enable-source-maps'],
       workerData: { file: this.fn.file, exportName: this.fn.exportName, functionName: this.fn.name, memorySize: this.options.memorySize },
       stdout: false,
       stderr: false,

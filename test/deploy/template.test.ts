@@ -179,7 +179,7 @@ afterAll(() => {
 });
 
 describe('the packaged prod stack', () => {
-  it('has one zip per function, each with its bundle and source map', () => {
+  it('has one zip per function, each with its bundle', () => {
     const zips = readdirSync(outDir).filter((name) => name.endsWith('.zip'));
     expect(zips).toHaveLength(resources('AWS::Lambda::Function').length);
     for (const zip of zips) expect(statSync(join(outDir, zip)).size).toBeGreaterThan(1_000);
