@@ -29,12 +29,12 @@ module.exports = {
   forbidden: [
     {
       name: 'domain-imports-no-aws-http-or-proxy',
-      comment: 'The domain (lib/lifecycle, lib/kinds) knows no AWS, no HTTP, no middleware, no platform: of the npm registry only zod, for its schemas.',
+      comment: 'The domain (lib/lifecycle, lib/kinds) knows no AWS, no HTTP, no middleware, no platform: of the npm registry only valibot, for its schemas.',
       severity: 'error',
       from: { path: '^lib/(lifecycle|kinds)/' },
       to: {
         dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'unknown', 'undetermined'],
-        pathNot: '(^|/)node_modules/zod/',
+        pathNot: '(^|/)node_modules/valibot/',
       },
     },
     {
@@ -73,6 +73,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^(functions|lib)/' },
       to: { path: '^(scripts|test)/' },
+    },
+    {
+      name: 'service-imports-no-dev-dependency',
+      comment:
+        'What deploys runs on dependencies only: a devDependency is not installed where it runs. Types are erased; the OpenAPI builder runs at build time (npm run openapi).',
+      severity: 'error',
+      from: { path: '^(functions|lib)/', pathNot: '^lib/http/openapi\\.ts$' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
   ],
   options: {

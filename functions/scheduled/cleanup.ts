@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { buildCleanupApp } from '../../lib/app/app.ts';
-import { CLEANUP_JOB } from '../../lib/app/jobs.ts';
+import { cleanupInput } from '../../lib/app/jobs.ts';
 import { lambdaContext } from '../../lib/http/middleware/lambda-context.ts';
 import { secrets as freshSecrets } from '../../lib/http/middleware/secrets.ts';
-import { ValidationError } from '../../lib/lifecycle/errors.ts';
+import { validate } from '../../lib/lifecycle/validation.ts';
 
 const { expireStaleRequests, logger, metrics, secrets } = buildCleanupApp();
 
@@ -16,9 +16,8 @@ export const handler = middy<unknown, unknown>()
   .use(lambdaContext(logger))
   .use(freshSecrets(secrets))
   .handler(async (event: unknown, context: Context) => {
-    const parsed = CLEANUP_JOB.input.safeParse(event ?? {});
-    if (!parsed.success) throw new ValidationError('olderThanMinutes must be a whole number of minutes (0 or more).');
-    const report = await expireStaleRequests(parsed.data, {
+    const input = validate(cleanupInput, event ?? {}, 'event', 'olderThanMinutes must be a whole number of minutes (0 or more).');
+    const report = await expireStaleRequests(input, {
       remainingMs: () => context.getRemainingTimeInMillis(),
       correlationId: context.awsRequestId,
     });

@@ -1,5 +1,6 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { DeployedFunction, Schema } from '../http/route.ts';
+import { integer } from '../lifecycle/schemas.ts';
 
 /** A function run by the clock (EventBridge), not by a route; declared beside the routes in ./function-table.ts. */
 export interface Job extends DeployedFunction {
@@ -16,7 +17,7 @@ export interface Job extends DeployedFunction {
 }
 
 /** The cleanup's manual override; the schedule's own event (or `{}`) uses the configured ages. */
-export const cleanupInput = z.object({ olderThanMinutes: z.optional(z.int().check(z.minimum(0), z.maximum(10 * 365 * 24 * 60))) });
+export const cleanupInput = v.object({ olderThanMinutes: v.optional(integer(0, 10 * 365 * 24 * 60)) });
 
 export const CLEANUP_JOB = {
   function: 'cleanup',
@@ -36,7 +37,7 @@ export const CLEANUP_JOB = {
 } satisfies Job;
 
 /** Nothing to pass: each run delivers what is due. */
-export const deliveriesInput = z.object({});
+export const deliveriesInput = v.object({});
 
 /**
  * The retries of outbound events: every minute, the deliveries due by then, through the due

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type * as z from 'zod/mini';
 import type { Secret } from '../config/secrets.ts';
+import type { Output, Schema } from '../lifecycle/schemas.ts';
 import type { Caller } from '../lifecycle/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Authenticate } from './auth.ts';
@@ -18,7 +18,7 @@ import { securityHeaders } from './middleware/security-headers.ts';
 import type { DeployedFunction, LazySchema, Route } from './route.ts';
 
 /** What a lazily built schema validates to. */
-export type Infer<S> = S extends () => infer Built ? (Built extends z.core.$ZodType ? z.infer<Built> : undefined) : undefined;
+export type Infer<S> = S extends () => infer Built ? (Built extends Schema ? Output<Built> : undefined) : undefined;
 
 export interface HttpInput<B, Q, P> {
   body: B;

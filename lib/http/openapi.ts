@@ -1,7 +1,8 @@
-import * as z from 'zod/mini';
+import { toJsonSchema } from '@valibot/to-json-schema';
+import * as v from 'valibot';
 import { eventTypesOf } from '../kinds/index.ts';
 import type { AnyKind } from '../lifecycle/kind.ts';
-import { ANSWER_LIMITS, answer } from '../lifecycle/schemas.ts';
+import { ANSWER_LIMITS, answer, integer } from '../lifecycle/schemas.ts';
 import { ACTOR_TYPES, SOURCES, STATUSES } from '../lifecycle/types.ts';
 import { MAX_BODY_BYTES } from './body.ts';
 import type { LazySchema, Route, Schema } from './route.ts';
@@ -21,95 +22,104 @@ const { id, text, time, version } = answer;
 /** The document's schemas are built when the document is, not when this module is loaded. */
 function documentSchemas(eventTypes: readonly string[]) {
   const outboundTypes = [...eventTypes, 'webhook.test'] as unknown as [string, ...string[]];
-  const transition = z.object({
+  const transition = v.object({
     version: version(),
-    from: z.nullable(z.enum(STATUSES)),
-    to: z.enum(STATUSES),
+    from: v.nullable(v.picklist(STATUSES)),
+    to: v.picklist(STATUSES),
     at: time(),
-    actor: z.object({ type: z.enum(ACTOR_TYPES), id: text(256) }),
-    source: z.enum(SOURCES),
-    reason: z.optional(text()),
-    errors: z.optional(answer.errors()),
+    actor: v.object({ type: v.picklist(ACTOR_TYPES), id: text(256) }),
+    source: v.picklist(SOURCES),
+    reason: v.optional(text()),
+    errors: v.optional(answer.errors()),
     correlationId: text(256),
-    previousHash: z.nullable(text(HASH)),
+    previousHash: v.nullable(text(HASH)),
     hash: text(HASH),
   });
   const pageOf = (item: Schema) =>
-    z.object({
-      data: z.array(item).check(z.maxLength(MAX_PAGE)),
-      links: z.object({ next: z.nullable(text(LINK * 2)) }),
-      meta: z.object({ continuationToken: z.nullable(text(LINK)), pageSize: z.int().check(z.minimum(1), z.maximum(MAX_PAGE)) }),
+    v.object({
+      data: v.pipe(v.array(item), v.maxLength(MAX_PAGE)),
+      links: v.object({ next: v.nullable(text(LINK * 2)) }),
+      meta: v.object({ continuationToken: v.nullable(text(LINK)), pageSize: integer(1, MAX_PAGE) }),
     });
-  const problem = z.object({
+  const problem = v.object({
     type: text(200),
     title: text(200),
-    status: z.int().check(z.minimum(400), z.maximum(599)),
+    status: integer(400, 599),
     detail: text(),
     code: text(100),
     correlationId: text(128),
-    errors: z.optional(z.array(z.object({ path: text(300), message: text(300) })).check(z.maxLength(20))),
+    errors: v.optional(v.pipe(v.array(v.object({ path: text(300), message: text(300) })), v.maxLength(20))),
   });
-  const webhookEndpoint = z.object({
+  const webhookEndpoint = v.object({
     id: id(),
     url: text(LINK),
-    description: z.nullable(text(500)),
-    eventTypes: z.array(z.enum(eventTypes as [string, ...string[]])).check(z.maxLength(eventTypes.length)),
-    disabled: z.boolean(),
-    disabledReason: z.nullable(text(200)),
+    description: v.nullable(text(500)),
+    eventTypes: v.pipe(v.array(v.picklist(eventTypes)), v.maxLength(eventTypes.length)),
+    disabled: v.boolean(),
+    disabledReason: v.nullable(text(200)),
     created: time(),
     updated: time(),
   });
-  const secret = () => text(100).check(z.regex(/^whsec_[A-Za-z0-9+/=]+$/));
-  const deliveryAttempt = z.object({
+  const secret = () => v.pipe(v.string(), v.maxLength(100), v.regex(/^whsec_[A-Za-z0-9+/=]+$/));
+  const deliveryAttempt = v.object({
     eventId: text(100),
-    eventType: z.enum(outboundTypes),
-    attempt: z.int().check(z.minimum(1), z.maximum(1000)),
+    eventType: v.picklist(outboundTypes),
+    attempt: integer(1, 1000),
     at: time(),
-    statusCode: z.nullable(z.int().check(z.minimum(0), z.maximum(999))),
-    error: z.nullable(text(300)),
-    durationMs: z.int().check(z.minimum(0), z.maximum(600_000)),
-    nextAttemptAt: z.nullable(time()),
-    manual: z.boolean(),
+    statusCode: v.nullable(integer(0, 999)),
+    error: v.nullable(text(300)),
+    durationMs: integer(0, 600_000),
+    nextAttemptAt: v.nullable(time()),
+    manual: v.boolean(),
   });
-  const guidedSession = z.object({
+  const guidedSession = v.object({
     companyName: text(200),
     created: time(),
-    expired: z.boolean(),
-    expiresAt: z.nullable(time()),
+    expired: v.boolean(),
+    expiresAt: v.nullable(time()),
     id: id(),
     manufacturer: text(100),
-    entityType: z.nullable(text(40)),
-    onboardingRequest: z.nullable(z.unknown()),
-    returnUrl: z.nullable(text(LINK)),
+    entityType: v.nullable(text(40)),
+    onboardingRequest: v.nullable(v.unknown()),
+    returnUrl: v.nullable(text(LINK)),
   });
 
   /** What an endpoint receives: the request as GET shows it, and the transition. */
-  const outboundEvent = z.object({
+  const outboundEvent = v.object({
     id: text(100),
-    type: z.enum(outboundTypes),
+    type: v.picklist(outboundTypes),
     timestamp: time(),
-    data: z.record(text(100), z.unknown()),
+    data: v.record(text(100), v.unknown()),
   });
-  const webhookOutcome = z.object({
-    outcome: z.enum(['applied', 'duplicate', 'ignored']),
-    version: z.optional(version()),
-    reason: z.optional(text(300)),
+  const webhookOutcome = v.object({
+    outcome: v.picklist(['applied', 'duplicate', 'ignored']),
+    version: v.optional(version()),
+    reason: v.optional(text(300)),
   });
   return { transition, pageOf, problem, webhookEndpoint, secret, deliveryAttempt, guidedSession, outboundEvent, webhookOutcome };
 }
 
-/** Inputs carry their own limits (lib/lifecycle/schemas.ts); formats the generator cannot see get theirs here. */
+/**
+ * Inputs carry their own limits (lib/lifecycle/schemas.ts); formats the generator cannot see get theirs
+ * here, and a strict object (every other field refused, `{ not: {} }`) is written the way readers expect.
+ */
 function bounded(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(bounded);
   if (schema === null || typeof schema !== 'object') return schema;
   const result: JsonSchema = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, bounded(value)]));
+  if (isRefuseAll(result.additionalProperties)) result.additionalProperties = false;
+  if (Array.isArray(result.required) && result.required.length === 0) delete result.required;
+  if (typeof result.const === 'string') result.type ??= 'string';
   if (result.type === 'string' && result.format === 'uuid' && result.maxLength === undefined) result.maxLength = ID;
   if (result.type === 'integer' && result.format === undefined) result.format = 'int64';
   return result;
 }
 
+const isRefuseAll = (schema: unknown) =>
+  typeof schema === 'object' && schema !== null && Object.keys(schema).length === 1 && JSON.stringify((schema as JsonSchema).not) === '{}';
+
 const jsonSchema = (schema: Schema): JsonSchema => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const { $schema: _ignored, ...rest } = toJsonSchema(schema, { target: 'draft-2020-12', typeMode: 'input', errorMode: 'ignore' }) as JsonSchema;
   return bounded(rest) as JsonSchema;
 };
 
@@ -279,7 +289,7 @@ function operation(route: Route) {
 
 /** A page of a list of `name`s. */
 const pageSchemaOf = (pageOf: (item: Schema) => Schema, name: string): JsonSchema => {
-  const envelope = jsonSchema(pageOf(z.unknown()));
+  const envelope = jsonSchema(pageOf(v.unknown()));
   return { ...envelope, properties: { ...(envelope.properties as object), data: { type: 'array', maxItems: MAX_PAGE, items: ref(name) } } };
 };
 
@@ -397,7 +407,7 @@ export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonl
         TransitionPage: pageSchemaOf(pageOf, 'Transition'),
         WebhookOutcome: jsonSchema(schemas.webhookOutcome),
         WebhookEndpoint: jsonSchema(schemas.webhookEndpoint),
-        WebhookEndpointWithSecret: jsonSchema(z.object({ ...schemas.webhookEndpoint.shape, secret: schemas.secret() })),
+        WebhookEndpointWithSecret: jsonSchema(v.object({ ...schemas.webhookEndpoint.entries, secret: schemas.secret() })),
         WebhookEndpointPage: pageSchemaOf(pageOf, 'WebhookEndpoint'),
         DeliveryAttempt: jsonSchema(schemas.deliveryAttempt),
         DeliveryAttemptPage: pageSchemaOf(pageOf, 'DeliveryAttempt'),
@@ -407,9 +417,9 @@ export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonl
           properties: { ...(jsonSchema(guidedSession).properties as object), onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] } },
         },
         GuidedSessionWithUrl: {
-          ...jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })),
+          ...jsonSchema(v.object({ ...guidedSession.entries, url: text(LINK) })),
           properties: {
-            ...(jsonSchema(z.object({ ...guidedSession.shape, url: text(LINK) })).properties as object),
+            ...(jsonSchema(v.object({ ...guidedSession.entries, url: text(LINK) })).properties as object),
             onboardingRequest: { oneOf: [ref('OnboardingRequest'), { type: 'null' }] },
           },
         },

@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import type { Schema } from '../lifecycle/schemas.ts';
 
 /**
  * What a deployed function declares, once, in the function table (lib/app/function-table.ts): its name and
@@ -29,7 +29,7 @@ export type Permission =
   | 'eventsDeadLetters'
   | 'writeSession';
 
-export type Schema = z.core.$ZodType;
+export type { Schema };
 /** A schema built on first use (lib/lifecycle/schemas.ts `once`): a cold start builds none. */
 export type LazySchema = () => Schema;
 

@@ -1,6 +1,5 @@
-import * as z from 'zod/mini';
 import type { Kind, ListFilters } from '../lifecycle/kind.ts';
-import { once, optional, requestListFields, text, uuid } from '../lifecycle/schemas.ts';
+import { type Output, once, oneOf, optional, requestListFields, strictObject, text, uuid } from '../lifecycle/schemas.ts';
 import { COLLECTIVE_TYPES } from '../lifecycle/types.ts';
 import {
   checkOnboarding,
@@ -16,16 +15,16 @@ import {
 /** The onboarding of a collective: a household, a fleet, a solar farm, connected with its owner's consent. */
 
 const createBody = once(() =>
-  z.strictObject({
+  strictObject({
     name: text(200),
-    type: z.enum(COLLECTIVE_TYPES),
+    type: oneOf(COLLECTIVE_TYPES),
     collectiveId: optional(uuid()),
     ...commonCreateFields(),
   }),
 );
-export type CreateCollectiveInput = z.infer<ReturnType<typeof createBody>>;
+export type CreateCollectiveInput = Output<ReturnType<typeof createBody>>;
 
-const listQuery = once(() => z.strictObject(requestListFields()));
+const listQuery = once(() => strictObject(requestListFields()));
 
 export const COLLECTIVE_ONBOARDING: Kind<CreateCollectiveInput, ListFilters, OnboardingRequestView> = {
   name: 'Collective',

@@ -1,7 +1,7 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { ConflictError, NotFoundError } from '../lifecycle/errors.ts';
 import type { Kind, ListFilters } from '../lifecycle/kind.ts';
-import { answer, lowerCaseId, once, requestListFields } from '../lifecycle/schemas.ts';
+import { answer, lowerCaseId, type Output, once, requestListFields, strictObject } from '../lifecycle/schemas.ts';
 import type { StatusMachine } from '../lifecycle/status-machine.ts';
 import type { Caller, EntityRecord, RequestError, RequestType, Status } from '../lifecycle/types.ts';
 
@@ -39,21 +39,21 @@ export interface OffboardingRequestView {
   version: number;
 }
 
-const createBody = once(() => z.strictObject({ entityId: lowerCaseId() }));
-export type CreateOffboardingInput = z.infer<ReturnType<typeof createBody>>;
+const createBody = once(() => strictObject({ entityId: lowerCaseId() }));
+export type CreateOffboardingInput = Output<ReturnType<typeof createBody>>;
 
-const listQuery = once(() => z.strictObject(requestListFields(OFFBOARDING_STATUSES)));
-const idParams = once(() => z.strictObject({ offboardingRequestId: lowerCaseId() }));
+const listQuery = once(() => strictObject(requestListFields(OFFBOARDING_STATUSES)));
+const idParams = once(() => strictObject({ offboardingRequestId: lowerCaseId() }));
 
 const viewSchema = once(() =>
-  z.object({
+  v.object({
     id: answer.id(),
-    requestType: z.literal('Entity'),
-    status: z.enum(OFFBOARDING_STATUSES),
+    requestType: v.literal('Entity'),
+    status: v.picklist(OFFBOARDING_STATUSES),
     created: answer.time(),
     updated: answer.time(),
     principalId: answer.text(256),
-    data: z.object({ entityId: answer.id(), collectiveId: z.optional(answer.id()), tenantId: answer.id() }),
+    data: v.object({ entityId: answer.id(), collectiveId: v.optional(answer.id()), tenantId: answer.id() }),
     errors: answer.errors(),
     version: answer.version(),
   }),

@@ -1,6 +1,6 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { ConsentSubjectLine, Kind, ListFilters } from '../lifecycle/kind.ts';
-import { once, optional, requestListFields, text, uuid } from '../lifecycle/schemas.ts';
+import { email, type Output, once, oneOf, optional, requestListFields, strictObject, text, uuid } from '../lifecycle/schemas.ts';
 import { ENTITY_TYPES, type EntityType } from '../lifecycle/types.ts';
 import {
   checkOnboarding,
@@ -20,13 +20,13 @@ import {
  */
 
 const createBody = once(() =>
-  z.strictObject({
-    type: z.enum(ENTITY_TYPES),
+  strictObject({
+    type: oneOf(ENTITY_TYPES),
     manufacturer: text(100),
     collectiveId: optional(uuid()),
     code: optional(text(100)),
     ean: optional(text(64)),
-    email: optional(z.email().check(z.maxLength(254))),
+    email: optional(email(254)),
     model: optional(text(100)),
     reference: optional(text(200)),
     track: optional(text(100)),
@@ -35,13 +35,13 @@ const createBody = once(() =>
     ...commonCreateFields(),
   }),
 );
-export type CreateEntityInput = z.infer<ReturnType<typeof createBody>>;
+export type CreateEntityInput = Output<ReturnType<typeof createBody>>;
 
 const listQuery = once(() =>
-  z.strictObject({
+  strictObject({
     ...requestListFields(),
-    manufacturer: z.optional(text(100)),
-    type: z.optional(z.enum(ENTITY_TYPES)),
+    manufacturer: v.optional(text(100)),
+    type: v.optional(oneOf(ENTITY_TYPES)),
   }),
 );
 export interface EntityListFilters extends ListFilters {

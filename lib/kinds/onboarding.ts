@@ -1,8 +1,8 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { ForbiddenError } from '../lifecycle/errors.ts';
 import type { ViewContext } from '../lifecycle/kind.ts';
 import { checkReturnUrl } from '../lifecycle/return-url.ts';
-import { ANSWER_LIMITS, answer, boundedJson, lowerCaseId, once, optional, text, uuid } from '../lifecycle/schemas.ts';
+import { ANSWER_LIMITS, answer, boundedJson, lowerCaseId, once, optional, strictObject, text, uuid } from '../lifecycle/schemas.ts';
 import type { StatusMachine } from '../lifecycle/status-machine.ts';
 import { type Caller, type RequestData, type RequestError, type RequestType, STATUSES, type Status, type StoredRequest } from '../lifecycle/types.ts';
 
@@ -45,11 +45,11 @@ export interface OnboardingRequestView {
 export const commonCreateFields = () => ({
   tenantId: optional(uuid()),
   owner: optional(uuid()),
-  properties: z.optional(boundedJson()),
+  properties: v.optional(boundedJson()),
   returnUrl: optional(text(2048)),
 });
 
-export const onboardingIdParams = once(() => z.strictObject({ onboardingRequestId: lowerCaseId() }));
+export const onboardingIdParams = once(() => strictObject({ onboardingRequestId: lowerCaseId() }));
 
 /**
  * A request as the API shows it, fields in the platform's order whatever order the store returned them
@@ -87,27 +87,27 @@ export function checkOnboarding(
 /** The tenant part of a snapshot: its id, and the display name when the caller's token names one (who asks, on the consent page). */
 export const tenantOf = (caller: Caller): RequestData['tenant'] => ({ id: caller.tenantId, ...(caller.tenantName ? { name: caller.tenantName } : {}) });
 
-const snapshotPart = () => z.record(answer.text(100), z.unknown());
+const snapshotPart = () => v.record(answer.text(100), v.unknown());
 
 /** The Onboarding Request as the API answers it, for the OpenAPI document. */
 export const onboardingRequestSchema = once(() =>
-  z.object({
+  v.object({
     id: answer.id(),
-    requestType: z.enum(['Collective', 'Entity']),
-    status: z.enum(STATUSES),
+    requestType: v.picklist(['Collective', 'Entity']),
+    status: v.picklist(STATUSES),
     created: answer.time(),
     updated: answer.time(),
     principalId: answer.text(256),
-    returnUrl: z.nullable(answer.text(ANSWER_LIMITS.link)),
-    action: z.nullable(
-      z.object({ type: z.literal('Consent'), redirectLink: answer.text(ANSWER_LIMITS.link), documentationLink: answer.text(ANSWER_LIMITS.link) }),
+    returnUrl: v.nullable(answer.text(ANSWER_LIMITS.link)),
+    action: v.nullable(
+      v.object({ type: v.literal('Consent'), redirectLink: answer.text(ANSWER_LIMITS.link), documentationLink: answer.text(ANSWER_LIMITS.link) }),
     ),
-    data: z.object({
-      collective: z.optional(snapshotPart()),
-      entity: z.optional(snapshotPart()),
-      tenant: z.object({ id: answer.id(), name: z.optional(answer.text(200)) }),
-      user: z.optional(snapshotPart()),
-      client: z.optional(snapshotPart()),
+    data: v.object({
+      collective: v.optional(snapshotPart()),
+      entity: v.optional(snapshotPart()),
+      tenant: v.object({ id: answer.id(), name: v.optional(answer.text(200)) }),
+      user: v.optional(snapshotPart()),
+      client: v.optional(snapshotPart()),
     }),
     errors: answer.errors(),
     version: answer.version(),

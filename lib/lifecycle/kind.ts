@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import type { Schema } from './schemas.ts';
 import type { StatusMachine } from './status-machine.ts';
 import type {
   Caller,
@@ -61,12 +61,12 @@ export interface Kind<Input = never, Query extends ListFilters = ListFilters, Vi
 }
 
 export interface KindSchemas {
-  create: () => z.core.$ZodType;
-  list: () => z.core.$ZodType;
+  create: () => Schema;
+  list: () => Schema;
   /** `{ <idParameter>: uuid }`, lower-cased. */
-  params: () => z.core.$ZodType;
+  params: () => Schema;
   /** What the API answers, for the OpenAPI document, under `viewName` (kinds may share one). */
-  view: () => z.core.$ZodType;
+  view: () => Schema;
   viewName: string;
 }
 

@@ -4,6 +4,7 @@ import type { KindRegistry } from '../lifecycle/kind.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import { canTransition } from '../lifecycle/status-machine.ts';
 import type { RequestStore } from '../lifecycle/store.ts';
+import { validate } from '../lifecycle/validation.ts';
 import { PROVIDER_EVENT_TYPES, webhookEvent } from './event.ts';
 import { type SignedMessage, verify } from './signature.ts';
 
@@ -29,14 +30,7 @@ function parseEvent(body: Buffer) {
   } catch {
     throw new ValidationError('The webhook body is not valid UTF-8 JSON.', [], 'malformed_json');
   }
-  const parsed = webhookEvent().safeParse(json);
-  if (!parsed.success) {
-    throw new ValidationError(
-      `The webhook body is not an ${PROVIDER_EVENT_TYPES.join(' or ')} event.`,
-      parsed.error.issues.map((issue) => ({ path: `/${issue.path.join('/')}`, message: issue.message === 'Invalid input' ? 'is not valid' : issue.message })),
-    );
-  }
-  return parsed.data;
+  return validate(webhookEvent(), json, 'webhook body', `The webhook body is not an ${PROVIDER_EVENT_TYPES.join(' or ')} event.`);
 }
 
 /**

@@ -136,7 +136,7 @@ const LEAKS = [
   /\.(?:ts|js|mjs):\d+/,
   /node_modules|node:internal/,
   /DynamoDB|ConditionalCheck|\$metadata/,
-  /zod|ZodError/i,
+  /valibot|ValiError/i,
 ];
 
 /** An HTML error page with the given status, the page headers, and nothing internal in it. */

@@ -46,7 +46,7 @@ const BROKEN: Record<string, string> = {
   // Each breaks one rule.
   'lib/lifecycle/uses-aws.ts': "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const client = DynamoDBClient;\n",
   'lib/kinds/uses-middy.ts': "import middy from '@middy/core';\nexport const stack = middy;\n",
-  'lib/kinds/uses-zod.ts': "import * as z from 'zod/mini';\nexport const schema = z.string;\n",
+  'lib/kinds/uses-valibot.ts': "import * as v from 'valibot';\nexport const schema = v.string;\n",
   'lib/lifecycle/uses-http.ts': "import { http } from '../http/handler.ts';\nexport const answer = http;\n",
   'lib/kinds/uses-proxy.ts': "import type { platform } from '../proxy/platform.ts';\nexport type Platform = typeof platform;\n",
   'lib/lifecycle/uses-kind.ts': "import { kind } from '../kinds/kind.ts';\nexport const known = kind;\n",
@@ -57,6 +57,8 @@ const BROKEN: Record<string, string> = {
   'lib/pages/a.ts': "import { b } from './b.ts';\nexport const a = () => b;\n",
   'lib/pages/b.ts': "import { a } from './a.ts';\nexport const b = () => a;\n",
   'lib/app/uses-tool.ts': "import { tool } from '../../scripts/tool.ts';\nexport const used = tool;\n",
+  'lib/store/uses-dev-dependency.ts':
+    "import { expect } from 'vitest';\nimport type { Context } from 'aws-lambda';\nexport const check = expect as unknown as Context;\n",
 };
 
 let violations: Violation[] = [];
@@ -66,6 +68,7 @@ beforeAll(() => {
   tree = mkdtempSync(join(tmpdir(), 'import-rules-'));
   cpSync(join(ROOT, '.dependency-cruiser.cjs'), join(tree, '.dependency-cruiser.cjs'));
   cpSync(join(ROOT, 'tsconfig.json'), join(tree, 'tsconfig.json'));
+  cpSync(join(ROOT, 'package.json'), join(tree, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
   write(BROKEN);
   violations = cruise(tree, ['functions', 'lib', 'scripts']);
@@ -74,7 +77,7 @@ beforeAll(() => {
 afterAll(() => rmSync(tree, { recursive: true, force: true }));
 
 describe('the import rules (npm run lint)', () => {
-  it('refuse the domain an AWS, middleware or any npm import but zod, type-only ones too', () => {
+  it('refuse the domain an AWS, middleware or any npm import but valibot, type-only ones too', () => {
     // Resolved through the link to the project's node_modules: named by the package in the path.
     expect(brokenBy('domain-imports-no-aws-http-or-proxy').sort()).toEqual([
       expect.stringMatching(/^lib\/kinds\/uses-middy\.ts → .*node_modules\/@middy\/core\//),
@@ -119,9 +122,13 @@ describe('the import rules (npm run lint)', () => {
     expect(brokenBy('service-imports-no-tooling')).toEqual(['lib/app/uses-tool.ts → scripts/tool.ts']);
   });
 
-  it('let the domain use zod, and a handler the composition root', () => {
+  it('refuse what deploys a devDependency, but not its types', () => {
+    expect(brokenBy('service-imports-no-dev-dependency')).toEqual([expect.stringMatching(/^lib\/store\/uses-dev-dependency\.ts → .*node_modules\/vitest\//)]);
+  });
+
+  it('let the domain use valibot, and a handler the composition root', () => {
     const froms = violations.map((violation) => violation.from);
-    expect(froms).not.toContain('lib/kinds/uses-zod.ts');
+    expect(froms).not.toContain('lib/kinds/uses-valibot.ts');
     expect(froms).not.toContain('functions/get/handler.ts');
   });
 

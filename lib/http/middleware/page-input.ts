@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../lifecycle/errors.ts';
+import { validate } from '../../lifecycle/validation.ts';
 import type { LazySchema, RouteInput } from '../route.ts';
-import { validate } from '../validation.ts';
 import { type HttpMiddleware, stateOf } from './request-state.ts';
 
 /**

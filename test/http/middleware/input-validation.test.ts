@@ -1,13 +1,14 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod/mini';
 import { inputValidation } from '../../../lib/http/middleware/input-validation.ts';
 import { requestBody } from '../../../lib/http/middleware/request-body.ts';
 import { stateOf } from '../../../lib/http/middleware/request-state.ts';
 import { onboardingIdParams as requestIdParams } from '../../../lib/kinds/onboarding.ts';
 import { ValidationError } from '../../../lib/lifecycle/errors.ts';
+import { strictObject } from '../../../lib/lifecycle/schemas.ts';
 import { runAlone } from './support.ts';
 
-const body = () => z.strictObject({ name: z.string().check(z.maxLength(5)) });
+const body = () => strictObject({ name: v.pipe(v.string(), v.maxLength(5)) });
 const both = (input: Parameters<typeof inputValidation>[0]) => {
   const parse = requestBody({});
   const validate = inputValidation(input);
@@ -56,5 +57,21 @@ describe('the input-validation middleware', () => {
   it('given a bad path parameter, then a 400 naming it', async () => {
     const { error } = await runAlone(both({ params: requestIdParams }), { pathParameters: { onboardingRequestId: 'not-a-uuid' } });
     expect((error as ValidationError).errors).toContainEqual({ path: '/onboardingRequestId', message: 'must be a valid uuid' });
+  });
+
+  it('given a field of the wrong type, then a 400 saying which type it must be', async () => {
+    const { error } = await runAlone(both({ body }), { method: 'POST', body: { name: 42 } });
+    expect((error as ValidationError).errors).toEqual([{ path: '/name', message: 'must be a string' }]);
+  });
+
+  it('given a JSON array where an object is expected, then a 400 saying so', async () => {
+    const { error } = await runAlone(both({ body }), { method: 'POST', body: ['Home'] });
+    expect((error as ValidationError).errors).toEqual([{ path: '', message: 'must be a JSON object' }]);
+  });
+
+  it('given a "__proto__" field beside valid ones, then a 400 naming it: the schema library skips such names, the service does not', async () => {
+    const { error, reached } = await runAlone(both({ body }), { method: 'POST', body: JSON.parse('{"name":"Home","__proto__":{"polluted":true}}') });
+    expect(reached).toBe(false);
+    expect((error as ValidationError).errors).toEqual([{ path: '/__proto__', message: 'is not a known field' }]);
   });
 });
