@@ -1,9 +1,9 @@
-import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../config/settings.ts';
 import { UnavailableError } from '../lifecycle/errors.ts';
 import type { Caller } from '../lifecycle/types.ts';
 import { InsufficientScopeError, UnauthorizedError } from './errors.ts';
-
+import { KeysUnavailableError, remoteKeySet } from './remote-keys.ts';
 import type { Scope } from './route.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,7 +23,7 @@ export function createAuthenticator(settings: Config['auth']) {
     ? (
         (jwks) => (token: string) =>
           jwtVerify(token, jwks, { ...verifyOptions, algorithms: ['RS256', 'ES256'] })
-      )(createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 30_000 }))
+      )(remoteKeySet(new URL(settings.jwksUrl), { timeoutMs: 3_000, cooldownMs: 30_000 }))
     : (
         (secret) => (token: string) =>
           jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] })
@@ -95,16 +95,10 @@ class VerifiedTokens {
 }
 
 /**
- * The identity provider's keys could not be had (timeout, refused connection, an error status, an
- * unreadable key set): the token may be fine, so the caller must not throw it away on a 401. A token
- * problem is always a JOSE error with its own code; the key fetch fails with the generic one, a JWKS
- * error, or the fetch's own TypeError.
+ * The identity provider's keys could not be had (./remote-keys.ts): the token may be fine, so the caller
+ * must not throw it away on a 401.
  */
-function isKeyFetchFailure(error: unknown): boolean {
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return true;
-  if (error instanceof joseErrors.JOSEError) return error.code === 'ERR_JOSE_GENERIC';
-  return error instanceof TypeError || (error instanceof Error && error.name === 'AbortError');
-}
+const isKeyFetchFailure = (error: unknown) => error instanceof KeysUnavailableError;
 
 /** Says which check failed without echoing anything from the token. */
 function describe(error: unknown): string {

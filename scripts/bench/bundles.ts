@@ -115,8 +115,9 @@ export interface InitResult {
 
 /**
  * The environment a deployed function starts with, as far as its configuration goes: no DynamoDB endpoint,
- * as in Lambda (a local endpoint makes the client build keep-alive agents for npm start's many calls), and
- * the NODE_OPTIONS serverless.yml gives every function, if any (node flags change what a cold start does).
+ * as in Lambda (a local endpoint makes the client build keep-alive agents for npm start's many calls), the
+ * identity provider's key URL bearer routes need when deployed, and the NODE_OPTIONS serverless.yml gives
+ * every function, if any (node flags change what a cold start does).
  */
 export function childEnv(): NodeJS.ProcessEnv {
   const nodeOptions = readServerlessEnvironment().NODE_OPTIONS;
@@ -127,6 +128,8 @@ export function childEnv(): NodeJS.ProcessEnv {
     AWS_REGION: 'eu-west-1',
     LOG_LEVEL: 'SILENT',
     METRICS_DISABLED: 'true',
+    // As deployed, where it is required; nothing is fetched from it at start.
+    AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
     ...(nodeOptions ? { NODE_OPTIONS: String(nodeOptions) } : {}),
   };
 }

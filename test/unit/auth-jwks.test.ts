@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuthenticator } from '../../lib/http/auth.ts';
 import { UnauthorizedError } from '../../lib/http/errors.ts';
 import { UnavailableError } from '../../lib/lifecycle/errors.ts';
@@ -129,4 +129,79 @@ describe('an identity provider that cannot give its keys', () => {
     expect(response.headers).toMatchObject({ 'Content-Type': 'application/problem+json', 'Retry-After': '5' });
     expect(errors).toEqual(['request failed']);
   });
+});
+
+describe('the identity provider keys, kept between calls', () => {
+  /** A provider on loopback that publishes `published()` and counts the key requests it answers. */
+  async function countingProvider(published: () => object[], answer?: (response: import('node:http').ServerResponse) => void) {
+    const seen = { fetches: 0 };
+    const provider = createServer((_request, response) => {
+      seen.fetches++;
+      if (answer) return answer(response);
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published() }));
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(provider.address() as AddressInfo).port}/jwks.json`;
+    return { seen, url, close: () => new Promise<void>((resolve) => provider.close(() => resolve())) };
+  }
+  const rsaKey = async () => ({ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' });
+  const signed = (kid: string, key: CryptoKey) => claims().setProtectedHeader({ alg: 'RS256', kid }).sign(key);
+
+  it('fetches the keys once for many tokens, however many arrive at once', async () => {
+    const key = await rsaKey();
+    const provider = await countingProvider(() => [key]);
+    const authenticate = createAuthenticator({ issuer: 'https://idp.test/', audience: 'onboarding-api', jwksUrl: provider.url, jwtSecret: undefined });
+    const tokens = await Promise.all(
+      Array.from({ length: 6 }, (_, index) => claims().setJti(`t${index}`).setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' }).sign(rsa.privateKey)),
+    );
+
+    await Promise.all(tokens.slice(0, 5).map((token) => authenticate(`Bearer ${token}`, 'onboarding:read')));
+    await authenticate(`Bearer ${tokens[5]}`, 'onboarding:read');
+
+    expect(provider.seen.fetches).toBe(1);
+    await provider.close();
+  });
+
+  it('picks up a rotated key after the cooldown, and until then a token naming an unknown key makes no fetch', async () => {
+    const rotated = await generateKeyPair('RS256');
+    const keys = [await rsaKey()];
+    const provider = await countingProvider(() => keys);
+    const authenticate = createAuthenticator({ issuer: 'https://idp.test/', audience: 'onboarding-api', jwksUrl: provider.url, jwtSecret: undefined });
+    await authenticate(`Bearer ${await signed('rsa-1', rsa.privateKey)}`, 'onboarding:read');
+
+    // The provider rotates; a token with the new key arrives within the cooldown: refused, without a fetch.
+    keys.push({ ...(await exportJWK(rotated.publicKey)), kid: 'rsa-2', alg: 'RS256', use: 'sig' });
+    await expect(authenticate(`Bearer ${await signed('rsa-2', rotated.privateKey)}`, 'onboarding:read')).rejects.toThrow('unknown key');
+    await expect(authenticate(`Bearer ${await signed('rsa-3', rotated.privateKey)}`, 'onboarding:read')).rejects.toThrow('unknown key');
+    expect(provider.seen.fetches).toBe(1);
+
+    // Past the cooldown, the unknown key makes one fetch, which finds it.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 31_000);
+      await expect(authenticate(`Bearer ${await signed('rsa-2', rotated.privateKey)}`, 'onboarding:read')).resolves.toMatchObject({ tenantId: TENANT });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(provider.seen.fetches).toBe(2);
+    await provider.close();
+  });
+
+  it.each([
+    ['answers with something that is not a key set', (response: import('node:http').ServerResponse) => response.writeHead(200).end('{"keys":"none"}')],
+    ['redirects elsewhere', (response: import('node:http').ServerResponse) => response.writeHead(302, { location: 'http://127.0.0.1:9/jwks.json' }).end()],
+    ['never answers', () => undefined],
+  ])(
+    'given a provider that %s, then a well-formed token gets a 503, not a 401',
+    async (_what, answer) => {
+      const provider = await countingProvider(() => [], answer);
+      const authenticate = createAuthenticator({ issuer: 'https://idp.test/', audience: 'onboarding-api', jwksUrl: provider.url, jwtSecret: undefined });
+
+      const failure = await authenticate(`Bearer ${await signed('rsa-1', rsa.privateKey)}`, 'onboarding:read').catch((error: unknown) => error);
+
+      expect(failure).toBeInstanceOf(UnavailableError);
+      provider.close();
+    },
+    10_000,
+  );
 });
