@@ -35,6 +35,7 @@ export interface HttpInput<B, Q, P> {
 
 export interface Reply {
   status: number;
+  /** Sent as JSON; a string here is already JSON text, sent as it is (a document written at build time). */
   body: unknown;
   headers?: Record<string, string>;
 }
@@ -98,7 +99,7 @@ export function http<B extends LazySchema | undefined, Q extends LazySchema | un
       return {
         statusCode: reply.status,
         headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...reply.headers },
-        body: JSON.stringify(reply.body),
+        body: typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body),
       };
     });
   // The handler knows the route it serves: tools read it from there (the test client checks each answer

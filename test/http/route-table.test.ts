@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
-import { renderOpenApiDocument } from '../../scripts/openapi.ts';
+import { renderOpenApiDocument, renderServedDocument } from '../../scripts/openapi.ts';
 
 /**
  * A route is declared once, in the route table (lib/app/function-table.ts); everything else follows it. These
@@ -56,6 +56,7 @@ describe('the route table', () => {
 
   it('is what the served OpenAPI document describes (npm run openapi writes it; run it after changing a route)', () => {
     expect(readFileSync(new URL('lib/http/openapi.json', root), 'utf8')).toBe(renderOpenApiDocument());
+    expect(readFileSync(new URL('lib/http/openapi-document.ts', root), 'utf8')).toBe(renderServedDocument());
     const document = JSON.parse(renderOpenApiDocument());
     const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
       Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
