@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../telemetry/logger.ts';
-import { type HttpMiddleware, startState, stateOf } from './request-state.ts';
+import { type HttpMiddleware, invocationId, startState, stateOf } from './request-state.ts';
 
 const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 
@@ -11,7 +10,7 @@ const CORRELATION_ID = /^[\w.:-]{1,128}$/;
 export const correlation = (logger: Pick<Logger, 'setCorrelationId'>): HttpMiddleware => ({
   before: (request) => {
     const given = request.event.headers?.['x-correlation-id'];
-    const correlationId = given && CORRELATION_ID.test(given) ? given : request.context.awsRequestId || randomUUID();
+    const correlationId = given && CORRELATION_ID.test(given) ? given : invocationId(request.context);
     startState(request.event, correlationId);
     logger.setCorrelationId(correlationId);
   },

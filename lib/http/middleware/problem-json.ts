@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { RefusedError } from '../../lifecycle/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { describeError, problemResponse } from '../problem.ts';
-import { findState, type HttpMiddleware } from './request-state.ts';
+import { findState, type HttpMiddleware, invocationId } from './request-state.ts';
 
 /**
  * Registered last, so it handles an error first: every failure leaves as RFC 9457 problem+json with the
@@ -11,7 +10,7 @@ import { findState, type HttpMiddleware } from './request-state.ts';
  */
 export const problemJson = (logger: Pick<Logger, 'info' | 'error'>): HttpMiddleware => ({
   onError: (request) => {
-    const correlationId = findState(request.event)?.correlationId ?? (request.context.awsRequestId || randomUUID());
+    const correlationId = findState(request.event)?.correlationId ?? invocationId(request.context);
     const { error } = request;
     if (error instanceof RefusedError) {
       logger.info('request refused', { status: describeError(error)?.status, code: error.code });

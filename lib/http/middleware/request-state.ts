@@ -34,3 +34,10 @@ export function stateOf(event: APIGatewayProxyEventV2): RequestState {
 export function findState(event: APIGatewayProxyEventV2): RequestState | undefined {
   return states.get(event);
 }
+
+/**
+ * The invocation's request id, which Lambda and the local runner always give; a hand-made context gets a
+ * random one. Web Crypto is loaded only then: importing node:crypto cost a function that has no AWS SDK
+ * (which loads it anyway) more cold start than all of its own code.
+ */
+export const invocationId = (context: { awsRequestId?: string } | undefined) => context?.awsRequestId || globalThis.crypto.randomUUID();
