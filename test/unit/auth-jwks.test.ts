@@ -145,7 +145,7 @@ describe('the identity provider keys, kept between calls', () => {
     return { seen, url, close: () => new Promise<void>((resolve) => provider.close(() => resolve())) };
   }
   const rsaKey = async () => ({ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' });
-  const signed = (kid: string, key: CryptoKey) => claims().setProtectedHeader({ alg: 'RS256', kid }).sign(key);
+  const signed = (kid: string, key: Parameters<SignJWT['sign']>[0]) => claims().setProtectedHeader({ alg: 'RS256', kid }).sign(key);
 
   it('fetches the keys once for many tokens, however many arrive at once', async () => {
     const key = await rsaKey();
