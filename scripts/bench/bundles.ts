@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { type BuiltFunction, buildFunctions, type Mode, ROOT, readServerlessBuild, readServerlessEnvironment } from '../local/build.ts';
+import { buildFunctions, type Mode, ROOT, readServerlessBuild, readServerlessEnvironment } from '../local/build.ts';
 import { median, range } from './stats.ts';
 
 /**
@@ -11,7 +11,7 @@ import { median, range } from './stats.ts';
  * and its cold init, timed in fresh Node processes against an AWS SDK-only handler bundled the same way
  * that imports and builds the same clients and nothing of ours (the floor no project code can go under).
  */
-export const BENCH_DIR = join(ROOT, '.bench');
+const BENCH_DIR = join(ROOT, '.bench');
 
 export interface BuiltBundle {
   entry: string;
@@ -24,10 +24,12 @@ export interface BuiltBundle {
   externalImports: string[];
 }
 
-function describe(functions: BuiltFunction[], metafile: esbuild.Metafile): BuiltBundle[] {
-  const byEntry = new Map<string, BuiltFunction[]>();
-  for (const fn of functions) byEntry.set(fn.entry, [...(byEntry.get(fn.entry) ?? []), fn]);
-  return [...byEntry].map(([entry, fns]) => {
+export async function buildBundles(mode: Mode): Promise<BuiltBundle[]> {
+  const outdir = join(BENCH_DIR, `bundles-${mode}`);
+  rmSync(outdir, { recursive: true, force: true });
+  const { functions, metafile } = await buildFunctions(outdir, mode);
+  const entries = Map.groupBy(functions, (fn) => fn.entry);
+  return [...entries].map(([entry, fns]) => {
     const file = fns[0]!.file;
     const output = Object.entries(metafile.outputs).find(([path]) => join(ROOT, path) === file)?.[1];
     const packages = new Map<string, number>();
@@ -35,6 +37,8 @@ function describe(functions: BuiltFunction[], metafile: esbuild.Metafile): Built
       const key = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path;
       packages.set(key, (packages.get(key) ?? 0) + bytesInOutput);
     }
+    // Static imports only: a dynamic one (the SSM client, fetched only when deployed) costs nothing at init.
+    const imports = (output?.imports ?? []).filter((im) => im.external && im.kind === 'import-statement' && !im.path.startsWith('node:'));
     return {
       entry,
       file,
@@ -44,23 +48,9 @@ function describe(functions: BuiltFunction[], metafile: esbuild.Metafile): Built
         .map(([path, bytes]) => ({ path, bytes }))
         .sort((a, b) => b.bytes - a.bytes)
         .slice(0, 6),
-      // Static imports only: a dynamic one (the SSM client, fetched only when deployed) costs nothing at init.
-      externalImports: [
-        ...new Set(
-          (output?.imports ?? [])
-            .filter((entry) => entry.external && entry.kind === 'import-statement' && !entry.path.startsWith('node:'))
-            .map((entry) => entry.path),
-        ),
-      ].sort(),
+      externalImports: [...new Set(imports.map((im) => im.path))].sort(),
     };
   });
-}
-
-export async function buildBundles(mode: Mode): Promise<BuiltBundle[]> {
-  const outdir = join(BENCH_DIR, `bundles-${mode}`);
-  rmSync(outdir, { recursive: true, force: true });
-  const { functions, metafile } = await buildFunctions(outdir, mode);
-  return describe(functions, metafile);
 }
 
 /** What each SDK client costs to build, as the composition root builds it (lib/store/client.ts). */
@@ -76,18 +66,19 @@ const CLIENT_SETUP: Record<string, string> = {
  * clients built, a handler that does nothing. With no SDK import it is the hello-world handler.
  */
 export async function buildSdkBaseline(externalImports: readonly string[], mode: Mode): Promise<{ label: string; file: string; bytes: number }> {
-  const known = externalImports.filter((name) => name in CLIENT_SETUP);
-  const label = known.length ? `SDK only (${known.map((name) => name.replace('@aws-sdk/', '')).join(' + ')})` : 'hello world';
-  const source = `${known.map((name) => CLIENT_SETUP[name]).join('')}export const handler = async () => ({ statusCode: 200, body: 'hello' });\n`;
+  const known = externalImports.filter((name) => name in CLIENT_SETUP).map((name) => name.replace('@aws-sdk/', ''));
+  const name = known.join('+') || 'hello';
   const dir = join(BENCH_DIR, `baseline-${mode}`);
   mkdirSync(dir, { recursive: true });
-  const name = known.length ? known.map((entry) => entry.replace('@aws-sdk/', '')).join('+') : 'hello';
   const entry = join(dir, `${name}.ts`);
-  writeFileSync(entry, source);
+  writeFileSync(
+    entry,
+    `${known.map((client) => CLIENT_SETUP[`@aws-sdk/${client}`]).join('')}export const handler = async () => ({ statusCode: 200, body: 'hello' });\n`,
+  );
   const { options, outputFileExtension } = readServerlessBuild(mode);
   await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: [entry], outdir: join(dir, 'out'), logLevel: 'silent' });
   const file = join(dir, 'out', `${name}${outputFileExtension}`);
-  return { label, file, bytes: statSync(file).size };
+  return { label: known.join(' + ') || 'hello world', file, bytes: statSync(file).size };
 }
 
 /** Imports the module given as argv[2] and prints ms since the process started, and ms of the import alone. */
@@ -105,8 +96,6 @@ export interface InitSubject {
 }
 
 export interface InitResult {
-  label: string;
-  runs: number;
   /** Median ms from process start until the module has been imported. */
   initMs: number;
   /** Every run's figure, in round order (for paired differences). */
@@ -149,26 +138,12 @@ export function measureColdInit(subjects: readonly InitSubject[], runs: number):
         encoding: 'utf8',
         timeout: 30_000,
       });
-      if (child.status !== 0) {
-        throw new Error(`cold init of ${relative(ROOT, subject.file)} failed (exit ${child.status}):\n${child.stderr}`);
-      }
+      if (child.status !== 0) throw new Error(`cold init of ${relative(ROOT, subject.file)} failed (exit ${child.status}):\n${child.stderr}`);
       if (round >= 0) samples[index]!.push((JSON.parse(child.stdout) as { sinceStart: number }).sinceStart);
     });
   }
-  return new Map(
-    subjects.map((subject, index) => [
-      subject.label,
-      {
-        label: subject.label,
-        runs,
-        initMs: median(samples[index]!),
-        samples: samples[index]!,
-      },
-    ]),
-  );
+  return new Map(subjects.map((subject, index) => [subject.label, { initMs: median(samples[index]!), samples: samples[index]! }]));
 }
 
 /** The median of the per-round differences `a − b`: both were timed in the same round, so drift cancels. */
-export function pairedDifference(a: InitResult, b: InitResult): number {
-  return median(a.samples.map((sample, round) => sample - b.samples[round]!));
-}
+export const pairedDifference = (a: InitResult, b: InitResult) => median(a.samples.map((sample, round) => sample - b.samples[round]!));

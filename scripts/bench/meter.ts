@@ -6,115 +6,88 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
  */
 export interface Tally {
   requests: Record<string, number>;
-  /** Sum over requests; null while no response carried ConsumedCapacity. */
+  /** Sums over requests; null while no response carried ConsumedCapacity (DynamoDB Local may not). */
   wcu: number | null;
   rcu: number | null;
   itemsRead: number;
-  /** Requests that the SDK sent more than once (throttling, network). */
+  /** Requests the SDK sent more than once (throttling, network). */
   retries: number;
   failed: number;
 }
 
-export const emptyTally = (): Tally => ({ requests: {}, wcu: null, rcu: null, itemsRead: 0, retries: 0, failed: 0 });
+export type Meter = ReturnType<typeof createMeter>;
 
-export const totalRequests = (tally: Tally) => Object.values(tally.requests).reduce((sum, n) => sum + n, 0);
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+type Capacity = { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number };
+type Output = Record<string, unknown> & { $metadata?: { attempts?: number } };
 
-const WRITE_COMMANDS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
-
-interface Capacity {
-  CapacityUnits?: number;
-  ReadCapacityUnits?: number;
-  WriteCapacityUnits?: number;
+function itemsRead(command: string, output: Output): number {
+  switch (command) {
+    case 'GetItem':
+      return output.Item ? 1 : 0;
+    case 'Query':
+    case 'Scan':
+      return (output.ScannedCount ?? output.Count ?? (output.Items as unknown[] | undefined)?.length ?? 0) as number;
+    case 'BatchGetItem':
+      return Object.values((output.Responses ?? {}) as Record<string, unknown[]>).reduce((sum, items) => sum + items.length, 0);
+    case 'TransactGetItems':
+      return ((output.Responses ?? []) as Array<{ Item?: unknown }>).filter((response) => response.Item).length;
+    default:
+      return 0;
+  }
 }
 
-export interface Meter {
-  /** Starts a fresh tally; every request until `stop()` counts into it. */
-  start(): void;
-  stop(): Tally;
-  /** Whether any response so far carried ConsumedCapacity (DynamoDB Local may not). */
-  readonly capacityReported: boolean;
-  instrument(client: DynamoDBClient): void;
-}
-
-export function createMeter(): Meter {
+/** Meters `client`: every request between `start()` and `stop()` counts into the tally `stop()` returns. */
+export function createMeter(client: DynamoDBClient) {
   let current: Tally | undefined;
-  let capacityReported = false;
-
-  function addCapacity(tally: Tally, command: string, capacity: Capacity | Capacity[] | undefined) {
-    if (!capacity) return;
-    for (const entry of Array.isArray(capacity) ? capacity : [capacity]) {
-      capacityReported = true;
-      const read = entry.ReadCapacityUnits ?? (WRITE_COMMANDS.has(command) ? 0 : (entry.CapacityUnits ?? 0));
-      const write = entry.WriteCapacityUnits ?? (WRITE_COMMANDS.has(command) ? (entry.CapacityUnits ?? 0) : 0);
-      tally.rcu = (tally.rcu ?? 0) + read;
-      tally.wcu = (tally.wcu ?? 0) + write;
+  const fresh = (): Tally => ({ requests: {}, wcu: null, rcu: null, itemsRead: 0, retries: 0, failed: 0 });
+  const count = (tally: Tally, command: string, output: Output | undefined, capacity: Capacity | Capacity[] | undefined) => {
+    for (const entry of [capacity ?? []].flat()) {
+      const write = WRITES.has(command);
+      tally.rcu = (tally.rcu ?? 0) + (entry.ReadCapacityUnits ?? (write ? 0 : (entry.CapacityUnits ?? 0)));
+      tally.wcu = (tally.wcu ?? 0) + (entry.WriteCapacityUnits ?? (write ? (entry.CapacityUnits ?? 0) : 0));
     }
-  }
-
-  function itemsRead(command: string, output: Record<string, unknown>): number {
-    switch (command) {
-      case 'GetItem':
-        return output.Item ? 1 : 0;
-      case 'Query':
-      case 'Scan':
-        return (output.ScannedCount as number | undefined) ?? (output.Count as number | undefined) ?? (output.Items as unknown[] | undefined)?.length ?? 0;
-      case 'BatchGetItem':
-        return Object.values((output.Responses ?? {}) as Record<string, unknown[]>).reduce((sum, items) => sum + items.length, 0);
-      case 'TransactGetItems':
-        return ((output.Responses ?? []) as Array<{ Item?: unknown }>).filter((response) => response.Item).length;
-      default:
-        return 0;
-    }
-  }
-
-  return {
-    start() {
-      current = emptyTally();
+    tally.retries += Math.max(0, (output?.$metadata?.attempts ?? 1) - 1);
+  };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
+      const tally = current;
+      if (tally) tally.requests[command] = (tally.requests[command] ?? 0) + 1;
+      try {
+        const result = await next(args);
+        const output = result.output as Output;
+        if (tally) {
+          count(tally, command, output, output.ConsumedCapacity as Capacity | Capacity[] | undefined);
+          tally.itemsRead += itemsRead(command, output);
+        }
+        return result;
+      } catch (error) {
+        if (tally) {
+          tally.failed++;
+          // A cancelled transaction still reports what it consumed.
+          count(tally, command, error as Output, (error as { ConsumedCapacity?: Capacity[] }).ConsumedCapacity);
+        }
+        throw error;
+      }
     },
-    stop() {
-      const tally = current ?? emptyTally();
+    { step: 'initialize', name: 'benchDynamoMeter', priority: 'high' },
+  );
+  return {
+    start: () => {
+      current = fresh();
+    },
+    stop: (): Tally => {
+      const tally = current ?? fresh();
       current = undefined;
       return tally;
-    },
-    get capacityReported() {
-      return capacityReported;
-    },
-    instrument(client) {
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-          (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
-          const tally = current;
-          if (tally) tally.requests[command] = (tally.requests[command] ?? 0) + 1;
-          try {
-            const result = await next(args);
-            const output = result.output as Record<string, unknown> & { $metadata?: { attempts?: number } };
-            if (tally) {
-              addCapacity(tally, command, output.ConsumedCapacity as Capacity | Capacity[] | undefined);
-              tally.itemsRead += itemsRead(command, output);
-              tally.retries += Math.max(0, (output.$metadata?.attempts ?? 1) - 1);
-            }
-            return result;
-          } catch (error) {
-            if (tally) {
-              tally.failed++;
-              const metadata = (error as { $metadata?: { attempts?: number } }).$metadata;
-              tally.retries += Math.max(0, (metadata?.attempts ?? 1) - 1);
-              // A cancelled transaction still reports what it consumed.
-              addCapacity(tally, command, (error as { ConsumedCapacity?: Capacity[] }).ConsumedCapacity);
-            }
-            throw error;
-          }
-        },
-        { step: 'initialize', name: 'benchDynamoMeter', priority: 'high' },
-      );
     },
   };
 }
 
 /** Per-call view of many tallies: means, and the fewest and most requests of each command in one call. */
 export interface TallySummary {
-  calls: number;
   requestsPerCall: number;
   byCommand: Record<string, { mean: number; min: number; max: number }>;
   wcuPerCall: number | null;
@@ -125,33 +98,27 @@ export interface TallySummary {
 }
 
 export function summarize(tallies: readonly Tally[]): TallySummary {
-  const commands = new Set(tallies.flatMap((tally) => Object.keys(tally.requests)));
-  const byCommand: TallySummary['byCommand'] = {};
-  for (const command of [...commands].sort()) {
-    const counts = tallies.map((tally) => tally.requests[command] ?? 0);
-    byCommand[command] = {
-      mean: counts.reduce((a, b) => a + b, 0) / counts.length,
-      min: Math.min(...counts),
-      max: Math.max(...counts),
-    };
-  }
   const n = tallies.length || 1;
   const sum = (pick: (tally: Tally) => number) => tallies.reduce((total, tally) => total + pick(tally), 0);
-  const anyCapacity = tallies.some((tally) => tally.wcu !== null || tally.rcu !== null);
+  const byCommand: TallySummary['byCommand'] = {};
+  for (const command of [...new Set(tallies.flatMap((tally) => Object.keys(tally.requests)))].sort()) {
+    const counts = tallies.map((tally) => tally.requests[command] ?? 0);
+    byCommand[command] = { mean: counts.reduce((a, b) => a + b, 0) / n, min: Math.min(...counts), max: Math.max(...counts) };
+  }
+  const capacity = tallies.some((tally) => tally.wcu !== null || tally.rcu !== null);
   return {
-    calls: tallies.length,
-    requestsPerCall: sum(totalRequests) / n,
+    requestsPerCall: sum((tally) => Object.values(tally.requests).reduce((a, b) => a + b, 0)) / n,
     byCommand,
-    wcuPerCall: anyCapacity ? sum((tally) => tally.wcu ?? 0) / n : null,
-    rcuPerCall: anyCapacity ? sum((tally) => tally.rcu ?? 0) / n : null,
+    wcuPerCall: capacity ? sum((tally) => tally.wcu ?? 0) / n : null,
+    rcuPerCall: capacity ? sum((tally) => tally.rcu ?? 0) / n : null,
     itemsReadPerCall: sum((tally) => tally.itemsRead) / n,
     retries: sum((tally) => tally.retries),
     failed: sum((tally) => tally.failed),
   };
 }
 
-/** "1 GetItem + 1 TransactWriteItems" (means per call, rounded to 2 places). */
-export function describeCommands(summary: TallySummary): string {
-  const parts = Object.entries(summary.byCommand).map(([command, { mean }]) => `${Number(mean.toFixed(2))} ${command}`);
-  return parts.length ? parts.join(' + ') : 'none';
-}
+/** "1 GetItem + 1 TransactWriteItems" (means per call, to 2 places). */
+export const describeCommands = (summary: TallySummary) =>
+  Object.entries(summary.byCommand)
+    .map(([command, { mean }]) => `${Number(mean.toFixed(2))} ${command}`)
+    .join(' + ') || 'none';
