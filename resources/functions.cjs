@@ -1,17 +1,23 @@
 // The `functions` of serverless.yml, from the function table (lib/app/function-table.ts): each route's function
-// with its HTTP event, each job with its schedule, each stream consumer with the table's stream, and for each its role (the `custom.iam` statements it
+// with its HTTP event, each job with its schedule, each stream consumer with the table's stream, each worker
+// invoked by others, and for each its role (the `custom.iam` statements it
 // needs in this stack's mode) and the SSM parameter names of the secrets it reads. Nothing is declared here.
 // Node 24 loads the TypeScript table directly (npm scripts run it; see toolchain notes in docs/).
-const { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS, STREAM_CONSUMERS, secretsOf } = require('../lib/app/function-table.ts');
+const { ASYNC_WORKERS, DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS, STREAM_CONSUMERS, secretsOf } = require('../lib/app/function-table.ts');
 
 /** What a function may touch in `mode`: its own statements, the platform's on top in proxy mode. */
 function access(fn, mode) {
   const callsPlatform = mode === 'realto' && fn.access.platform !== undefined;
   const secrets = secretsOf(fn, mode);
   const permissions = [...new Set([...fn.access.permissions, ...(callsPlatform ? fn.access.platform.permissions : []), ...secrets])];
+  // A function that may invoke a worker is told its name (serverless's logical id for it: Ref is the name).
+  const workers = ASYNC_WORKERS.filter((worker) => permissions.includes(worker.invokedWith));
   return {
     iamRoleStatements: permissions.map((name) => `\${self:custom.iam.${name}}`),
-    environment: Object.fromEntries(secrets.map((name) => [`${SECRET_SETTINGS[name]}_PARAMETER`, `\${self:custom.secretParameters.${name}}`])),
+    environment: Object.fromEntries([
+      ...secrets.map((name) => [`${SECRET_SETTINGS[name]}_PARAMETER`, `\${self:custom.secretParameters.${name}}`]),
+      ...workers.map((worker) => [worker.nameSetting, { Ref: `${worker.function[0].toUpperCase()}${worker.function.slice(1)}LambdaFunction` }]),
+    ]),
   };
 }
 
@@ -75,6 +81,8 @@ module.exports = async ({ resolveVariable }) => {
             arn: { 'Fn::GetAtt': ['OnboardingTable', 'StreamArn'] },
             startingPosition: 'TRIM_HORIZON',
             batchSize: consumer.batchSize,
+            parallelizationFactor: consumer.parallelization,
+            ...(consumer.batchWindowSeconds ? { batchWindow: consumer.batchWindowSeconds } : {}),
             maximumRetryAttempts: consumer.retries,
             bisectBatchOnFunctionError: true,
             filterPatterns: consumer.filterPatterns,
@@ -82,6 +90,18 @@ module.exports = async ({ resolveVariable }) => {
           },
         },
       ],
+    };
+  }
+  for (const worker of ASYNC_WORKERS) {
+    const { iamRoleStatements, environment } = access(worker, mode);
+    functions[worker.function] = {
+      handler: worker.handler,
+      timeout: worker.timeout,
+      environment: { ...worker.environment, ...environment },
+      iamRoleStatements,
+      maximumRetryAttempts: worker.retries,
+      maximumEventAge: 6 * 3600,
+      destinations: { onFailure: { type: 'sqs', arn: { 'Fn::GetAtt': [worker.deadLetterQueue, 'Arn'] } } },
     };
   }
   return functions;

@@ -5,6 +5,7 @@ import { createDeliveryEngine } from '../events/delivery.ts';
 import { createEndpointService } from '../events/endpoints.ts';
 import { eventBridgeBus } from '../events/event-bridge.ts';
 import { createHttpSender, resolveHost } from '../events/http-sender.ts';
+import { lambdaHandOff } from '../events/lambda-hand-off.ts';
 import { createPublisher } from '../events/publish.ts';
 import { createGuidedService, type GuidedApi } from '../guided-sessions/service.ts';
 import { createAuthenticator } from '../http/auth.ts';
@@ -264,13 +265,16 @@ export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
 function deliveryOf(config: Config, logger: Logger) {
   checkBuiltFor(config);
   const events = createDynamoEventStore(documentsOf(config), config.tableName);
-  const policy = { production: config.production };
+  const policy = { deployed: config.deployed };
   const deliveries = createDeliveryEngine({
     store: events,
     sender: createHttpSender(policy),
     retrySeconds: config.events.retrySeconds,
     onDisabled: (endpoint) =>
       logger.warn('A webhook endpoint was disabled: no delivery succeeded for 5 days', { endpointId: endpoint.id, tenantId: endpoint.tenantId }),
+    ...(config.events.workerFunction
+      ? { handOff: lambdaHandOff(config.events.workerFunction, { region: config.region, endpoint: config.events.lambdaEndpoint }) }
+      : {}),
   });
   return { events, deliveries, policy };
 }
@@ -296,12 +300,19 @@ export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
   return { endpoints, stack };
 }
 
+/** The publisher and the sweep hand deliveries to the worker: without one they could only drop them. */
+function requireWorker(config: Config) {
+  if (!config.events.workerFunction) throw new ConfigError('DELIVERY_WORKER_FUNCTION is required: deliveries are handed to that function');
+}
+
 /**
  * The table stream's consumer: each committed transition becomes an event, on the stage's bus when there
- * is one, and attempted at every endpoint of its tenant that takes it. Events show any kind's request.
+ * is one, recorded for every endpoint of its tenant that takes it, and handed to those endpoints'
+ * workers. Events show any kind's request.
  */
 export function buildPublisherApp(env: NodeJS.ProcessEnv = process.env) {
   const config = loadConfig(env);
+  requireWorker(config);
   const observe = observability(config);
   const { events, deliveries } = deliveryOf(config, observe.logger);
   const publisher = createPublisher({
@@ -311,16 +322,25 @@ export function buildPublisherApp(env: NodeJS.ProcessEnv = process.env) {
     ...(config.events.busName ? { bus: eventBridgeBus(config.events.busName) } : {}),
   });
   /** A batch of the table's stream: its committed request changes, published. */
-  const publish = (records: readonly DynamoDBRecord[], waitMs: number) => publisher(requestChanges(records), waitMs);
-  return { publish, safetyMarginMs: config.events.safetyMarginMs, ...observe };
+  const publish = (records: readonly DynamoDBRecord[]) => publisher(requestChanges(records));
+  return { publish, ...observe };
 }
 
-/** The scheduled retries of outbound events: every delivery that falls due. */
+/** The scheduled retries of outbound events: every delivery that falls due, handed to its endpoint's worker. */
 export function buildDeliveriesApp(env: NodeJS.ProcessEnv = process.env) {
   const config = loadConfig(env);
+  requireWorker(config);
   const observe = observability(config);
   const { deliveries } = deliveryOf(config, observe.logger);
   return { sweep: deliveries.sweep, safetyMarginMs: config.events.safetyMarginMs, ...observe };
+}
+
+/** The delivery worker: one endpoint's deliveries, attempted (invoked asynchronously by the two above). */
+export function buildDeliveryWorkerApp(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig(env);
+  const observe = observability(config);
+  const { deliveries } = deliveryOf(config, observe.logger);
+  return { deliverTo: deliveries.deliverTo, safetyMarginMs: config.events.safetyMarginMs, ...observe };
 }
 
 /** The guided onboarding sessions API: ours in local mode; the platform's reads in proxy mode. */

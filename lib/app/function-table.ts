@@ -8,11 +8,11 @@ import { OPENAPI_ROUTE } from './routes/meta.ts';
 import { PAGE_ROUTES } from './routes/pages.ts';
 import { WEBHOOK_ENDPOINT_ROUTES } from './routes/webhook-endpoints.ts';
 import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
-import { STREAM_CONSUMERS } from './streams.ts';
+import { ASYNC_WORKERS, STREAM_CONSUMERS } from './streams.ts';
 
 export { secretsOf } from '../http/route.ts';
 export { CLEANUP_JOB, DELIVERIES_JOB, type Job } from './jobs.ts';
-export { EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
+export { type AsyncWorker, DELIVERY_WORKER, EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
 /**
  * Every deployed function, declared once: the routes (each HTTP route and the function that serves it, in
  * ./routes/: one file per kind of request, and one per other area), the scheduled jobs (./jobs.ts) and the
@@ -21,6 +21,7 @@ export { EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
  * calls it. A function imports only its own routes' file, so its bundle carries only their schemas.
  */
 export {
+  ASYNC_WORKERS,
   COLLECTIVE_ONBOARDING_ROUTES,
   ENTITY_OFFBOARDING_ROUTES,
   ENTITY_ONBOARDING_ROUTES,

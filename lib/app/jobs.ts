@@ -40,8 +40,8 @@ export const CLEANUP_JOB = {
 export const deliveriesInput = v.object({});
 
 /**
- * The retries of outbound events: every minute, the deliveries due by then, through the due
- * index; a run waits for retries that fall due before its time is up, so a short schedule plays out.
+ * The retries of outbound events: every minute, the deliveries due by then, through the due index,
+ * handed to their endpoints' workers (./streams.ts): the sweep itself waits on no receiver.
  */
 export const DELIVERIES_JOB = {
   function: 'deliverEvents',
@@ -50,7 +50,7 @@ export const DELIVERIES_JOB = {
   scheduleSetting: 'deliveriesSchedule',
   defaultSchedule: 'rate(1 minute)',
   timeout: 60,
-  access: { permissions: ['readRequest', 'queryDueDeliveries', 'writeEvents', 'eventsDeadLetters'] },
+  access: { permissions: ['queryDueDeliveries', 'invokeDeliveryWorker', 'eventsDeadLetters'] },
   environment: { DELIVERY_SAFETY_MARGIN_MS: '15000' },
   retries: 0,
   deadLetterQueue: 'EventsDeadLetterQueue',

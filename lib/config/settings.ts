@@ -6,6 +6,8 @@
 export interface Config {
   stage: string;
   production: boolean;
+  /** In AWS for real, whatever the stage's name (isDeployed): where events may be sent is judged by it. */
+  deployed: boolean;
   region: string;
   tableName: string;
   dynamoEndpoint: string | undefined;
@@ -42,6 +44,13 @@ export interface Config {
     retrySeconds: number[];
     /** The stage's EventBridge bus every event is also put on; none locally. */
     busName: string | undefined;
+    /**
+     * The delivery worker's function, which the publisher and the sweep hand each endpoint's deliveries to
+     * (asynchronous invocations); deployed, the stack sets it; locally, the gateway's own name for it.
+     */
+    workerFunction: string | undefined;
+    /** Where Lambda's Invoke API is answered locally (the gateway); unset deployed (AWS's own). */
+    lambdaEndpoint: string | undefined;
     /** A delivery run stops when less than this is left of the invocation's time. */
     safetyMarginMs: number;
   };
@@ -190,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     stage,
     production,
+    deployed: isDeployed(env),
     region: text(env, 'AWS_REGION') ?? 'eu-west-1',
     tableName: text(env, 'TABLE_NAME') ?? 'onboarding-dev',
     dynamoEndpoint: url(env, 'DYNAMODB_ENDPOINT'),
@@ -213,6 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     events: {
       retrySeconds: retrySeconds(env, production),
       busName: text(env, 'EVENT_BUS_NAME'),
+      workerFunction: text(env, 'DELIVERY_WORKER_FUNCTION'),
+      lambdaEndpoint: text(env, 'LAMBDA_ENDPOINT'),
       safetyMarginMs: positiveNumber(env, 'DELIVERY_SAFETY_MARGIN_MS', 10_000),
     },
     mode,

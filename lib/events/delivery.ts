@@ -1,4 +1,5 @@
 import pMap from 'p-map';
+import type { Cursor } from '../lifecycle/store.ts';
 import { parseSecrets, sign } from '../webhooks/signature.ts';
 import type { OutboundEvent } from './event.ts';
 import type { Sender } from './http-sender.ts';
@@ -18,8 +19,31 @@ export const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 export const PREVIOUS_SECRET_MS = 24 * 60 * 60 * 1000;
 /** How long a claim holds: longer than an attempt can take (a 10 s timeout, and writing its outcome). */
 const LEASE_MS = 30_000;
-/** Attempts run at once, per reader. */
-const CONCURRENCY = 8;
+/** Attempts in flight at once for one endpoint, in one hand-off. */
+export const ENDPOINT_CONCURRENCY = 4;
+/** Failed attempts in a row that open an endpoint's circuit: while open, scheduled attempts wait. */
+export const CIRCUIT_FAILURES = 3;
+/**
+ * The longest an open circuit holds. It first holds for the schedule's first delay (about 5 s), twice as
+ * long after each failed probe (the first attempt after it), so a dead receiver costs a worker a probe now
+ * and then, and a live one is back within a retry's time.
+ */
+export const CIRCUIT_MAX_OPEN_MS = 5 * 60_000;
+/** Event ids per hand-off: far below Lambda's 256 KB for an asynchronous invocation. */
+const EVENTS_PER_HAND_OFF = 100;
+
+/** One endpoint's deliveries, handed to a worker of their own (./lambda-hand-off.ts deployed and locally). */
+export interface HandOff {
+  endpointId: string;
+  eventIds: string[];
+}
+
+/** Starts the attempts of each hand-off elsewhere and returns once they are queued there, not done. */
+export type HandOffPort = (work: readonly HandOff[]) => Promise<void>;
+
+/** True while the endpoint's circuit is open at `now`: no scheduled attempt is made. */
+export const circuitOpen = (endpoint: Pick<WebhookEndpoint, 'circuitOpenUntil'>, now: Date): boolean =>
+  Boolean(endpoint.circuitOpenUntil) && Date.parse(endpoint.circuitOpenUntil!) > now.getTime();
 
 export interface DeliveryEngineOptions {
   store: EventStore;
@@ -31,13 +55,22 @@ export interface DeliveryEngineOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told when the service disables an endpoint, for the log. */
   onDisabled?: (endpoint: WebhookEndpoint) => void;
+  /** Where the publisher and the sweep send each endpoint's deliveries; the endpoints API attempts itself. */
+  handOff?: HandOffPort;
 }
 
 export interface SweepReport {
+  /** Due deliveries handed off, and to how many endpoints' workers. */
+  handedOff: number;
+  endpoints: number;
+  stoppedEarly: boolean;
+}
+
+export interface WorkerReport {
   attempted: number;
   succeeded: number;
-  failed: number;
-  stoppedEarly: boolean;
+  /** Not attempted: the endpoint's circuit is open (they stay due). */
+  held: number;
 }
 
 export function signatureHeaders(
@@ -95,16 +128,26 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     return takers.map((endpoint) => ({ endpointId: endpoint.id, eventId: event.id, nextAttemptAt: at }));
   }
 
-  /** What an endpoint's health becomes after an attempt; undefined when it does not change. */
+  /**
+   * What an endpoint's health becomes after an attempt; undefined when it does not change. Failures in a
+   * row are counted: the third opens the circuit, and a failed probe after it opens it again.
+   */
   function healthAfter(endpoint: WebhookEndpoint, succeeded: boolean): WebhookEndpoint | undefined {
     const at = now().toISOString();
-    if (succeeded) return endpoint.failingSince === null ? undefined : { ...endpoint, failingSince: null, version: endpoint.version + 1 };
+    if (succeeded) {
+      const healthy = endpoint.failingSince === null && !endpoint.consecutiveFailures && !endpoint.circuitOpenUntil;
+      return healthy ? undefined : { ...endpoint, failingSince: null, consecutiveFailures: 0, circuitOpenUntil: null, version: endpoint.version + 1 };
+    }
     const failingSince = endpoint.failingSince ?? at;
+    const consecutiveFailures = (endpoint.consecutiveFailures ?? 0) + 1;
     const disable = !endpoint.disabled && now().getTime() - Date.parse(failingSince) >= DISABLE_AFTER_MS;
-    if (endpoint.failingSince !== null && !disable) return undefined;
+    const openMs = Math.min(CIRCUIT_MAX_OPEN_MS, (retrySeconds[0] ?? 5) * 1000 * 2 ** (consecutiveFailures - CIRCUIT_FAILURES));
+    const circuitOpenUntil = consecutiveFailures >= CIRCUIT_FAILURES ? new Date(now().getTime() + openMs).toISOString() : (endpoint.circuitOpenUntil ?? null);
     return {
       ...endpoint,
       failingSince,
+      consecutiveFailures,
+      circuitOpenUntil,
       ...(disable ? { disabled: true, disabledReason: 'No delivery succeeded for 5 days', updated: at } : {}),
       version: endpoint.version + 1,
     };
@@ -130,6 +173,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
    * turn the delivery into a success. Undefined when the delivery was not to be had.
    */
   async function attempt(endpointId: string, eventId: string, manual = false): Promise<DeliveryAttempt | undefined> {
+    const endpoint = await store.getEndpoint(endpointId);
+    // An open circuit holds the schedule's attempts (they stay due); one asked for through the API goes.
+    if (endpoint && !manual && circuitOpen(endpoint, now())) return undefined;
+    return attemptAt(endpoint, endpointId, eventId, manual);
+  }
+
+  /** The attempt, the endpoint as just read (undefined: deleted). */
+  async function attemptAt(endpoint: WebhookEndpoint | undefined, endpointId: string, eventId: string, manual: boolean): Promise<DeliveryAttempt | undefined> {
     const claimedAt = now();
     const delivery = await store.claimDelivery(endpointId, eventId, {
       now: claimedAt.toISOString(),
@@ -137,7 +188,6 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       dueOnly: !manual,
     });
     if (!delivery) return undefined;
-    const endpoint = await store.getEndpoint(endpointId);
     const number = delivery.attempts + 1;
     const record = (statusCode: number | null, error: string | null, durationMs: number): { next: Delivery; attempt: DeliveryAttempt } => {
       const succeeded = statusCode !== null && statusCode >= 200 && statusCode < 300;
@@ -172,13 +222,16 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   }
 
   /**
-   * Attempts what is due now; then, while a retry of these falls due within `waitMs`, waits for it and
-   * attempts again (so a compressed schedule plays out in one invocation). The rest is the sweep's.
+   * One endpoint's deliveries, in the worker they were handed to: at most ENDPOINT_CONCURRENCY at once;
+   * then, while a retry of these falls due within `waitMs`, it waits for it and attempts again (so a
+   * compressed schedule plays out in one invocation). The rest is the sweep's. Only this endpoint's
+   * receiver is waited on here: another endpoint's work runs in a worker of its own.
    */
-  async function deliver(due: readonly DueDelivery[], waitMs = 0): Promise<DeliveryAttempt[]> {
+  async function deliverTo(endpointId: string, eventIds: readonly string[], waitMs = 0): Promise<WorkerReport> {
+    const report: WorkerReport = { attempted: 0, succeeded: 0, held: 0 };
     const deadline = now().getTime() + waitMs;
-    const made: DeliveryAttempt[] = [];
-    let waiting = [...due];
+    const start = now().toISOString();
+    let waiting: DueDelivery[] = eventIds.map((eventId) => ({ endpointId, eventId, nextAttemptAt: start }));
     while (waiting.length > 0) {
       const at = now().getTime();
       const ready = waiting.filter((item) => Date.parse(item.nextAttemptAt) <= at);
@@ -186,64 +239,70 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       await pMap(
         ready,
         async (item) => {
-          const result = await attempt(item.endpointId, item.eventId);
-          if (!result) return;
-          made.push(result);
-          if (result.nextAttemptAt && Date.parse(result.nextAttemptAt) <= deadline) {
-            waiting.push({ endpointId: item.endpointId, eventId: item.eventId, nextAttemptAt: result.nextAttemptAt });
+          const endpoint = await store.getEndpoint(item.endpointId);
+          if (endpoint && circuitOpen(endpoint, now())) {
+            // Held while the circuit is open: tried again when it closes, if that is before the deadline.
+            if (Date.parse(endpoint.circuitOpenUntil!) <= deadline) waiting.push({ ...item, nextAttemptAt: endpoint.circuitOpenUntil! });
+            else report.held++;
+            return;
+          }
+          const made = await attemptAt(endpoint, item.endpointId, item.eventId, false);
+          if (!made) return;
+          report.attempted++;
+          if (made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300) report.succeeded++;
+          if (made.nextAttemptAt && Date.parse(made.nextAttemptAt) <= deadline) {
+            waiting.push({ endpointId: item.endpointId, eventId: item.eventId, nextAttemptAt: made.nextAttemptAt });
           }
         },
-        { concurrency: CONCURRENCY },
+        { concurrency: ENDPOINT_CONCURRENCY },
       );
       if (waiting.length === 0) break;
       await sleep(Math.max(0, Math.min(...waiting.map((item) => Date.parse(item.nextAttemptAt))) - now().getTime()));
     }
-    return made;
+    return report;
+  }
+
+  /** Due deliveries grouped by endpoint, each endpoint's handed to a worker of its own. */
+  async function handOff(due: readonly Pick<DueDelivery, 'endpointId' | 'eventId'>[]): Promise<number> {
+    if (due.length === 0) return 0;
+    if (!options.handOff) throw new Error('No delivery worker is configured to hand deliveries to');
+    const byEndpoint = new Map<string, string[]>();
+    for (const { endpointId, eventId } of due) {
+      const eventIds = byEndpoint.get(endpointId) ?? [];
+      if (!eventIds.includes(eventId)) eventIds.push(eventId);
+      byEndpoint.set(endpointId, eventIds);
+    }
+    const work: HandOff[] = [];
+    for (const [endpointId, eventIds] of byEndpoint) {
+      for (let from = 0; from < eventIds.length; from += EVENTS_PER_HAND_OFF)
+        work.push({ endpointId, eventIds: eventIds.slice(from, from + EVENTS_PER_HAND_OFF) });
+    }
+    await options.handOff(work);
+    return byEndpoint.size;
   }
 
   /**
-   * The scheduled sweep: every due delivery of every shard, attempted; then, while the next one falls due
-   * before the time is up, it waits for it. Stops with `safetyMarginMs` to spare.
+   * The scheduled sweep: every delivery due by now, in every shard of the due index, handed to its
+   * endpoint's worker. It attempts nothing itself, so no receiver can hold it up; a delivery whose worker
+   * is still at it is not to be had by a second one (the claim), and stays due until it is recorded.
    */
   async function sweep(budget: { remainingMs: () => number; safetyMarginMs: number; pageSize?: number }): Promise<SweepReport> {
-    const report: SweepReport = { attempted: 0, succeeded: 0, failed: 0, stoppedEarly: false };
-    const outOfTime = () => budget.remainingMs() < budget.safetyMarginMs;
-    for (;;) {
-      for (let shard = 0; shard < store.dueShards; shard++) {
-        for (;;) {
-          if (outOfTime()) return { ...report, stoppedEarly: true };
-          const due = await store.listDue(shard, now().toISOString(), budget.pageSize ?? 25);
-          if (due.length === 0) break;
-          let progressed = false;
-          await pMap(
-            due,
-            async (item) => {
-              if (outOfTime()) return;
-              const made = await attempt(item.endpointId, item.eventId);
-              if (!made) return;
-              progressed = true;
-              report.attempted++;
-              if (made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300) report.succeeded++;
-              else report.failed++;
-            },
-            { concurrency: CONCURRENCY },
-          );
-          // Every one of them held by another reader: leave the shard to it.
-          if (!progressed) break;
-        }
-      }
-      const next = (await Promise.all(Array.from({ length: store.dueShards }, (_, shard) => store.nextDue(shard))))
-        .filter((at): at is string => at !== undefined)
-        .map((at) => Date.parse(at))
-        .sort((a, b) => a - b)[0];
-      const wait = next === undefined ? Number.POSITIVE_INFINITY : next - now().getTime();
-      if (wait > budget.remainingMs() - budget.safetyMarginMs) return report;
-      // At least a second: a delivery held by another reader stays due until that reader records it.
-      await sleep(Math.max(wait, 1_000));
+    const report: SweepReport = { handedOff: 0, endpoints: 0, stoppedEarly: false };
+    const upTo = now().toISOString();
+    for (let shard = 0; shard < store.dueShards; shard++) {
+      let after: Cursor | undefined;
+      do {
+        if (budget.remainingMs() < budget.safetyMarginMs) return { ...report, stoppedEarly: true };
+        const page = await store.listDue(shard, upTo, budget.pageSize ?? 100, after);
+        report.endpoints += await handOff(page.items);
+        report.handedOff += page.items.length;
+        after = page.cursor;
+      } while (after);
     }
+    return report;
   }
 
-  return { enqueue, attempt, deliver, sweep };
+  return { enqueue, attempt, deliverTo, handOff, sweep };
 }
 
 export type DeliveryEngine = ReturnType<typeof createDeliveryEngine>;

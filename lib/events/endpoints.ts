@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../lifecycle/erro
 import type { Cursor, PageTokens, StoredPage } from '../lifecycle/store.ts';
 import type { Caller, Page } from '../lifecycle/types.ts';
 import { type DeliveryEngine, PREVIOUS_SECRET_MS } from './delivery.ts';
-import { type DestinationPolicy, refusedAddress, refusedUrl } from './destination.ts';
+import { type DestinationPolicy, ipVersion, refusedHost, refusedUrl } from './destination.ts';
 import { SUBSCRIBABLE_EVENT_TYPES, testEvent } from './event.ts';
 import type { CreateEndpointInput, UpdateEndpointInput } from './schemas.ts';
 import type { DeliveryAttempt, EventStore, WebhookEndpoint } from './store.ts';
@@ -71,14 +71,18 @@ export function createEndpointService(options: EndpointServiceOptions) {
     }
     const byForm = refusedUrl(url, policy);
     if (byForm) throw refuse(byForm);
-    let addresses: string[];
-    try {
-      addresses = await options.resolve(url.hostname.replace(/^\[|\]$/g, ''));
-    } catch {
-      throw refuse(`names a host that does not resolve (${url.hostname})`);
+    // An IP literal is judged as written; a name by every address it resolves to, which are never told.
+    let addresses: string[] = [];
+    if (!ipVersion(url.hostname)) {
+      try {
+        addresses = await options.resolve(url.hostname);
+      } catch {
+        addresses = [];
+      }
+      if (addresses.length === 0) throw refuse(`names a host that does not resolve (${url.hostname})`);
     }
-    const byAddress = addresses.map((address) => refusedAddress(address, policy)).find(Boolean);
-    if (byAddress) throw refuse(`resolves to an address events may not be sent to: ${byAddress}`);
+    const byAddress = refusedHost(url.hostname, addresses, policy);
+    if (byAddress) throw refuse(`is not an allowed destination: ${byAddress}`);
     return url.href;
   }
 
@@ -109,10 +113,6 @@ export function createEndpointService(options: EndpointServiceOptions) {
   return {
     async create(input: CreateEndpointInput, caller: Caller): Promise<EndpointView & { secret: string }> {
       const url = await checkedUrl(input.url);
-      const existing = await store.listEndpoints(caller.tenantId, MAX_ENDPOINTS_PER_TENANT);
-      if (existing.items.length >= MAX_ENDPOINTS_PER_TENANT) {
-        throw new ConflictError(`A tenant may have at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first.`, 'endpoint_limit');
-      }
       const at = now().toISOString();
       const endpoint: WebhookEndpoint = {
         id: randomUUID(),
@@ -130,7 +130,10 @@ export function createEndpointService(options: EndpointServiceOptions) {
         previousSecretExpiresAt: null,
         failingSince: null,
       };
-      await store.insertEndpoint(endpoint);
+      // The limit is held by the write itself (it counts the tenant's endpoints), so concurrent creates cannot pass it.
+      if ((await store.insertEndpoint(endpoint, MAX_ENDPOINTS_PER_TENANT)) === 'limit') {
+        throw new ConflictError(`A tenant may have at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first.`, 'endpoint_limit');
+      }
       return { ...view(endpoint), secret: endpoint.secret };
     },
 
@@ -164,7 +167,8 @@ export function createEndpointService(options: EndpointServiceOptions) {
     },
 
     async remove(id: string, caller: Caller): Promise<void> {
-      await store.deleteEndpoint(await owned(id, caller));
+      // Deleted meanwhile by another request: as if it had been gone before this one (which frees no second slot).
+      if ((await store.deleteEndpoint(await owned(id, caller))) === 'absent') throw new NotFoundError(`No webhook endpoint with id ${id}.`);
     },
 
     /** A new secret; the old one keeps signing beside it for 24 h, so receivers can switch without a gap. */

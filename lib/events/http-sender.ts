@@ -1,7 +1,7 @@
 import type { LookupAddress } from 'node:dns';
 import { createRequire } from 'node:module';
 import type { LookupFunction } from 'node:net';
-import { type DestinationPolicy, ipVersion, refusedAddress, refusedUrl } from './destination.ts';
+import { type DestinationPolicy, ipVersion, refusedAddress, refusedHost, refusedUrl } from './destination.ts';
 
 /** One delivery attempt's outcome: the receiver's status, or why there was none. */
 export type SendOutcome = { status: number; durationMs: number } | { error: string; durationMs: number };
@@ -46,8 +46,14 @@ export function createHttpSender(policy: DestinationPolicy, timeoutMs = DELIVERY
     network().dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 4);
       const all = addresses as LookupAddress[];
-      const refused = all.map((entry) => refusedAddress(entry.address, policy)).find(Boolean);
-      if (refused || all.length === 0) return callback(new RefusedDestination(refused ?? `${hostname} has no address`), '', 4);
+      // A name's refusal never says what it resolved to (refusedHost): the attempt is shown to the tenant.
+      if (all.length === 0) return callback(new RefusedDestination(`${hostname} has no address`), '', 4);
+      const refused = refusedHost(
+        hostname,
+        all.map((entry) => entry.address),
+        policy,
+      );
+      if (refused) return callback(new RefusedDestination(refused), '', 4);
       if (options.all) return (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, all);
       return callback(null, all[0]!.address, all[0]!.family);
     });

@@ -1,4 +1,5 @@
 import type { KindRegistry } from '../lifecycle/kind.ts';
+import type { Cursor } from '../lifecycle/store.ts';
 import type { StoredRequest } from '../lifecycle/types.ts';
 import type { DeliveryEngine } from './delivery.ts';
 import { MAX_ENDPOINTS_PER_TENANT } from './endpoints.ts';
@@ -28,14 +29,17 @@ export interface PublisherOptions {
 export interface PublishReport {
   events: number;
   deliveries: number;
-  attempts: number;
+  /** Endpoints whose deliveries were handed to a worker of their own. */
+  endpoints: number;
 }
 
 /**
- * The outbox's reader: each committed transition in a batch of the table's stream becomes
- * its event, put on the bus and handed to every endpoint of the tenant that takes it. A batch that fails is
- * read again whole (the stream keeps it); nothing is done twice that shows: the bus and the receivers
- * dedupe by event id, and a delivery is created once whoever reads the record.
+ * The outbox's reader: each committed transition in a batch of the table's stream becomes its event, put
+ * on the bus, recorded as a delivery for every endpoint of the tenant that takes it, and handed off: each
+ * endpoint's deliveries to a worker of their own (./delivery.ts). It never waits on a receiver, so no
+ * endpoint, slow or failing, holds up the stream. A batch that fails is read again whole (the stream keeps
+ * it); nothing is done twice that shows: the bus and the receivers dedupe by event id, a delivery is
+ * created once whoever reads the record, and an attempt claims its delivery first.
  */
 export function createPublisher(options: PublisherOptions) {
   const { store, deliveries } = options;
@@ -54,19 +58,27 @@ export function createPublisher(options: PublisherOptions) {
     return events;
   }
 
-  /**
-   * Publishes the batch's events and attempts their deliveries now; a retry that falls due within
-   * `waitMs` is attempted in this call too, the rest by the sweep (./delivery.ts).
-   */
-  return async function publish(changes: readonly RequestChange[], waitMs: number): Promise<PublishReport> {
+  /** Every endpoint of the tenant, page by page (the limit is kept by the write that creates one). */
+  async function allEndpoints(tenantId: string): Promise<WebhookEndpoint[]> {
+    const all: WebhookEndpoint[] = [];
+    let after: Cursor | undefined;
+    do {
+      const page = await store.listEndpoints(tenantId, MAX_ENDPOINTS_PER_TENANT, after);
+      all.push(...page.items);
+      after = page.cursor;
+    } while (after);
+    return all;
+  }
+
+  return async function publish(changes: readonly RequestChange[]): Promise<PublishReport> {
     const events = eventsOf(changes);
-    if (events.length === 0) return { events: 0, deliveries: 0, attempts: 0 };
+    if (events.length === 0) return { events: 0, deliveries: 0, endpoints: 0 };
     await options.bus?.put(events.map(({ event }) => event));
     const endpointsByTenant = new Map<string, Promise<WebhookEndpoint[]>>();
     const endpointsOf = (tenantId: string) => {
       let found = endpointsByTenant.get(tenantId);
       if (!found) {
-        found = store.listEndpoints(tenantId, MAX_ENDPOINTS_PER_TENANT).then((page) => page.items);
+        found = allEndpoints(tenantId);
         endpointsByTenant.set(tenantId, found);
       }
       return found;
@@ -76,8 +88,8 @@ export function createPublisher(options: PublisherOptions) {
       const endpoints = await endpointsOf(tenantId);
       if (endpoints.length > 0) due.push(...(await deliveries.enqueue(event, endpoints)));
     }
-    const made = await deliveries.deliver(due, waitMs);
-    return { events: events.length, deliveries: due.length, attempts: made.length };
+    const endpoints = await deliveries.handOff(due);
+    return { events: events.length, deliveries: due.length, endpoints };
   };
 }
 

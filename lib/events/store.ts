@@ -22,6 +22,10 @@ export interface WebhookEndpoint {
   previousSecretExpiresAt: string | null;
   /** Since when every delivery failed (null after a success); 5 days of that disables the endpoint. */
   failingSince: string | null;
+  /** Failed attempts since the last success (absent: none). */
+  consecutiveFailures?: number;
+  /** Until when scheduled attempts wait, after failures in a row (absent or null: they go). */
+  circuitOpenUntil?: string | null;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
@@ -65,11 +69,16 @@ export interface DueDelivery {
 
 /** The persistence of endpoints and deliveries; lib/store/dynamo-events.ts implements it on the table. */
 export interface EventStore {
-  insertEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /**
+   * Creates the endpoint if its tenant has fewer than `max`, counting it in the same write, so concurrent
+   * creates cannot pass the limit together: `limit` when the tenant already has `max`.
+   */
+  insertEndpoint(endpoint: WebhookEndpoint, max: number): Promise<'created' | 'limit'>;
   getEndpoint(id: string): Promise<WebhookEndpoint | undefined>;
   /** Writes `next` if the stored endpoint is still at `current.version`. */
   replaceEndpoint(current: WebhookEndpoint, next: WebhookEndpoint): Promise<'applied' | 'conflict'>;
-  deleteEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /** Deletes the endpoint and uncounts it in the same write; `absent` when it was already gone (counted off once). */
+  deleteEndpoint(endpoint: WebhookEndpoint): Promise<'deleted' | 'absent'>;
   /** A tenant's endpoints, newest first. */
   listEndpoints(tenantId: string, limit: number, after?: Cursor): Promise<StoredPage<WebhookEndpoint>>;
   /** Creates the delivery unless it exists (a redelivered stream record, a second reader): `exists` then. */
@@ -84,9 +93,7 @@ export interface EventStore {
   recordAttempt(next: Delivery, attempt: DeliveryAttempt): Promise<void>;
   /** An endpoint's attempts, newest first. */
   listAttempts(endpointId: string, limit: number, after?: Cursor): Promise<StoredPage<DeliveryAttempt>>;
-  /** Pending deliveries due by `before`, oldest first, from one shard of the due index. */
-  listDue(shard: number, before: string, limit: number): Promise<DueDelivery[]>;
-  /** When the earliest pending delivery of a shard is due, if any is. */
-  nextDue(shard: number): Promise<string | undefined>;
+  /** Pending deliveries due by `before`, oldest first, a page of one shard of the due index. */
+  listDue(shard: number, before: string, limit: number, after?: Cursor): Promise<StoredPage<DueDelivery>>;
   readonly dueShards: number;
 }

@@ -27,6 +27,7 @@ export type Permission =
   | 'queryDueDeliveries'
   | 'putOnEventBus'
   | 'eventsDeadLetters'
+  | 'invokeDeliveryWorker'
   | 'writeSession';
 
 export type { Schema };

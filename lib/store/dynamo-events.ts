@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -19,6 +19,7 @@ import {
   deliveryKey,
   dueIndexAttributes,
   dueShardPk,
+  endpointCountKey,
   endpointIndexAttributes,
   endpointKey,
   INDEX,
@@ -37,6 +38,35 @@ function endpointItem(endpoint: WebhookEndpoint) {
 
 function endpointFrom(item: Record<string, unknown>): WebhookEndpoint {
   return stripKeys<WebhookEndpoint>(item);
+}
+
+type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
+
+/**
+ * A tenant's endpoint count moves by `by` (+1 on a create, -1 on a delete). `count` is a reserved word.
+ * No counter item is the same as a count of 0 (ADD starts from 0, and the create's condition lets it
+ * through): the service had no deployed endpoints before the count was kept, so there is none to migrate.
+ */
+function countUpdate(tableName: string, tenantId: string, by: 1 | -1, max?: number) {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: endpointCountKey(tenantId),
+      UpdateExpression: 'SET #entity = :entity, tenantId = :tenant ADD #count :by',
+      ...(max === undefined ? {} : { ConditionExpression: 'attribute_not_exists(#count) OR #count < :max' }),
+      ExpressionAttributeNames: { '#entity': 'entity', '#count': 'count' },
+      ExpressionAttributeValues: { ':entity': 'EndpointCount', ':tenant': tenantId, ':by': by, ...(max === undefined ? {} : { ':max': max }) },
+    },
+  };
+}
+
+/** Tries of a write on a tenant's endpoint count that concurrent ones canceled (TransactionConflict). */
+const COUNT_TRIES = 8;
+
+/** Each item's cancellation reason, in the transaction's order, when DynamoDB canceled it. */
+function cancellationCodes(error: unknown): string[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
 }
 
 /** A delivery item; only a pending one with a due time is in the due index. */
@@ -93,19 +123,43 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     return { items: items.map(decode), cursor: undefined };
   }
 
+  /**
+   * A transaction on a tenant's endpoint count: creates and deletes of one tenant's endpoints all write its
+   * count item, so concurrent ones cancel each other (TransactionConflict) and are tried again after a
+   * random pause. `refused` when the condition of the item at `decisive` failed (that is the answer);
+   * any other failed condition is a store error, as is a conflict still there after the last try (a 503).
+   */
+  async function counted(operation: string, items: TransactItems, decisive: number): Promise<'written' | 'refused'> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.send(new TransactWriteCommand({ TransactItems: items }));
+        return 'written';
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (codes?.[decisive] === 'ConditionalCheckFailed') return 'refused';
+        if (!codes?.includes('TransactionConflict') || codes.includes('ConditionalCheckFailed') || attempt === COUNT_TRIES) {
+          throw translateStoreError(operation, error);
+        }
+        await sleep(Math.random() * 10 * 2 ** attempt);
+      }
+    }
+  }
+
   return {
     dueShards: DUE_SHARDS,
 
-    async insertEndpoint(endpoint) {
-      await run('endpoint-insert', () =>
-        client.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: endpointItem(endpoint),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
+    async insertEndpoint(endpoint, max) {
+      // Refused by the count's condition: the tenant has `max`. The endpoint's own (its new id taken, which a
+      // random UUID never is) is a store error, as it always was.
+      const written = await counted(
+        'endpoint-insert',
+        [
+          countUpdate(tableName, endpoint.tenantId, 1, max),
+          { Put: { TableName: tableName, Item: endpointItem(endpoint), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+        0,
       );
+      return written === 'written' ? 'created' : 'limit';
     },
 
     async getEndpoint(id) {
@@ -132,7 +186,16 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     },
 
     async deleteEndpoint(endpoint) {
-      await run('endpoint-delete', () => client.send(new DeleteCommand({ TableName: tableName, Key: endpointKey(endpoint.id) })));
+      // Only the delete that finds the endpoint uncounts it: a second one (concurrent, repeated) changes nothing.
+      const written = await counted(
+        'endpoint-delete',
+        [
+          countUpdate(tableName, endpoint.tenantId, -1),
+          { Delete: { TableName: tableName, Key: endpointKey(endpoint.id), ConditionExpression: 'attribute_exists(pk)' } },
+        ],
+        1,
+      );
+      return written === 'written' ? 'deleted' : 'absent';
     },
 
     listEndpoints(tenantId, limit, after) {
@@ -230,41 +293,22 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       );
     },
 
-    async listDue(shard, before, limit): Promise<DueDelivery[]> {
-      const result = await run('delivery-due', () =>
-        client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: INDEX.dueDeliveries,
-            KeyConditionExpression: 'dueShard = :shard AND dueKey <= :upTo',
-            // '~' sorts after every character of the ids that follow the time.
-            ExpressionAttributeValues: { ':shard': dueShardPk(shard), ':upTo': `${before}#~` },
-            ScanIndexForward: true,
-            Limit: limit,
-          }),
-        ),
+    listDue(shard, before, limit, after) {
+      return page(
+        'delivery-due',
+        {
+          TableName: tableName,
+          IndexName: INDEX.dueDeliveries,
+          KeyConditionExpression: 'dueShard = :shard AND dueKey <= :upTo',
+          // '~' sorts after every character of the ids that follow the time.
+          ExpressionAttributeValues: { ':shard': dueShardPk(shard), ':upTo': `${before}#~` },
+          ScanIndexForward: true,
+          ExclusiveStartKey: after,
+        },
+        limit,
+        (item) => ({ pk: item.pk, sk: item.sk, dueShard: item.dueShard, dueKey: item.dueKey }),
+        (item): DueDelivery => ({ endpointId: item.endpointId as string, eventId: item.eventId as string, nextAttemptAt: item.nextAttemptAt as string }),
       );
-      return (result.Items ?? []).map((item) => ({
-        endpointId: item.endpointId as string,
-        eventId: item.eventId as string,
-        nextAttemptAt: item.nextAttemptAt as string,
-      }));
-    },
-
-    async nextDue(shard) {
-      const result = await run('delivery-next-due', () =>
-        client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: INDEX.dueDeliveries,
-            KeyConditionExpression: 'dueShard = :shard',
-            ExpressionAttributeValues: { ':shard': dueShardPk(shard) },
-            ScanIndexForward: true,
-            Limit: 1,
-          }),
-        ),
-      );
-      return result.Items?.[0]?.nextAttemptAt as string | undefined;
     },
   };
 }

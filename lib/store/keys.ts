@@ -16,6 +16,7 @@ import type { StoredRequest } from '../lifecycle/types.ts';
  * | endpoint    | ENDPOINT#<id>     | ENDPOINT                 | byTenant (TENANT#<t>#WebhookEndpoint)     |
  * | delivery    | ENDPOINT#<id>     | DELIVERY#<event id>      | dueDeliveries (while pending); TTL        |
  * | attempt     | ENDPOINT#<id>     | ATTEMPT#<at>#<event id>#<n> | (TTL on expiresAt)                     |
+ * | endpoint count | ENDPOINT#TENANT#<tenant id> | ENDPOINT_COUNT | (a tenant's endpoints: `count`, the limit's guard) |
  */
 export const INDEX = {
   byTenant: 'byTenant',
@@ -67,6 +68,12 @@ export const attemptKey = (endpointId: string, at: string, eventId: string, atte
   pk: `ENDPOINT#${endpointId}`,
   sk: `${ATTEMPT_SK_PREFIX}${at}#${eventId}#${String(attempt).padStart(3, '0')}`,
 });
+/**
+ * How many endpoints a tenant has (`count`), kept in the transactions that create and delete them. Under
+ * `ENDPOINT#` like every other item the endpoints API writes (the `writeEvents` statement's leading key);
+ * no endpoint id is `TENANT#…` (they are UUIDs), and its sort key is none of an endpoint's items'.
+ */
+export const endpointCountKey = (tenantId: string) => ({ pk: `ENDPOINT#TENANT#${tenantId}`, sk: 'ENDPOINT_COUNT' });
 export const endpointIndexAttributes = (endpoint: { tenantId: string; created: string; id: string }) => ({
   gsi1pk: tenantPk(endpoint.tenantId, 'WebhookEndpoint'),
   gsi1sk: `${endpoint.created}#${endpoint.id}`,

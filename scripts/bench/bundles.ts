@@ -119,6 +119,8 @@ export function childEnv(): NodeJS.ProcessEnv {
     METRICS_DISABLED: 'true',
     // As deployed, where it is required; nothing is fetched from it at start.
     AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+    // As deployed, the stack names the delivery worker to the functions that hand deliveries to it.
+    DELIVERY_WORKER_FUNCTION: 'attemptDeliveries',
     ...(nodeOptions ? { NODE_OPTIONS: String(nodeOptions) } : {}),
   };
 }

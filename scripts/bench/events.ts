@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDeliveryEngine } from '../../lib/events/delivery.ts';
+import { createDeliveryEngine, type DeliveryEngine } from '../../lib/events/delivery.ts';
 import { createEndpointService } from '../../lib/events/endpoints.ts';
 import { createHttpSender, resolveHost } from '../../lib/events/http-sender.ts';
 import { createPublisher } from '../../lib/events/publish.ts';
@@ -22,7 +22,7 @@ import { range, spread } from './stats.ts';
  */
 
 /** A receiver on 127.0.0.1 that answers 204 and keeps each event's arrival and commit time. */
-async function startReceiver() {
+export async function startReceiver() {
   const arrivals: Array<{ id: string; at: number; committedAt: number }> = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -48,26 +48,63 @@ async function startReceiver() {
   };
 }
 
-/** `requests` creates and as many cancels, one after another, through npm start; each is one event. */
-export async function runDeliveryLatency(service: NpmStart, requests: number) {
+/** Accepts every connection and never answers: each attempt at it waits for the sender's 10 s timeout. */
+async function startSilentReceiver() {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/never`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function subscribe(service: NpmStart, authorization: string, url: string) {
+  const headers = { authorization, 'content-type': 'application/json' };
+  const subscribed = await fetch(`${service.base}/v1/webhook-endpoints`, { method: 'POST', headers, body: JSON.stringify({ url }) });
+  if (subscribed.status !== 201) throw new Error(`subscribing answered ${subscribed.status}: ${await subscribed.text()}`);
+}
+
+async function createRequest(service: NpmStart, authorization: string): Promise<string> {
+  const headers = { authorization, 'content-type': 'application/json' };
+  const body = JSON.stringify({ name: 'Bench', type: 'Household' });
+  return ((await (await fetch(`${service.base}/v1/onboarding/collectives`, { method: 'POST', headers, body })).json()) as { id: string }).id;
+}
+
+/**
+ * `requests` creates and as many cancels, one after another, through npm start; each is one event. With
+ * `noisyEndpoints`, another tenant has that many endpoints that never answer, and makes a request of its
+ * own before each measured one: its deliveries are under way the whole time.
+ */
+export async function runDeliveryLatency(service: NpmStart, requests: number, options: { noisyEndpoints?: number } = {}) {
   const receiver = await startReceiver();
+  const silent = await Promise.all(range(options.noisyEndpoints ?? 0).map(() => startSilentReceiver()));
   try {
     const authorization = await bearer(randomUUID(), 'bench-events');
-    const headers = { authorization, 'content-type': 'application/json' };
-    const subscribed = await fetch(`${service.base}/v1/webhook-endpoints`, { method: 'POST', headers, body: JSON.stringify({ url: receiver.url }) });
-    if (subscribed.status !== 201) throw new Error(`subscribing answered ${subscribed.status}: ${await subscribed.text()}`);
+    await subscribe(service, authorization, receiver.url);
+    const noisy = silent.length ? await bearer(randomUUID(), 'bench-noisy') : undefined;
+    for (const endpoint of silent) await subscribe(service, noisy!, endpoint.url);
     for (const _n of range(requests)) {
-      const body = JSON.stringify({ name: 'Bench', type: 'Household' });
-      const { id } = (await (await fetch(`${service.base}/v1/onboarding/collectives`, { method: 'POST', headers, body })).json()) as { id: string };
+      if (noisy) await createRequest(service, noisy);
+      const id = await createRequest(service, authorization);
       await fetch(`${service.base}/v1/onboarding/collectives/${id}/cancel`, { method: 'PATCH', headers: { authorization } });
     }
     const events = requests * 2;
     const deadline = Date.now() + 30_000;
     while (receiver.first().length < events && Date.now() < deadline) await sleep(50);
     const first = receiver.first();
-    return { events, received: first.length, ...spread(first.map((arrival) => arrival.at - arrival.committedAt)) };
+    return { events, received: first.length, noisyEndpoints: silent.length, ...spread(first.map((arrival) => arrival.at - arrival.committedAt)) };
   } finally {
     await receiver.close();
+    await Promise.all(silent.map((endpoint) => endpoint.close()));
   }
 }
 
@@ -79,8 +116,16 @@ export async function measureDeliveryCost(options: { endpoint: string; tableName
   const lab = inProcess(options.endpoint, options.tableName);
   const store = createDynamoEventStore(createDocumentClient(lab.dynamo), options.tableName);
   const kinds = registryOf(ALL_KINDS);
-  const policy = { production: false };
-  const deliveries = createDeliveryEngine({ store, sender: createHttpSender(policy), retrySeconds: [5] });
+  const policy = { deployed: false };
+  // The hand-off runs the worker here, so its requests are counted with the publisher's.
+  const deliveries: DeliveryEngine = createDeliveryEngine({
+    store,
+    sender: createHttpSender(policy),
+    retrySeconds: [5],
+    handOff: async (work) => {
+      await Promise.all(work.map((handOff) => deliveries.deliverTo(handOff.endpointId, handOff.eventIds)));
+    },
+  });
   const publish = createPublisher({ store, deliveries, kinds });
   const receiver = await startReceiver();
   try {
@@ -96,7 +141,7 @@ export async function measureDeliveryCost(options: { endpoint: string; tableName
     for (let start = 0; start < changes.length; start += options.batchSize) {
       const batch = changes.slice(start, start + options.batchSize);
       lab.meter.start();
-      await publish(batch, 0);
+      await publish(batch);
       const tally = lab.meter.stop();
       // Per event: the batch's requests spread over its events.
       const per = (n: number) => n / batch.length;

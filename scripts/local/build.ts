@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { parse } from 'yaml';
-import { DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { ASYNC_WORKERS, DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 
 /**
  * The function bundles exactly as `serverless package` builds them (serverless.yml `custom.esbuild`, with
@@ -92,6 +92,7 @@ export function functionEntries(): FunctionEntry[] {
       timeoutSeconds: consumer.timeout,
       environment: consumer.environment,
     })),
+    ...ASYNC_WORKERS.map((worker) => ({ name: worker.function, handler: worker.handler, timeoutSeconds: worker.timeout, environment: worker.environment })),
   ];
   return declared.map((fn) => {
     const base = fn.handler.slice(0, fn.handler.lastIndexOf('.'));

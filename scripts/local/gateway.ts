@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { ASYNC_WORKERS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 import type { Route } from '../../lib/http/route.ts';
 import type { BuiltFunction } from './build.ts';
 import { FunctionPool, type InvocationOutcome } from './lambda-runner.ts';
@@ -190,13 +191,19 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** Lambda retries a failed asynchronous invocation after about 1 and 2 minutes; locally after 1 and 2 seconds. */
+const ASYNC_RETRY_DELAYS_MS = [1_000, 2_000];
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  // Completed once the port is known (before any environment starts): where Lambda's Invoke API is, and
+  // each worker's name, as a deployed stack gives them to the functions that invoke one.
+  const env: NodeJS.ProcessEnv = { ...options.env, ...Object.fromEntries(ASYNC_WORKERS.map((worker) => [worker.nameSetting, worker.function])) };
   const pools = new Map(
     options.functions.map((fn) => [
       fn.name,
       new FunctionPool(fn, {
-        env: options.env,
-        maxEnvironments: options.maxEnvironments,
+        env,
+        maxEnvironments: ASYNC_WORKERS.find((worker) => worker.function === fn.name)?.localConcurrency ?? options.maxEnvironments,
         memorySize: 256,
         onCrash: (name, error) => options.log(`${name}: execution environment crashed: ${error.stack ?? error.message}`),
       }),
@@ -219,7 +226,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return;
     }
     const body = await readBody(request);
-    const outcome = await pool.invoke(body.length ? JSON.parse(body.toString('utf8')) : {});
+    const event = body.length ? JSON.parse(body.toString('utf8')) : {};
+    if (request.headers['x-amz-invocation-type'] === 'Event') {
+      // Asynchronous: queued (202), run when an environment is free, retried as Lambda would on failure.
+      response.writeHead(202).end();
+      void invokeAsynchronously(name, pool, event);
+      return;
+    }
+    const outcome = await pool.invoke(event);
     logFailure(name, outcome, 'invoke');
     // Lambda's Invoke API: 200 with the result, or X-Amz-Function-Error with the error's name and message.
     if (outcome.kind === 'result') {
@@ -233,6 +247,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       .end(JSON.stringify({ errorType: error.name, errorMessage: error.message }));
   }
 
+  async function invokeAsynchronously(name: string, pool: FunctionPool, event: unknown) {
+    const retries = [...ASYNC_WORKERS, ...JOBS].find((fn) => fn.function === name)?.retries ?? 2;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, ASYNC_RETRY_DELAYS_MS[attempt - 1] ?? 2_000));
+      if (closing) return;
+      // Lambda's queue holds the event until an environment is free: no deadline for the wait.
+      const outcome = await pool.invoke(event, Number.POSITIVE_INFINITY);
+      logFailure(name, outcome, 'async');
+      if (outcome.kind === 'result') return;
+    }
+    options.log(`${name}: an asynchronous invocation failed ${retries + 1} times; deployed, it would go to the dead-letter queue`);
+  }
+
+  let closing = false;
   const server = createServer(async (request, response) => {
     const started = performance.now();
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -287,6 +315,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
+  env.LAMBDA_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const timers: Array<ReturnType<typeof setInterval>> = [];
   if (options.schedules) {
@@ -345,6 +374,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server,
     pools,
     async close() {
+      closing = true;
       for (const timer of timers) clearInterval(timer);
       await Promise.all(readers.map((reader) => reader.stop()));
       server.closeAllConnections();

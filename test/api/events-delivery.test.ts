@@ -6,6 +6,7 @@ import { eventBridgeBus } from '../../lib/events/event-bridge.ts';
 import { createHttpSender, resolveHost } from '../../lib/events/http-sender.ts';
 import { createPublisher } from '../../lib/events/publish.ts';
 import { createPageTokens } from '../../lib/http/page-tokens.ts';
+import { toProblem } from '../../lib/http/problem.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { createDynamoEventStore } from '../../lib/store/dynamo-events.ts';
 import { config, kinds, requests } from '../support/app.ts';
@@ -19,7 +20,8 @@ import { type FakeEventBridge, startFakeEventBridge } from '../upstream/fake-eve
  */
 
 const events = createDynamoEventStore(createDocumentClient(createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint })), config.tableName);
-const local = { production: false };
+const local = { deployed: false };
+const deployed = { deployed: true };
 let receiver: Receiver;
 
 beforeAll(async () => {
@@ -27,12 +29,23 @@ beforeAll(async () => {
 });
 afterAll(() => receiver.close());
 
+/** The engine, its hand-offs run here at once (the Lambda hand-off itself is test/api/events.test.ts's). */
 function engineAt(clock: { now: number }, retrySeconds = [1, 1, 2]) {
-  return createDeliveryEngine({ store: events, sender: createHttpSender(local), retrySeconds, now: () => new Date(clock.now), sleep: async () => {} });
+  const engine = createDeliveryEngine({
+    store: events,
+    sender: createHttpSender(local),
+    retrySeconds,
+    now: () => new Date(clock.now),
+    sleep: async () => {},
+    handOff: async (work) => {
+      await Promise.all(work.map((handOff) => engine.deliverTo(handOff.endpointId, handOff.eventIds)));
+    },
+  });
+  return engine;
 }
 
-function serviceWith(engine: ReturnType<typeof engineAt>, policy = local) {
-  return createEndpointService({ store: events, pageTokens: createPageTokens('events-test'), deliveries: engine, policy, resolve: resolveHost });
+function serviceWith(engine: ReturnType<typeof engineAt>, policy = local, resolve = resolveHost) {
+  return createEndpointService({ store: events, pageTokens: createPageTokens('events-test'), deliveries: engine, policy, resolve });
 }
 
 /** A request's committed change, as the stream would tell it. */
@@ -125,14 +138,62 @@ describe('the delivery engine', () => {
   });
 });
 
+describe("an endpoint's circuit", () => {
+  it('given three failed attempts in a row, then scheduled attempts wait while it is open, the API can still retry, and a failed probe keeps it open twice as long', async () => {
+    const clock = { now: Date.parse('2026-11-03T00:00:00Z') };
+    const engine = engineAt(clock, [60, 60, 60, 60, 60, 60]);
+    const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/circuit` }, newCaller());
+    const queued = async () => {
+      const eventId = `evt_test_${randomUUID()}`;
+      await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [
+        (await events.getEndpoint(endpoint.id))!,
+      ]);
+      return eventId;
+    };
+    receiver.otherwise = 503;
+    try {
+      for (let failure = 1; failure <= 3; failure++) {
+        const eventId = await queued();
+        expect(await engine.deliverTo(endpoint.id, [eventId])).toMatchObject({ attempted: 1, succeeded: 0 });
+        expect(receiver.of(eventId)).toHaveLength(1);
+      }
+      expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 3, circuitOpenUntil: new Date(clock.now + 60_000).toISOString() });
+
+      // Open: a new event's scheduled attempt is held, not sent, and its delivery stays due.
+      const held = await queued();
+      expect(await engine.deliverTo(endpoint.id, [held])).toEqual({ attempted: 0, succeeded: 0, held: 1 });
+      expect(receiver.of(held)).toEqual([]);
+      expect(await events.getDelivery(endpoint.id, held)).toMatchObject({ status: 'pending', attempts: 0 });
+
+      // Closed again after its time: the next attempt is the probe; failing, it opens for twice as long.
+      clock.now += 60_000;
+      expect(await engine.deliverTo(endpoint.id, [held])).toMatchObject({ attempted: 1, held: 0 });
+      expect(receiver.of(held)).toHaveLength(1);
+      expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 4, circuitOpenUntil: new Date(clock.now + 120_000).toISOString() });
+
+      // A retry asked for through the API goes while it is open; its success closes the circuit.
+      receiver.otherwise = 200;
+      expect(await engine.attempt(endpoint.id, held, true)).toMatchObject({ statusCode: 200, manual: true });
+      expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 0, circuitOpenUntil: null, failingSince: null });
+      const after = await queued();
+      expect(await engine.deliverTo(endpoint.id, [after])).toMatchObject({ attempted: 1, succeeded: 1 });
+    } finally {
+      receiver.otherwise = 200;
+    }
+  });
+});
+
 describe('the destination guard', () => {
-  it('given production, then an endpoint on a host that resolves to loopback is refused at creation, naming why', async () => {
-    const service = serviceWith(engineAt({ now: Date.now() }), { production: true });
+  it('given a deployed stage, then an endpoint on a host that resolves to loopback is refused at creation, without naming the address', async () => {
+    const service = serviceWith(engineAt({ now: Date.now() }), deployed);
     const who = newCaller();
 
-    await expect(service.create({ url: 'https://localhost/hooks' }, who)).rejects.toMatchObject({
+    const byName = await service.create({ url: 'https://localhost/hooks' }, who).catch((error: unknown) => error);
+    expect(byName).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('not an allowed destination') });
+    expect(JSON.stringify(byName)).not.toMatch(/127\.0\.0\.1|::1|loopback/);
+    await expect(service.create({ url: 'https://[::ffff:127.0.0.1]/hooks' }, who)).rejects.toMatchObject({
       code: 'validation_failed',
-      message: expect.stringContaining('loopback'),
+      message: expect.stringContaining('[::ffff:7f00:1] is a loopback address'),
     });
     await expect(service.create({ url: 'http://hooks.example.com/' }, who)).rejects.toMatchObject({
       code: 'validation_failed',
@@ -141,16 +202,61 @@ describe('the destination guard', () => {
     expect((await events.listEndpoints(who.tenantId, 10)).items).toEqual([]);
   });
 
-  it('given production, then a delivery to a name that resolves to loopback is refused at connection time, after DNS', async () => {
-    const sender = createHttpSender({ production: true }, 2_000);
+  it('given a deployed stage, then the 400 for a name that resolves to a private address does not tell the address', async () => {
+    const resolved: string[] = [];
+    const service = serviceWith(engineAt({ now: Date.now() }), deployed, async (hostname) => {
+      resolved.push(hostname);
+      return ['93.184.216.34', '10.9.8.7'];
+    });
+    const who = newCaller();
+
+    const refusal = await service.create({ url: 'https://hooks.internal.example.com/x' }, who).catch((error: unknown) => error);
+    const { problem } = toProblem(refusal, 'c');
+
+    expect(resolved).toEqual(['hooks.internal.example.com']);
+    expect(problem).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+      detail: 'url is not an allowed destination: its host resolves to an address events may not be sent to.',
+      errors: [{ path: '/url', message: 'is not an allowed destination: its host resolves to an address events may not be sent to' }],
+    });
+    expect(JSON.stringify(problem)).not.toContain('10.9.8.7');
+    expect(JSON.stringify(problem)).not.toContain('private');
+    expect((await events.listEndpoints(who.tenantId, 10)).items).toEqual([]);
+    // Run locally the same name may be used: the local stack's receivers are on private addresses.
+    await expect(
+      serviceWith(engineAt({ now: Date.now() }), local, async () => ['10.9.8.7']).create({ url: 'https://hooks.internal.example.com/x' }, who),
+    ).resolves.toMatchObject({
+      url: 'https://hooks.internal.example.com/x',
+    });
+  });
+
+  it('given a name that does not resolve, then the refusal tells only the host the caller sent', async () => {
+    const service = serviceWith(engineAt({ now: Date.now() }), deployed, async () => {
+      throw new Error('getaddrinfo ENOTFOUND nowhere.example.com via 10.0.0.2:53');
+    });
+    const refusal = await service.create({ url: 'https://nowhere.example.com/x' }, newCaller()).catch((error: unknown) => error);
+    expect(toProblem(refusal, 'c').problem).toMatchObject({ status: 400, detail: 'url names a host that does not resolve (nowhere.example.com).' });
+    await expect(
+      serviceWith(engineAt({ now: Date.now() }), deployed, async () => []).create({ url: 'https://nowhere.example.com/x' }, newCaller()),
+    ).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: 'url names a host that does not resolve (nowhere.example.com).',
+    });
+  });
+
+  it('given a deployed stage, then a delivery to a name that resolves to loopback is refused at connection time, after DNS, without naming the address', async () => {
+    const sender = createHttpSender(deployed, 2_000);
     const port = new URL(receiver.url).port;
     const before = receiver.received.length;
 
     const byName = await sender.send(`https://localhost:${port}/hooks`, {}, '{}');
     const byAddress = await sender.send(`https://127.0.0.1:${port}/hooks`, {}, '{}');
+    const byMappedAddress = await sender.send(`https://[0:0:0:0:0:ffff:127.0.0.1]:${port}/hooks`, {}, '{}');
 
-    expect(byName).toMatchObject({ error: expect.stringMatching(/destination refused: .*loopback/) });
-    expect(byAddress).toMatchObject({ error: expect.stringMatching(/destination refused: .*loopback/) });
+    expect(byName).toMatchObject({ error: 'destination refused: its host resolves to an address events may not be sent to' });
+    expect(byAddress).toMatchObject({ error: 'destination refused: 127.0.0.1 is a loopback address' });
+    expect(byMappedAddress).toMatchObject({ error: expect.stringMatching(/destination refused: .*loopback/) });
     expect(receiver.received.length).toBe(before);
   });
 
@@ -184,12 +290,12 @@ describe("the stage's event bus", () => {
     const eventId = `evt_${stored.id}_1`;
 
     bus.refuseWith = 'ThrottlingException';
-    await expect(publish([{ request: stored, previousVersion: undefined }], 0)).rejects.toThrow(/EventBridge refused 1 of 1 events \(ThrottlingException\)/);
+    await expect(publish([{ request: stored, previousVersion: undefined }])).rejects.toThrow(/EventBridge refused 1 of 1 events \(ThrottlingException\)/);
     expect(receiver.of(eventId)).toEqual([]);
     bus.refuseWith = undefined;
-    const report = await publish([{ request: stored, previousVersion: undefined }], 0);
+    const report = await publish([{ request: stored, previousVersion: undefined }]);
 
-    expect(report).toEqual({ events: 1, deliveries: 1, attempts: 1 });
+    expect(report).toEqual({ events: 1, deliveries: 1, endpoints: 1 });
     const [entry] = bus.entries.filter((candidate) => JSON.parse(candidate.Detail).id === eventId);
     expect(entry).toMatchObject({ EventBusName: 'onboarding-test', Source: 'onboarding.service', DetailType: 'onboarding.status.updated' });
     expect(receiver.of(eventId)).toHaveLength(1);
@@ -202,7 +308,7 @@ describe("the stage's event bus", () => {
     const calls = bus.calls;
     const publish = createPublisher({ store: events, deliveries: engine, kinds, bus: eventBridgeBus('onboarding-test', { endpoint: bus.endpoint }) });
 
-    expect(await publish([{ request: stored, previousVersion: 1 }], 0)).toEqual({ events: 0, deliveries: 0, attempts: 0 });
+    expect(await publish([{ request: stored, previousVersion: 1 }])).toEqual({ events: 0, deliveries: 0, endpoints: 0 });
     expect(bus.calls).toBe(calls);
   });
 });

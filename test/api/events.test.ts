@@ -4,7 +4,7 @@ import * as webhooks from '../../functions/webhooks/provider-events.ts';
 import { runCleanup } from '../../lib/lifecycle/cleanup.ts';
 import type { StreamReader } from '../../scripts/local/streams.ts';
 import { dynamo, lifecycle, store } from '../support/app.ts';
-import { type Received, type Receiver, signedBy, startPublishing, startReceiver } from '../support/events.ts';
+import { type Received, type Receiver, signedBy, startPublishing, startReceiver, startSilentReceiver } from '../support/events.ts';
 import { BODIES, newMessageId } from '../support/fixtures.ts';
 import { invoke, signedWebhookEvent, token } from '../support/http.ts';
 import { endpointsApi, expectProblem, ISO_UTC, offboardingApi, onboardingApi, UUID } from '../support/onboarding-api.ts';
@@ -54,14 +54,23 @@ const idsOf = (response: { body: { data: Array<{ id: string }> } }) => response.
 const eventId = (requestId: string, version: number) => `evt_${requestId}_${version}`;
 const uniqueIds = (received: Received[]) => [...new Set(received.map((entry) => entry.id))];
 
+async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function deliver(type: string, id: string, status: string, extra: Record<string, unknown> = {}) {
   const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data: { id, status, ...extra } });
   return invoke(webhooks.handler, signedWebhookEvent(newMessageId(), body));
 }
 
 /**
- * A crash of the publisher at one point of its work, once: the DynamoDB call it makes there for the armed
- * endpoint fails, so the invocation fails and Lambda (here the stream reader) hands the batch over again.
+ * A crash at one point of the work, once: the DynamoDB call made there for the armed endpoint fails, so the
+ * invocation fails, and Lambda runs it again (the stream reader hands the publisher's batch over again;
+ * the worker's asynchronous invocation is retried).
  */
 const crash: { endpointId?: string; command?: string; fired: number } = { fired: 0 };
 
@@ -384,9 +393,9 @@ describe('outbound events', () => {
     });
 
     it.each([
-      ['after the commit, before the delivery was written', 'PutItemCommand'],
-      ['after the delivery was written, before it was attempted', 'UpdateItemCommand'],
-    ])('given the publisher dies %s, then the batch is read again and the event arrives, once', async (_when, command) => {
+      ['the publisher dies after the commit, before the delivery was written (the batch is read again)', 'PutItemCommand'],
+      ['the delivery worker dies after the delivery was written, before it was attempted (Lambda invokes it again)', 'UpdateItemCommand'],
+    ])('given %s, then the event arrives, once', async (_when, command) => {
       const owner = await subscribed();
       const fired = crash.fired;
       Object.assign(crash, { endpointId: owner.endpoint.id, command });
@@ -415,6 +424,34 @@ describe('outbound events', () => {
         await second.stop();
       }
     });
+
+    it("given another tenant whose 10 endpoints accept and never answer, then a healthy endpoint's events arrive while those attempts still wait", async () => {
+      const noisy = await givenTenant();
+      const silent = await Promise.all(Array.from({ length: 10 }, () => startSilentReceiver()));
+      try {
+        const noisyEndpoints: string[] = [];
+        for (const endpoint of silent) {
+          const created = await noisy.endpoints.create({ url: endpoint.url });
+          expect(created.status).toBe(201);
+          noisyEndpoints.push(created.body.id);
+        }
+        const healthy = await subscribed();
+
+        // The noisy tenant's ten requests first, so its 100 deliveries are under way when the healthy ones commit.
+        await Promise.all(Array.from({ length: 10 }, () => noisy.collectives.create(BODIES.collectives)));
+        await Promise.all(silent.map((endpoint) => waitUntil(() => endpoint.connections() > 0, 'the silent endpoints to be tried')));
+        const created = await Promise.all(Array.from({ length: 10 }, () => healthy.collectives.create(BODIES.collectives)));
+        const ids = created.map(({ body }) => eventId(body.id, 1));
+
+        // Each silent attempt waits 10 s for an answer: the healthy events must not wait for any of them.
+        await healthy.receiver.waitFor((received) => ids.every((id) => received.some((entry) => entry.id === id)), 8_000, 'the healthy events');
+        for (const id of noisyEndpoints) {
+          expect((await noisy.endpoints.deliveries(id)).body.data, 'no silent attempt has ended yet').toEqual([]);
+        }
+      } finally {
+        await Promise.all(silent.map((endpoint) => endpoint.close()));
+      }
+    }, 60_000);
 
     it("given a storm of 200 transitions, then 200 events arrive, each once past the receiver's dedupe, each as in the trail", async () => {
       const owner = await subscribed();

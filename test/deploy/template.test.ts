@@ -187,9 +187,9 @@ describe('the packaged prod stack', () => {
 
   it('runs every function on nodejs24.x arm64 with its own role, HTTP functions within 20 s and most within 10 s', () => {
     const functions = resources('AWS::Lambda::Function');
-    // 26 routes, 3 for guided sessions, 4 pages, the two jobs and the stream's publisher.
-    expect(functions.length).toBe(36);
-    const longer = ['CleanupLambdaFunction', 'DeliverEventsLambdaFunction', 'PublishEventsLambdaFunction'];
+    // 26 routes, 3 for guided sessions, 4 pages, the two jobs, the stream's publisher and the delivery worker.
+    expect(functions.length).toBe(37);
+    const longer = ['CleanupLambdaFunction', 'DeliverEventsLambdaFunction', 'PublishEventsLambdaFunction', 'AttemptDeliveriesLambdaFunction'];
     // A test event or a retry waits for the endpoint's answer (10 s at most) within API Gateway's 30 s.
     const waitForAnEndpoint = ['TestWebhookEndpointLambdaFunction', 'RetryWebhookDeliveryLambdaFunction'];
     const roles = new Set<string>();
@@ -267,10 +267,11 @@ describe('the packaged prod stack', () => {
     for (const role of ['ConsentPageIamRoleLambdaExecution', 'GuidedPageIamRoleLambdaExecution', 'GetGuidedSessionIamRoleLambdaExecution']) {
       expect(leadingKeys(template, role), role).toEqual([]);
     }
-    // The outbound events' functions write endpoints, deliveries and attempts, and no request.
-    for (const role of ['CreateWebhookEndpointIamRoleLambdaExecution', 'PublishEventsIamRoleLambdaExecution', 'DeliverEventsIamRoleLambdaExecution']) {
+    // The outbound events' functions write endpoints, deliveries and attempts, and no request; the sweep writes nothing.
+    for (const role of ['CreateWebhookEndpointIamRoleLambdaExecution', 'PublishEventsIamRoleLambdaExecution', 'AttemptDeliveriesIamRoleLambdaExecution']) {
       expect(leadingKeys(template, role), role).toEqual(['ENDPOINT#*']);
     }
+    expect(leadingKeys(template, 'DeliverEventsIamRoleLambdaExecution')).toEqual([]);
     for (const [name] of resources('AWS::IAM::Role')) expect(leadingKeys(template, name), name).not.toContain(undefined);
   });
 
@@ -339,6 +340,24 @@ describe('the packaged prod stack', () => {
     }
     const publisher = template.Resources.PublishEventsLambdaFunction!.Properties.Environment.Variables;
     expect(publisher.EVENT_BUS_NAME).toBe('onboarding-prod');
+  });
+
+  it('lets only the publisher and the sweep invoke the delivery worker, which Lambda retries twice and then gives to the dead-letter queue', () => {
+    const worker = { 'Fn::GetAtt': ['AttemptDeliveriesLambdaFunction', 'Arn'] };
+    for (const [name] of resources('AWS::IAM::Role')) {
+      const invokes = allowed(template, name).filter((entry) => entry.startsWith('lambda:InvokeFunction'));
+      const callers = ['PublishEventsIamRoleLambdaExecution', 'DeliverEventsIamRoleLambdaExecution'];
+      expect(invokes, name).toEqual(callers.includes(name) ? [`lambda:InvokeFunction on ${JSON.stringify([worker])}`] : []);
+    }
+    for (const caller of ['PublishEventsLambdaFunction', 'DeliverEventsLambdaFunction']) {
+      expect(template.Resources[caller]!.Properties.Environment.Variables.DELIVERY_WORKER_FUNCTION, caller).toEqual({ Ref: 'AttemptDeliveriesLambdaFunction' });
+    }
+    const configs = resources('AWS::Lambda::EventInvokeConfig').filter(([, resource]) => JSON.stringify(resource).includes('AttemptDeliveries'));
+    expect(configs).toHaveLength(1);
+    expect(configs[0]![1].Properties.MaximumRetryAttempts).toBe(2);
+    expect(JSON.stringify(configs[0]![1].Properties.DestinationConfig.OnFailure)).toContain('EventsDeadLetterQueue');
+    // The stream is read up to 4 batches at a time per shard: the publisher waits on no receiver.
+    expect(resources('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties.ParallelizationFactor)).toEqual([4]);
   });
 
   it('holds secrets only as SSM parameter names, never as values, whatever the packaging shell had set', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { ASYNC_WORKERS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 import { renderOpenApiDocument, renderServedDocument } from '../../scripts/openapi.ts';
 
 /**
@@ -33,12 +33,25 @@ describe('the route table', () => {
   });
 
   it.each(['local', 'realto'])(
-    "gives serverless.yml, in %s mode, one function per route with its HTTP event, one per job with its schedule, and the stream's consumer",
+    "gives serverless.yml, in %s mode, one function per route with its HTTP event, one per job with its schedule, the stream's consumer and the delivery worker",
     async (mode) => {
       const functions = await serverlessFunctions(mode);
       expect(Object.keys(functions).sort()).toEqual(
-        [...ROUTES.map((route) => route.function), ...JOBS.map((job) => job.function), ...STREAM_CONSUMERS.map((consumer) => consumer.function)].sort(),
+        [
+          ...ROUTES.map((route) => route.function),
+          ...JOBS.map((job) => job.function),
+          ...STREAM_CONSUMERS.map((consumer) => consumer.function),
+          ...ASYNC_WORKERS.map((worker) => worker.function),
+        ].sort(),
       );
+      for (const worker of ASYNC_WORKERS) {
+        // Invoked by others only: no event of its own; Lambda's retries, then the dead-letter queue.
+        expect(functions[worker.function], worker.function).toMatchObject({ handler: worker.handler, maximumRetryAttempts: worker.retries });
+        expect(functions[worker.function].events).toBeUndefined();
+        const callers = Object.values(functions).filter((fn: any) => fn.iamRoleStatements.includes(`\${self:custom.iam.${worker.invokedWith}}`));
+        expect(callers.length, `the functions that may invoke ${worker.function}`).toBeGreaterThan(0);
+        for (const caller of callers as any[]) expect(caller.environment[worker.nameSetting]).toEqual({ Ref: 'AttemptDeliveriesLambdaFunction' });
+      }
       for (const consumer of STREAM_CONSUMERS) {
         expect(functions[consumer.function].events[0].stream, consumer.function).toMatchObject({ type: 'dynamodb', filterPatterns: consumer.filterPatterns });
       }

@@ -20,6 +20,8 @@ Object.assign(process.env, {
   METRICS_DISABLED: 'true',
   // Outbound events retry after 1, 1 and 2 s (DELIVERY_RETRY_SECONDS compresses the schedule for tests).
   DELIVERY_RETRY_SECONDS: '1,1,2',
+  // As a stack names it to the publisher and the sweep; the events tests answer its invocations (support/events.ts).
+  DELIVERY_WORKER_FUNCTION: 'attemptDeliveries',
   LOG_LEVEL: 'SILENT',
 });
 

@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { DELIVERY_WORKER, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 import { parseSecrets, verify } from '../../lib/webhooks/signature.ts';
 import { lambdaContext } from '../../scripts/local/lambda-events.ts';
 import { type StreamReader, startStreamReader } from '../../scripts/local/streams.ts';
@@ -86,6 +86,32 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
   };
 }
 
+/**
+ * A receiver that accepts every connection and never answers: what a broken or hostile integrator's
+ * endpoint does to a sender (each attempt waits for the 10 s timeout).
+ */
+export async function startSilentReceiver(): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  const sockets = new Set<import('node:net').Socket>();
+  let connections = 0;
+  const server = createNetServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/never`,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /** True when one of `secrets` signed the delivery (Standard Webhooks, as a receiver checks it). */
 export function signedBy(delivery: Received, ...secrets: string[]): boolean {
   try {
@@ -101,13 +127,60 @@ export function signedBy(delivery: Received, ...secrets: string[]): boolean {
 }
 
 type StreamHandler = (event: DynamoDBStreamEvent, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
+type WorkerHandler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
+
+/** Lambda retries a failed asynchronous invocation twice (after a minute or two; here at once). */
+const WORKER_RETRIES = DELIVERY_WORKER.retries;
+let workerHost: Promise<Server> | undefined;
+
+/**
+ * Lambda's Invoke API for the delivery worker, in this process: an asynchronous invocation is answered 202
+ * and run here, retried on failure as Lambda would. The publisher (built on its first import) finds it
+ * through LAMBDA_ENDPOINT and DELIVERY_WORKER_FUNCTION, as it finds the local gateway under `npm start`.
+ */
+function startWorkerHost(): Promise<Server> {
+  workerHost ??= (async () => {
+    const worker = (await import('../../functions/events/attempt.ts')).handler as unknown as WorkerHandler;
+    const run = async (event: unknown) => {
+      for (let attempt = 0; attempt <= WORKER_RETRIES; attempt++) {
+        try {
+          await worker(event, lambdaContext(DELIVERY_WORKER.function, DELIVERY_WORKER.timeout * 1000));
+          return;
+        } catch {
+          // Failed: Lambda invokes it again.
+        }
+      }
+    };
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const named = /^\/2015-03-31\/functions\/([\w-]+)\/invocations$/.exec(request.url ?? '')?.[1];
+        if (named !== DELIVERY_WORKER.function || request.headers['x-amz-invocation-type'] !== 'Event') {
+          response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ Message: `Function not found: ${named}` }));
+          return;
+        }
+        response.writeHead(202).end();
+        void run(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    server.unref();
+    return server;
+  })();
+  return workerHost;
+}
 
 /**
  * The table's stream from now on, handed to `handler` (the publisher function by default) as Lambda's
- * event source mapping would, a failed batch again until it succeeds.
+ * event source mapping would, a failed batch again until it succeeds; the deliveries it hands off run in
+ * the delivery worker, invoked through Lambda's API in this process.
  */
 export async function startPublishing(handler?: StreamHandler): Promise<StreamReader> {
   const consumer = STREAM_CONSUMERS[0]!;
+  const host = await startWorkerHost();
+  process.env.LAMBDA_ENDPOINT = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+  process.env[DELIVERY_WORKER.nameSetting] = DELIVERY_WORKER.function;
   const publish = handler ?? ((await import('../../functions/events/publish.ts')).handler as unknown as StreamHandler);
   return startStreamReader({
     endpoint: process.env.DYNAMODB_ENDPOINT!,

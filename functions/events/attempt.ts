@@ -1,0 +1,25 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { buildDeliveryWorkerApp } from '../../lib/app/app.ts';
+import { handOffInput } from '../../lib/app/streams.ts';
+import { lambdaContext } from '../../lib/http/middleware/lambda-context.ts';
+import { validate } from '../../lib/lifecycle/validation.ts';
+
+const { deliverTo, safetyMarginMs, logger, metrics } = buildDeliveryWorkerApp();
+
+/** The longest this invocation waits for a short retry of its endpoint; longer ones are the sweep's. */
+const MAX_WAIT_MS = 30_000;
+
+/**
+ * One endpoint's deliveries, handed here by the publisher or the sweep (an asynchronous invocation). A
+ * failure is retried by Lambda, then goes to the dead-letter queue; the deliveries stay due either way.
+ */
+export const handler = middy<unknown, unknown>()
+  .use(lambdaContext(logger))
+  .handler(async (event: unknown, context: Context) => {
+    const { endpointId, eventIds } = validate(handOffInput, event, 'event', 'A hand-off names an endpoint and its event ids.');
+    const waitMs = Math.max(0, Math.min(MAX_WAIT_MS, context.getRemainingTimeInMillis() - safetyMarginMs));
+    const report = await deliverTo(endpointId, eventIds, waitMs);
+    metrics.count('deliveries_attempted', {}, { ...report, endpointId }, report.attempted);
+    return report;
+  });
