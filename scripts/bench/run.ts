@@ -12,6 +12,7 @@ import { runBurst } from './burst.ts';
 import { runCleanupCost } from './cleanup-cost.ts';
 import { measureDeliveryCost, runDeliveryLatency } from './events.ts';
 import { runHttpLoad } from './http-load.ts';
+import { journeyDetail, journeyTable, runJourneyCost } from './journey.ts';
 import { describeCommands, type TallySummary } from './meter.ts';
 import { type Budget, budget, eachWithin, fixed, kb, ms, num, requestsBudget, signed, table } from './report.ts';
 import { running, startNpm } from './service.ts';
@@ -22,7 +23,8 @@ import { runWarm } from './warm.ts';
  * npm run bench [-- --json <file>] [--quick]
  * What a serverless user pays for, against the budgets of ./budgets.json: bundle size and cold init over
  * the AWS SDK's own, warm latency, middleware overhead, DynamoDB requests and capacity, the cleanup's cost,
- * outbound events, `npm start` to ready, HTTP load and a burst on the local stack. A benchmark, not a test:
+ * outbound events, a request's whole journey as AWS on-demand would bill it, `npm start` to ready, HTTP
+ * load and a burst on the local stack. A benchmark, not a test:
  * budgets that do not hold are reported, and the exit code is 0 unless the benchmark itself fails.
  * --quick: fewer iterations and a smaller load, for trying the benchmark out (figures less stable).
  */
@@ -106,6 +108,8 @@ const deliveryCost =
   (await measure('publisher cost', () =>
     measureDeliveryCost({ endpoint: dynamo.endpoint, tableName: 'onboarding-bench', events: SCALE.eventRequests * 2, batchSize: 10 }),
   ));
+// On the warm phase's table: the functions it imported read that one (./journey.ts).
+const journey = dynamo && (await measure('journey cost', () => runJourneyCost({ endpoint: dynamo.endpoint, tableName: 'onboarding-bench' })));
 await stopAll();
 
 // npm start from nothing to ready, on an otherwise idle machine; the last one stays up for the rest.
@@ -121,6 +125,8 @@ const service = await measure('npm start', async () => {
 const http = service && (await measure('HTTP load', () => runHttpLoad(service, SCALE.httpClients, SCALE.httpRequests)));
 const burst = service && (await measure('burst', () => runBurst(service, BUDGETS.burst)));
 const deliveryLatency = service && (await measure('delivery latency', () => runDeliveryLatency(service, SCALE.eventRequests)));
+const noisyLatency =
+  service && (await measure('delivery latency, noisy tenant', () => runDeliveryLatency(service, SCALE.eventRequests, { noisyEndpoints: 10 })));
 await stopAll();
 
 // One table per area; each area's budgets go to the budgets table.
@@ -128,6 +134,8 @@ interface Area {
   title: string;
   head: string[];
   rows: string[][];
+  /** Lines printed under the table. */
+  notes?: string[];
   budgets: Budget[];
 }
 /** The rows of a result, none if its phase failed. */
@@ -149,7 +157,7 @@ const subjects = (bundles?.all ?? []).map((bundle) => {
 });
 const baselines = [...new Map(subjects.map(({ baseline }) => [baseline.label, baseline])).values()];
 const ops = new Map((warm?.operations ?? []).map((op) => [op.name, op]));
-const { burst: B } = BUDGETS;
+const { burst: B, costPerJourney: J } = BUDGETS;
 
 const areas: Area[] = [
   {
@@ -241,6 +249,9 @@ const areas: Area[] = [
     head: ['', 'delivered', 'p50', 'p99', 'max', 'DynamoDB requests', 'WCU', 'RCU'],
     rows: [
       ...when(deliveryLatency, (d) => [['commit to receiver', `${d.received} of ${d.events}`, ...latency(d)]]),
+      ...when(noisyLatency, (d) => [
+        [`commit to receiver, another tenant's ${d.noisyEndpoints} endpoints silent`, `${d.received} of ${d.events}`, ...latency(d)],
+      ]),
       ...when(deliveryCost, (d) => [
         ['publisher', `${d.delivered} of ${d.events}`, '', '', '', requests(d.perEvent), num(d.perEvent.wcuPerCall), num(d.perEvent.rcuPerCall)],
       ]),
@@ -250,10 +261,33 @@ const areas: Area[] = [
         ms(d.p99Ms),
         d.p99Ms <= BUDGETS.deliveryLatencyP99Ms && d.received === d.events,
       ]),
+      budget(
+        "outbound event: commit to a healthy receiver p99, another tenant's 10 endpoints never answering",
+        `≤ ${BUDGETS.noisyDeliveryLatencyP99Ms} ms, every event delivered`,
+        noisyLatency,
+        (d) => [ms(d.p99Ms), d.p99Ms <= BUDGETS.noisyDeliveryLatencyP99Ms && d.received === d.events],
+      ),
       budget('outbound event: DynamoDB requests per delivered event', `≤ ${BUDGETS.dynamoRequestsPerDeliveredEvent}`, deliveryCost, (d) => [
         num(d.perEvent.requestsPerCall),
         d.perEvent.requestsPerCall <= BUDGETS.dynamoRequestsPerDeliveredEvent && d.delivered === d.events,
       ]),
+    ],
+  },
+  {
+    title:
+      'Cost per journey, as AWS on-demand would bill it (scripts/bench/billing.ts: item sizes, index writes, transactions doubled, from the requests the functions sent; in process on DynamoDB Local): a keyed create, webhooks to Processing and Succeeded, GET of the request and of its transitions, each event delivered to one endpoint; Local: what DynamoDB Local reported for the same requests',
+    head: journey ? journeyTable(journey).head : [],
+    rows: when(journey, (j) => journeyTable(j).rows),
+    notes: journey
+      ? [
+          'Where the units go (item, action, size: table WRU + index WRU by index; reads):',
+          ...journeyDetail(journey),
+          `Index writes of items written in transactions: ${num(journey.indexWruInTransactions, 1)} WRU (not doubled here; DynamoDB Local doubles them). Delivered ${journey.delivered} of ${journey.events} events.`,
+        ]
+      : [],
+    budgets: [
+      budget('journey: write request units', `≤ ${J.wru} WRU`, journey, (j) => [`${num(j.wru, 1)} WRU`, j.wru <= J.wru && j.delivered === j.events]),
+      budget('journey: read request units', `≤ ${J.rru} RRU`, journey, (j) => [`${num(j.rru, 1)} RRU`, j.rru <= J.rru && j.delivered === j.events]),
     ],
   },
   {
@@ -299,7 +333,7 @@ const errors = [
 const totalMs = performance.now() - started;
 console.log(
   [
-    ...areas.flatMap((area) => [area.title, area.rows.length ? table(area.head, area.rows) : '(not measured)', '']),
+    ...areas.flatMap((area) => [area.title, area.rows.length ? table(area.head, area.rows) : '(not measured)', ...(area.notes ?? []), '']),
     'Budgets',
     table(
       ['budget', 'value', 'limit', 'held'],
@@ -342,7 +376,9 @@ if (args.json) {
     sdkBaselines: Object.fromEntries(baselines.map((b) => [b.label, { bundleBytes: b.bytes, initMs: cold?.get(b.label)?.initMs ?? null }])),
     warm: warm ?? null,
     cleanup: cleanup ?? null,
-    events: { latency: deliveryLatency ?? null, cost: deliveryCost ?? null },
+    events: { latency: deliveryLatency ?? null, noisyTenantLatency: noisyLatency ?? null, cost: deliveryCost ?? null },
+    // wru, rru and requests (by command) first; then the steps, each with the items it wrote and read.
+    costPerJourney: journey ? { ...journey, budget: J } : null,
     npmStart: npmStartMs.length ? { readyMs: median(npmStartMs), runsMs: npmStartMs } : null,
     http: http ?? null,
     burst: burst ?? null,

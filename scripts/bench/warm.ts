@@ -56,15 +56,17 @@ function measured(samples: readonly Sample[]): Measured {
 
 const DAY = 24 * 3_600_000;
 
-export async function runWarm(options: { endpoint: string; tableName: string; iterations: number; warmup: number; cleanupPageSize: number }) {
-  const { endpoint, iterations, warmup, cleanupPageSize } = options;
-  const total = warmup + iterations;
-  // Configuration is read at import (cold start): the environment first, then the functions.
+/**
+ * The environment the functions read when they are imported (their cold start), on DynamoDB Local at
+ * `endpoint` and `tableName`: set it before importing them. Every phase that imports the functions in this
+ * process sets the same, so whichever imports them first configures them for all (modules load once).
+ */
+export function useFunctionEnvironment(endpoint: string, tableName: string) {
   Object.assign(process.env, {
     STAGE: 'dev',
     AWS_REGION: 'eu-west-1',
     DYNAMODB_ENDPOINT: endpoint,
-    TABLE_NAME: options.tableName,
+    TABLE_NAME: tableName,
     LOG_LEVEL: 'SILENT',
     METRICS_DISABLED: 'true',
     AWS_ACCESS_KEY_ID: 'local',
@@ -72,6 +74,13 @@ export async function runWarm(options: { endpoint: string; tableName: string; it
   });
   delete process.env.AUTH_JWKS_URL;
   delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+}
+
+export async function runWarm(options: { endpoint: string; tableName: string; iterations: number; warmup: number; cleanupPageSize: number }) {
+  const { endpoint, iterations, warmup, cleanupPageSize } = options;
+  const total = warmup + iterations;
+  // Configuration is read at import (cold start): the environment first, then the functions.
+  useFunctionEnvironment(endpoint, options.tableName);
 
   const handlers = {
     create: (await import('../../functions/collective-onboarding/create.ts')).handler,
