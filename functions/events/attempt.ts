@@ -17,9 +17,9 @@ const MAX_WAIT_MS = 30_000;
 export const handler = middy<unknown, unknown>()
   .use(lambdaContext(logger))
   .handler(async (event: unknown, context: Context) => {
-    const { endpointId, eventIds } = validate(handOffInput, event, 'event', 'A hand-off names an endpoint and its event ids.');
+    const handOff = validate(handOffInput, event, 'event', 'A hand-off names an endpoint and its events.');
     const waitMs = Math.max(0, Math.min(MAX_WAIT_MS, context.getRemainingTimeInMillis() - safetyMarginMs));
-    const report = await deliverTo(endpointId, eventIds, waitMs);
-    metrics.count('deliveries_attempted', {}, { ...report, endpointId }, report.attempted);
+    const report = await deliverTo(handOff, waitMs);
+    metrics.count('deliveries_attempted', {}, { ...report, endpointId: handOff.endpointId }, report.attempted);
     return report;
   });

@@ -80,10 +80,19 @@ export const DELIVERY_WORKER = {
   localConcurrency: 64,
 } satisfies AsyncWorker;
 
-/** What the publisher and the sweep hand the delivery worker: one endpoint and up to 100 of its events. */
+/**
+ * What the publisher and the sweep hand the delivery worker: one endpoint and up to 100 of its events, with
+ * the lease the publisher made them under and their payloads, or with neither (the worker claims each).
+ */
 export const handOffInput = v.object({
   endpointId: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
-  eventIds: v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(200))), v.minLength(1), v.maxLength(100)),
+  lease: v.optional(v.object({ owner: v.pipe(v.string(), v.minLength(1), v.maxLength(100)), until: v.string() })),
+  due: v.optional(v.boolean()),
+  events: v.pipe(
+    v.array(v.object({ id: v.pipe(v.string(), v.minLength(1), v.maxLength(200)), payload: v.optional(v.string()) })),
+    v.minLength(1),
+    v.maxLength(100),
+  ),
 });
 
 export const ASYNC_WORKERS: readonly AsyncWorker[] = [DELIVERY_WORKER];

@@ -3,15 +3,17 @@ import type { Cursor } from '../lifecycle/store.ts';
 import { parseSecrets, sign } from '../webhooks/signature.ts';
 import type { OutboundEvent } from './event.ts';
 import type { Sender } from './http-sender.ts';
-import type { Delivery, DeliveryAttempt, DueDelivery, EventStore, WebhookEndpoint } from './store.ts';
+import type { Delivery, DeliveryAttempt, EventStore, Lease, WebhookEndpoint } from './store.ts';
 
 /**
  * Delivery: each event to each endpoint that subscribed, signed the Standard Webhooks way
  * with `webhook-id` = the event id, any 2xx a success. Anything else is retried on the schedule, with
  * jitter, then the delivery is failed; an endpoint that has not had a success for five days is disabled.
  * The retry state lives in the table, found through a sparse due index (docs/events.md says why not a
- * queue). Every attempt first claims its delivery for a while, so two readers of one event, or a sweep
- * and a retry, never send it twice at once; receivers still dedupe by `webhook-id`, as retries repeat it.
+ * queue). Every attempt is made under a lease on its delivery, so two readers of one event, or a sweep and
+ * a retry, never send it twice at once; receivers still dedupe by `webhook-id`, as retries repeat it. The
+ * publisher makes each delivery already leased to itself and hands it off with the payload: a first
+ * attempt that succeeds costs the delivery's creation, its outcome and the attempt's line, nothing more.
  */
 
 export const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
@@ -19,6 +21,8 @@ export const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 export const PREVIOUS_SECRET_MS = 24 * 60 * 60 * 1000;
 /** How long a claim holds: longer than an attempt can take (a 10 s timeout, and writing its outcome). */
 const LEASE_MS = 30_000;
+/** How much of its lease a delivery made by the publisher must have left for its worker to send it as it is. */
+const SEND_MS = 12_000;
 /** Attempts in flight at once for one endpoint, in one hand-off. */
 export const ENDPOINT_CONCURRENCY = 4;
 /** Failed attempts in a row that open an endpoint's circuit: while open, scheduled attempts wait. */
@@ -29,13 +33,29 @@ export const CIRCUIT_FAILURES = 3;
  * and then, and a live one is back within a retry's time.
  */
 export const CIRCUIT_MAX_OPEN_MS = 5 * 60_000;
-/** Event ids per hand-off: far below Lambda's 256 KB for an asynchronous invocation. */
+/** Events per hand-off, and the payload bytes one carries: below Lambda's 256 KB for an asynchronous invocation. */
 const EVENTS_PER_HAND_OFF = 100;
+const PAYLOAD_BYTES_PER_HAND_OFF = 160 * 1024;
 
-/** One endpoint's deliveries, handed to a worker of their own (./lambda-hand-off.ts deployed and locally). */
+/**
+ * One endpoint's deliveries, handed to a worker of their own (./lambda-hand-off.ts deployed and locally).
+ * With `lease`, the publisher made them under it and they go out as they are, with the payloads carried
+ * here; without, the worker claims each and reads what it lacks.
+ */
 export interface HandOff {
   endpointId: string;
-  eventIds: string[];
+  lease?: Lease;
+  /** The sweep's: retries that fell due (else first attempts). */
+  due?: boolean;
+  events: Array<{ id: string; payload?: string | undefined }>;
+}
+
+/** A delivery to be attempted: made now (`lease`) or found made by an earlier reader of the event. */
+export interface Queued {
+  endpointId: string;
+  eventId: string;
+  payload: string;
+  lease?: Lease;
 }
 
 /** Starts the attempts of each hand-off elsewhere and returns once they are queued there, not done. */
@@ -98,6 +118,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   const now = options.now ?? (() => new Date());
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const newLease = (): Lease => ({ owner: crypto.randomUUID(), until: new Date(now().getTime() + LEASE_MS).toISOString() });
 
   /** When retry number `retry` (1-based) is due after a failure now: the schedule's delay, ±20 %. */
   function retryAt(retry: number): string | null {
@@ -106,26 +127,31 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     return new Date(now().getTime() + seconds * 1000 * (0.8 + 0.4 * random())).toISOString();
   }
 
-  /** One delivery per endpoint that takes the event (existing ones kept): what is to be attempted now. */
-  async function enqueue(event: OutboundEvent, endpoints: readonly WebhookEndpoint[]): Promise<DueDelivery[]> {
-    const at = now().toISOString();
+  /**
+   * One delivery per endpoint that takes the event, made under `lease` (the event's payload stored once,
+   * for its retries): what is to be attempted. One a reader made before is attempted again only while no
+   * attempt was made (that reader may have died before handing it off); its worker claims it first.
+   */
+  async function enqueue(event: OutboundEvent, endpoints: readonly WebhookEndpoint[], lease: Lease = newLease()): Promise<Queued[]> {
     const takers = endpoints.filter((endpoint) => !endpoint.disabled && (event.type === 'webhook.test' || endpoint.eventTypes.includes(event.type)));
+    if (takers.length === 0) return [];
+    const at = now().toISOString();
     const payload = JSON.stringify(event);
-    await Promise.all(
+    await store.putPayload(event.id, payload, at);
+    const made = await Promise.all(
       takers.map((endpoint) =>
-        store.insertDelivery({
-          endpointId: endpoint.id,
-          eventId: event.id,
-          eventType: event.type,
-          payload,
-          created: at,
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: at,
-        }),
+        store.insertDelivery(
+          { endpointId: endpoint.id, eventId: event.id, eventType: event.type, created: at, status: 'pending', attempts: 0, nextAttemptAt: null },
+          lease,
+        ),
       ),
     );
-    return takers.map((endpoint) => ({ endpointId: endpoint.id, eventId: event.id, nextAttemptAt: at }));
+    return takers.flatMap((endpoint, index): Queued[] => {
+      const result = made[index]!;
+      if (result.created) return [{ endpointId: endpoint.id, eventId: event.id, payload, lease }];
+      const { status, attempts } = result.existing;
+      return status === 'pending' && attempts === 0 ? [{ endpointId: endpoint.id, eventId: event.id, payload }] : [];
+    });
   }
 
   /**
@@ -168,57 +194,56 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   }
 
   /**
-   * One attempt at a delivery: claimed first (a scheduled attempt only when it is due), sent, and recorded
-   * with the delivery's new state. A manual attempt (retry, test) does not move the schedule: it can only
-   * turn the delivery into a success. Undefined when the delivery was not to be had.
+   * One attempt at a delivery held under `lease`: sent, and recorded with the delivery's new state. A
+   * manual attempt (retry, test) does not move the schedule: it can only turn the delivery into a success.
+   * Undefined when the lease was lost meanwhile (another took the delivery over): nothing is recorded then.
    */
-  async function attempt(endpointId: string, eventId: string, manual = false): Promise<DeliveryAttempt | undefined> {
-    const endpoint = await store.getEndpoint(endpointId);
-    // An open circuit holds the schedule's attempts (they stay due); one asked for through the API goes.
-    if (endpoint && !manual && circuitOpen(endpoint, now())) return undefined;
-    return attemptAt(endpoint, endpointId, eventId, manual);
-  }
-
-  /** The attempt, the endpoint as just read (undefined: deleted). */
-  async function attemptAt(endpoint: WebhookEndpoint | undefined, endpointId: string, eventId: string, manual: boolean): Promise<DeliveryAttempt | undefined> {
-    const claimedAt = now();
-    const delivery = await store.claimDelivery(endpointId, eventId, {
-      now: claimedAt.toISOString(),
-      leaseUntil: new Date(claimedAt.getTime() + LEASE_MS).toISOString(),
-      dueOnly: !manual,
-    });
-    if (!delivery) return undefined;
+  async function send(
+    endpoint: WebhookEndpoint | undefined,
+    delivery: Delivery,
+    payload: string | undefined,
+    lease: Lease,
+    manual: boolean,
+  ): Promise<DeliveryAttempt | undefined> {
     const number = delivery.attempts + 1;
-    const record = (statusCode: number | null, error: string | null, durationMs: number): { next: Delivery; attempt: DeliveryAttempt } => {
+    const record = async (statusCode: number | null, error: string | null, durationMs: number) => {
       const succeeded = statusCode !== null && statusCode >= 200 && statusCode < 300;
       const final = !endpoint || (endpoint.disabled && !manual);
       const nextAttemptAt = succeeded || final ? null : manual ? delivery.nextAttemptAt : retryAt(number);
       const status = succeeded ? 'succeeded' : final ? 'failed' : manual ? delivery.status : nextAttemptAt === null ? 'failed' : 'pending';
-      return {
-        next: { ...delivery, attempts: number, status, nextAttemptAt: status === 'pending' ? nextAttemptAt : null },
-        attempt: {
-          eventId,
-          eventType: delivery.eventType,
-          attempt: number,
-          at: now().toISOString(),
-          statusCode,
-          error,
-          durationMs,
-          nextAttemptAt: status === 'pending' && !manual ? nextAttemptAt : null,
-          manual,
-        },
+      const next: Delivery = { ...delivery, attempts: number, status, nextAttemptAt: status === 'pending' ? nextAttemptAt : null };
+      const made: DeliveryAttempt = {
+        eventId: delivery.eventId,
+        eventType: delivery.eventType,
+        attempt: number,
+        at: now().toISOString(),
+        statusCode,
+        error,
+        durationMs,
+        nextAttemptAt: status === 'pending' && !manual ? nextAttemptAt : null,
+        manual,
       };
+      return (await store.recordAttempt(next, made, lease)) === 'recorded' ? made : undefined;
     };
-    if (!endpoint || (endpoint.disabled && !manual)) {
-      const { next, attempt: made } = record(null, endpoint ? 'the endpoint is disabled' : 'the endpoint was deleted', 0);
-      await store.recordAttempt(next, made);
-      return made;
-    }
-    const outcome = await sender.send(endpoint.url, signatureHeaders(endpoint, delivery.eventId, delivery.payload, now()), delivery.payload);
-    const { next, attempt: made } = 'status' in outcome ? record(outcome.status, null, outcome.durationMs) : record(null, outcome.error, outcome.durationMs);
-    await store.recordAttempt(next, made);
-    await updateHealth(endpoint, next.status === 'succeeded');
+    if (!endpoint || (endpoint.disabled && !manual)) return record(null, endpoint ? 'the endpoint is disabled' : 'the endpoint was deleted', 0);
+    if (payload === undefined) return record(null, 'the event is no longer kept', 0);
+    const outcome = await sender.send(endpoint.url, signatureHeaders(endpoint, delivery.eventId, payload, now()), payload);
+    const made = 'status' in outcome ? await record(outcome.status, null, outcome.durationMs) : await record(null, outcome.error, outcome.durationMs);
+    if (made) await updateHealth(endpoint, made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300);
     return made;
+  }
+
+  /** Claims the delivery (`only` as the store takes it) and attempts it; undefined when it is not to be had. */
+  async function claimAndSend(endpoint: WebhookEndpoint | undefined, endpointId: string, eventId: string, only: 'due' | 'first' | 'any', payload?: string) {
+    const lease = newLease();
+    const delivery = await store.claimDelivery(eventId, endpointId, { now: now().toISOString(), lease, only });
+    if (!delivery) return undefined;
+    return send(endpoint, delivery, payload ?? (await store.getPayload(eventId)), lease, only === 'any');
+  }
+
+  /** One attempt asked for through the API (a retry, a test), whatever the delivery's state or the circuit's. */
+  async function attempt(endpointId: string, eventId: string): Promise<DeliveryAttempt | undefined> {
+    return claimAndSend(await store.getEndpoint(endpointId), endpointId, eventId, 'any');
   }
 
   /**
@@ -227,64 +252,128 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
    * compressed schedule plays out in one invocation). The rest is the sweep's. Only this endpoint's
    * receiver is waited on here: another endpoint's work runs in a worker of its own.
    */
-  async function deliverTo(endpointId: string, eventIds: readonly string[], waitMs = 0): Promise<WorkerReport> {
+  async function deliverTo(handOff: HandOff, waitMs = 0): Promise<WorkerReport> {
     const report: WorkerReport = { attempted: 0, succeeded: 0, held: 0 };
     const deadline = now().getTime() + waitMs;
-    const start = now().toISOString();
-    let waiting: DueDelivery[] = eventIds.map((eventId) => ({ endpointId, eventId, nextAttemptAt: start }));
+    const start = now().getTime();
+    type Waiting = { eventId: string; at: number; payload?: string | undefined; only: 'first' | 'due' };
+    // Made under the hand-off's lease: sent as they are while it holds (Lambda's retry of a failed
+    // invocation comes after it ran out: then each is claimed, and one already attempted is left alone).
+    const lease = handOff.lease;
+    const owned = new Set(lease ? handOff.events.map((event) => event.id) : []);
+    const ownedNow = () => lease !== undefined && Date.parse(lease.until) - now().getTime() > SEND_MS;
+    const only = handOff.due ? 'due' : 'first';
+    let waiting: Waiting[] = handOff.events.map((event) => ({ eventId: event.id, at: start, payload: event.payload, only }));
+    const later = (item: Waiting, at: number) => {
+      if (at <= deadline) waiting.push({ ...item, at });
+      else report.held++;
+    };
     while (waiting.length > 0) {
       const at = now().getTime();
-      const ready = waiting.filter((item) => Date.parse(item.nextAttemptAt) <= at);
-      waiting = waiting.filter((item) => Date.parse(item.nextAttemptAt) > at);
+      const ready = waiting.filter((item) => item.at <= at);
+      waiting = waiting.filter((item) => item.at > at);
       await pMap(
         ready,
         async (item) => {
-          const endpoint = await store.getEndpoint(item.endpointId);
+          const endpoint = await store.getEndpoint(handOff.endpointId, { eventually: true });
+          const mine = owned.delete(item.eventId) && ownedNow();
           if (endpoint && circuitOpen(endpoint, now())) {
-            // Held while the circuit is open: tried again when it closes, if that is before the deadline.
-            if (Date.parse(endpoint.circuitOpenUntil!) <= deadline) waiting.push({ ...item, nextAttemptAt: endpoint.circuitOpenUntil! });
-            else report.held++;
+            // Held while the circuit is open: tried again when it closes if that is before the deadline,
+            // else left due for the sweep at that time (a first attempt is put in the due index for it).
+            const opensAt = endpoint.circuitOpenUntil!;
+            if (Date.parse(opensAt) <= deadline) return later(item, Date.parse(opensAt));
+            report.held++;
+            if (item.only === 'first') await defer(handOff.endpointId, item.eventId, opensAt, mine ? lease : undefined);
             return;
           }
-          const made = await attemptAt(endpoint, item.endpointId, item.eventId, false);
+          let made: DeliveryAttempt | undefined;
+          if (mine) {
+            made = await send(endpoint, madeNow(handOff.endpointId, item.eventId, item.payload), item.payload, lease!, false);
+          } else {
+            const claimed = await claim(handOff.endpointId, item.eventId, item.only);
+            if ('heldUntil' in claimed) {
+              // Another reader's lease: it may have died before handing the delivery off. Its turn first.
+              if (claimed.heldUntil) later(item, Date.parse(claimed.heldUntil) + 1);
+              return;
+            }
+            made = await send(endpoint, claimed.delivery, item.payload ?? (await store.getPayload(item.eventId)), claimed.lease, false);
+          }
           if (!made) return;
           report.attempted++;
           if (made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300) report.succeeded++;
           if (made.nextAttemptAt && Date.parse(made.nextAttemptAt) <= deadline) {
-            waiting.push({ endpointId: item.endpointId, eventId: item.eventId, nextAttemptAt: made.nextAttemptAt });
+            waiting.push({ eventId: item.eventId, at: Date.parse(made.nextAttemptAt), payload: item.payload, only: 'due' });
           }
         },
         { concurrency: ENDPOINT_CONCURRENCY },
       );
       if (waiting.length === 0) break;
-      await sleep(Math.max(0, Math.min(...waiting.map((item) => Date.parse(item.nextAttemptAt))) - now().getTime()));
+      await sleep(Math.max(0, Math.min(...waiting.map((item) => item.at)) - now().getTime()));
     }
     return report;
   }
 
-  /** Due deliveries grouped by endpoint, each endpoint's handed to a worker of its own. */
-  async function handOff(due: readonly Pick<DueDelivery, 'endpointId' | 'eventId'>[]): Promise<number> {
-    if (due.length === 0) return 0;
-    if (!options.handOff) throw new Error('No delivery worker is configured to hand deliveries to');
-    const byEndpoint = new Map<string, string[]>();
-    for (const { endpointId, eventId } of due) {
-      const eventIds = byEndpoint.get(endpointId) ?? [];
-      if (!eventIds.includes(eventId)) eventIds.push(eventId);
-      byEndpoint.set(endpointId, eventIds);
+  /**
+   * Claims a delivery for one attempt: `first` while none was made, `due` while its retry is due. When it
+   * is not to be had, until when another lease holds a first attempt (null: nothing left to do).
+   */
+  async function claim(endpointId: string, eventId: string, only: 'first' | 'due') {
+    const lease = newLease();
+    const delivery = await store.claimDelivery(eventId, endpointId, { now: now().toISOString(), lease, only });
+    if (delivery) return { delivery, lease };
+    const stored = only === 'first' ? await store.getDelivery(eventId, endpointId) : undefined;
+    const waits = stored?.status === 'pending' && stored.attempts === 0 && stored.leaseUntil !== undefined && Date.parse(stored.leaseUntil) >= now().getTime();
+    return { heldUntil: waits ? stored.leaseUntil! : null };
+  }
+
+  /** A first attempt the open circuit holds: into the due index at `until`, for the sweep (under a lease of ours). */
+  async function defer(endpointId: string, eventId: string, until: string, lease?: Lease) {
+    let held = lease;
+    if (!held) {
+      const claimed = newLease();
+      if (!(await store.claimDelivery(eventId, endpointId, { now: now().toISOString(), lease: claimed, only: 'first' }))) return;
+      held = claimed;
     }
+    await store.deferDelivery(eventId, endpointId, until, held);
+  }
+
+  /** Deliveries grouped by endpoint, each endpoint's handed to a worker of its own (chunked to fit an invocation). */
+  async function handOff(queued: readonly Queued[] | readonly { endpointId: string; eventId: string }[], due = false): Promise<number> {
+    if (queued.length === 0) return 0;
+    if (!options.handOff) throw new Error('No delivery worker is configured to hand deliveries to');
+    const groups = new Map<string, HandOff>();
     const work: HandOff[] = [];
-    for (const [endpointId, eventIds] of byEndpoint) {
-      for (let from = 0; from < eventIds.length; from += EVENTS_PER_HAND_OFF)
-        work.push({ endpointId, eventIds: eventIds.slice(from, from + EVENTS_PER_HAND_OFF) });
+    const bytes = new Map<HandOff, number>();
+    for (const item of queued) {
+      const lease = 'lease' in item ? item.lease : undefined;
+      const payload = 'payload' in item ? item.payload : undefined;
+      const key = `${item.endpointId}|${lease?.owner ?? ''}`;
+      let group = groups.get(key);
+      const size = payload?.length ?? 0;
+      if (!group || group.events.length >= EVENTS_PER_HAND_OFF || bytes.get(group)! + size > PAYLOAD_BYTES_PER_HAND_OFF) {
+        group = { endpointId: item.endpointId, ...(lease ? { lease } : {}), ...(due ? { due } : {}), events: [] };
+        groups.set(key, group);
+        work.push(group);
+        bytes.set(group, 0);
+      }
+      if (group.events.some((event) => event.id === item.eventId)) continue;
+      // A payload too large to carry is read by the worker (only a claimed delivery can be: no lease then).
+      if (size > PAYLOAD_BYTES_PER_HAND_OFF) {
+        const alone: HandOff = { endpointId: item.endpointId, ...(due ? { due } : {}), events: [{ id: item.eventId }] };
+        work.push(alone);
+        continue;
+      }
+      group.events.push({ id: item.eventId, ...(payload === undefined ? {} : { payload }) });
+      bytes.set(group, bytes.get(group)! + size);
     }
     await options.handOff(work);
-    return byEndpoint.size;
+    return new Set(queued.map((item) => item.endpointId)).size;
   }
 
   /**
-   * The scheduled sweep: every delivery due by now, in every shard of the due index, handed to its
-   * endpoint's worker. It attempts nothing itself, so no receiver can hold it up; a delivery whose worker
-   * is still at it is not to be had by a second one (the claim), and stays due until it is recorded.
+   * The scheduled sweep: every delivery whose retry is due by now, in every shard of the due index, handed
+   * to its endpoint's worker. It attempts nothing itself, so no receiver can hold it up; a delivery whose
+   * worker is still at it is not to be had by a second one (the lease), and stays due until it is recorded.
    */
   async function sweep(budget: { remainingMs: () => number; safetyMarginMs: number; pageSize?: number }): Promise<SweepReport> {
     const report: SweepReport = { handedOff: 0, endpoints: 0, stoppedEarly: false };
@@ -294,7 +383,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       do {
         if (budget.remainingMs() < budget.safetyMarginMs) return { ...report, stoppedEarly: true };
         const page = await store.listDue(shard, upTo, budget.pageSize ?? 100, after);
-        report.endpoints += await handOff(page.items);
+        report.endpoints += await handOff(page.items, true);
         report.handedOff += page.items.length;
         after = page.cursor;
       } while (after);
@@ -302,7 +391,29 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     return report;
   }
 
-  return { enqueue, attempt, deliverTo, handOff, sweep };
+  /**
+   * The first attempt at a delivery just made under its lease (what a worker does with a hand-off's), the
+   * circuit aside; `manual` for the API's test event, which is not retried.
+   */
+  async function attemptQueued(queued: Queued, manual = false): Promise<DeliveryAttempt | undefined> {
+    if (!queued.lease) return claimAndSend(await store.getEndpoint(queued.endpointId), queued.endpointId, queued.eventId, 'first', queued.payload);
+    const endpoint = await store.getEndpoint(queued.endpointId, { eventually: true });
+    return send(endpoint, madeNow(queued.endpointId, queued.eventId, queued.payload), queued.payload, queued.lease, manual);
+  }
+
+  /** An event for one endpoint, made and sent now under one lease (the API's test): a manual attempt. */
+  async function sendNow(event: OutboundEvent, endpoint: WebhookEndpoint): Promise<DeliveryAttempt | undefined> {
+    const [queued] = await enqueue(event, [endpoint]);
+    return queued?.lease ? attemptQueued(queued, true) : undefined;
+  }
+
+  return { enqueue, attempt, attemptQueued, sendNow, deliverTo, handOff, sweep };
+}
+
+/** A delivery as it was just made (the one under the hand-off's lease is not read back): its type from the payload. */
+function madeNow(endpointId: string, eventId: string, payload: string | undefined): Delivery {
+  const eventType = (payload ? (JSON.parse(payload) as { type: Delivery['eventType'] }).type : 'webhook.test') as Delivery['eventType'];
+  return { endpointId, eventId, eventType, created: '', status: 'pending', attempts: 0, nextAttemptAt: null };
 }
 
 export type DeliveryEngine = ReturnType<typeof createDeliveryEngine>;

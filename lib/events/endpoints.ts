@@ -189,17 +189,7 @@ export function createEndpointService(options: EndpointServiceOptions) {
     async test(id: string, caller: Caller): Promise<DeliveryAttempt> {
       const endpoint = await owned(id, caller);
       const event = testEvent(endpoint.id, `evt_test_${randomUUID()}`, now().toISOString());
-      await store.insertDelivery({
-        endpointId: endpoint.id,
-        eventId: event.id,
-        eventType: event.type,
-        payload: JSON.stringify(event),
-        created: event.timestamp,
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: null,
-      });
-      const made = await deliveries.attempt(endpoint.id, event.id, true);
+      const made = await deliveries.sendNow(event, endpoint);
       if (!made) throw new ConflictError('The test event is being sent by another request right now.', 'concurrent_modification');
       return made;
     },
@@ -214,8 +204,8 @@ export function createEndpointService(options: EndpointServiceOptions) {
     /** One more attempt at a delivery now, whatever its state; a success settles it. */
     async retry(id: string, eventId: string, caller: Caller): Promise<DeliveryAttempt> {
       await owned(id, caller);
-      if (!(await store.getDelivery(id, eventId))) throw new NotFoundError(`No delivery of event ${eventId} to this endpoint.`);
-      const made = await deliveries.attempt(id, eventId, true);
+      if (!(await store.getDelivery(eventId, id))) throw new NotFoundError(`No delivery of event ${eventId} to this endpoint.`);
+      const made = await deliveries.attempt(id, eventId);
       if (!made) throw new ConflictError('The delivery is being attempted right now; retry in a few seconds.', 'delivery_in_progress');
       return made;
     },

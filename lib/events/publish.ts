@@ -1,10 +1,10 @@
 import type { KindRegistry } from '../lifecycle/kind.ts';
 import type { Cursor } from '../lifecycle/store.ts';
 import type { StoredRequest } from '../lifecycle/types.ts';
-import type { DeliveryEngine } from './delivery.ts';
+import type { DeliveryEngine, Queued } from './delivery.ts';
 import { MAX_ENDPOINTS_PER_TENANT } from './endpoints.ts';
 import { type OutboundEvent, transitionEvent } from './event.ts';
-import type { DueDelivery, EventStore, WebhookEndpoint } from './store.ts';
+import type { EventStore, WebhookEndpoint } from './store.ts';
 
 /** A committed change of a request, as the table's stream tells it: the request after, and its version before. */
 export interface RequestChange {
@@ -83,7 +83,7 @@ export function createPublisher(options: PublisherOptions) {
       }
       return found;
     };
-    const due: DueDelivery[] = [];
+    const due: Queued[] = [];
     for (const { event, tenantId } of events) {
       const endpoints = await endpointsOf(tenantId);
       if (endpoints.length > 0) due.push(...(await deliveries.enqueue(event, endpoints)));

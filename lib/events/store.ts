@@ -30,20 +30,27 @@ export interface WebhookEndpoint {
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
-/** One event for one endpoint, with where its retries stand. */
+/** One event for one endpoint, with where its retries stand. The event's payload is kept once, beside it. */
 export interface Delivery {
   endpointId: string;
   eventId: string;
   eventType: EventType;
-  /** The event as sent, byte for byte on every attempt (only the signature's timestamp changes). */
-  payload: string;
   created: string;
   status: DeliveryStatus;
   /** Attempts made so far, scheduled and manual. */
   attempts: number;
-  /** When the next scheduled attempt is due, while pending. */
+  /** When the next scheduled attempt is due, while pending after a failure. */
   nextAttemptAt: string | null;
 }
+
+/** Who may attempt a delivery until when: whoever made or claimed it, so no two attempts run at once. */
+export interface Lease {
+  owner: string;
+  until: string;
+}
+
+/** A delivery as stored, with its lease while one is held. */
+export type StoredDelivery = Delivery & { leaseOwner?: string; leaseUntil?: string };
 
 /** One attempt at a delivery, as `GET …/deliveries` lists it. */
 export interface DeliveryAttempt {
@@ -74,23 +81,32 @@ export interface EventStore {
    * creates cannot pass the limit together: `limit` when the tenant already has `max`.
    */
   insertEndpoint(endpoint: WebhookEndpoint, max: number): Promise<'created' | 'limit'>;
-  getEndpoint(id: string): Promise<WebhookEndpoint | undefined>;
+  /** `eventually`: a read that may miss a change of the last second (half the cost), for a delivery's attempt. */
+  getEndpoint(id: string, options?: { eventually?: boolean }): Promise<WebhookEndpoint | undefined>;
   /** Writes `next` if the stored endpoint is still at `current.version`. */
   replaceEndpoint(current: WebhookEndpoint, next: WebhookEndpoint): Promise<'applied' | 'conflict'>;
   /** Deletes the endpoint and uncounts it in the same write; `absent` when it was already gone (counted off once). */
   deleteEndpoint(endpoint: WebhookEndpoint): Promise<'deleted' | 'absent'>;
   /** A tenant's endpoints, newest first. */
   listEndpoints(tenantId: string, limit: number, after?: Cursor): Promise<StoredPage<WebhookEndpoint>>;
-  /** Creates the delivery unless it exists (a redelivered stream record, a second reader): `exists` then. */
-  insertDelivery(delivery: Delivery): Promise<'created' | 'exists'>;
-  getDelivery(endpointId: string, eventId: string): Promise<Delivery | undefined>;
+  /** The event as sent, byte for byte on every attempt: stored once, for its retries. */
+  putPayload(eventId: string, payload: string, created: string): Promise<void>;
+  getPayload(eventId: string): Promise<string | undefined>;
   /**
-   * Takes the delivery for one attempt until `leaseUntil`, so no two attempts of it run at once; with
-   * `dueOnly`, only while it is pending and due by `now`. Undefined when it is not to be had.
+   * Creates the delivery, held by `lease` for its first attempt, unless a reader of the event made it
+   * before: then that one, as stored.
    */
-  claimDelivery(endpointId: string, eventId: string, claim: { now: string; leaseUntil: string; dueOnly: boolean }): Promise<Delivery | undefined>;
-  /** The attempt and the delivery's new state together, releasing the claim. */
-  recordAttempt(next: Delivery, attempt: DeliveryAttempt): Promise<void>;
+  insertDelivery(delivery: Delivery, lease: Lease): Promise<{ created: true } | { created: false; existing: StoredDelivery }>;
+  getDelivery(eventId: string, endpointId: string): Promise<StoredDelivery | undefined>;
+  /**
+   * Takes the delivery for one attempt under `lease`, if no other lease holds it at `now`: `due` only while
+   * a retry is due by `now`, `first` only while no attempt was made, `any` whatever its state.
+   */
+  claimDelivery(eventId: string, endpointId: string, claim: { now: string; lease: Lease; only: 'due' | 'first' | 'any' }): Promise<StoredDelivery | undefined>;
+  /** A delivery not attempted now, due at `until` (in the due index), if `lease` still holds it (the write ends it). */
+  deferDelivery(eventId: string, endpointId: string, until: string, lease: Lease): Promise<void>;
+  /** The delivery's new state, if `lease` still holds it (the write ends it), then the attempt. */
+  recordAttempt(next: Delivery, attempt: DeliveryAttempt, lease: Lease): Promise<'recorded' | 'lost'>;
   /** An endpoint's attempts, newest first. */
   listAttempts(endpointId: string, limit: number, after?: Cursor): Promise<StoredPage<DeliveryAttempt>>;
   /** Pending deliveries due by `before`, oldest first, a page of one shard of the due index. */

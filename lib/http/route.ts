@@ -25,6 +25,7 @@ export type Permission =
   | 'cleanupDeadLetters'
   | 'writeEvents'
   | 'queryDueDeliveries'
+  | 'queryAttempts'
   | 'putOnEventBus'
   | 'eventsDeadLetters'
   | 'invokeDeliveryWorker'

@@ -7,7 +7,7 @@ import type { Status, StoredRequest } from './types.ts';
 
 export interface CleanupOptions {
   lifecycle: Pick<Lifecycle, 'transition'>;
-  store: Pick<RequestStore, 'listStale' | 'countStale' | 'openShards'>;
+  store: Pick<RequestStore, 'listStale' | 'openShards'>;
   maxAgeMs: Partial<Record<Status, number>>;
   /** Time left in this invocation; the run stops when it falls under `safetyMarginMs`. */
   remainingMs: () => number;
@@ -26,10 +26,11 @@ export interface CleanupReport {
   expired: number;
   /** Stale requests seen but left alone: finished or moved on by someone else meanwhile. */
   skipped: number;
-  /** True when the time budget ran out with stale requests left; the next run continues. */
+  /**
+   * True when the time budget ran out before the walk did: stale requests may be left, and the next run
+   * continues. They are not counted: a count would read the whole backlog the run could not get through.
+   */
   stoppedEarly: boolean;
-  /** Stale requests left for the next run (counted only when the run stopped early). */
-  remaining: number;
 }
 
 /** "7 days", "72 hours", "30 minutes": the largest unit that says the age exactly. */
@@ -49,20 +50,13 @@ function describeAge(ms: number): string {
 export async function runCleanup(options: CleanupOptions): Promise<CleanupReport> {
   const now = options.now ?? (() => new Date());
   const pageSize = options.pageSize ?? 25;
-  const report: CleanupReport = { expired: 0, skipped: 0, stoppedEarly: false, remaining: 0 };
+  const report: CleanupReport = { expired: 0, skipped: 0, stoppedEarly: false };
   const outOfTime = () => options.remainingMs() < options.safetyMarginMs;
   const cutoffs: Partial<Record<Status, string>> = {};
   for (const status of OPEN_STATUSES) {
     const maxAge = options.maxAgeMs[status];
     if (maxAge !== undefined) cutoffs[status] = new Date(now().getTime() - maxAge).toISOString();
   }
-  const stopEarly = async (): Promise<CleanupReport> => {
-    let remaining = 0;
-    for (const [status, before] of Object.entries(cutoffs) as Array<[Status, string]>) {
-      remaining += await options.store.countStale(status, before);
-    }
-    return { ...report, stoppedEarly: true, remaining };
-  };
   const isStale = (request: StoredRequest) => {
     const maxAge = options.maxAgeMs[request.status];
     return maxAge !== undefined && OPEN_STATUSES.includes(request.status) && now().getTime() - Date.parse(request.updated) > maxAge;
@@ -94,7 +88,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupReport
     if (result.outcome === 'applied') report.expired++;
     else report.skipped++;
   }
-  return walk.stopped ? stopEarly() : report;
+  return walk.stopped ? { ...report, stoppedEarly: true } : report;
 }
 
 const HOUR_MS = 60 * 60 * 1000;

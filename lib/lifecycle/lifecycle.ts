@@ -3,7 +3,7 @@ import { ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFo
 import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts';
 import { type AnyKind, type KindRegistry, type ListFilters, trailOwner } from './kind.ts';
 import { canTransition, decideCancel } from './status-machine.ts';
-import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, PageTokens, RequestStore, SessionClaim } from './store.ts';
+import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, PageTokens, RequestStore, SessionClaim, StoredPage } from './store.ts';
 import {
   type Actor,
   type Caller,
@@ -174,15 +174,32 @@ export function createLifecycle(options: LifecycleOptions) {
    * lost race it reads again and decides again.
    */
   async function transition(id: string, decide: Decide, meta: TransitionMeta): Promise<TransitionOutcome> {
+    // The first read may miss the last second's change (it costs half): a write decided on it is
+    // conditional on the version it saw, and any other answer is decided again on a read that cannot.
+    let strong = false;
     for (let attempt = 1; ; attempt++) {
-      const current = await store.get(id);
-      if (!current) throw new NotFoundError(`No request with id ${id}.`);
-      // decide() may throw a domain error (not found for this caller, refused): nothing is written then.
-      const change = decide(current);
-      if (change === 'unchanged') return { outcome: 'unchanged', request: current };
-      const kind = kindOf(current);
-      if (!canTransition(current.status, change.to, kind.machine)) {
-        throw new InvalidTransitionError(`A ${current.status} request cannot become ${change.to}.`);
+      const current = await store.get(id, { eventually: !strong });
+      let change: ReturnType<Decide>;
+      let kind: AnyKind;
+      try {
+        if (!current) throw new NotFoundError(`No request with id ${id}.`);
+        // decide() may throw a domain error (not found for this caller, refused): nothing is written then.
+        change = decide(current);
+        kind = kindOf(current);
+        if (change !== 'unchanged' && !canTransition(current.status, change.to, kind.machine)) {
+          throw new InvalidTransitionError(`A ${current.status} request cannot become ${change.to}.`);
+        }
+      } catch (error) {
+        if (strong) throw error;
+        strong = true;
+        attempt--;
+        continue;
+      }
+      if (change === 'unchanged') {
+        if (strong) return { outcome: 'unchanged', request: current! };
+        strong = true;
+        attempt--;
+        continue;
       }
       const at = now().toISOString();
       const entry = record(
@@ -213,6 +230,7 @@ export function createLifecycle(options: LifecycleOptions) {
       const result = await store.applyTransition(current, next, entry, { ...(meta.inbox ? { inbox: meta.inbox } : {}), entityEffects });
       if (result === 'applied') return { outcome: 'applied', request: next, record: entry };
       if (result === 'duplicate-message') return { outcome: 'duplicate-message' };
+      strong = true;
       if (attempt >= MAX_ATTEMPTS) {
         throw new ConflictError('The request is being changed by others right now; retry.', 'concurrent_modification');
       }
@@ -302,9 +320,18 @@ export function createLifecycle(options: LifecycleOptions) {
     caller: Caller,
     query: { pageSize?: string | undefined; continuationToken?: string | undefined },
   ): Promise<Page<Transition>> {
-    await findOwned(kind, id, caller);
-    const scope = ['history', caller.tenantId, id].join('|');
-    const page = await store.history(id, pageSizeOf(query.pageSize), decodeToken(query.continuationToken, scope));
+    // A token was issued only to whoever read the first page of this trail, with its kind: the request is
+    // read, and its owner checked, with the first page, in the same query.
+    const scope = ['history', kind.name, caller.tenantId, id].join('|');
+    const after = decodeToken(query.continuationToken, scope);
+    const limit = pageSizeOf(query.pageSize);
+    let page: StoredPage<Transition>;
+    if (after) page = await store.history(id, limit, after);
+    else {
+      const first = await store.trail(id, limit);
+      ensureOwned(first.request, kind, id, caller);
+      page = first.page;
+    }
     return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
   }
 

@@ -91,7 +91,8 @@ export interface RequestStore {
     first: Transition,
     options?: { idempotency?: IdempotencyRecord; claim?: EntityClaim; session?: SessionClaim },
   ): Promise<InsertResult>;
-  get(id: string): Promise<StoredRequest | undefined>;
+  /** `eventually`: a read that may miss the last second's change (half the cost), for a write conditional on what it saw. */
+  get(id: string, options?: { eventually?: boolean }): Promise<StoredRequest | undefined>;
   /** The unexpired idempotency record of a scoped key, if any. */
   findIdempotency(key: string): Promise<Pick<IdempotencyRecord, 'payloadHash' | 'response'> | undefined>;
   /**
@@ -114,8 +115,6 @@ export interface RequestStore {
   listByTenant(query: TenantListQuery): Promise<StoredPage<StoredRequest>>;
   /** Open requests in `status` since before `before`, oldest first, from one shard of the sparse open index. */
   listStale(query: StaleQuery): Promise<StoredPage<OpenRequestRef>>;
-  /** How many open requests in `status` are older than `before`, over every shard. */
-  countStale(status: Status, before: string): Promise<number>;
   /** Every request id, one shard of the allRequests index at a time (the audit's walk; no Scan). */
   listRequestIds(shard: number, limit: number, after?: Cursor): Promise<StoredPage<string>>;
   /** How many shards listStale and listRequestIds spread over. */
@@ -123,6 +122,8 @@ export interface RequestStore {
   /** The message applied before under this id to this request (while it is remembered), if any. */
   findWebhookMessage(requestId: string, messageId: string): Promise<Pick<InboxMarker, 'payloadHash'> | undefined>;
   history(id: string, limit: number, after?: Cursor): Promise<StoredPage<Transition>>;
+  /** The request and the first page of its trail, in one read. */
+  trail(id: string, limit: number): Promise<{ request: StoredRequest | undefined; page: StoredPage<Transition> }>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -9,12 +9,15 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Delivery, DeliveryAttempt, DueDelivery, EventStore, WebhookEndpoint } from '../events/store.ts';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Delivery, DeliveryAttempt, DueDelivery, EventStore, Lease, StoredDelivery, WebhookEndpoint } from '../events/store.ts';
 import type { Cursor, StoredPage } from '../lifecycle/store.ts';
 import { run, translateStoreError } from './errors.ts';
 import {
-  ATTEMPT_SK_PREFIX,
+  ATTEMPT_SHARDS,
+  attemptIndexAttributes,
   attemptKey,
+  attemptShardPk,
   DUE_SHARDS,
   deliveryKey,
   dueIndexAttributes,
@@ -22,6 +25,7 @@ import {
   endpointCountKey,
   endpointIndexAttributes,
   endpointKey,
+  eventPayloadKey,
   INDEX,
   stripKeys,
   tenantPk,
@@ -69,19 +73,20 @@ function cancellationCodes(error: unknown): string[] | undefined {
   return (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
 }
 
-/** A delivery item; only a pending one with a due time is in the due index. */
-function deliveryItem(delivery: Delivery) {
+/** A delivery item: small (the payload is the event's, stored once); in the due index only while a retry is due. */
+function deliveryItem(delivery: Delivery, lease?: Lease) {
   return {
     ...delivery,
-    ...deliveryKey(delivery.endpointId, delivery.eventId),
+    ...deliveryKey(delivery.eventId, delivery.endpointId),
     ...(delivery.status === 'pending' && delivery.nextAttemptAt ? dueIndexAttributes(delivery.endpointId, delivery.eventId, delivery.nextAttemptAt) : {}),
+    ...(lease ? { leaseOwner: lease.owner, leaseUntil: lease.until } : {}),
     entity: 'Delivery',
     expiresAt: expiresAt(delivery.created),
   };
 }
 
-function deliveryFrom(item: Record<string, unknown>): Delivery {
-  const { leaseUntil: _lease, expiresAt: _expires, ...rest } = stripKeys<Delivery & { leaseUntil?: string; expiresAt?: number }>(item);
+function deliveryFrom(item: Record<string, unknown>): StoredDelivery {
+  const { expiresAt: _expires, ...rest } = stripKeys<StoredDelivery & { expiresAt?: number }>(item);
   return rest;
 }
 
@@ -145,6 +150,13 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     }
   }
 
+  async function getDelivery(eventId: string, endpointId: string) {
+    const result = await run('delivery-get', () =>
+      client.send(new GetCommand({ TableName: tableName, Key: deliveryKey(eventId, endpointId), ConsistentRead: true })),
+    );
+    return result.Item ? deliveryFrom(result.Item) : undefined;
+  }
+
   return {
     dueShards: DUE_SHARDS,
 
@@ -162,8 +174,10 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       return written === 'written' ? 'created' : 'limit';
     },
 
-    async getEndpoint(id) {
-      const result = await run('endpoint-get', () => client.send(new GetCommand({ TableName: tableName, Key: endpointKey(id), ConsistentRead: true })));
+    async getEndpoint(id, options) {
+      const result = await run('endpoint-get', () =>
+        client.send(new GetCommand({ TableName: tableName, Key: endpointKey(id), ConsistentRead: !options?.eventually })),
+      );
       return result.Item ? endpointFrom(result.Item) : undefined;
     },
 
@@ -215,34 +229,62 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       );
     },
 
-    async insertDelivery(delivery) {
+    async putPayload(eventId, payload, created) {
+      await run('payload-put', () =>
+        client.send(
+          new PutCommand({ TableName: tableName, Item: { ...eventPayloadKey(eventId), entity: 'EventPayload', payload, expiresAt: expiresAt(created) } }),
+        ),
+      );
+    },
+
+    async getPayload(eventId) {
+      const result = await run('payload-get', () => client.send(new GetCommand({ TableName: tableName, Key: eventPayloadKey(eventId), ConsistentRead: true })));
+      return result.Item?.payload as string | undefined;
+    },
+
+    async insertDelivery(delivery, lease) {
       try {
-        await client.send(new PutCommand({ TableName: tableName, Item: deliveryItem(delivery), ConditionExpression: 'attribute_not_exists(pk)' }));
-        return 'created';
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: deliveryItem(delivery, lease),
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { created: true };
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return 'exists';
-        throw translateStoreError('delivery-insert', error);
+        if (!(error instanceof ConditionalCheckFailedException)) throw translateStoreError('delivery-insert', error);
+        // The stored delivery comes with the refusal (DynamoDB Local before 2.5 leaves it out: read it then).
+        const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+        const existing = old ? deliveryFrom(unmarshall(old)) : await getDelivery(delivery.eventId, delivery.endpointId);
+        if (!existing) throw translateStoreError('delivery-insert', error);
+        return { created: false, existing };
       }
     },
 
-    async getDelivery(endpointId, eventId) {
-      const result = await run('delivery-get', () =>
-        client.send(new GetCommand({ TableName: tableName, Key: deliveryKey(endpointId, eventId), ConsistentRead: true })),
-      );
-      return result.Item ? deliveryFrom(result.Item) : undefined;
-    },
+    getDelivery,
 
-    async claimDelivery(endpointId, eventId, claim) {
-      const due = claim.dueOnly ? ' AND #status = :pending AND nextAttemptAt <= :now' : '';
+    async claimDelivery(eventId, endpointId, claim) {
+      const conditions = ['attribute_exists(pk)', '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)'];
+      const values: Record<string, unknown> = { ':owner': claim.lease.owner, ':lease': claim.lease.until, ':now': claim.now };
+      if (claim.only === 'due') {
+        conditions.push('#status = :pending', 'nextAttemptAt <= :now');
+        values[':pending'] = 'pending';
+      }
+      if (claim.only === 'first') {
+        conditions.push('#status = :pending', 'attempts = :none');
+        Object.assign(values, { ':pending': 'pending', ':none': 0 });
+      }
       try {
         const result = await client.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: deliveryKey(endpointId, eventId),
-            UpdateExpression: 'SET leaseUntil = :lease',
-            ConditionExpression: `attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)${due}`,
-            ExpressionAttributeValues: { ':lease': claim.leaseUntil, ':now': claim.now, ...(claim.dueOnly ? { ':pending': 'pending' } : {}) },
-            ...(claim.dueOnly ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+            Key: deliveryKey(eventId, endpointId),
+            UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :lease',
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeValues: values,
+            ...(claim.only === 'any' ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
             ReturnValues: 'ALL_NEW',
           }),
         );
@@ -253,44 +295,91 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       }
     },
 
-    async recordAttempt(next, attempt) {
-      await run('delivery-attempt', () =>
+    async deferDelivery(eventId, endpointId, until, lease) {
+      const due = dueIndexAttributes(endpointId, eventId, until);
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: deliveryKey(eventId, endpointId),
+            UpdateExpression: 'SET nextAttemptAt = :next, dueShard = :shard, dueKey = :due REMOVE leaseOwner, leaseUntil',
+            ConditionExpression: 'leaseOwner = :owner',
+            ExpressionAttributeValues: { ':next': until, ':shard': due.dueShard, ':due': due.dueKey, ':owner': lease.owner },
+          }),
+        );
+      } catch (error) {
+        // Taken over meanwhile: whoever has it now attempts it.
+        if (!(error instanceof ConditionalCheckFailedException)) throw translateStoreError('delivery-defer', error);
+      }
+    },
+
+    async recordAttempt(next, attempt, lease) {
+      // The delivery's new state first, only while the lease is still ours (the write ends it); then the
+      // attempt, which is only ever written once its delivery's state is. Not one transaction: it would
+      // double both writes, and a crash between them loses a line of the history, never a retry.
+      const due = next.status === 'pending' && next.nextAttemptAt ? dueIndexAttributes(next.endpointId, next.eventId, next.nextAttemptAt) : undefined;
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: deliveryKey(next.eventId, next.endpointId),
+            UpdateExpression: due
+              ? 'SET #status = :status, attempts = :attempts, nextAttemptAt = :next, dueShard = :shard, dueKey = :due REMOVE leaseOwner, leaseUntil'
+              : 'SET #status = :status, attempts = :attempts, nextAttemptAt = :next REMOVE leaseOwner, leaseUntil, dueShard, dueKey',
+            ConditionExpression: 'leaseOwner = :owner',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':status': next.status,
+              ':attempts': next.attempts,
+              ':next': next.nextAttemptAt,
+              ':owner': lease.owner,
+              ...(due ? { ':shard': due.dueShard, ':due': due.dueKey } : {}),
+            },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'lost';
+        throw translateStoreError('delivery-attempt', error);
+      }
+      await run('attempt-put', () =>
         client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              // The claim ends with the write: the new item carries no lease.
-              { Put: { TableName: tableName, Item: deliveryItem(next), ConditionExpression: 'attribute_exists(pk)' } },
-              {
-                Put: {
-                  TableName: tableName,
-                  Item: {
-                    ...attempt,
-                    ...attemptKey(next.endpointId, attempt.at, attempt.eventId, attempt.attempt),
-                    entity: 'DeliveryAttempt',
-                    expiresAt: expiresAt(attempt.at),
-                  },
-                },
-              },
-            ],
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              ...attempt,
+              ...attemptKey(attempt.eventId, next.endpointId, attempt.attempt),
+              ...attemptIndexAttributes(next.endpointId, attempt.eventId, attempt.at, attempt.attempt),
+              entity: 'DeliveryAttempt',
+              expiresAt: expiresAt(attempt.at),
+            },
           }),
         ),
       );
+      return 'recorded';
     },
 
-    listAttempts(endpointId, limit, after) {
-      return page(
-        'attempt-list',
-        {
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': endpointKey(endpointId).pk, ':prefix': ATTEMPT_SK_PREFIX },
-          ScanIndexForward: false,
-          ExclusiveStartKey: after,
-        },
-        limit,
-        (item) => ({ pk: item.pk, sk: item.sk }),
-        attemptFrom,
+    async listAttempts(endpointId, limit, after) {
+      // Every shard, newest first from where the last page ended; merged, the newest `limit` of them.
+      const before = typeof after?.before === 'string' ? after.before : undefined;
+      const shards = await Promise.all(
+        Array.from({ length: ATTEMPT_SHARDS }, (_, shard) =>
+          run('attempt-list', () =>
+            client.send(
+              new QueryCommand({
+                TableName: tableName,
+                IndexName: INDEX.attemptsByEndpoint,
+                KeyConditionExpression: before ? 'attemptShard = :shard AND attemptKey < :before' : 'attemptShard = :shard',
+                ExpressionAttributeValues: { ':shard': attemptShardPk(endpointId, shard), ...(before ? { ':before': before } : {}) },
+                ScanIndexForward: false,
+                Limit: limit + 1,
+              }),
+            ),
+          ),
+        ),
       );
+      const items = shards.flatMap((result) => result.Items ?? []).sort((a, b) => String(b.attemptKey).localeCompare(String(a.attemptKey)));
+      const returned = items.slice(0, limit);
+      return { items: returned.map(attemptFrom), cursor: items.length > limit ? { before: returned.at(-1)!.attemptKey } : undefined };
     },
 
     listDue(shard, before, limit, after) {

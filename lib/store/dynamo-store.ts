@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApplyResult, EntityClaim, InsertResult, OpenRequestRef, RequestStore, TenantListQuery } from '../lifecycle/store.ts';
-import type { EntityEffect, EntityRecord, Status, StoredRequest, Transition } from '../lifecycle/types.ts';
+import type { EntityEffect, EntityRecord, Status, StoredRequest, Transition, TransitionSummary } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
 import {
   allShardPk,
@@ -10,13 +10,13 @@ import {
   idempotencyKey,
   OPEN_SHARDS,
   openShardPk,
+  requestFieldsFromKeys,
   requestIndexAttributes,
   requestKey,
   sessionKey,
   stripKeys,
   TRANSITION_SK_PREFIX,
   tenantPk,
-  tenantStatusPk,
   transitionKey,
   webhookMessageKey,
 } from './keys.ts';
@@ -59,14 +59,21 @@ const OPEN_BEFORE = (shard: number, status: Status, before: string) => ({
 });
 
 /**
- * `data` is stored as JSON text: callers' `properties` are arbitrary JSON, and DynamoDB maps cannot hold
- * every JSON value (unsafe integers, deep nesting). Nothing queries inside it. The request's kind is kept
- * in the attribute `requestType`, as items have always had it.
+ * A request item holds nothing twice, so that most fit in 1 KB (one write unit, two in a transaction): its
+ * id, tenant and creation time are in its keys; the kind is kept in `requestType`, as items have always
+ * had it; an empty error list and a missing return URL are left out; the last transition's version and
+ * target are the request's own. `data` is JSON text: callers' `properties` are arbitrary JSON, and DynamoDB
+ * maps cannot hold every JSON value (unsafe integers, deep nesting). Nothing queries inside it.
  */
 function requestItem(request: StoredRequest) {
-  const { kind, ...fields } = request;
+  const { kind, id: _id, tenantId: _tenant, created: _created, errors, returnUrl, lastTransition, ...fields } = request;
   return {
     ...fields,
+    ...(errors.length > 0 ? { errors } : {}),
+    ...(returnUrl === null ? {} : { returnUrl }),
+    ...(lastTransition
+      ? { lastTransition: { from: lastTransition.from, at: lastTransition.at, actor: lastTransition.actor, source: lastTransition.source } }
+      : {}),
     requestType: kind,
     data: JSON.stringify(request.data),
     ...requestKey(request.id),
@@ -75,9 +82,40 @@ function requestItem(request: StoredRequest) {
   };
 }
 
+type RequestItem = Omit<StoredRequest, 'kind' | 'lastTransition' | 'errors' | 'returnUrl'> & {
+  requestType: string;
+  data: unknown;
+  errors?: StoredRequest['errors'];
+  returnUrl?: string | null;
+  lastTransition?: Omit<TransitionSummary, 'version' | 'to'>;
+};
+
+/** A request from its item (one written before the item was made smaller too): what its keys hold, back in place. */
 export function requestFrom(item: Record<string, unknown>): StoredRequest {
-  const { requestType, ...request } = stripKeys<Omit<StoredRequest, 'kind'> & { requestType: string; data: unknown }>(item);
-  return { ...request, kind: requestType, data: typeof request.data === 'string' ? JSON.parse(request.data) : request.data };
+  const { requestType, data, errors, returnUrl, lastTransition, ...request } = stripKeys<RequestItem>(item);
+  const keys = requestFieldsFromKeys(item, requestType);
+  return {
+    ...request,
+    id: request.id ?? keys.id,
+    tenantId: request.tenantId ?? keys.tenantId,
+    created: request.created ?? keys.created,
+    kind: requestType,
+    data: typeof data === 'string' ? JSON.parse(data) : data,
+    errors: errors ?? [],
+    returnUrl: returnUrl ?? null,
+    ...(lastTransition
+      ? {
+          lastTransition: {
+            version: request.version,
+            from: lastTransition.from,
+            to: request.status,
+            at: lastTransition.at,
+            actor: lastTransition.actor,
+            source: lastTransition.source,
+          },
+        }
+      : {}),
+  } as StoredRequest;
 }
 
 function transitionItem(requestId: string, record: Transition) {
@@ -226,8 +264,8 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
 
     findIdempotency,
 
-    async get(id) {
-      const result = await run('get', () => client.send(new GetCommand({ TableName: tableName, Key: requestKey(id), ConsistentRead: true })));
+    async get(id, options) {
+      const result = await run('get', () => client.send(new GetCommand({ TableName: tableName, Key: requestKey(id), ConsistentRead: !options?.eventually })));
       return result.Item ? requestFrom(result.Item) : undefined;
     },
 
@@ -290,7 +328,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         {
           TableName: tableName,
           ...OPEN_BEFORE(query.shard, query.status, query.before),
-          ProjectionExpression: 'pk, sk, openShard, openKey, id, requestType, #status, updated',
+          ProjectionExpression: 'pk, sk, openShard, openKey, requestType, #status, updated',
           ExpressionAttributeNames: { '#status': 'status' },
           ScanIndexForward: true,
           ExclusiveStartKey: query.after,
@@ -298,7 +336,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         query.limit,
         (item) => ({ pk: item.pk, sk: item.sk, openShard: item.openShard, openKey: item.openKey }),
         (item) => ({
-          id: item.id as string,
+          id: String(item.pk).slice('REQUEST#'.length),
           kind: item.requestType as string,
           status: item.status as Status,
           updated: item.updated as string,
@@ -317,31 +355,9 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
           ExclusiveStartKey: after,
         },
         limit,
-        (item) => ({ pk: item.pk, sk: item.sk, allShard: item.allShard, allKey: item.allKey }),
+        (item) => ({ pk: item.pk, sk: item.sk, allShard: item.allShard, gsi1sk: item.gsi1sk }),
         (item) => (item.pk as string).slice('REQUEST#'.length),
       );
-    },
-
-    async countStale(status, before) {
-      let total = 0;
-      for (let shard = 0; shard < OPEN_SHARDS; shard++) {
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await run('count-stale', () =>
-            client.send(
-              new QueryCommand({
-                TableName: tableName,
-                ...OPEN_BEFORE(shard, status, before),
-                Select: 'COUNT',
-                ExclusiveStartKey: startKey,
-              }),
-            ),
-          );
-          total += page.Count ?? 0;
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
-      }
-      return total;
     },
 
     async findEntity(entityId) {
@@ -361,29 +377,51 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async listByTenant(query: TenantListQuery) {
-      const byStatus = query.status !== undefined;
-      const index = byStatus ? INDEX.byTenantStatus : INDEX.byTenant;
-      const [pkName, skName] = byStatus ? ['gsi2pk', 'gsi2sk'] : ['gsi1pk', 'gsi1sk'];
-      const pk = byStatus ? tenantStatusPk(query.tenantId, query.kind, query.status!) : tenantPk(query.tenantId, query.kind);
-      const { matches } = query;
-      const filtered = matches !== undefined;
+      // A status is a filter on the tenant's list, like the kinds' own: a status index would move every
+      // request's key at every transition (two index writes each), for a list that is rarely filtered.
+      const { status, matches: kindMatches } = query;
+      const matches =
+        status === undefined ? kindMatches : (request: StoredRequest) => request.status === status && (kindMatches === undefined || kindMatches(request));
       return queryPage<StoredRequest>(
         'list',
         {
           TableName: tableName,
-          IndexName: index,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': pkName },
-          ExpressionAttributeValues: { ':pk': pk },
+          IndexName: INDEX.byTenant,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': tenantPk(query.tenantId, query.kind) },
           ScanIndexForward: false,
           ExclusiveStartKey: query.after,
         },
         query.limit,
-        (item) => ({ pk: item.pk, sk: item.sk, [pkName]: item[pkName], [skName]: item[skName] }),
+        (item) => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }),
         requestFrom,
         matches,
-        filtered ? MAX_FILTERED_QUERIES : 1,
+        matches ? MAX_FILTERED_QUERIES : 1,
       );
+    },
+
+    async trail(id, limit) {
+      // The request item sorts before its transitions (REQUEST < TRANSITION#…): one query reads both.
+      const result = await run('trail', () =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': requestKey(id).pk },
+            ScanIndexForward: true,
+            ConsistentRead: true,
+            Limit: limit + 2,
+          }),
+        ),
+      );
+      const items = result.Items ?? [];
+      const request = items[0]?.sk === requestKey(id).sk ? requestFrom(items[0]) : undefined;
+      const transitions = items.filter((item) => String(item.sk).startsWith(TRANSITION_SK_PREFIX));
+      if (transitions.length > limit) {
+        const returned = transitions.slice(0, limit);
+        return { request, page: { items: returned.map(transitionFrom), cursor: { pk: returned.at(-1)!.pk, sk: returned.at(-1)!.sk } } };
+      }
+      return { request, page: { items: transitions.map(transitionFrom), cursor: undefined } };
     },
 
     async history(id, limit, after) {

@@ -7,23 +7,24 @@ import type { StoredRequest } from '../lifecycle/types.ts';
  *
  * | item        | pk                | sk                       | indexes                                   |
  * |-------------|-------------------|--------------------------|-------------------------------------------|
- * | request     | REQUEST#<id>      | REQUEST                  | byTenant, byTenantStatus, openByAge (open), allRequests |
+ * | request     | REQUEST#<id>      | REQUEST                  | byTenant, openByAge (open), allRequests   |
  * | transition  | REQUEST#<id>      | TRANSITION#<version:10>  |                                           |
  * | webhook msg | WEBHOOK#<request id>#<msg id> | WEBHOOK      | (TTL on expiresAt)                        |
  * | idempotency | IDEMPOTENCY#<sha> | IDEMPOTENCY              | (TTL on expiresAt)                        |
  * | entity      | ENTITY#<entity id> | ENTITY                  | (the registry: whose, open offboarding)   |
  * | session     | SESSION#<id>      | SESSION                  | byTenant (TENANT#<t>#GuidedSession), openByAge (Session#<expiresAt>, until marked expired) |
  * | endpoint    | ENDPOINT#<id>     | ENDPOINT                 | byTenant (TENANT#<t>#WebhookEndpoint)     |
- * | delivery    | ENDPOINT#<id>     | DELIVERY#<event id>      | dueDeliveries (while pending); TTL        |
- * | attempt     | ENDPOINT#<id>     | ATTEMPT#<at>#<event id>#<n> | (TTL on expiresAt)                     |
  * | endpoint count | ENDPOINT#TENANT#<tenant id> | ENDPOINT_COUNT | (a tenant's endpoints: `count`, the limit's guard) |
+ * | event payload | DELIVERY#<event id> | PAYLOAD               | TTL                                       |
+ * | delivery    | DELIVERY#<event id> | ENDPOINT#<endpoint id> | dueDeliveries (while a retry is due); TTL |
+ * | attempt     | DELIVERY#<event id> | ATTEMPT#<endpoint id>#<n> | attemptsByEndpoint (ENDPOINT#<id>#<shard>, <at>#<event id>#<n>); TTL |
  */
 export const INDEX = {
   byTenant: 'byTenant',
-  byTenantStatus: 'byTenantStatus',
   openByAge: 'openByAge',
   allRequests: 'allRequests',
   dueDeliveries: 'dueDeliveries',
+  attemptsByEndpoint: 'attemptsByEndpoint',
 } as const;
 
 /** Open requests spread over this many partitions of the openByAge index, so no one key takes every write. */
@@ -60,13 +61,31 @@ export function sessionIndexAttributes(session: {
   };
 }
 
-/** Outbound events: an endpoint, and under it its deliveries and their attempts. */
+/** Outbound events: an endpoint; an event's payload, its deliveries (one per endpoint) and their attempts. */
 export const endpointKey = (id: string) => ({ pk: `ENDPOINT#${id}`, sk: 'ENDPOINT' });
-export const deliveryKey = (endpointId: string, eventId: string) => ({ pk: `ENDPOINT#${endpointId}`, sk: `DELIVERY#${eventId}` });
-export const ATTEMPT_SK_PREFIX = 'ATTEMPT#';
-export const attemptKey = (endpointId: string, at: string, eventId: string, attempt: number) => ({
-  pk: `ENDPOINT#${endpointId}`,
-  sk: `${ATTEMPT_SK_PREFIX}${at}#${eventId}#${String(attempt).padStart(3, '0')}`,
+/**
+ * Keyed by event, not by endpoint: a busy endpoint's deliveries spread over the table's partitions instead
+ * of all writing one key. Under the event: its payload, once, and each endpoint's delivery and attempts.
+ */
+export const eventPayloadKey = (eventId: string) => ({ pk: `DELIVERY#${eventId}`, sk: 'PAYLOAD' });
+export const deliveryKey = (eventId: string, endpointId: string) => ({ pk: `DELIVERY#${eventId}`, sk: `ENDPOINT#${endpointId}` });
+export const attemptKey = (eventId: string, endpointId: string, attempt: number) => ({
+  pk: `DELIVERY#${eventId}`,
+  sk: `ATTEMPT#${endpointId}#${String(attempt).padStart(3, '0')}`,
+});
+/** An endpoint's attempts spread over this many partitions of their index, all read for a page. */
+export const ATTEMPT_SHARDS = 4;
+export const attemptShardPk = (endpointId: string, shard: number) => `ENDPOINT#${endpointId}#${shard}`;
+/** An attempt's place in the endpoint's list: a shard by its event, then newest first by time. */
+export function attemptIndexAttributes(endpointId: string, eventId: string, at: string, attempt: number) {
+  return {
+    attemptShard: attemptShardPk(endpointId, shardOf(eventId, ATTEMPT_SHARDS)),
+    attemptKey: `${at}#${eventId}#${String(attempt).padStart(3, '0')}`,
+  };
+}
+export const endpointIndexAttributes = (endpoint: { tenantId: string; created: string; id: string }) => ({
+  gsi1pk: tenantPk(endpoint.tenantId, 'WebhookEndpoint'),
+  gsi1sk: `${endpoint.created}#${endpoint.id}`,
 });
 /**
  * How many endpoints a tenant has (`count`), kept in the transactions that create and delete them. Under
@@ -74,22 +93,20 @@ export const attemptKey = (endpointId: string, at: string, eventId: string, atte
  * no endpoint id is `TENANT#…` (they are UUIDs), and its sort key is none of an endpoint's items'.
  */
 export const endpointCountKey = (tenantId: string) => ({ pk: `ENDPOINT#TENANT#${tenantId}`, sk: 'ENDPOINT_COUNT' });
-export const endpointIndexAttributes = (endpoint: { tenantId: string; created: string; id: string }) => ({
-  gsi1pk: tenantPk(endpoint.tenantId, 'WebhookEndpoint'),
-  gsi1sk: `${endpoint.created}#${endpoint.id}`,
-});
-/** Pending deliveries spread over this many partitions of the due index. */
-export const DUE_SHARDS = 4;
+/** Deliveries waiting for a retry spread over this many partitions of the due index. */
+export const DUE_SHARDS = 16;
 export const dueShardPk = (shard: number) => `DUE#${shard}`;
-/** A pending delivery's place in the due index: under its shard, by when it is due. */
+/** A delivery's place in the due index while a retry is scheduled: under its shard, by when it is due. */
 export function dueIndexAttributes(endpointId: string, eventId: string, nextAttemptAt: string) {
-  const shard = createHash('sha256').update(`${endpointId}#${eventId}`).digest()[0]! % DUE_SHARDS;
-  return { dueShard: dueShardPk(shard), dueKey: `${nextAttemptAt}#${endpointId}#${eventId}` };
+  return { dueShard: dueShardPk(shardOf(`${eventId}#${endpointId}`, DUE_SHARDS)), dueKey: `${nextAttemptAt}#${eventId}#${endpointId}` };
+}
+
+function shardOf(value: string, shards: number): number {
+  return createHash('sha256').update(value).digest()[0]! % shards;
 }
 
 /** A tenant's items of one kind (a request kind's name, `GuidedSession`, `WebhookEndpoint`). */
 export const tenantPk = (tenantId: string, kind: string) => `TENANT#${tenantId}#${kind}`;
-export const tenantStatusPk = (tenantId: string, kind: string, status: string) => `TENANT#${tenantId}#${kind}#${status}`;
 export const openShardPk = (shard: number) => `OPEN#${shard}`;
 export const allShardPk = (shard: number) => `ALL#${shard}`;
 
@@ -97,16 +114,15 @@ export function openShardOf(id: string): number {
   return createHash('sha256').update(id).digest()[0]! % OPEN_SHARDS;
 }
 
-/** The index attributes a request carries in its current status; open-index ones only while open. */
+/**
+ * The index attributes a request carries in its current status; open-index ones only while open. One sort
+ * key, newest first, serves the tenant's list and the walk over every request.
+ */
 export function requestIndexAttributes(request: StoredRequest): Record<string, string> {
-  const newestFirst = `${request.created}#${request.id}`;
   const attributes: Record<string, string> = {
     gsi1pk: tenantPk(request.tenantId, request.kind),
-    gsi1sk: newestFirst,
-    gsi2pk: tenantStatusPk(request.tenantId, request.kind, request.status),
-    gsi2sk: newestFirst,
+    gsi1sk: `${request.created}#${request.id}`,
     allShard: allShardPk(openShardOf(request.id)),
-    allKey: newestFirst,
   };
   if (OPEN_STATUSES.includes(request.status)) {
     attributes.openShard = openShardPk(openShardOf(request.id));
@@ -115,19 +131,28 @@ export function requestIndexAttributes(request: StoredRequest): Record<string, s
   return attributes;
 }
 
+/** What a request item keeps only in its keys: its id, its tenant and when it was created. */
+export function requestFieldsFromKeys(item: Record<string, unknown>, kind: string) {
+  const tenantKey = String(item.gsi1pk ?? '');
+  return {
+    id: String(item.pk).slice('REQUEST#'.length),
+    tenantId: tenantKey.slice('TENANT#'.length, tenantKey.length - `#${kind}`.length),
+    created: String(item.gsi1sk ?? '').split('#')[0]!,
+  };
+}
+
 export const KEY_ATTRIBUTES = [
   'pk',
   'sk',
   'gsi1pk',
   'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
   'openShard',
   'openKey',
   'allShard',
-  'allKey',
   'dueShard',
   'dueKey',
+  'attemptShard',
+  'attemptKey',
   'entity',
 ] as const;
 

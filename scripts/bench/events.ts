@@ -123,7 +123,7 @@ export async function measureDeliveryCost(options: { endpoint: string; tableName
     sender: createHttpSender(policy),
     retrySeconds: [5],
     handOff: async (work) => {
-      await Promise.all(work.map((handOff) => deliveries.deliverTo(handOff.endpointId, handOff.eventIds)));
+      await Promise.all(work.map((handOff) => deliveries.deliverTo(handOff)));
     },
   });
   const publish = createPublisher({ store, deliveries, kinds });

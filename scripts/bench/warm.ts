@@ -233,7 +233,6 @@ export async function runWarm(options: { endpoint: string; tableName: string; it
     pageSize: cleanupPageSize,
     store: {
       openShards: store.openShards,
-      countStale: store.countStale.bind(store),
       listStale: async (query) => {
         close();
         meter.start();

@@ -215,7 +215,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanupOlderThan(era + HOUR);
 
-      expect(report).toEqual({ expired: 3, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(report).toEqual({ expired: 3, skipped: 0, stoppedEarly: false });
       await expectExpired(collectives, pending, 'Pending', 2);
       await expectExpired(entities, pendingEntity, 'Pending', 2);
       await expectExpired(collectives, processing, 'Processing', 3);
@@ -231,7 +231,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanupOlderThan(era + HOUR);
 
-      expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false });
       await expectExpired(caller, stale, 'Pending', 2);
       await expectOpen(caller, freshPending, 'Pending', 1);
       await expectOpen(caller, freshProcessing, 'Processing', 2);
@@ -248,13 +248,13 @@ describe('scheduled cleanup', () => {
         maxAgeMs: { Pending: Date.now() - (era + HOUR), Processing: Date.now() - (era - DAY) },
       });
 
-      expect(pendingOnly).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(pendingOnly).toEqual({ expired: 1, skipped: 0, stoppedEarly: false });
       await expectExpired(caller, pending, 'Pending', 2);
       await expectOpen(caller, processing, 'Processing', 2);
 
       const processingOnly = await cleanupOlderThan(era + HOUR, { maxAgeMs: { Processing: Date.now() - (era + HOUR) } });
 
-      expect(processingOnly).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(processingOnly).toEqual({ expired: 1, skipped: 0, stoppedEarly: false });
       await expectExpired(caller, processing, 'Processing', 3);
     });
 
@@ -266,7 +266,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanupOlderThan(era + HOUR, { pageSize: 1 });
 
-      expect(report).toEqual({ expired: 9, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(report).toEqual({ expired: 9, skipped: 0, stoppedEarly: false });
       for (const id of ids) await expectExpired(caller, id, 'Pending', 2);
     });
 
@@ -293,7 +293,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanupOlderThan(era + HOUR);
 
-      expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false });
       await expectExpired(caller, stale, 'Pending', 2);
       const after = await Promise.all(
         [succeeded, failed, canceled].map(async (id) => ({
@@ -321,7 +321,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanupOlderThan(era + HOUR);
 
-      expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(report).toEqual({ expired: 1, skipped: 0, stoppedEarly: false });
       const expired = (await offboardings.get(stale)).body;
       expect(expired).toMatchObject({ status: 'Canceled', version: 2, errors: [{ code: 'Expired', message: expect.stringMatching(/\S/) }] });
       const trail = (await offboardings.history(stale)).body.data as Transition[];
@@ -350,7 +350,7 @@ describe('scheduled cleanup', () => {
         remainingMs: () => (applied < 2 ? BUDGET : SAFETY_MARGIN - 1),
       });
 
-      expect(first).toEqual({ expired: 2, skipped: 0, stoppedEarly: true, remaining: 3 });
+      expect(first).toEqual({ expired: 2, skipped: 0, stoppedEarly: true });
       const afterFirst = await Promise.all(ids.map((id) => stateOf(caller, id)));
       const expiredFirst = afterFirst.filter((request) => request.status === 'Canceled').map((request) => request.id);
       const leftOpen = afterFirst.filter((request) => request.status === 'Pending').map((request) => request.id);
@@ -358,7 +358,7 @@ describe('scheduled cleanup', () => {
 
       const second = await cleanupOlderThan(era + HOUR);
 
-      expect(second).toEqual({ expired: 3, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(second).toEqual({ expired: 3, skipped: 0, stoppedEarly: false });
       for (const id of ids) await expectExpired(caller, id, 'Pending', 2);
     });
 
@@ -369,7 +369,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanupOlderThan(era + HOUR, { remainingMs: () => SAFETY_MARGIN - 1 });
 
-      expect(report).toEqual({ expired: 0, skipped: 0, stoppedEarly: true, remaining: 3 });
+      expect(report).toEqual({ expired: 0, skipped: 0, stoppedEarly: true });
       for (const id of ids) await expectOpen(caller, id, 'Pending', 1);
     });
   });
@@ -404,7 +404,7 @@ describe('scheduled cleanup', () => {
       const retry = (await cleanup.handler(event, cleanupContext())) as CleanupReport;
 
       expect(a.expired + b.expired).toBe(4);
-      expect(retry).toMatchObject({ expired: 0, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(retry).toMatchObject({ expired: 0, skipped: 0, stoppedEarly: false });
       for (const id of ids.slice(0, 3)) await expectExpired(caller, id, 'Pending', 2);
       await expectExpired(caller, ids[3]!, 'Processing', 3);
     });
@@ -416,9 +416,8 @@ describe('scheduled cleanup', () => {
       const era = newEra();
       const caller = await givenCaller();
       const id = await createdAt(caller, era);
-      const racing: Pick<RequestStore, 'listStale' | 'countStale' | 'openShards'> = {
+      const racing: Pick<RequestStore, 'listStale' | 'openShards'> = {
         openShards: store.openShards,
-        countStale: (...args) => store.countStale(...args),
         listStale: async (query) => {
           const page = await store.listStale(query);
           if (page.items.some((item) => item.id === id)) {
@@ -431,7 +430,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanupOlderThan(era + HOUR, { store: racing });
 
-      expect(report).toEqual({ expired: 0, skipped: 1, stoppedEarly: false, remaining: 0 });
+      expect(report).toEqual({ expired: 0, skipped: 1, stoppedEarly: false });
       expect(await stateOf(caller, id)).toMatchObject({ status, version: 2, errors: [] });
       const trail = await historyOf(caller, id);
       expect(trail.map((record) => record.to)).toEqual(['Pending', status]);
@@ -530,7 +529,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanup.handler({ olderThanMinutes: minutesSince(era + HOUR) }, context);
 
-      expect(report).toMatchObject({ expired: 1, skipped: 0, stoppedEarly: false, remaining: 0 });
+      expect(report).toMatchObject({ expired: 1, skipped: 0, stoppedEarly: false });
       await expectExpired(caller, stale, 'Pending', 2);
       expect((await historyOf(caller, stale))[1]!.correlationId).toBe(context.awsRequestId);
       await expectOpen(caller, fresh, 'Pending', 1);
@@ -544,7 +543,7 @@ describe('scheduled cleanup', () => {
 
       const report = await cleanup.handler(event, cleanupContext(config.cleanup.safetyMarginMs - 1));
 
-      expect(report).toMatchObject({ expired: 0, skipped: 0, stoppedEarly: true, remaining: 1 });
+      expect(report).toMatchObject({ expired: 0, skipped: 0, stoppedEarly: true });
       await expectOpen(caller, id, 'Pending', 1);
     });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeliveryEngine, DISABLE_AFTER_MS } from '../../lib/events/delivery.ts';
+import { createDeliveryEngine, DISABLE_AFTER_MS, type Queued } from '../../lib/events/delivery.ts';
 import { createEndpointService } from '../../lib/events/endpoints.ts';
 import { eventBridgeBus } from '../../lib/events/event-bridge.ts';
 import { createHttpSender, resolveHost } from '../../lib/events/http-sender.ts';
@@ -38,7 +38,7 @@ function engineAt(clock: { now: number }, retrySeconds = [1, 1, 2]) {
     now: () => new Date(clock.now),
     sleep: async () => {},
     handOff: async (work) => {
-      await Promise.all(work.map((handOff) => engine.deliverTo(handOff.endpointId, handOff.eventIds)));
+      await Promise.all(work.map((handOff) => engine.deliverTo(handOff)));
     },
   });
   return engine;
@@ -66,7 +66,7 @@ describe('the delivery engine', () => {
       const [due] = await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [
         (await events.getEndpoint(endpoint.id))!,
       ]);
-      return engine.attempt(due!.endpointId, due!.eventId);
+      return engine.attemptQueued(due!);
     };
 
     await attemptNow();
@@ -91,7 +91,7 @@ describe('the delivery engine', () => {
         { id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} },
         [(await events.getEndpoint(endpoint.id))!],
       );
-      return engine.attempt(due!.endpointId, due!.eventId);
+      return engine.attemptQueued(due!);
     };
 
     await attemptNow(500);
@@ -115,14 +115,14 @@ describe('the delivery engine', () => {
     await events.deleteEndpoint(stored);
     const before = receiver.received.length;
 
-    const made = await engine.attempt(due!.endpointId, due!.eventId);
+    const made = await engine.attemptQueued(due!);
 
     expect(made).toMatchObject({ statusCode: null, error: 'the endpoint was deleted', nextAttemptAt: null });
-    expect(await events.getDelivery(due!.endpointId, due!.eventId)).toMatchObject({ status: 'failed' });
+    expect(await events.getDelivery(due!.eventId, due!.endpointId)).toMatchObject({ status: 'failed' });
     expect(receiver.received.length).toBe(before);
   });
 
-  it('given two readers claiming one delivery at once, then it is sent once', async () => {
+  it('given five claims of one delivery at once, once its first lease has run out, then it is sent once', async () => {
     const clock = { now: Date.now() };
     const engine = engineAt(clock);
     const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/claimed` }, newCaller());
@@ -131,6 +131,9 @@ describe('the delivery engine', () => {
       (await events.getEndpoint(endpoint.id))!,
     ]);
 
+    // The lease it was made under holds it from everyone else: the reader that made it never came back.
+    expect(await engine.attempt(due!.endpointId, due!.eventId)).toBeUndefined();
+    clock.now += 31_000;
     const results = await Promise.all(Array.from({ length: 5 }, () => engine.attempt(due!.endpointId, due!.eventId)));
 
     expect(results.filter(Boolean)).toHaveLength(1);
@@ -144,39 +147,54 @@ describe("an endpoint's circuit", () => {
     const engine = engineAt(clock, [60, 60, 60, 60, 60, 60]);
     const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/circuit` }, newCaller());
     const queued = async () => {
-      const eventId = `evt_test_${randomUUID()}`;
-      await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [
-        (await events.getEndpoint(endpoint.id))!,
-      ]);
-      return eventId;
+      const [made] = await engine.enqueue(
+        { id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} },
+        [(await events.getEndpoint(endpoint.id))!],
+      );
+      return made!;
     };
+    const handOff = (made: Queued) => ({
+      endpointId: made.endpointId,
+      ...(made.lease ? { lease: made.lease } : {}),
+      events: [{ id: made.eventId, payload: made.payload }],
+    });
     receiver.otherwise = 503;
     try {
       for (let failure = 1; failure <= 3; failure++) {
-        const eventId = await queued();
-        expect(await engine.deliverTo(endpoint.id, [eventId])).toMatchObject({ attempted: 1, succeeded: 0 });
-        expect(receiver.of(eventId)).toHaveLength(1);
+        const made = await queued();
+        expect(await engine.deliverTo(handOff(made))).toMatchObject({ attempted: 1, succeeded: 0 });
+        expect(receiver.of(made.eventId)).toHaveLength(1);
       }
       expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 3, circuitOpenUntil: new Date(clock.now + 60_000).toISOString() });
 
-      // Open: a new event's scheduled attempt is held, not sent, and its delivery stays due.
+      // Open: a new event's first attempt is held, not sent; its delivery is due when the circuit closes.
       const held = await queued();
-      expect(await engine.deliverTo(endpoint.id, [held])).toEqual({ attempted: 0, succeeded: 0, held: 1 });
-      expect(receiver.of(held)).toEqual([]);
-      expect(await events.getDelivery(endpoint.id, held)).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(await engine.deliverTo(handOff(held))).toEqual({ attempted: 0, succeeded: 0, held: 1 });
+      expect(receiver.of(held.eventId)).toEqual([]);
+      expect(await events.getDelivery(held.eventId, endpoint.id)).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: new Date(clock.now + 60_000).toISOString(),
+      });
+      const dueBy = async (at: number) =>
+        (await Promise.all(Array.from({ length: events.dueShards }, (_, shard) => events.listDue(shard, new Date(at).toISOString(), 100))))
+          .flatMap((page) => page.items)
+          .map((due) => due.eventId);
+      expect(await dueBy(clock.now)).not.toContain(held.eventId);
 
-      // Closed again after its time: the next attempt is the probe; failing, it opens for twice as long.
+      // Closed again after its time: the sweep hands it off, and the attempt is the probe; failing, it opens for twice as long.
       clock.now += 60_000;
-      expect(await engine.deliverTo(endpoint.id, [held])).toMatchObject({ attempted: 1, held: 0 });
-      expect(receiver.of(held)).toHaveLength(1);
+      expect(await dueBy(clock.now)).toContain(held.eventId);
+      expect(await engine.deliverTo({ endpointId: endpoint.id, due: true, events: [{ id: held.eventId }] })).toMatchObject({ attempted: 1, held: 0 });
+      expect(receiver.of(held.eventId)).toHaveLength(1);
       expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 4, circuitOpenUntil: new Date(clock.now + 120_000).toISOString() });
 
       // A retry asked for through the API goes while it is open; its success closes the circuit.
       receiver.otherwise = 200;
-      expect(await engine.attempt(endpoint.id, held, true)).toMatchObject({ statusCode: 200, manual: true });
+      expect(await engine.attempt(endpoint.id, held.eventId)).toMatchObject({ statusCode: 200, manual: true });
       expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 0, circuitOpenUntil: null, failingSince: null });
       const after = await queued();
-      expect(await engine.deliverTo(endpoint.id, [after])).toMatchObject({ attempted: 1, succeeded: 1 });
+      expect(await engine.deliverTo(handOff(after))).toMatchObject({ attempted: 1, succeeded: 1 });
     } finally {
       receiver.otherwise = 200;
     }

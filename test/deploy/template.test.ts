@@ -222,10 +222,10 @@ describe('the packaged prod stack', () => {
               );
               expect(targets, name).toContain('OnboardingTable');
               // The stream is read by its consumer only (the Framework's default role, which no function uses,
-              // is given it too); deletes are of webhook endpoints only.
+              // is given it too); deletes are of outbound events' items only (endpoints, deliveries).
               if (stream.includes(action)) expect(['PublishEventsIamRoleLambdaExecution', 'IamRoleLambdaExecution']).toContain(name);
               if (action === 'dynamodb:DeleteItem')
-                expect(statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], name).toEqual(['ENDPOINT#*']);
+                expect(statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'], name).toEqual(['ENDPOINT#*', 'DELIVERY#*']);
             }
           }
         }
@@ -269,7 +269,7 @@ describe('the packaged prod stack', () => {
     }
     // The outbound events' functions write endpoints, deliveries and attempts, and no request; the sweep writes nothing.
     for (const role of ['CreateWebhookEndpointIamRoleLambdaExecution', 'PublishEventsIamRoleLambdaExecution', 'AttemptDeliveriesIamRoleLambdaExecution']) {
-      expect(leadingKeys(template, role), role).toEqual(['ENDPOINT#*']);
+      expect(leadingKeys(template, role), role).toEqual(['DELIVERY#*', 'ENDPOINT#*']);
     }
     expect(leadingKeys(template, 'DeliverEventsIamRoleLambdaExecution')).toEqual([]);
     for (const [name] of resources('AWS::IAM::Role')) expect(leadingKeys(template, name), name).not.toContain(undefined);

@@ -126,7 +126,8 @@ export async function integrityFindings(stack: IsolatedStack): Promise<string[]>
   }>;
   const markers = items.filter((item) => item.entity === 'WebhookMessage') as Array<{ pk: string; requestId: string; version: number }>;
   const findings: string[] = [];
-  const requestIds = new Set(requests.map((request) => request.id as string));
+  // A request item keeps its id only in its key (REQUEST#<id>).
+  const requestIds = new Set(requests.map((request) => String(request.pk).slice('REQUEST#'.length)));
   for (const id of requestIds) {
     for (const finding of await stack.audit.auditRequest(stack.runtime.store, stack.runtime.kinds, id)) {
       findings.push(`${id} v${finding.version}: ${finding.problem}`);

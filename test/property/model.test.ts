@@ -268,9 +268,8 @@ async function cleanupOnly(ids: ReadonlySet<string>): Promise<Map<string, string
       return result;
     },
   };
-  const scoped: Pick<RequestStore, 'listStale' | 'countStale' | 'openShards'> = {
+  const scoped: Pick<RequestStore, 'listStale' | 'openShards'> = {
     openShards: store.openShards,
-    countStale: (status, before) => store.countStale(status, before),
     listStale: async (query) => {
       if (!shards.has(query.shard)) return { items: [], cursor: undefined };
       const page = await store.listStale(query);

@@ -491,7 +491,6 @@ describe('proxy mode', () => {
     async function expire(ids: string[]) {
       const ownStore = {
         openShards: store.openShards,
-        countStale: store.countStale,
         listStale: async (query: Parameters<typeof store.listStale>[0]) => {
           const page = await store.listStale(query);
           return { ...page, items: page.items.filter((open) => ids.includes(open.id)) };

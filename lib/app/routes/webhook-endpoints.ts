@@ -145,7 +145,7 @@ export const WEBHOOK_ENDPOINT_ROUTES = {
     function: 'listWebhookDeliveries',
     handler: 'functions/webhook-endpoints/deliveries.handler',
     access: {
-      permissions: ['readRequest', 'queryTable'],
+      permissions: ['readRequest', 'queryAttempts'],
       secrets: ['pageTokenSecret'],
     },
     http: {
