@@ -23,6 +23,13 @@ export const PREVIOUS_SECRET_MS = 24 * 60 * 60 * 1000;
 const LEASE_MS = 30_000;
 /** How much of its lease a delivery made by the publisher must have left for its worker to send it as it is. */
 const SEND_MS = 12_000;
+/**
+ * An endpoint not proven (never a success, or failing since) gets one attempt at a time: its turn, a mark
+ * on the endpoint for as long as an attempt may take (the 10 s timeout and writing the outcome).
+ */
+const BUSY_MS = 12_000;
+/** A failure slower than this (a receiver that did not answer in time) is retried by the sweep, not waited for. */
+const SLOW_MS = 2_000;
 /** Attempts in flight at once for one endpoint, in one hand-off. */
 export const ENDPOINT_CONCURRENCY = 4;
 /** Failed attempts in a row that open an endpoint's circuit: while open, scheduled attempts wait. */
@@ -137,21 +144,47 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     if (takers.length === 0) return [];
     const at = now().toISOString();
     const payload = JSON.stringify(event);
-    await store.putPayload(event.id, payload, at);
-    const made = await Promise.all(
-      takers.map((endpoint) =>
-        store.insertDelivery(
-          { endpointId: endpoint.id, eventId: event.id, eventType: event.type, created: at, status: 'pending', attempts: 0, nextAttemptAt: null },
-          lease,
-        ),
-      ),
+    // An endpoint whose circuit is open, or whose turn another attempt has, gets its delivery due when that
+    // ends, for the sweep: no worker is started for it now. One never tried also leaves the event with the
+    // attempt that has the turn, which sends it once it succeeds.
+    const heldUntil = (endpoint: WebhookEndpoint) => {
+      const until = [endpoint.circuitOpenUntil, turnHeld(endpoint) ? endpoint.busyUntil : null]
+        .filter((at): at is string => !!at && Date.parse(at) > now().getTime())
+        .sort()
+        .at(-1);
+      return until ?? null;
+    };
+    const held = takers.map(heldUntil);
+    const [, ...made] = await Promise.all([
+      store.putPayload(event.id, payload, at),
+      ...takers.map((endpoint, index) => {
+        const until = held[index]!;
+        const delivery: Delivery = {
+          endpointId: endpoint.id,
+          eventId: event.id,
+          eventType: event.type,
+          created: at,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: until,
+        };
+        return store.insertDelivery(delivery, until ? undefined : lease);
+      }),
+    ]);
+    const queued = await Promise.all(
+      takers.map(async (endpoint, index): Promise<Queued[]> => {
+        const result = made[index]!;
+        if (held[index]) {
+          // A turn that ended meanwhile leaves no one to send it: its worker claims it now.
+          const left = !circuitOpen(endpoint, now()) && result.created && !(await leaveWithTurn(endpoint, [event.id]));
+          return left ? [{ endpointId: endpoint.id, eventId: event.id, payload }] : [];
+        }
+        if (result.created) return [{ endpointId: endpoint.id, eventId: event.id, payload, lease }];
+        const { status, attempts } = result.existing;
+        return status === 'pending' && attempts === 0 ? [{ endpointId: endpoint.id, eventId: event.id, payload }] : [];
+      }),
     );
-    return takers.flatMap((endpoint, index): Queued[] => {
-      const result = made[index]!;
-      if (result.created) return [{ endpointId: endpoint.id, eventId: event.id, payload, lease }];
-      const { status, attempts } = result.existing;
-      return status === 'pending' && attempts === 0 ? [{ endpointId: endpoint.id, eventId: event.id, payload }] : [];
-    });
+    return queued.flat();
   }
 
   /**
@@ -161,8 +194,10 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   function healthAfter(endpoint: WebhookEndpoint, succeeded: boolean): WebhookEndpoint | undefined {
     const at = now().toISOString();
     if (succeeded) {
-      const healthy = endpoint.failingSince === null && !endpoint.consecutiveFailures && !endpoint.circuitOpenUntil;
-      return healthy ? undefined : { ...endpoint, failingSince: null, consecutiveFailures: 0, circuitOpenUntil: null, version: endpoint.version + 1 };
+      const healthy = endpoint.failingSince === null && !endpoint.consecutiveFailures && !endpoint.circuitOpenUntil && endpoint.proven === true;
+      return healthy
+        ? undefined
+        : { ...endpoint, failingSince: null, consecutiveFailures: 0, circuitOpenUntil: null, proven: true, version: endpoint.version + 1 };
     }
     const failingSince = endpoint.failingSince ?? at;
     const consecutiveFailures = (endpoint.consecutiveFailures ?? 0) + 1;
@@ -174,24 +209,46 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       failingSince,
       consecutiveFailures,
       circuitOpenUntil,
+      proven: false,
       ...(disable ? { disabled: true, disabledReason: 'No delivery succeeded for 5 days', updated: at } : {}),
       version: endpoint.version + 1,
     };
   }
 
-  /** The endpoint's health after an attempt, from the endpoint as read for it (read again only if it changed meanwhile). */
-  async function updateHealth(read: WebhookEndpoint, succeeded: boolean) {
+  /**
+   * The endpoint's health after an attempt, from the endpoint as read for it (read again only if it changed
+   * meanwhile). With the attempt's `turn`, the write also ends the turn, once the events left with it are
+   * taken: they are the turn's answer.
+   */
+  async function updateHealth(read: WebhookEndpoint, succeeded: boolean, turn?: string): Promise<string[]> {
     let endpoint: WebhookEndpoint | undefined = read;
+    let left: string[] = [];
     for (let attempt = 0; attempt < 3 && endpoint; attempt++) {
       const next = healthAfter(endpoint, succeeded);
-      if (!next) return;
-      if ((await store.replaceEndpoint(endpoint, next)) === 'applied') {
+      if (!next) break;
+      if ((await store.replaceEndpoint(endpoint, next, { unlessWaiting: turn !== undefined })) === 'applied') {
         if (next.disabled && !endpoint.disabled) options.onDisabled?.(next);
-        return;
+        return left;
       }
       endpoint = await store.getEndpoint(read.id);
+      if (turn && endpoint?.busyOwner === turn && endpoint.busyWaiting?.length) left = await store.releaseBusy(read.id, turn);
     }
+    return turn ? [...left, ...(await store.releaseBusy(read.id, turn))] : left;
   }
+
+  /**
+   * Leaves events with the attempt that has the turn of an endpoint never tried, to be sent when it
+   * succeeds; an endpoint failing leaves them to the sweep. False when the turn has ended: no one has them.
+   */
+  async function leaveWithTurn(endpoint: WebhookEndpoint, eventIds: string[]): Promise<boolean> {
+    if (failing(endpoint) || !endpoint.busyOwner) return failing(endpoint);
+    return store.waitOnTurn(endpoint.id, { owner: endpoint.busyOwner, eventIds, now: now().toISOString() });
+  }
+
+  const failing = (endpoint: WebhookEndpoint) => (endpoint.consecutiveFailures ?? 0) > 0;
+  const needsTurn = (endpoint: WebhookEndpoint | undefined) => endpoint !== undefined && !endpoint.disabled && (!endpoint.proven || failing(endpoint));
+  /** True while an attempt has the turn of an endpoint not proven. */
+  const turnHeld = (endpoint: WebhookEndpoint) => needsTurn(endpoint) && !!endpoint.busyUntil && Date.parse(endpoint.busyUntil) > now().getTime();
 
   /**
    * One attempt at a delivery held under `lease`: sent, and recorded with the delivery's new state. A
@@ -204,6 +261,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     payload: string | undefined,
     lease: Lease,
     manual: boolean,
+    turn?: { owner: string; left: string[] },
   ): Promise<DeliveryAttempt | undefined> {
     const number = delivery.attempts + 1;
     const record = async (statusCode: number | null, error: string | null, durationMs: number) => {
@@ -229,7 +287,10 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     if (payload === undefined) return record(null, 'the event is no longer kept', 0);
     const outcome = await sender.send(endpoint.url, signatureHeaders(endpoint, delivery.eventId, payload, now()), payload);
     const made = 'status' in outcome ? await record(outcome.status, null, outcome.durationMs) : await record(null, outcome.error, outcome.durationMs);
-    if (made) await updateHealth(endpoint, made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300);
+    if (made) {
+      const left = await updateHealth(endpoint, made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300, turn?.owner);
+      turn?.left.push(...left);
+    } else if (turn) turn.left.push(...(await store.releaseBusy(endpoint.id, turn.owner)));
     return made;
   }
 
@@ -264,9 +325,74 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     const ownedNow = () => lease !== undefined && Date.parse(lease.until) - now().getTime() > SEND_MS;
     const only = handOff.due ? 'due' : 'first';
     let waiting: Waiting[] = handOff.events.map((event) => ({ eventId: event.id, at: start, payload: event.payload, only }));
+    // An endpoint not proven gets one attempt at a time: this hand-off's own go one after another, under
+    // the turn it takes; while another attempt has it, or once one of these did not answer in time, they wait.
+    const turnOwner = crypto.randomUUID();
+    let oneAtATime: Promise<unknown> = Promise.resolve();
+    let inTurn = 0;
+    let slow = false;
     const later = (item: Waiting, at: number) => {
       if (at <= deadline) waiting.push({ ...item, at });
       else report.held++;
+    };
+    const hold = async (item: Waiting, until: string, mine: boolean) => {
+      report.held++;
+      if (item.only === 'first') await defer(handOff.endpointId, item.eventId, until, mine ? lease : undefined);
+    };
+    const attempt = async (item: Waiting, endpoint: WebhookEndpoint | undefined, mine: boolean, turn?: { owner: string; left: string[] }) => {
+      let made: DeliveryAttempt | undefined;
+      if (mine) {
+        made = await send(endpoint, madeNow(handOff.endpointId, item.eventId, item.payload), item.payload, lease!, false, turn);
+      } else {
+        const claimed = await claim(handOff.endpointId, item.eventId, item.only);
+        if ('heldUntil' in claimed) {
+          if (turn) turn.left.push(...(await store.releaseBusy(handOff.endpointId, turn.owner)));
+          // Another reader's lease: it may have died before handing the delivery off. Its turn first.
+          if (claimed.heldUntil) later(item, Date.parse(claimed.heldUntil) + 1);
+          return;
+        }
+        made = await send(endpoint, claimed.delivery, item.payload ?? (await store.getPayload(item.eventId)), claimed.lease, false, turn);
+      }
+      if (!made) return;
+      report.attempted++;
+      const succeeded = made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300;
+      if (succeeded) report.succeeded++;
+      // A retry soon is waited for here only after a quick failure: one after a receiver that did not
+      // answer in time is the sweep's, so that no worker waits on it twice.
+      if (made.durationMs >= SLOW_MS) slow = true;
+      else if (made.nextAttemptAt && Date.parse(made.nextAttemptAt) <= deadline) {
+        waiting.push({ eventId: item.eventId, at: Date.parse(made.nextAttemptAt), payload: item.payload, only: 'due' });
+      }
+      // The events left with the turn meanwhile: sent now that the endpoint answered, else the sweep's.
+      if (turn?.left.length && succeeded) for (const eventId of turn.left) waiting.push({ eventId, at: now().getTime(), only: 'first' });
+    };
+    /** An item of an endpoint not proven, after this hand-off's earlier ones (`read`: none came before). */
+    const inItsTurn = async (item: Waiting, own: boolean, read?: WebhookEndpoint) => {
+      // One before it had the turn: read what it left (proven, failing, its circuit).
+      let endpoint = read ?? (await store.getEndpoint(handOff.endpointId));
+      let mine = own && ownedNow();
+      for (let tries = 0; tries < 3; tries++) {
+        if (endpoint && circuitOpen(endpoint, now())) return hold(item, endpoint.circuitOpenUntil!, mine);
+        if (!needsTurn(endpoint)) return attempt(item, endpoint, mine);
+        const at = now().getTime();
+        const until = new Date(at + BUSY_MS).toISOString();
+        // One of these did not answer in time: the rest are the sweep's.
+        if (slow) return hold(item, until, mine);
+        if (!turnHeld(endpoint!) || endpoint!.busyOwner === turnOwner) {
+          if (await store.markBusy(handOff.endpointId, { owner: turnOwner, until, now: new Date(at).toISOString() })) {
+            return attempt(item, endpoint, mine, { owner: turnOwner, left: [] });
+          }
+          endpoint = await store.getEndpoint(handOff.endpointId);
+          continue;
+        }
+        // Another attempt has the turn: due when it ends, and, while the endpoint was never tried, left with
+        // that attempt to send once it succeeds. A turn that ended meanwhile is tried for again.
+        await hold(item, endpoint!.busyUntil!, mine);
+        mine = false;
+        if (item.only !== 'first' || (await leaveWithTurn(endpoint!, [item.eventId]))) return;
+        report.held--;
+        endpoint = await store.getEndpoint(handOff.endpointId);
+      }
     };
     while (waiting.length > 0) {
       const at = now().getTime();
@@ -276,34 +402,17 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
         ready,
         async (item) => {
           const endpoint = await store.getEndpoint(handOff.endpointId, { eventually: true });
-          const mine = owned.delete(item.eventId) && ownedNow();
+          const own = owned.delete(item.eventId);
           if (endpoint && circuitOpen(endpoint, now())) {
-            // Held while the circuit is open: tried again when it closes if that is before the deadline,
-            // else left due for the sweep at that time (a first attempt is put in the due index for it).
-            const opensAt = endpoint.circuitOpenUntil!;
-            if (Date.parse(opensAt) <= deadline) return later(item, Date.parse(opensAt));
-            report.held++;
-            if (item.only === 'first') await defer(handOff.endpointId, item.eventId, opensAt, mine ? lease : undefined);
-            return;
+            // Held while the circuit is open: left due for the sweep at that time (a first attempt is put in
+            // the due index for it). No worker waits on an endpoint that is not answering.
+            return hold(item, endpoint.circuitOpenUntil!, own && ownedNow());
           }
-          let made: DeliveryAttempt | undefined;
-          if (mine) {
-            made = await send(endpoint, madeNow(handOff.endpointId, item.eventId, item.payload), item.payload, lease!, false);
-          } else {
-            const claimed = await claim(handOff.endpointId, item.eventId, item.only);
-            if ('heldUntil' in claimed) {
-              // Another reader's lease: it may have died before handing the delivery off. Its turn first.
-              if (claimed.heldUntil) later(item, Date.parse(claimed.heldUntil) + 1);
-              return;
-            }
-            made = await send(endpoint, claimed.delivery, item.payload ?? (await store.getPayload(item.eventId)), claimed.lease, false);
-          }
-          if (!made) return;
-          report.attempted++;
-          if (made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300) report.succeeded++;
-          if (made.nextAttemptAt && Date.parse(made.nextAttemptAt) <= deadline) {
-            waiting.push({ eventId: item.eventId, at: Date.parse(made.nextAttemptAt), payload: item.payload, only: 'due' });
-          }
+          if (!needsTurn(endpoint)) return attempt(item, endpoint, own && ownedNow());
+          const first = inTurn++ === 0;
+          const next = oneAtATime.then(() => inItsTurn(item, own, first ? endpoint : undefined));
+          oneAtATime = next.catch(() => undefined);
+          return next;
         },
         { concurrency: ENDPOINT_CONCURRENCY },
       );

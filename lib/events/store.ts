@@ -26,6 +26,15 @@ export interface WebhookEndpoint {
   consecutiveFailures?: number;
   /** Until when scheduled attempts wait, after failures in a row (absent or null: they go). */
   circuitOpenUntil?: string | null;
+  /** True once an attempt succeeded with no failure since: until then one attempt at a time (docs/events.md). */
+  proven?: boolean;
+  /**
+   * The turn of an endpoint not proven: until when one attempt at it may take, whose it is, and the events
+   * that came meanwhile, for that attempt to send once it succeeds (docs/events.md).
+   */
+  busyUntil?: string | null;
+  busyOwner?: string;
+  busyWaiting?: string[];
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
@@ -81,10 +90,22 @@ export interface EventStore {
    * creates cannot pass the limit together: `limit` when the tenant already has `max`.
    */
   insertEndpoint(endpoint: WebhookEndpoint, max: number): Promise<'created' | 'limit'>;
+  /**
+   * Marks the endpoint busy until `until` for `owner` (its turn), unless another holds it at `now`.
+   * `waitOnTurn` leaves events for the owner of a turn still held at `now` (false: it has ended);
+   * `releaseBusy` ends the owner's turn and answers the events left for it. None moves the endpoint's
+   * version; any write of the endpoint ends a turn.
+   */
+  markBusy(id: string, mark: { owner: string; until: string; now: string }): Promise<boolean>;
+  waitOnTurn(id: string, mark: { owner: string; eventIds: readonly string[]; now: string }): Promise<boolean>;
+  releaseBusy(id: string, owner: string): Promise<string[]>;
   /** `eventually`: a read that may miss a change of the last second (half the cost), for a delivery's attempt. */
   getEndpoint(id: string, options?: { eventually?: boolean }): Promise<WebhookEndpoint | undefined>;
-  /** Writes `next` if the stored endpoint is still at `current.version`. */
-  replaceEndpoint(current: WebhookEndpoint, next: WebhookEndpoint): Promise<'applied' | 'conflict'>;
+  /**
+   * Writes `next` if the stored endpoint is still at `current.version` (and, `unlessWaiting`, no event
+   * waits on its turn: that attempt takes them first).
+   */
+  replaceEndpoint(current: WebhookEndpoint, next: WebhookEndpoint, options?: { unlessWaiting?: boolean }): Promise<'applied' | 'conflict'>;
   /** Deletes the endpoint and uncounts it in the same write; `absent` when it was already gone (counted off once). */
   deleteEndpoint(endpoint: WebhookEndpoint): Promise<'deleted' | 'absent'>;
   /** A tenant's endpoints, newest first. */
@@ -96,7 +117,7 @@ export interface EventStore {
    * Creates the delivery, held by `lease` for its first attempt, unless a reader of the event made it
    * before: then that one, as stored.
    */
-  insertDelivery(delivery: Delivery, lease: Lease): Promise<{ created: true } | { created: false; existing: StoredDelivery }>;
+  insertDelivery(delivery: Delivery, lease: Lease | undefined): Promise<{ created: true } | { created: false; existing: StoredDelivery }>;
   getDelivery(eventId: string, endpointId: string): Promise<StoredDelivery | undefined>;
   /**
    * Takes the delivery for one attempt under `lease`, if no other lease holds it at `now`: `due` only while

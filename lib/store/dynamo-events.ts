@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { type AttributeValue, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -36,12 +37,16 @@ const KEEP_SECONDS = 30 * 24 * 60 * 60;
 
 const expiresAt = (from: string) => Math.floor(Date.parse(from) / 1000) + KEEP_SECONDS;
 
+/** An endpoint item; a busy mark, and what waits on it, are not carried over (a change of the endpoint ends them). */
 function endpointItem(endpoint: WebhookEndpoint) {
-  return { ...endpoint, ...endpointKey(endpoint.id), ...endpointIndexAttributes(endpoint), entity: 'WebhookEndpoint' };
+  const { busyUntil: _until, busyOwner: _owner, busyWaiting: _waiting, ...fields } = endpoint;
+  return { ...fields, ...endpointKey(endpoint.id), ...endpointIndexAttributes(endpoint), entity: 'WebhookEndpoint' };
 }
 
 function endpointFrom(item: Record<string, unknown>): WebhookEndpoint {
-  return stripKeys<WebhookEndpoint>(item);
+  const endpoint = stripKeys<WebhookEndpoint>(item);
+  // A string set reads as a Set.
+  return item.busyWaiting instanceof Set ? { ...endpoint, busyWaiting: [...(item.busyWaiting as Set<string>)] } : endpoint;
 }
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -174,6 +179,62 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       return written === 'written' ? 'created' : 'limit';
     },
 
+    async markBusy(id, mark) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: endpointKey(id),
+            UpdateExpression: 'SET busyUntil = :until, busyOwner = :owner',
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(busyUntil) OR busyUntil < :now)',
+            ExpressionAttributeValues: { ':until': mark.until, ':owner': mark.owner, ':now': mark.now },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw translateStoreError('endpoint-busy', error);
+      }
+    },
+
+    async releaseBusy(id, owner) {
+      try {
+        const result = await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: endpointKey(id),
+            UpdateExpression: 'REMOVE busyUntil, busyOwner, busyWaiting',
+            ConditionExpression: 'busyOwner = :owner',
+            ExpressionAttributeValues: { ':owner': owner },
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        );
+        return [...((result.Attributes?.busyWaiting as Set<string> | undefined) ?? [])];
+      } catch (error) {
+        // Ended already (a change of the endpoint rewrites it without the mark).
+        if (!(error instanceof ConditionalCheckFailedException)) throw translateStoreError('endpoint-busy', error);
+        return [];
+      }
+    },
+
+    async waitOnTurn(id, mark) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: endpointKey(id),
+            UpdateExpression: 'ADD busyWaiting :events',
+            ConditionExpression: 'busyOwner = :owner AND busyUntil > :now',
+            ExpressionAttributeValues: { ':events': new Set(mark.eventIds), ':owner': mark.owner, ':now': mark.now },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw translateStoreError('endpoint-busy', error);
+      }
+    },
+
     async getEndpoint(id, options) {
       const result = await run('endpoint-get', () =>
         client.send(new GetCommand({ TableName: tableName, Key: endpointKey(id), ConsistentRead: !options?.eventually })),
@@ -181,13 +242,13 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       return result.Item ? endpointFrom(result.Item) : undefined;
     },
 
-    async replaceEndpoint(current, next) {
+    async replaceEndpoint(current, next, options) {
       try {
         await client.send(
           new PutCommand({
             TableName: tableName,
             Item: endpointItem(next),
-            ConditionExpression: '#version = :version',
+            ConditionExpression: options?.unlessWaiting ? '#version = :version AND attribute_not_exists(busyWaiting)' : '#version = :version',
             ExpressionAttributeNames: { '#version': 'version' },
             ExpressionAttributeValues: { ':version': current.version },
           }),
@@ -230,16 +291,21 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     },
 
     async putPayload(eventId, payload, created) {
+      // Deflated: an event's JSON is about 1 KB, and a write unit is 1 KB; deflated it is half that.
+      const deflated = deflateRawSync(payload);
       await run('payload-put', () =>
         client.send(
-          new PutCommand({ TableName: tableName, Item: { ...eventPayloadKey(eventId), entity: 'EventPayload', payload, expiresAt: expiresAt(created) } }),
+          new PutCommand({ TableName: tableName, Item: { ...eventPayloadKey(eventId), entity: 'EventPayload', deflated, expiresAt: expiresAt(created) } }),
         ),
       );
     },
 
     async getPayload(eventId) {
       const result = await run('payload-get', () => client.send(new GetCommand({ TableName: tableName, Key: eventPayloadKey(eventId), ConsistentRead: true })));
-      return result.Item?.payload as string | undefined;
+      const item = result.Item;
+      if (!item) return undefined;
+      // `payload`: kept as text before payloads were deflated, until those expire.
+      return item.deflated instanceof Uint8Array ? inflateRawSync(item.deflated).toString('utf8') : (item.payload as string | undefined);
     },
 
     async insertDelivery(delivery, lease) {

@@ -48,6 +48,8 @@ export async function startReceiver() {
   };
 }
 
+const WARM_UP_EVENTS = 10;
+
 /** Accepts every connection and never answers: each attempt at it waits for the sender's 10 s timeout. */
 async function startSilentReceiver() {
   const sockets = new Set<Socket>();
@@ -80,7 +82,15 @@ async function createRequest(service: NpmStart, authorization: string): Promise<
 }
 
 /**
- * `requests` creates and as many cancels, one after another, through npm start; each is one event. With
+ * One measured create and its cancel every ITERATION_MS: a steady load, the same with and without the noisy
+ * tenant, so that what the figures compare is what the noisy tenant's endpoints do to the healthy one, not
+ * how many more requests one machine (every function, DynamoDB Local and the receivers on its cores) can
+ * take at once.
+ */
+const ITERATION_MS = 500;
+
+/**
+ * `requests` creates and as many cancels, paced, through npm start; each is one event. With
  * `noisyEndpoints`, another tenant has that many endpoints that never answer, and makes a request of its
  * own before each measured one: its deliveries are under way the whole time.
  */
@@ -90,12 +100,20 @@ export async function runDeliveryLatency(service: NpmStart, requests: number, op
   try {
     const authorization = await bearer(randomUUID(), 'bench-events');
     await subscribe(service, authorization, receiver.url);
+    // Warm-up, not counted: the first events start the publisher's and the worker's environments, as the
+    // first events after a deploy do; the figures are those of a running stack.
+    const warmUp = new Set(await Promise.all(range(WARM_UP_EVENTS).map(async () => `evt_${await createRequest(service, authorization)}_1`)));
+    const warmedBy = Date.now() + 30_000;
+    while ([...warmUp].some((id) => !receiver.arrivals.some((arrival) => arrival.id === id)) && Date.now() < warmedBy) await sleep(50);
+    receiver.arrivals.length = 0;
     const noisy = silent.length ? await bearer(randomUUID(), 'bench-noisy') : undefined;
     for (const endpoint of silent) await subscribe(service, noisy!, endpoint.url);
     for (const _n of range(requests)) {
+      const next = Date.now() + ITERATION_MS;
       if (noisy) await createRequest(service, noisy);
       const id = await createRequest(service, authorization);
       await fetch(`${service.base}/v1/onboarding/collectives/${id}/cancel`, { method: 'PATCH', headers: { authorization } });
+      await sleep(Math.max(0, next - Date.now()));
     }
     const events = requests * 2;
     const deadline = Date.now() + 30_000;

@@ -146,13 +146,14 @@ describe("an endpoint's circuit", () => {
     const clock = { now: Date.parse('2026-11-03T00:00:00Z') };
     const engine = engineAt(clock, [60, 60, 60, 60, 60, 60]);
     const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/circuit` }, newCaller());
-    const queued = async () => {
-      const [made] = await engine.enqueue(
-        { id: `evt_test_${randomUUID()}`, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} },
-        [(await events.getEndpoint(endpoint.id))!],
-      );
-      return made!;
+    const enqueue = async () => {
+      const eventId = `evt_test_${randomUUID()}`;
+      const made = await engine.enqueue({ id: eventId, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [
+        (await events.getEndpoint(endpoint.id))!,
+      ]);
+      return { eventId, made };
     };
+    const queued = async () => (await enqueue()).made[0]!;
     const handOff = (made: Queued) => ({
       endpointId: made.endpointId,
       ...(made.lease ? { lease: made.lease } : {}),
@@ -167,31 +168,34 @@ describe("an endpoint's circuit", () => {
       }
       expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 3, circuitOpenUntil: new Date(clock.now + 60_000).toISOString() });
 
-      // Open: a new event's first attempt is held, not sent; its delivery is due when the circuit closes.
-      const held = await queued();
-      expect(await engine.deliverTo(handOff(held))).toEqual({ attempted: 0, succeeded: 0, held: 1 });
-      expect(receiver.of(held.eventId)).toEqual([]);
-      expect(await events.getDelivery(held.eventId, endpoint.id)).toMatchObject({
+      // Open: a new event's delivery is made due for when the circuit closes, and no worker is started for it.
+      const { eventId: heldId, made } = await enqueue();
+      expect(made).toEqual([]);
+      expect(receiver.of(heldId)).toEqual([]);
+      expect(await events.getDelivery(heldId, endpoint.id)).toMatchObject({
         status: 'pending',
         attempts: 0,
         nextAttemptAt: new Date(clock.now + 60_000).toISOString(),
       });
+      // A hand-off that reaches a worker while it is open is held too, not sent.
+      expect(await engine.deliverTo({ endpointId: endpoint.id, due: true, events: [{ id: heldId }] })).toEqual({ attempted: 0, succeeded: 0, held: 1 });
+      expect(receiver.of(heldId)).toEqual([]);
       const dueBy = async (at: number) =>
         (await Promise.all(Array.from({ length: events.dueShards }, (_, shard) => events.listDue(shard, new Date(at).toISOString(), 100))))
           .flatMap((page) => page.items)
           .map((due) => due.eventId);
-      expect(await dueBy(clock.now)).not.toContain(held.eventId);
+      expect(await dueBy(clock.now)).not.toContain(heldId);
 
       // Closed again after its time: the sweep hands it off, and the attempt is the probe; failing, it opens for twice as long.
       clock.now += 60_000;
-      expect(await dueBy(clock.now)).toContain(held.eventId);
-      expect(await engine.deliverTo({ endpointId: endpoint.id, due: true, events: [{ id: held.eventId }] })).toMatchObject({ attempted: 1, held: 0 });
-      expect(receiver.of(held.eventId)).toHaveLength(1);
+      expect(await dueBy(clock.now)).toContain(heldId);
+      expect(await engine.deliverTo({ endpointId: endpoint.id, due: true, events: [{ id: heldId }] })).toMatchObject({ attempted: 1, held: 0 });
+      expect(receiver.of(heldId)).toHaveLength(1);
       expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 4, circuitOpenUntil: new Date(clock.now + 120_000).toISOString() });
 
       // A retry asked for through the API goes while it is open; its success closes the circuit.
       receiver.otherwise = 200;
-      expect(await engine.attempt(endpoint.id, held.eventId)).toMatchObject({ statusCode: 200, manual: true });
+      expect(await engine.attempt(endpoint.id, heldId)).toMatchObject({ statusCode: 200, manual: true });
       expect(await events.getEndpoint(endpoint.id)).toMatchObject({ consecutiveFailures: 0, circuitOpenUntil: null, failingSince: null });
       const after = await queued();
       expect(await engine.deliverTo(handOff(after))).toMatchObject({ attempted: 1, succeeded: 1 });

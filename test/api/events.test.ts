@@ -448,10 +448,27 @@ describe('outbound events', () => {
         for (const id of noisyEndpoints) {
           expect((await noisy.endpoints.deliveries(id)).body.data, 'no silent attempt has ended yet').toEqual([]);
         }
+        // One attempt at a time at an endpoint that never answered: the other nine events wait for it, in no worker.
+        expect(silent.map((endpoint) => endpoint.connections())).toEqual(silent.map(() => 1));
       } finally {
         await Promise.all(silent.map((endpoint) => endpoint.close()));
       }
     }, 60_000);
+
+    it('given a new endpoint that answers slowly, then events committed during its first attempt arrive once each, sent after it, not left for the sweep', async () => {
+      const tenant = await subscribed();
+      tenant.receiver.delayMs = 500;
+      const ids: string[] = [];
+      for (let n = 0; n < 5; n++) {
+        const { body } = await tenant.collectives.create(BODIES.collectives);
+        ids.push(eventId(body.id, 1));
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+
+      // The sweep would send them a minute later at the soonest: these arrive within seconds.
+      await tenant.receiver.waitFor((received) => ids.every((id) => received.some((entry) => entry.id === id)), 8_000, 'the five events');
+      expect(ids.map((id) => tenant.receiver.of(id).length)).toEqual([1, 1, 1, 1, 1]);
+    }, 30_000);
 
     it("given a storm of 200 transitions, then 200 events arrive, each once past the receiver's dedupe, each as in the trail", async () => {
       const owner = await subscribed();

@@ -26,6 +26,8 @@ export interface Receiver {
   /** How to answer the next deliveries: a status for each (then `otherwise`). */
   answers: number[];
   otherwise: number;
+  /** How long it takes to answer each (a receiver that is slow but answers). */
+  delayMs: number;
   /** The deliveries of one event id, in arrival order. */
   of(eventId: string): Received[];
   waitFor(predicate: (received: Received[]) => boolean, timeoutMs?: number, what?: string): Promise<Received[]>;
@@ -34,7 +36,7 @@ export interface Receiver {
 
 export async function startReceiver(path = '/hooks'): Promise<Receiver> {
   const received: Received[] = [];
-  const state = { answers: [] as number[], otherwise: 200 };
+  const state = { answers: [] as number[], otherwise: 200, delayMs: 0 };
   const server = createServer((request: IncomingMessage, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -48,7 +50,8 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
         event: JSON.parse(body),
         at: Date.now(),
       });
-      response.writeHead(state.answers.shift() ?? state.otherwise).end();
+      const status = state.answers.shift() ?? state.otherwise;
+      setTimeout(() => response.writeHead(status).end(), state.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -67,6 +70,12 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
     },
     set otherwise(next) {
       state.otherwise = next;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(next) {
+      state.delayMs = next;
     },
     of: (eventId) => received.filter((entry) => entry.id === eventId),
     async waitFor(predicate, timeoutMs = 15_000, what = 'the deliveries expected') {
