@@ -40,6 +40,8 @@ export const CIRCUIT_FAILURES = 3;
  * and then, and a live one is back within a retry's time.
  */
 export const CIRCUIT_MAX_OPEN_MS = 5 * 60_000;
+/** Due deliveries the sweep gathers, over all its shards, before it hands them off by endpoint. */
+const SWEEP_GATHERS = 2_000;
 /** Events per hand-off, and the payload bytes one carries: below Lambda's 256 KB for an asynchronous invocation. */
 const EVENTS_PER_HAND_OFF = 100;
 const PAYLOAD_BYTES_PER_HAND_OFF = 160 * 1024;
@@ -331,6 +333,9 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     let oneAtATime: Promise<unknown> = Promise.resolve();
     let inTurn = 0;
     let slow = false;
+    // Once the endpoint is found closed (its circuit open, or failing with another attempt's turn out), the
+    // rest of the hand-off is held until then without reading it again.
+    let closedUntil: string | undefined;
     const later = (item: Waiting, at: number) => {
       if (at <= deadline) waiting.push({ ...item, at });
       else report.held++;
@@ -372,12 +377,18 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       let endpoint = read ?? (await store.getEndpoint(handOff.endpointId));
       let mine = own && ownedNow();
       for (let tries = 0; tries < 3; tries++) {
-        if (endpoint && circuitOpen(endpoint, now())) return hold(item, endpoint.circuitOpenUntil!, mine);
+        if (endpoint && circuitOpen(endpoint, now())) {
+          closedUntil = endpoint.circuitOpenUntil!;
+          return hold(item, closedUntil, mine);
+        }
         if (!needsTurn(endpoint)) return attempt(item, endpoint, mine);
         const at = now().getTime();
         const until = new Date(at + BUSY_MS).toISOString();
         // One of these did not answer in time: the rest are the sweep's.
-        if (slow) return hold(item, until, mine);
+        if (slow) {
+          closedUntil = until;
+          return hold(item, until, mine);
+        }
         if (!turnHeld(endpoint!) || endpoint!.busyOwner === turnOwner) {
           if (await store.markBusy(handOff.endpointId, { owner: turnOwner, until, now: new Date(at).toISOString() })) {
             return attempt(item, endpoint, mine, { owner: turnOwner, left: [] });
@@ -387,6 +398,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
         }
         // Another attempt has the turn: due when it ends, and, while the endpoint was never tried, left with
         // that attempt to send once it succeeds. A turn that ended meanwhile is tried for again.
+        if (failing(endpoint!)) closedUntil = endpoint!.busyUntil!;
         await hold(item, endpoint!.busyUntil!, mine);
         mine = false;
         if (item.only !== 'first' || (await leaveWithTurn(endpoint!, [item.eventId]))) return;
@@ -401,12 +413,14 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       await pMap(
         ready,
         async (item) => {
-          const endpoint = await store.getEndpoint(handOff.endpointId, { eventually: true });
           const own = owned.delete(item.eventId);
+          if (closedUntil && Date.parse(closedUntil) > now().getTime()) return hold(item, closedUntil, own && ownedNow());
+          const endpoint = await store.getEndpoint(handOff.endpointId, { eventually: true });
           if (endpoint && circuitOpen(endpoint, now())) {
             // Held while the circuit is open: left due for the sweep at that time (a first attempt is put in
             // the due index for it). No worker waits on an endpoint that is not answering.
-            return hold(item, endpoint.circuitOpenUntil!, own && ownedNow());
+            closedUntil = endpoint.circuitOpenUntil!;
+            return hold(item, closedUntil, own && ownedNow());
           }
           if (!needsTurn(endpoint)) return attempt(item, endpoint, own && ownedNow());
           const first = inTurn++ === 0;
@@ -487,16 +501,27 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   async function sweep(budget: { remainingMs: () => number; safetyMarginMs: number; pageSize?: number }): Promise<SweepReport> {
     const report: SweepReport = { handedOff: 0, endpoints: 0, stoppedEarly: false };
     const upTo = now().toISOString();
+    // Gathered over every shard, then handed off: one worker per endpoint, not one per endpoint and shard.
+    let found: Array<{ endpointId: string; eventId: string }> = [];
+    const handOver = async () => {
+      report.endpoints += await handOff(found, true);
+      report.handedOff += found.length;
+      found = [];
+    };
     for (let shard = 0; shard < store.dueShards; shard++) {
       let after: Cursor | undefined;
       do {
-        if (budget.remainingMs() < budget.safetyMarginMs) return { ...report, stoppedEarly: true };
+        if (budget.remainingMs() < budget.safetyMarginMs) {
+          await handOver();
+          return { ...report, stoppedEarly: true };
+        }
         const page = await store.listDue(shard, upTo, budget.pageSize ?? 100, after);
-        report.endpoints += await handOff(page.items, true);
-        report.handedOff += page.items.length;
+        found.push(...page.items);
+        if (found.length >= SWEEP_GATHERS) await handOver();
         after = page.cursor;
       } while (after);
     }
+    await handOver();
     return report;
   }
 

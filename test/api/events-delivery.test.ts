@@ -205,6 +205,45 @@ describe("an endpoint's circuit", () => {
   });
 });
 
+describe('the sweep', () => {
+  it("given an endpoint's due deliveries spread over every shard of the due index, then it hands them to one worker, not one per shard", async () => {
+    const clock = { now: Date.parse('2026-11-04T00:00:00Z') };
+    const engine = engineAt(clock);
+    const endpoint = await serviceWith(engine).create({ url: `${receiver.url}/swept` }, newCaller());
+    const stored = (await events.getEndpoint(endpoint.id))!;
+    // Its circuit open: each new event's delivery is made due for when it closes.
+    const open = {
+      ...stored,
+      consecutiveFailures: 3,
+      failingSince: new Date(clock.now).toISOString(),
+      circuitOpenUntil: new Date(clock.now + 60_000).toISOString(),
+      version: stored.version + 1,
+    };
+    expect(await events.replaceEndpoint(stored, open)).toBe('applied');
+    const ids = Array.from({ length: 40 }, () => `evt_test_${randomUUID()}`);
+    for (const id of ids) {
+      expect(await engine.enqueue({ id, type: 'onboarding.status.updated', timestamp: new Date(clock.now).toISOString(), data: {} }, [open])).toEqual([]);
+    }
+
+    clock.now += 61_000;
+    const handedOff: Array<{ endpointId: string; events: Array<{ id: string }> }> = [];
+    const sweeping = createDeliveryEngine({
+      store: events,
+      sender: createHttpSender(local),
+      retrySeconds: [1],
+      now: () => new Date(clock.now),
+      handOff: async (work) => {
+        handedOff.push(...work);
+      },
+    });
+    await sweeping.sweep({ remainingMs: () => 60_000, safetyMarginMs: 1_000 });
+
+    const toIt = handedOff.filter((work) => work.endpointId === endpoint.id);
+    expect(toIt).toHaveLength(1);
+    expect(toIt[0]!.events.map((event) => event.id).sort()).toEqual([...ids].sort());
+  });
+});
+
 describe('the destination guard', () => {
   it('given a deployed stage, then an endpoint on a host that resolves to loopback is refused at creation, without naming the address', async () => {
     const service = serviceWith(engineAt({ now: Date.now() }), deployed);
