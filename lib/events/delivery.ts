@@ -70,6 +70,9 @@ export interface Queued {
 /** Starts the attempts of each hand-off elsewhere and returns once they are queued there, not done. */
 export type HandOffPort = (work: readonly HandOff[]) => Promise<void>;
 
+/** Any 2xx is a success. */
+const isSuccess = (statusCode: number | null): boolean => statusCode !== null && statusCode >= 200 && statusCode < 300;
+
 /** True while the endpoint's circuit is open at `now`: no scheduled attempt is made. */
 export const circuitOpen = (endpoint: Pick<WebhookEndpoint, 'circuitOpenUntil'>, now: Date): boolean =>
   Boolean(endpoint.circuitOpenUntil) && Date.parse(endpoint.circuitOpenUntil!) > now.getTime();
@@ -267,7 +270,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
   ): Promise<DeliveryAttempt | undefined> {
     const number = delivery.attempts + 1;
     const record = async (statusCode: number | null, error: string | null, durationMs: number) => {
-      const succeeded = statusCode !== null && statusCode >= 200 && statusCode < 300;
+      const succeeded = isSuccess(statusCode);
       const final = !endpoint || (endpoint.disabled && !manual);
       const nextAttemptAt = succeeded || final ? null : manual ? delivery.nextAttemptAt : retryAt(number);
       const status = succeeded ? 'succeeded' : final ? 'failed' : manual ? delivery.status : nextAttemptAt === null ? 'failed' : 'pending';
@@ -290,7 +293,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
     const outcome = await sender.send(endpoint.url, signatureHeaders(endpoint, delivery.eventId, payload, now()), payload);
     const made = 'status' in outcome ? await record(outcome.status, null, outcome.durationMs) : await record(null, outcome.error, outcome.durationMs);
     if (made) {
-      const left = await updateHealth(endpoint, made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300, turn?.owner);
+      const left = await updateHealth(endpoint, isSuccess(made.statusCode), turn?.owner);
       turn?.left.push(...left);
     } else if (turn) turn.left.push(...(await store.releaseBusy(endpoint.id, turn.owner)));
     return made;
@@ -360,7 +363,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions) {
       }
       if (!made) return;
       report.attempted++;
-      const succeeded = made.statusCode !== null && made.statusCode >= 200 && made.statusCode < 300;
+      const succeeded = isSuccess(made.statusCode);
       if (succeeded) report.succeeded++;
       // A retry soon is waited for here only after a quick failure: one after a receiver that did not
       // answer in time is the sweep's, so that no worker waits on it twice.

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { type AttributeValue, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -34,6 +33,9 @@ import {
 
 /** Deliveries and attempts are kept this long after they are written (TTL). */
 const KEEP_SECONDS = 30 * 24 * 60 * 60;
+
+/** Loaded on the first payload, not at every cold start: most functions that carry this store write none. */
+const zlib = () => process.getBuiltinModule('node:zlib');
 
 const expiresAt = (from: string) => Math.floor(Date.parse(from) / 1000) + KEEP_SECONDS;
 
@@ -155,6 +157,17 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     }
   }
 
+  /** A conditional update: true when it was made, false when its condition did not hold. */
+  async function updatedIf(operation: string, update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    try {
+      await client.send(new UpdateCommand({ TableName: tableName, ...update }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw translateStoreError(operation, error);
+    }
+  }
+
   async function getDelivery(eventId: string, endpointId: string) {
     const result = await run('delivery-get', () =>
       client.send(new GetCommand({ TableName: tableName, Key: deliveryKey(eventId, endpointId), ConsistentRead: true })),
@@ -179,22 +192,13 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       return written === 'written' ? 'created' : 'limit';
     },
 
-    async markBusy(id, mark) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: endpointKey(id),
-            UpdateExpression: 'SET busyUntil = :until, busyOwner = :owner',
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(busyUntil) OR busyUntil < :now)',
-            ExpressionAttributeValues: { ':until': mark.until, ':owner': mark.owner, ':now': mark.now },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw translateStoreError('endpoint-busy', error);
-      }
+    markBusy(id, mark) {
+      return updatedIf('endpoint-busy', {
+        Key: endpointKey(id),
+        UpdateExpression: 'SET busyUntil = :until, busyOwner = :owner',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(busyUntil) OR busyUntil < :now)',
+        ExpressionAttributeValues: { ':until': mark.until, ':owner': mark.owner, ':now': mark.now },
+      });
     },
 
     async releaseBusy(id, owner) {
@@ -217,22 +221,13 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       }
     },
 
-    async waitOnTurn(id, mark) {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: endpointKey(id),
-            UpdateExpression: 'ADD busyWaiting :events',
-            ConditionExpression: 'busyOwner = :owner AND busyUntil > :now',
-            ExpressionAttributeValues: { ':events': new Set(mark.eventIds), ':owner': mark.owner, ':now': mark.now },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw translateStoreError('endpoint-busy', error);
-      }
+    waitOnTurn(id, mark) {
+      return updatedIf('endpoint-busy', {
+        Key: endpointKey(id),
+        UpdateExpression: 'ADD busyWaiting :events',
+        ConditionExpression: 'busyOwner = :owner AND busyUntil > :now',
+        ExpressionAttributeValues: { ':events': new Set(mark.eventIds), ':owner': mark.owner, ':now': mark.now },
+      });
     },
 
     async getEndpoint(id, options) {
@@ -292,7 +287,7 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
 
     async putPayload(eventId, payload, created) {
       // Deflated: an event's JSON is about 1 KB, and a write unit is 1 KB; deflated it is half that.
-      const deflated = deflateRawSync(payload);
+      const deflated = zlib().deflateRawSync(payload);
       await run('payload-put', () =>
         client.send(
           new PutCommand({ TableName: tableName, Item: { ...eventPayloadKey(eventId), entity: 'EventPayload', deflated, expiresAt: expiresAt(created) } }),
@@ -305,7 +300,7 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       const item = result.Item;
       if (!item) return undefined;
       // `payload`: kept as text before payloads were deflated, until those expire.
-      return item.deflated instanceof Uint8Array ? inflateRawSync(item.deflated).toString('utf8') : (item.payload as string | undefined);
+      return item.deflated instanceof Uint8Array ? zlib().inflateRawSync(item.deflated).toString('utf8') : (item.payload as string | undefined);
     },
 
     async insertDelivery(delivery, lease) {
