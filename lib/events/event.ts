@@ -30,7 +30,8 @@ export function transitionEventId(requestId: string, version: number): string {
 
 /**
  * The event of the transition that made `request` what it is: the request as `GET` shows it (`view`),
- * plus the transition. Undefined for a request stored before transitions were kept on it.
+ * without the end user's consent link, plus the transition. Undefined for a request stored before
+ * transitions were kept on it.
  */
 export function transitionEvent(request: StoredRequest, kind: Pick<AnyKind, 'event'>, view: object): OutboundEvent | undefined {
   const transition: TransitionSummary | undefined = request.lastTransition;
@@ -39,8 +40,21 @@ export function transitionEvent(request: StoredRequest, kind: Pick<AnyKind, 'eve
     id: transitionEventId(request.id, transition.version),
     type: kind.event,
     timestamp: transition.at,
-    data: { ...view, transition },
+    data: { ...withoutConsentLink(view), transition },
   };
+}
+
+/**
+ * The view with `action.redirectLink` left out (`type` and `documentationLink` kept, in their place). The
+ * link is a bearer credential: whoever holds it decides for the end user. An event goes further than the
+ * integrator's own `GET` (the receivers and their logs, the payloads stored for retries, every consumer of
+ * the bus), so only that `GET` shows it.
+ */
+function withoutConsentLink(view: object): object {
+  const { action } = view as { action?: unknown };
+  if (action === null || typeof action !== 'object' || !('redirectLink' in action)) return view;
+  const { redirectLink: _link, ...kept } = action;
+  return { ...view, action: kept };
 }
 
 /** What `POST …/{id}/test` sends: recognisably a test, with nothing of any request in it. */

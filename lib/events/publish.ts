@@ -51,7 +51,7 @@ export function createPublisher(options: PublisherOptions) {
       if (previousVersion === request.version) continue;
       const kind = options.kinds.get(request.kind);
       if (!kind) continue;
-      // The consent link as stored with the request (one stored before links were kept shows none here).
+      // The request as GET shows it, but for the end user's consent link, which transitionEvent leaves out.
       const event = transitionEvent(request, kind, kind.view(request, {}));
       if (event) events.push({ event, tenantId: request.tenantId });
     }

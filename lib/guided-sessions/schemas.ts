@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { integer, lowerCaseId, type Output, once, oneOf, optional, pagingFields, strictObject, text } from '../lifecycle/schemas.ts';
+import { integer, lowerCaseId, type Output, once, oneOf, optional, pagingFields, returnUrlText, strictObject, text } from '../lifecycle/schemas.ts';
 import { ENTITY_TYPES } from '../lifecycle/types.ts';
 
 /** A guided onboarding session, created by the integrator for one end user. */
@@ -8,7 +8,7 @@ export const createGuidedSessionBody = once(() =>
     companyName: text(200),
     manufacturer: text(100),
     entityType: optional(oneOf(ENTITY_TYPES)),
-    returnUrl: optional(text(2048)),
+    returnUrl: optional(returnUrlText()),
     expiresInMinutes: v.optional(integer(5, 10_080)),
   }),
 );

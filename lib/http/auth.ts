@@ -1,5 +1,6 @@
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../config/settings.ts';
+import { displayName } from '../lifecycle/display-name.ts';
 import { UnavailableError } from '../lifecycle/errors.ts';
 import type { Caller } from '../lifecycle/types.ts';
 import { InsufficientScopeError, UnauthorizedError } from './errors.ts';
@@ -43,7 +44,8 @@ export function createAuthenticator(settings: Config['auth']) {
     }
     const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []);
     if (!scopes.has(required)) throw new InsufficientScopeError(required);
-    const tenantName = typeof claims.tenant_name === 'string' ? claims.tenant_name.trim().slice(0, 200) : '';
+    // Shown to the end user as who asks: only what shows as it is (../lifecycle/display-name.ts).
+    const tenantName = typeof claims.tenant_name === 'string' ? displayName(claims.tenant_name) : '';
     return { principalId: claims.sub!, tenantId: (claims.tenant_id as string).toLowerCase(), scopes, ...(tenantName ? { tenantName } : {}) };
   };
 

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { ForbiddenError } from '../lifecycle/errors.ts';
 import type { ViewContext } from '../lifecycle/kind.ts';
 import { checkReturnUrl } from '../lifecycle/return-url.ts';
-import { ANSWER_LIMITS, answer, boundedJson, lowerCaseId, once, optional, strictObject, text, uuid } from '../lifecycle/schemas.ts';
+import { ANSWER_LIMITS, answer, boundedJson, lowerCaseId, once, optional, returnUrlText, strictObject, uuid } from '../lifecycle/schemas.ts';
 import type { StatusMachine } from '../lifecycle/status-machine.ts';
 import { type Caller, type RequestData, type RequestError, type RequestType, STATUSES, type Status, type StoredRequest } from '../lifecycle/types.ts';
 
@@ -46,7 +46,7 @@ export const commonCreateFields = () => ({
   tenantId: optional(uuid()),
   owner: optional(uuid()),
   properties: v.optional(boundedJson()),
-  returnUrl: optional(text(2048)),
+  returnUrl: optional(returnUrlText()),
 });
 
 export const onboardingIdParams = once(() => strictObject({ onboardingRequestId: lowerCaseId() }));

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { RETURN_URL_MAX_LENGTH } from './return-url.ts';
 import { STATUSES } from './types.ts';
 
 /**
@@ -44,6 +45,9 @@ export const text = (max: number) =>
     v.maxLength(max),
     v.check((value) => !CONTROL_CHARACTERS.test(value) && value.isWellFormed(), 'must not contain control characters'),
   );
+
+/** A `returnUrl` as sent: one line, at most as long as checkReturnUrl (./return-url.ts) keeps, which says whether it is one. */
+export const returnUrlText = () => text(RETURN_URL_MAX_LENGTH);
 
 /** A mail address as a person types it (an apostrophe is fine, a line break is not). */
 const EMAIL = /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/;
