@@ -8,7 +8,7 @@ const FLOORS = [
   ['functions', '^functions/'],
   ['the composition root', '^lib/app/'],
   ['the HTTP adapter', '^lib/http/'],
-  ['the features and adapters', '^lib/(events|guided-sessions|pages|proxy|store|webhooks)/'],
+  ['the features and adapters', '^lib/(events|guided-sessions|pages|proofs|proxy|store|webhooks)/'],
   ['the kinds and the foundations', '^lib/(kinds|config|telemetry)/'],
   ['the lifecycle core', '^lib/lifecycle/'],
 ];

@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../lib/config/settings.ts';
+import { generateSigningKey } from '../lib/proofs/local-signer.ts';
 import { buildFunctions, type Mode, ROOT } from './local/build.ts';
 import { DEV_TENANT_ID, devToken } from './local/dev-token.ts';
 import { portIsFree, type RunningDynamo, startDynamoLocal } from './local/dynamodb-local.ts';
@@ -92,6 +93,9 @@ async function main(): Promise<void> {
       TABLE_NAME: config.tableName,
       DYNAMODB_ENDPOINT: started.endpoint,
       PUBLIC_URL: process.env.PUBLIC_URL ?? base,
+      // This stack's own key for consent receipts and checkpoints, made once per stack (its table lives as
+      // long as it does); SIGNING_KEYS given to npm start is used instead, e.g. to try a rotation.
+      SIGNING_KEYS: process.env.SIGNING_KEYS ?? JSON.stringify([generateSigningKey()]),
       // Lambda's own variables, and the marker that tells the functions they are not in AWS.
       IS_OFFLINE: 'true',
       AWS_REGION: config.region,

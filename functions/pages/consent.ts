@@ -8,6 +8,9 @@ const { consent, stack } = buildPagesApp();
 export const show = htmlPage(PAGE_ROUTES.consent, stack, async ({ params }) => consent.show(params.token));
 
 /** POST /consent/{token}: the decision, then 303 to the request's return address. */
-export const decide = htmlPage(PAGE_ROUTES.consentDecision, stack, async ({ params, form, correlationId }) =>
-  consent.decide(params.token, form, correlationId),
+export const decide = htmlPage(PAGE_ROUTES.consentDecision, stack, async ({ params, form, correlationId, client }) =>
+  consent.decide(params.token, form, correlationId, client),
 );
+
+/** GET /consent/{token}/receipt: the end user's signed receipt of their decision. */
+export const receipt = htmlPage(PAGE_ROUTES.consentReceipt, stack, async ({ params }) => consent.receipt(params.token));

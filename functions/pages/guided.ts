@@ -8,4 +8,9 @@ const { guided, stack } = buildPagesApp();
 export const show = htmlPage(PAGE_ROUTES.guided, stack, async ({ params }) => guided.show(params.token));
 
 /** POST /guided/{token}: the session's one request, moved to Processing; then 303 to the return address. */
-export const submit = htmlPage(PAGE_ROUTES.guidedSubmit, stack, async ({ params, form, correlationId }) => guided.submit(params.token, form, correlationId));
+export const submit = htmlPage(PAGE_ROUTES.guidedSubmit, stack, async ({ params, form, correlationId, client }) =>
+  guided.submit(params.token, form, correlationId, client),
+);
+
+/** GET /guided/{token}/receipt: the end user's signed receipt of their consent. */
+export const receipt = htmlPage(PAGE_ROUTES.guidedReceipt, stack, async ({ params }) => guided.receipt(params.token));

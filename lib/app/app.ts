@@ -25,6 +25,11 @@ import type { Caller, ConsentLinks, StoredRequest } from '../lifecycle/types.ts'
 import { createConsentPages } from '../pages/consent.ts';
 import { createGuidedPages } from '../pages/guided.ts';
 import { createLinks, type Links } from '../pages/links.ts';
+import { type BundledRequest, bundleOf, type EvidenceBundle } from '../proofs/evidence.ts';
+import type { Signer } from '../proofs/jws.ts';
+import { kmsSigner } from '../proofs/kms-signer.ts';
+import { devSigningKey, localSigner } from '../proofs/local-signer.ts';
+import { addressHasher, createNotary, type ProofNotary } from '../proofs/receipts.ts';
 import { createProxyGuided } from '../proxy/guided.ts';
 import { createPlatformClient, createRealtoPlatform } from '../proxy/platform.ts';
 import { mirroredRequests } from '../proxy/requests.ts';
@@ -92,10 +97,21 @@ function checkBuiltFor(config: Config) {
   }
 }
 
-/** 4: the lifecycle core on our table, for the kinds the function serves. */
-function lifecycleOf(config: Config, store: RequestStore, kinds: readonly AnyKind[], pageTokenSecret: Secret): Lifecycle {
+/**
+ * 2: the key that signs receipts and checkpoints: a KMS key deployed, the stack's own key elsewhere
+ * (docs/consent.md). Nothing is loaded or asked until the first signature.
+ */
+function signerOf(config: Config): Signer {
+  const { signing } = config;
+  if (!signing) throw new ConfigError('SIGNING_KMS_KEY_IDS is required when deployed: consent receipts and checkpoints are signed with it');
+  if (signing.kmsKeyIds) return kmsSigner(signing.kmsKeyIds, { region: config.region });
+  return localSigner(signing.keys ?? [devSigningKey(config.stage)]);
+}
+
+/** 4: the lifecycle core on our table, for the kinds the function serves, signing what its trails must prove. */
+function lifecycleOf(config: Config, store: RequestStore, kinds: readonly AnyKind[], pageTokenSecret: Secret, notary: ProofNotary): Lifecycle {
   checkBuiltFor(config);
-  return createLifecycle({ store, pageTokens: createPageTokens(pageTokenSecret.current), kinds: registryOf(kinds) });
+  return createLifecycle({ store, pageTokens: createPageTokens(pageTokenSecret.current), kinds: registryOf(kinds), notary });
 }
 
 /**
@@ -160,14 +176,15 @@ function ownRequests<Input, Query extends ListFilters, View extends RequestView>
   const pageTokenSecret = secret(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
   const linkSecret = secret(config.linkSecret, 'LINK_SECRET');
   const store = requestStore(config);
-  const core = lifecycleOf(config, store, [kind], pageTokenSecret);
+  const notary = createNotary(signerOf(config));
+  const core = lifecycleOf(config, store, [kind], pageTokenSecret, notary);
   const local = createRequests(kind, core, requestsOptions(config, endUserLinks(linkSecret)));
   const stack = (secrets: Partial<Record<SecretName, Secret>> = {}): StackParts => ({
     logger: observe.logger,
     authenticate: createAuthenticator(config.auth),
     secretsFor: secretsFor({ pageTokenSecret, linkSecret, ...secrets }, config.mode),
   });
-  return { config, observe, secret, store, core, local, stack };
+  return { config, observe, secret, store, core, local, stack, notary };
 }
 
 /**
@@ -192,8 +209,29 @@ export function buildTrailApp<Input, Query extends ListFilters, View extends Req
   kind: Kind<Input, Query, View>,
   env: NodeJS.ProcessEnv = process.env,
 ) {
-  const { local, stack } = ownRequests(kind, env);
-  return { history: local.history, stack: stack() };
+  const { local, core, stack, notary } = ownRequests(kind, env);
+  /** Everything needed to verify the request's trail offline: the request, its trail, its proofs and the keys. */
+  const evidence = async (id: string, caller: Caller): Promise<EvidenceBundle> => {
+    const trail = await core.sealedTrail(kind, id, caller);
+    return bundleOf(local.view(trail.request) as unknown as BundledRequest, trail, await notary.signer.jwks());
+  };
+  /** The receipt of the request's latest consent decision; none yet is a 404. */
+  const receipt = async (id: string, caller: Caller): Promise<string> => {
+    const trail = await core.sealedTrail(kind, id, caller);
+    const latest = trail.seals.findLast((seal) => seal.receipt)?.receipt;
+    if (!latest) throw new NotFoundError(`No consent decision has been recorded for ${kind.noun} ${id}.`);
+    return latest;
+  };
+  return { history: local.history, evidence, receipt, stack: stack() };
+}
+
+/** `GET /.well-known/jwks.json`: the public keys that sign receipts and checkpoints, current and previous. */
+export function buildKeysApp(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig(env);
+  const { logger } = observability(config);
+  const signer = signerOf(config);
+  const stack: StackParts = { logger, secretsFor: () => [] };
+  return { jwks: () => signer.jwks(), stack };
 }
 
 /** The provider webhook's function: signatures checked with the secrets of the moment; any kind's request. */
@@ -204,7 +242,7 @@ export function buildWebhookApp(env: NodeJS.ProcessEnv = process.env) {
   if (!config.webhookSecrets) throw new ConfigError('WEBHOOK_SECRETS (or WEBHOOK_SECRETS_PARAMETER) is required when deployed');
   const webhookSecrets = secret(config.webhookSecrets, 'WEBHOOK_SECRETS');
   const store = requestStore(config);
-  const core = lifecycleOf(config, store, ALL_KINDS, missingSecret('PAGE_TOKEN_SECRET'));
+  const core = lifecycleOf(config, store, ALL_KINDS, missingSecret('PAGE_TOKEN_SECRET'), createNotary(signerOf(config)));
   // Parsed once per value, so a malformed secret fails loudly and a rotated one is picked up.
   let parsed: { value: string; keys: Buffer[] } | undefined;
   const keys = () => {
@@ -246,7 +284,7 @@ export function buildCleanupApp(env: NodeJS.ProcessEnv = process.env) {
   const secret = secretFor(observe.logger);
   const realtoClientSecret = platformSecret(config, secret);
   const store = requestStore(config);
-  const core = lifecycleOf(config, store, ALL_KINDS, missingSecret('PAGE_TOKEN_SECRET'));
+  const core = lifecycleOf(config, store, ALL_KINDS, missingSecret('PAGE_TOKEN_SECRET'), createNotary(signerOf(config)));
   const platform = realtoPlatform(config, observe, core, store, ALL_KINDS, realtoClientSecret) ?? localPlatform;
   const expireStaleRequests = createCleanupJob({
     lifecycle: core,
@@ -352,7 +390,7 @@ export function buildGuidedApp(env: NodeJS.ProcessEnv = process.env) {
   const linkSecret = secret(config.linkSecret, 'LINK_SECRET');
   const realtoClientSecret = platformSecret(config, secret);
   const store = requestStore(config);
-  const core = lifecycleOf(config, store, [ENTITY_ONBOARDING], pageTokenSecret);
+  const core = lifecycleOf(config, store, [ENTITY_ONBOARDING], pageTokenSecret, createNotary(signerOf(config)));
   const links = endUserLinks(linkSecret);
   const entities = createRequests(ENTITY_ONBOARDING, core, requestsOptions(config, links));
   let guided: GuidedApi;
@@ -402,9 +440,10 @@ export function buildPagesApp(env: NodeJS.ProcessEnv = process.env) {
   const stack: StackParts = { logger: observe.logger, secretsFor: secretsFor({ linkSecret }, config.mode) };
   // Spelled out (not BUILT_FOR) so that esbuild folds it: proxy-mode bundles carry no page.
   if (process.env.ONBOARDING_MODE === 'realto' || !links)
-    return { consent: { show: pageOff, decide: pageOff }, guided: { show: pageOff, submit: pageOff }, stack };
+    return { consent: { show: pageOff, decide: pageOff, receipt: pageOff }, guided: { show: pageOff, submit: pageOff, receipt: pageOff }, stack };
   const store = requestStore(config);
-  const core = lifecycleOf(config, store, CONSENT_KINDS, missingSecret('PAGE_TOKEN_SECRET'));
+  const notary = createNotary(signerOf(config));
+  const core = lifecycleOf(config, store, CONSENT_KINDS, missingSecret('PAGE_TOKEN_SECRET'), notary);
   const sessions = createDynamoSessionStore(documentsOf(config), config.tableName);
   const entities = createRequests(ENTITY_ONBOARDING, core, requestsOptions(config, links));
   const guided = createGuidedService({
@@ -415,9 +454,10 @@ export function buildPagesApp(env: NodeJS.ProcessEnv = process.env) {
     urlOf: () => '',
   });
   const pageUrl = (page: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${page}/${token}`;
+  const hashAddress = addressHasher(linkSecret.current);
   return {
-    consent: createConsentPages({ store, lifecycle: core, kinds: registryOf(CONSENT_KINDS), links, pageUrl: pageUrl('consent') }),
-    guided: createGuidedPages({ sessions, guided, links, pageUrl: pageUrl('guided') }),
+    consent: createConsentPages({ store, lifecycle: core, kinds: registryOf(CONSENT_KINDS), links, pageUrl: pageUrl('consent'), notary, hashAddress }),
+    guided: createGuidedPages({ sessions, guided, links, pageUrl: pageUrl('guided'), trails: store, notary, hashAddress }),
     stack,
   };
 }

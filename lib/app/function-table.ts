@@ -4,7 +4,7 @@ import { COLLECTIVE_ONBOARDING_ROUTES } from './routes/collective-onboarding.ts'
 import { ENTITY_OFFBOARDING_ROUTES } from './routes/entity-offboarding.ts';
 import { ENTITY_ONBOARDING_ROUTES } from './routes/entity-onboarding.ts';
 import { GUIDED_SESSION_ROUTES } from './routes/guided-sessions.ts';
-import { OPENAPI_ROUTE } from './routes/meta.ts';
+import { OPENAPI_ROUTE, SIGNING_KEYS_ROUTE } from './routes/meta.ts';
 import { PAGE_ROUTES } from './routes/pages.ts';
 import { WEBHOOK_ENDPOINT_ROUTES } from './routes/webhook-endpoints.ts';
 import { WEBHOOK_ROUTE } from './routes/webhooks.ts';
@@ -29,6 +29,7 @@ export {
   JOBS,
   OPENAPI_ROUTE,
   PAGE_ROUTES,
+  SIGNING_KEYS_ROUTE,
   STREAM_CONSUMERS,
   WEBHOOK_ENDPOINT_ROUTES,
   WEBHOOK_ROUTE,
@@ -44,6 +45,7 @@ export const ROUTES: readonly Route[] = [
   ...Object.values(WEBHOOK_ENDPOINT_ROUTES),
   WEBHOOK_ROUTE,
   OPENAPI_ROUTE,
+  SIGNING_KEYS_ROUTE,
   ...Object.values(PAGE_ROUTES),
 ] as Route[];
 

@@ -28,7 +28,7 @@ export const CLEANUP_JOB = {
   // Long enough for many pages; the job stops CLEANUP_SAFETY_MARGIN_MS before this and resumes next run.
   timeout: 120,
   access: {
-    permissions: ['queryOpenIndex', 'readRequest', 'writeRequest', 'writeEntityRegistry', 'writeSession', 'cleanupDeadLetters'],
+    permissions: ['queryOpenIndex', 'readRequest', 'writeRequest', 'writeEntityRegistry', 'writeSession', 'cleanupDeadLetters', 'signProofs'],
     platform: { permissions: [] },
   },
   environment: { CLEANUP_SAFETY_MARGIN_MS: '15000' },

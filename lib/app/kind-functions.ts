@@ -1,5 +1,5 @@
 import { http } from '../http/handler.ts';
-import { created, listPage, pathOf, resource } from '../http/replies.ts';
+import { created, listPage, ok, pathOf, resource } from '../http/replies.ts';
 import type { Route } from '../http/route.ts';
 import { optionalHeader } from '../http/validation.ts';
 import type { Kind, ListFilters, RequestView } from '../lifecycle/kind.ts';
@@ -53,6 +53,22 @@ export function transitionsFunction<I, Q extends ListFilters, V extends RequestV
     const result = await history(idOf(kind, params), caller, paging);
     return listPage(result, pathOf(route.http.path, params as Record<string, string>), paging, pageSizeOf(paging.pageSize));
   });
+}
+
+/** GET …/evidence: the request, its whole trail, its receipts and checkpoints and the keys, to verify offline; in either mode. */
+export function evidenceFunction<I, Q extends ListFilters, V extends RequestView>(kind: Kind<I, Q, V>, route: Route) {
+  const { evidence, stack } = buildTrailApp(kind);
+  return http(route, stack, async ({ params, caller }) => ok(await evidence(idOf(kind, params), caller)));
+}
+
+/** GET …/consent-receipt: the end user's latest decision, signed; a 404 until there is one. */
+export function consentReceiptFunction<I, Q extends ListFilters, V extends RequestView>(kind: Kind<I, Q, V>, route: Route) {
+  const { receipt, stack } = buildTrailApp(kind);
+  return http(route, stack, async ({ params, caller }) => ({
+    status: 200,
+    body: await receipt(idOf(kind, params), caller),
+    headers: { 'Content-Type': 'application/jose' },
+  }));
 }
 
 const idOf = (kind: Pick<Kind, 'idParameter'>, params: unknown) => (params as Record<string, string>)[kind.idParameter]!;

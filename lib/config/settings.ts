@@ -54,6 +54,12 @@ export interface Config {
     /** A delivery run stops when less than this is left of the invocation's time. */
     safetyMarginMs: number;
   };
+  /**
+   * The key that signs consent receipts and checkpoints (docs/consent.md): KMS keys deployed
+   * (SIGNING_KMS_KEY_IDS), private JWKs elsewhere (SIGNING_KEYS, which npm start makes per stack), or the
+   * dev key of runs given neither. Absent deployed without keys: a function that signs refuses to start.
+   */
+  signing: SigningSettings | undefined;
   /** `local` runs the lifecycle here; `realto` proxies to the platform and records what it observes. */
   mode: 'local' | 'realto';
   realto: RealtoSettings | undefined;
@@ -72,6 +78,21 @@ export interface RealtoSettings {
   clientId: string;
   /** Absent in a deployed function that never calls the platform (transitions, the webhook, the pages). */
   clientSecret: SecretSetting | undefined;
+}
+
+/** Newest first: the first signs, every one is published in the JWKS (rotation). */
+export type SigningSettings =
+  | { kmsKeyIds: string[]; keys?: undefined; dev?: undefined }
+  | { keys: SigningJwk[]; kmsKeyIds?: undefined; dev?: undefined }
+  | { dev: true; kmsKeyIds?: undefined; keys?: undefined };
+
+/** A P-256 private key as a JWK. */
+export interface SigningJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  d: string;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +161,33 @@ function secret(env: NodeJS.ProcessEnv, name: string, fallback: string | undefin
 /** In AWS for real (not the local runner): the dev defaults and HS256 are never used there. */
 export function isDeployed(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.AWS_LAMBDA_FUNCTION_NAME) && env.IS_OFFLINE !== 'true';
+}
+
+const isSigningJwk = (key: unknown): key is SigningJwk => {
+  const jwk = key as Partial<SigningJwk> | null;
+  return Boolean(jwk) && jwk!.kty === 'EC' && jwk!.crv === 'P-256' && [jwk!.x, jwk!.y, jwk!.d].every((part) => typeof part === 'string' && part.length > 0);
+};
+
+function signing(env: NodeJS.ProcessEnv, devDefaults: boolean): SigningSettings | undefined {
+  const kmsKeyIds = text(env, 'SIGNING_KMS_KEY_IDS')
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  if (kmsKeyIds?.length) return { kmsKeyIds };
+  const keys = text(env, 'SIGNING_KEYS');
+  if (keys !== undefined) {
+    if (isDeployed(env)) throw new ConfigError('SIGNING_KEYS must not be plain configuration when deployed: set SIGNING_KMS_KEY_IDS');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(keys);
+    } catch {
+      throw new ConfigError('SIGNING_KEYS must be a JSON array of P-256 private JWKs, newest first');
+    }
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    if (list.length === 0 || !list.every(isSigningJwk)) throw new ConfigError('SIGNING_KEYS must be a JSON array of P-256 private JWKs, newest first');
+    return { keys: list };
+  }
+  return devDefaults ? { dev: true } : undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -227,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lambdaEndpoint: text(env, 'LAMBDA_ENDPOINT'),
       safetyMarginMs: positiveNumber(env, 'DELIVERY_SAFETY_MARGIN_MS', 10_000),
     },
+    signing: signing(env, devDefaults),
     mode,
     realto,
     logLevel: text(env, 'LOG_LEVEL') ?? 'INFO',

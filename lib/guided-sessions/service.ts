@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateEntityInput, EntityListFilters } from '../kinds/entity-onboarding.ts';
 import type { OnboardingRequestView } from '../kinds/onboarding.ts';
+import { displayName } from '../lifecycle/display-name.ts';
 import { ConflictError, GoneError, NotFoundError, ValidationError } from '../lifecycle/errors.ts';
+import type { TransitionMeta } from '../lifecycle/lifecycle.ts';
 import type { LocalRequests } from '../lifecycle/requests.ts';
 import { checkReturnUrl } from '../lifecycle/return-url.ts';
 import type { Cursor, PageTokens, SessionStore } from '../lifecycle/store.ts';
@@ -45,6 +47,17 @@ const DEFAULT_MINUTES = 1_440;
 const DEFAULT_PAGE_SIZE = 25;
 /** A filtered page reads at most this many store pages; past that it may be short, with its next link. */
 const MAX_READS_PER_PAGE = 10;
+
+/**
+ * The session's `companyName` as the end user will read it (who asks, on the guided page and as the tenant
+ * name of the request it yields): the same rule as a token's `tenant_name`. A name with nothing visible left
+ * is refused, as an empty one is.
+ */
+function companyNameOf(companyName: string): string {
+  const shown = displayName(companyName);
+  if (!shown) throw new ValidationError('companyName has nothing visible in it.', [{ path: '/companyName', message: 'must contain visible characters' }]);
+  return shown;
+}
 
 /** Which identifier a device type is known by: a car by its VIN, a meter by its EAN, the rest by a serial number. */
 export function identifierOf(entityType: string): { field: 'vin' | 'ean' | 'reference'; label: string; pattern: RegExp; hint: string } {
@@ -119,11 +132,11 @@ export function createGuidedService(options: {
   }
 
   /** Moves the session's request to Processing if it is still Pending (the end user consented with the submit). */
-  async function consented(requestId: string, actor: Actor, correlationId: string) {
+  async function consented(requestId: string, actor: Actor, correlationId: string, decision?: TransitionMeta['decision']) {
     const result = await entities.core.transition(
       requestId,
       (current) => (current.status === 'Pending' ? { to: 'Processing', reason: 'The end user consented in a guided session' } : 'unchanged'),
-      { actor, source: 'consent', correlationId },
+      { actor, source: 'consent', correlationId, ...(decision ? { decision } : {}) },
     );
     if (result.outcome === 'duplicate-message') throw new Error('unreachable: a consent carries no message id');
     return entities.view(result.request);
@@ -137,7 +150,7 @@ export function createGuidedService(options: {
         id: randomUUID(),
         tenantId: caller.tenantId,
         principalId: caller.principalId,
-        companyName: input.companyName,
+        companyName: companyNameOf(input.companyName),
         manufacturer: input.manufacturer,
         entityType: input.entityType ?? null,
         returnUrl: checkReturnUrl(input.returnUrl, options.allowLoopbackHttpReturnUrl),
@@ -180,7 +193,13 @@ export function createGuidedService(options: {
      * The end user's submit: one Entity request for the session's tenant, then Processing. A session that
      * yielded its request already answers that one (409 with it); an expired one accepts nothing (410).
      */
-    async submit(session: GuidedSession, details: DeviceDetails, actor: Actor, correlationId: string): Promise<OnboardingRequestView> {
+    async submit(
+      session: GuidedSession,
+      details: DeviceDetails,
+      actor: Actor,
+      correlationId: string,
+      decision?: TransitionMeta['decision'],
+    ): Promise<OnboardingRequestView> {
       if (isExpired(session)) throw new GoneError('This session has expired.');
       if (session.onboardingRequestId) throw new ConflictError('This session has been used already.', 'session_used');
       const identifier = identifierOf(details.entityType);
@@ -197,7 +216,7 @@ export function createGuidedService(options: {
       const prepared = await entities.prepare(input, creatorOf(session), { correlationId });
       if ('replay' in prepared) throw new Error('unreachable: a guided session carries no Idempotency-Key');
       const { request } = await entities.commit(prepared, undefined, { actor, source: 'consent', session: session.id });
-      return consented(request.id, actor, correlationId);
+      return consented(request.id, actor, correlationId, decision);
     },
 
     /** A request created but not yet moved on (the page died in between): the consent it was given stands. */

@@ -17,6 +17,8 @@ export interface HtmlPageInput<B, P> {
   /** The validated form fields (POST routes). */
   form: B;
   correlationId: string;
+  /** Who sent it, as API Gateway saw them: the evidence of an end user's decision. */
+  client: { userAgent: string | null; address: string | undefined };
 }
 
 /**
@@ -38,11 +40,31 @@ export function htmlPage<B extends LazySchema | undefined, Q extends LazySchema 
   stack.use(pageInput(route.http.input as Route['http']['input']));
   const needed = parts.secretsFor(route);
   if (needed.length > 0) stack.use(secrets(needed));
-  const wrapped = stack.use(htmlErrors(parts.logger)).handler(async (event) => {
+  const wrapped = stack.use(htmlErrors(parts.logger)).handler(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
     const state = stateOf(event);
-    const reply = await handler({ params: state.params as Infer<P>, form: state.body as Infer<B>, correlationId: state.correlationId });
+    const seen = event.requestContext?.http;
+    const reply = await handler({
+      params: state.params as Infer<P>,
+      form: state.body as Infer<B>,
+      correlationId: state.correlationId,
+      client: { userAgent: seen?.userAgent ? seen.userAgent.slice(0, 512) : null, address: seen?.sourceIp },
+    });
     if ('redirect' in reply) {
       return { statusCode: 303, headers: { Location: reply.redirect, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }, body: '' };
+    }
+    if ('download' in reply) {
+      const { body, contentType, filename } = reply.download;
+      return {
+        statusCode: 200,
+        headers: {
+          'Content-Type': contentType,
+          'Content-Disposition': `attachment; filename="${filename}"`,
+          'Cache-Control': 'no-store',
+          'Referrer-Policy': 'no-referrer',
+          'X-Content-Type-Options': 'nosniff',
+        },
+        body,
+      };
     }
     return htmlResponse(reply);
   });

@@ -31,6 +31,7 @@ function documentSchemas(eventTypes: readonly string[]) {
     source: v.picklist(SOURCES),
     reason: v.optional(text()),
     errors: v.optional(answer.errors()),
+    evidence: v.optional(v.object({ channel: v.picklist(['consent-link', 'guided-session']) })),
     correlationId: text(256),
     previousHash: v.nullable(text(HASH)),
     hash: text(HASH),
@@ -280,7 +281,7 @@ function operation(route: Route) {
       [String(http.ok.status)]: {
         description: http.ok.description,
         headers: Object.fromEntries([...EVERY_ANSWER, ...(http.ok.headers ?? [])].map((name) => [name, headerRef(name)])),
-        ...(http.ok.body === null ? {} : { content: json(ref(http.ok.body)) }),
+        ...(http.ok.body === null ? {} : { content: { [http.ok.mediaType ?? 'application/json']: { schema: ref(http.ok.body) } } }),
       },
       ...Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/${PROBLEM_NAMES[status]}` }])),
     },
@@ -425,11 +426,52 @@ export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonl
         },
         GuidedSessionPage: pageSchemaOf(pageOf, 'GuidedSession'),
         OpenApiDocument: { type: 'object', description: 'This document' },
+        CompactJws: COMPACT_JWS,
+        JsonWebKeySet: JSON_WEB_KEY_SET,
+        EvidenceBundle: {
+          type: 'object',
+          description: "Everything needed to verify a request's trail offline (`npm run audit:verify -- --bundle <file>`)",
+          required: ['request', 'transitions', 'receipts', 'checkpoints', 'jwks'],
+          properties: {
+            request: { type: 'object', description: 'The request as GET shows it' },
+            transitions: { type: 'array', items: ref('Transition'), description: 'The whole trail, oldest first' },
+            receipts: { type: 'array', items: COMPACT_JWS, description: 'The consent receipts of its decisions, oldest first' },
+            checkpoints: { type: 'array', items: COMPACT_JWS, description: 'Signed checkpoints of its head, oldest first' },
+            jwks: JSON_WEB_KEY_SET,
+          },
+        },
         Problem: jsonSchema(schemas.problem),
       },
     },
   };
 }
+
+/** A compact JWS (ES256): a consent receipt or a checkpoint. */
+const COMPACT_JWS = { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', maxLength: 16_384, description: 'A compact JWS (ES256)' };
+const JSON_WEB_KEY_SET = {
+  type: 'object',
+  description: 'The public keys that sign consent receipts and checkpoints, current first',
+  required: ['keys'],
+  properties: {
+    keys: {
+      type: 'array',
+      maxItems: 10,
+      items: {
+        type: 'object',
+        required: ['kty', 'crv', 'x', 'y', 'kid', 'alg', 'use'],
+        properties: {
+          kty: { const: 'EC', type: 'string' },
+          crv: { const: 'P-256', type: 'string' },
+          x: { type: 'string', maxLength: 64 },
+          y: { type: 'string', maxLength: 64 },
+          kid: { type: 'string', maxLength: 64 },
+          alg: { const: 'ES256', type: 'string' },
+          use: { const: 'sig', type: 'string' },
+        },
+      },
+    },
+  },
+};
 
 const TAGS: Record<string, string> = {
   'Collective onboarding': 'Connecting a household, fleet or farm: create, track, cancel, and its audit trail',
@@ -439,4 +481,5 @@ const TAGS: Record<string, string> = {
   Webhooks: 'Providers report progress, signed',
   'Webhook endpoints': "Where your tenant's events go: every status transition, signed and retried, so you need not poll",
   Meta: 'About the API itself',
+  'Consent proofs': 'The keys that sign consent receipts and checkpoints, for anyone to verify them offline',
 };

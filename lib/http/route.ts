@@ -29,7 +29,11 @@ export type Permission =
   | 'putOnEventBus'
   | 'eventsDeadLetters'
   | 'invokeDeliveryWorker'
-  | 'writeSession';
+  | 'writeSession'
+  /** Sign consent receipts and checkpoints with the stage's KMS key (kms:Sign, kms:GetPublicKey). */
+  | 'signProofs'
+  /** Publish the signing keys (kms:GetPublicKey). */
+  | 'readSigningKeys';
 
 export type { Schema };
 /** A schema built on first use (lib/lifecycle/schemas.ts `once`): a cold start builds none. */
@@ -80,7 +84,7 @@ export interface HttpRoute<
   auth: Scope | 'signature' | 'none';
   input: RouteInput<B, Q, P>;
   /** The success answer: its status, the name of its body's schema in the document (null: none) and headers. */
-  ok: { status: number; description: string; body: string | null; headers?: readonly string[] };
+  ok: { status: number; description: string; body: string | null; headers?: readonly string[] /** Default `application/json`. */; mediaType?: string };
   /** The problem statuses it may answer, besides the ones every route may (500, 502, 503, 504, 429). */
   errors: readonly number[];
   operationId: string;

@@ -2,11 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError } from './errors.ts';
 import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts';
 import { type AnyKind, type KindRegistry, type ListFilters, trailOwner } from './kind.ts';
-import { canTransition, decideCancel } from './status-machine.ts';
-import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, PageTokens, RequestStore, SessionClaim, StoredPage } from './store.ts';
+import type { Notary, ReceiptSigner, SealedTrail, Seals } from './proofs.ts';
+import { canTransition, decideCancel, isTerminal } from './status-machine.ts';
+import type { Cursor, EntityClaim, IdempotencyRecord, InboxMarker, PageTokens, RecordedElsewhere, RequestStore, SessionClaim, StoredPage } from './store.ts';
 import {
   type Actor,
   type Caller,
+  type EntityEffect,
   type Page,
   type RequestDetails,
   type RequestError,
@@ -15,6 +17,7 @@ import {
   type StoredRequest,
   summaryOf,
   type Transition,
+  type TransitionEvidence,
 } from './types.ts';
 
 /**
@@ -29,6 +32,8 @@ export interface LifecycleOptions {
   pageTokens: PageTokens;
   /** The kinds this function serves; a request of any other kind is unknown to it. */
   kinds: KindRegistry;
+  /** Signs the head of a trail at each consent decision and terminal status (./proofs.ts). */
+  notary: Notary;
   now?: () => Date;
   newId?: () => string;
 }
@@ -46,6 +51,8 @@ export interface TransitionMeta {
   source: Source;
   correlationId: string;
   inbox?: InboxMarker;
+  /** An end user's decision: how it reached us (hashed with the record), and its consent receipt. */
+  decision?: { evidence: TransitionEvidence; receipt: ReceiptSigner };
 }
 
 /** What a caller of `transition` wants done with the current state. */
@@ -212,6 +219,7 @@ export function createLifecycle(options: LifecycleOptions) {
           source: meta.source,
           ...(change.reason === undefined ? {} : { reason: change.reason }),
           ...(change.errors === undefined ? {} : { errors: change.errors }),
+          ...(meta.decision ? { evidence: meta.decision.evidence } : {}),
           correlationId: meta.correlationId,
           previousHash: current.lastHash,
         },
@@ -226,8 +234,14 @@ export function createLifecycle(options: LifecycleOptions) {
         lastHash: entry.hash,
         lastTransition: summaryOf(entry),
       };
-      const entityEffects = kind.entityEffects?.(current, next) ?? [];
-      const result = await store.applyTransition(current, next, entry, { ...(meta.inbox ? { inbox: meta.inbox } : {}), entityEffects });
+      const { effects: entityEffects, alsoRecorded } = await registryChanges(next, kind.entityEffects?.(current, next) ?? [], meta, at);
+      const seals = await sealsOf(next, entry, kind, meta);
+      const result = await store.applyTransition(current, next, entry, {
+        ...(meta.inbox ? { inbox: meta.inbox } : {}),
+        entityEffects,
+        seals,
+        alsoRecorded,
+      });
       if (result === 'applied') return { outcome: 'applied', request: next, record: entry };
       if (result === 'duplicate-message') return { outcome: 'duplicate-message' };
       strong = true;
@@ -236,6 +250,61 @@ export function createLifecycle(options: LifecycleOptions) {
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
+  }
+
+  /**
+   * The proofs a record carries, signed before the write that keeps them (so they are written with it, or
+   * not at all): a decision's receipt, and a checkpoint of the trail's head at a decision or a terminal status.
+   */
+  async function sealsOf(next: StoredRequest, entry: Transition, kind: AnyKind, meta: Pick<TransitionMeta, 'decision'>): Promise<Seals> {
+    if (!meta.decision && !isTerminal(next.status, kind.machine)) return {};
+    const [checkpoint, receipt] = await Promise.all([
+      options.notary.checkpoint({ requestId: next.id, tenantId: next.tenantId, version: entry.version, headHash: entry.hash, at: entry.at }),
+      meta.decision?.receipt(entry, next),
+    ]);
+    return { checkpoint, ...(receipt ? { receipt } : {}) };
+  }
+
+  /**
+   * A change to the entity registry that takes an entity from another tenant (another tenant's onboarding
+   * of it succeeded: a takeover; or an offboarding opened before it moved succeeded) is a record in that
+   * tenant's trail too: on the onboarding that registered the entity there, its status unchanged, written
+   * in the same transaction and only if the registry still names that tenant. The record names neither the
+   * other tenant nor its request.
+   */
+  async function registryChanges(next: StoredRequest, effects: readonly EntityEffect[], meta: TransitionMeta, at: string) {
+    const alsoRecorded: RecordedElsewhere[] = [];
+    const decided: EntityEffect[] = [];
+    for (const effect of effects) {
+      const registered = await store.findEntity(effect.entityId);
+      decided.push({ ...effect, heldBy: registered?.tenantId ?? null });
+      const takesFromAnother = 'register' in effect || effect.offboarded;
+      if (!registered || registered.tenantId === next.tenantId || !takesFromAnother) continue;
+      const affected = await store.get(registered.onboardingRequestId);
+      const affectedKind = affected && kinds.get(affected.kind);
+      if (!affected || !affectedKind || affected.tenantId !== registered.tenantId) continue;
+      const what =
+        'register' in effect
+          ? 'was onboarded by another tenant: it is no longer registered to yours'
+          : 'was offboarded by a request opened before it moved to your tenant';
+      const noted = record(
+        {
+          version: affected.version + 1,
+          from: affected.status,
+          to: affected.status,
+          at,
+          actor: { type: 'system', id: 'entity-registry' },
+          source: meta.source,
+          reason: `Entity ${effect.entityId} ${what}`,
+          correlationId: meta.correlationId,
+          previousHash: affected.lastHash,
+        },
+        trailOwner(affected, affectedKind),
+      );
+      const affectedNext: StoredRequest = { ...affected, version: noted.version, lastHash: noted.hash, lastTransition: summaryOf(noted) };
+      alsoRecorded.push({ current: affected, next: affectedNext, record: noted, seals: await sealsOf(affectedNext, noted, affectedKind, {}) });
+    }
+    return { effects: decided, alsoRecorded };
   }
 
   function withDetails(request: StoredRequest, details: RequestDetails | undefined): StoredRequest {
@@ -335,6 +404,12 @@ export function createLifecycle(options: LifecycleOptions) {
     return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
   }
 
+  /** A request's whole trail with its proofs, for its evidence bundle and its receipt: the caller's own only. */
+  async function sealedTrail(kind: AnyKind, id: string, caller: Caller): Promise<SealedTrail & { request: StoredRequest }> {
+    const trail = await store.sealedTrail(id);
+    return { ...trail, request: ensureOwned(trail.request, kind, id, caller) };
+  }
+
   return {
     store,
     now,
@@ -350,6 +425,7 @@ export function createLifecycle(options: LifecycleOptions) {
     cancel,
     list,
     history,
+    sealedTrail,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { SealedTrail, Seals } from './proofs.ts';
 import type { EntityEffect, EntityRecord, GuidedSession, Status, StoredRequest, Transition } from './types.ts';
 
 /** Where a page stopped; only the store understands it, the page-token codec only carries it. */
@@ -42,6 +43,14 @@ export interface InboxMarker {
   /** SHA-256 of the message's bytes: a redelivery carries the same, another message under the same id does not. */
   payloadHash: string;
   expiresAt: number;
+}
+
+/** Another request's record written in a transition's transaction (a registry change another tenant caused), if that request is still `current`. */
+export interface RecordedElsewhere {
+  current: StoredRequest;
+  next: StoredRequest;
+  record: Transition;
+  seals: Seals;
 }
 
 export type ApplyResult = 'applied' | 'conflict' | 'duplicate-message';
@@ -103,7 +112,7 @@ export interface RequestStore {
     current: StoredRequest,
     next: StoredRequest,
     record: Transition,
-    options?: { inbox?: InboxMarker; entityEffects?: readonly EntityEffect[] },
+    options?: { inbox?: InboxMarker; entityEffects?: readonly EntityEffect[]; seals?: Seals; alsoRecorded?: readonly RecordedElsewhere[] },
   ): Promise<ApplyResult>;
   /** What the entity registry knows of an entity, if anything. */
   findEntity(entityId: string): Promise<EntityRecord | undefined>;
@@ -122,6 +131,8 @@ export interface RequestStore {
   /** The message applied before under this id to this request (while it is remembered), if any. */
   findWebhookMessage(requestId: string, messageId: string): Promise<Pick<InboxMarker, 'payloadHash'> | undefined>;
   history(id: string, limit: number, after?: Cursor): Promise<StoredPage<Transition>>;
+  /** The request, its whole trail and the proofs its records carry (an evidence bundle's reads). */
+  sealedTrail(id: string): Promise<SealedTrail>;
   /** The request and the first page of its trail, in one read. */
   trail(id: string, limit: number): Promise<{ request: StoredRequest | undefined; page: StoredPage<Transition> }>;
 }

@@ -94,10 +94,15 @@ export interface EntityRecord {
   openOffboarding?: string;
 }
 
-/** What a transition does to the entity registry, in the same transaction. */
-export type EntityEffect =
+/**
+ * What a transition does to the entity registry, in the same transaction. `heldBy`: the tenant the
+ * registry named when the change was decided (null: none), so that the change and what it recorded in
+ * another tenant's trail are written only if that is still so.
+ */
+export type EntityEffect = (
   | { entityId: string; register: Pick<EntityRecord, 'tenantId' | 'onboardingRequestId' | 'collectiveId'> }
-  | { entityId: string; release: string; offboarded: boolean };
+  | { entityId: string; release: string; offboarded: boolean }
+) & { heldBy?: string | null };
 
 /**
  * A guided onboarding session: a link an integrator hands to an end user, who enters the
@@ -135,9 +140,16 @@ export interface Transition {
   source: Source;
   reason?: string;
   errors?: RequestError[];
+  /** How an end user's decision reached us (actor `enduser`): hashed with the record. */
+  evidence?: TransitionEvidence;
   correlationId: string;
   previousHash: string | null;
   hash: string;
+}
+
+/** The channel of an end user's decision: the consent link, or a guided session's page. */
+export interface TransitionEvidence {
+  channel: 'consent-link' | 'guided-session';
 }
 
 export interface Caller {

@@ -66,8 +66,13 @@ export interface HtmlPage {
   formTargets?: readonly string[];
 }
 
-/** A page's answer: the page, or a 303 to where the person goes next. */
-export type HtmlReply = HtmlPage | { redirect: string };
+/** A file the person downloads from a page (their consent receipt). */
+export interface Download {
+  download: { body: string; contentType: string; filename: string };
+}
+
+/** A page's answer: the page, a 303 to where the person goes next, or a file to keep. */
+export type HtmlReply = HtmlPage | { redirect: string } | Download;
 
 /**
  * The response of a page. Its headers: a strict Content-Security-Policy (nothing but the

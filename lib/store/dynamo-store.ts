@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Seals } from '../lifecycle/proofs.ts';
 import type { ApplyResult, EntityClaim, InsertResult, OpenRequestRef, RequestStore, TenantListQuery } from '../lifecycle/store.ts';
 import type { EntityEffect, EntityRecord, Status, StoredRequest, Transition, TransitionSummary } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
@@ -118,8 +119,9 @@ export function requestFrom(item: Record<string, unknown>): StoredRequest {
   } as StoredRequest;
 }
 
-function transitionItem(requestId: string, record: Transition) {
-  return { ...record, ...transitionKey(requestId, record.version), entity: 'Transition', requestId };
+/** A record, with the proofs it carries (outside its hash: they sign it). */
+function transitionItem(requestId: string, record: Transition, seals: Seals = {}) {
+  return { ...record, ...seals, ...transitionKey(requestId, record.version), entity: 'Transition', requestId };
 }
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
@@ -141,6 +143,7 @@ function transitionFrom(item: Record<string, unknown>): Transition {
     source: stored.source,
     ...(stored.reason === undefined ? {} : { reason: stored.reason }),
     ...(stored.errors === undefined ? {} : { errors: stored.errors }),
+    ...(stored.evidence === undefined ? {} : { evidence: { channel: stored.evidence.channel } }),
     correlationId: stored.correlationId,
     previousHash: stored.previousHash,
     hash: stored.hash,
@@ -164,8 +167,10 @@ interface UpdateParts {
 }
 
 function entityUpdate(effect: EntityEffect): UpdateParts {
+  const held = heldBy(effect);
   if ('register' in effect) {
     return {
+      ...(held.condition ? { ConditionExpression: held.condition } : {}),
       UpdateExpression:
         'SET entityId = :entity, tenantId = :tenant, onboardingRequestId = :request, collectiveId = :collective, #state = :onboarded, #kind = :kind',
       ExpressionAttributeNames: { '#state': 'state', '#kind': 'entity' },
@@ -176,16 +181,24 @@ function entityUpdate(effect: EntityEffect): UpdateParts {
         ':collective': effect.register.collectiveId,
         ':onboarded': 'Onboarded',
         ':kind': 'Entity',
+        ...held.values,
       },
     };
   }
   return {
     UpdateExpression: effect.offboarded ? 'REMOVE openOffboarding SET #state = :offboarded' : 'REMOVE openOffboarding',
     // Only the offboarding that holds the claim releases it.
-    ConditionExpression: 'openOffboarding = :request',
+    ConditionExpression: ['openOffboarding = :request', held.condition].filter(Boolean).join(' AND '),
     ...(effect.offboarded ? { ExpressionAttributeNames: { '#state': 'state' } } : {}),
-    ExpressionAttributeValues: { ':request': effect.release, ...(effect.offboarded ? { ':offboarded': 'Offboarded' } : {}) },
+    ExpressionAttributeValues: { ':request': effect.release, ...(effect.offboarded ? { ':offboarded': 'Offboarded' } : {}), ...held.values },
   };
+}
+
+/** The registry still names the tenant the change was decided on (none: the entity is new to it). */
+function heldBy(effect: EntityEffect): { condition?: string; values: Record<string, unknown> } {
+  if (effect.heldBy === undefined) return { values: {} };
+  if (effect.heldBy === null) return { condition: 'attribute_not_exists(pk)', values: {} };
+  return { condition: 'tenantId = :heldBy', values: { ':heldBy': effect.heldBy } };
 }
 
 export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): RequestStore {
@@ -270,7 +283,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
     },
 
     async applyTransition(current, next, record, options = {}): Promise<ApplyResult> {
-      const { inbox, entityEffects = [] } = options;
+      const { inbox, entityEffects = [], seals, alsoRecorded = [] } = options;
       const items: TransactItems = [
         {
           Put: {
@@ -279,7 +292,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
             ...UNCHANGED_SINCE(current),
           },
         },
-        { Put: { TableName: tableName, Item: transitionItem(current.id, record), ...IS_NEW } },
+        { Put: { TableName: tableName, Item: transitionItem(current.id, record, seals), ...IS_NEW } },
       ];
       if (inbox) {
         items.push({
@@ -298,6 +311,10 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         });
       }
       for (const effect of entityEffects) items.push({ Update: { TableName: tableName, Key: entityKey(effect.entityId), ...entityUpdate(effect) } });
+      for (const other of alsoRecorded) {
+        items.push({ Put: { TableName: tableName, Item: requestItem(other.next), ...UNCHANGED_SINCE(other.current) } });
+        items.push({ Put: { TableName: tableName, Item: transitionItem(other.current.id, other.record, other.seals), ...IS_NEW } });
+      }
       try {
         await client.send(new TransactWriteCommand({ TransactItems: items }));
         return 'applied';
@@ -422,6 +439,39 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         return { request, page: { items: returned.map(transitionFrom), cursor: { pk: returned.at(-1)!.pk, sk: returned.at(-1)!.sk } } };
       }
       return { request, page: { items: transitions.map(transitionFrom), cursor: undefined } };
+    },
+
+    async sealedTrail(id) {
+      const items: Record<string, unknown>[] = [];
+      let after: Record<string, unknown> | undefined;
+      do {
+        const page = await run('sealed-trail', () =>
+          client.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': requestKey(id).pk },
+              ConsistentRead: true,
+              ExclusiveStartKey: after,
+            }),
+          ),
+        );
+        items.push(...(page.Items ?? []));
+        after = page.LastEvaluatedKey;
+      } while (after);
+      const records = items.filter((item) => String(item.sk).startsWith(TRANSITION_SK_PREFIX));
+      const request = items.find((item) => item.sk === requestKey(id).sk);
+      return {
+        request: request ? requestFrom(request) : undefined,
+        transitions: records.map(transitionFrom),
+        seals: records
+          .filter((item) => item.receipt !== undefined || item.checkpoint !== undefined)
+          .map((item) => ({
+            version: item.version as number,
+            ...(typeof item.receipt === 'string' ? { receipt: item.receipt } : {}),
+            ...(typeof item.checkpoint === 'string' ? { checkpoint: item.checkpoint } : {}),
+          })),
+      };
     },
 
     async history(id, limit, after) {

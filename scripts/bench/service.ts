@@ -13,6 +13,8 @@ import { registryOf } from '../../lib/lifecycle/kind.ts';
 import { createLifecycle } from '../../lib/lifecycle/lifecycle.ts';
 import { createRequests } from '../../lib/lifecycle/requests.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
+import { generateSigningKey, localSigner } from '../../lib/proofs/local-signer.ts';
+import { createNotary } from '../../lib/proofs/receipts.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { createDynamoStore } from '../../lib/store/dynamo-store.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
@@ -48,9 +50,10 @@ export function inProcess(endpoint: string, tableName: string, dynamo: DynamoDBC
   const store = createDynamoStore(documents, tableName);
   const kinds = registryOf(ALL_KINDS);
   const pageTokens = createPageTokens('bench');
+  const notary = createNotary(localSigner([generateSigningKey()]));
   const consentLinks = (request: { id: string }) => ({ redirectLink: `${config.publicUrl}/consent/${request.id}`, documentationLink: config.documentationUrl });
   const requestsOn = (on: typeof store, now?: () => Date) =>
-    createRequests(COLLECTIVE_ONBOARDING, createLifecycle({ store: on, pageTokens, kinds, ...(now ? { now } : {}) }), {
+    createRequests(COLLECTIVE_ONBOARDING, createLifecycle({ store: on, pageTokens, kinds, notary, ...(now ? { now } : {}) }), {
       consentLinks,
       allowLoopbackHttpReturnUrl: true,
     });

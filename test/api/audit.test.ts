@@ -8,7 +8,7 @@ import { auditRequest } from '../../lib/lifecycle/audit.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { transitionKey } from '../../lib/store/keys.ts';
 import { kinds, lifecycle, requests, store } from '../support/app.ts';
-import { caller as newCaller } from '../support/fixtures.ts';
+import { caller as newCaller, testNotary } from '../support/fixtures.ts';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '../..');
 const documents = createDocumentClient(createDynamoClient({ region: 'eu-west-1', endpoint: process.env.DYNAMODB_ENDPOINT }));
@@ -95,7 +95,7 @@ describe('audit verification', () => {
     const { COLLECTIVE_ONBOARDING } = await import('../../lib/kinds/collective-onboarding.ts');
     const { createPageTokens } = await import('../../lib/http/page-tokens.ts');
     const { consentLinks } = await import('../support/fixtures.ts');
-    const core = createLifecycle({ store, pageTokens: createPageTokens('audit'), kinds, ...fixed });
+    const core = createLifecycle({ notary: testNotary(), store, pageTokens: createPageTokens('audit'), kinds, ...fixed });
     const service = createRequests(COLLECTIVE_ONBOARDING, core, { consentLinks: consentLinks(), allowLoopbackHttpReturnUrl: true });
     const principal = { principalId: 'same-principal', scopes: new Set(['onboarding:write']) };
     const source = (await service.create({ name: 'Audit', type: 'Household' }, { ...principal, tenantId: randomUUID() }, { correlationId: 'same-correlation' }))

@@ -4,7 +4,7 @@ import { createLifecycle, type Decide, type TransitionMeta } from '../../lib/lif
 import type { RequestStore } from '../../lib/lifecycle/store.ts';
 import type { StoredRequest } from '../../lib/lifecycle/types.ts';
 import { config, kinds, requests, store } from '../support/app.ts';
-import { caller as newCaller } from '../support/fixtures.ts';
+import { caller as newCaller, testNotary } from '../support/fixtures.ts';
 
 /*
  * A transition reads the request with an eventually consistent read first (half the cost), and writes only
@@ -36,7 +36,7 @@ async function createdRequest() {
 }
 
 function lifecycleOn(on: RequestStore) {
-  return createLifecycle({ store: on, pageTokens: createPageTokens(config.pageTokenSecret!.value!), kinds });
+  return createLifecycle({ notary: testNotary(), store: on, pageTokens: createPageTokens(config.pageTokenSecret!.value!), kinds });
 }
 
 describe('a transition decided on a stale read (injected: DynamoDB Local is always consistent)', () => {

@@ -12,7 +12,7 @@ import { createRequests } from '../../lib/lifecycle/requests.ts';
 import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
 import { PROVIDER_EVENT_TYPES } from '../../lib/webhooks/event.ts';
 import { store } from '../support/app.ts';
-import { caller } from '../support/fixtures.ts';
+import { caller, testNotary } from '../support/fixtures.ts';
 import { METER_READING, METER_READING_ROUTES } from '../support/toy-kind.ts';
 
 /**
@@ -72,7 +72,7 @@ describe("the kinds' list", () => {
 
   it('gives the core a kind it takes as it is: created, listed, canceled, with a trail that verifies (DynamoDB Local)', async () => {
     const kinds = registryOf(WITH_TOY);
-    const core = createLifecycle({ store, pageTokens: createPageTokens('toy-kind-test-secret-0123456789abcdef'), kinds });
+    const core = createLifecycle({ notary: testNotary(), store, pageTokens: createPageTokens('toy-kind-test-secret-0123456789abcdef'), kinds });
     const readings = createRequests(METER_READING, core, { allowLoopbackHttpReturnUrl: false });
     const owner = caller();
     const call = { correlationId: 'toy-kind' };

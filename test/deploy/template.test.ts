@@ -27,16 +27,21 @@ const DOCUMENTED_ROUTES = [
   'GET /v1/onboarding/collectives/{onboardingRequestId}',
   'PATCH /v1/onboarding/collectives/{onboardingRequestId}/cancel',
   'GET /v1/onboarding/collectives/{onboardingRequestId}/transitions',
+  'GET /v1/onboarding/collectives/{onboardingRequestId}/evidence',
+  'GET /v1/onboarding/collectives/{onboardingRequestId}/consent-receipt',
   'POST /v1/onboarding/entities',
   'GET /v1/onboarding/entities',
   'GET /v1/onboarding/entities/{onboardingRequestId}',
   'PATCH /v1/onboarding/entities/{onboardingRequestId}/cancel',
   'GET /v1/onboarding/entities/{onboardingRequestId}/transitions',
+  'GET /v1/onboarding/entities/{onboardingRequestId}/evidence',
+  'GET /v1/onboarding/entities/{onboardingRequestId}/consent-receipt',
   'POST /v1/offboarding/entities',
   'GET /v1/offboarding/entities',
   'GET /v1/offboarding/entities/{offboardingRequestId}',
   'PATCH /v1/offboarding/entities/{offboardingRequestId}/cancel',
   'GET /v1/offboarding/entities/{offboardingRequestId}/transitions',
+  'GET /v1/offboarding/entities/{offboardingRequestId}/evidence',
   'POST /v1/webhook-endpoints',
   'GET /v1/webhook-endpoints',
   'GET /v1/webhook-endpoints/{endpointId}',
@@ -51,11 +56,14 @@ const DOCUMENTED_ROUTES = [
   'GET /v1/guided-onboarding-sessions/{onboardingSessionId}',
   'POST /v1/webhooks/onboarding',
   'GET /v1/openapi.json',
+  'GET /.well-known/jwks.json',
   // The end user's pages: the signed link in the path is their only credential.
   'GET /consent/{token}',
   'POST /consent/{token}',
+  'GET /consent/{token}/receipt',
   'GET /guided/{token}',
   'POST /guided/{token}',
+  'GET /guided/{token}/receipt',
 ];
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
@@ -112,6 +120,8 @@ const LINK_SIGNERS = [
   'ConsentDecision',
   'GuidedPage',
   'GuidedSubmit',
+  'ConsentReceiptDownload',
+  'GuidedReceiptDownload',
 ];
 const signsLinks = (name: string) => LINK_SIGNERS.some((signer) => name === `${signer}LambdaFunction`);
 const readsPageTokens = (name: string) => PAGE_TOKEN_READERS.some((reader) => name === `${reader}LambdaFunction`);
@@ -187,8 +197,9 @@ describe('the packaged prod stack', () => {
 
   it('runs every function on nodejs24.x arm64 with its own role, HTTP functions within 20 s and most within 10 s', () => {
     const functions = resources('AWS::Lambda::Function');
-    // 26 routes, 3 for guided sessions, 4 pages, the two jobs, the stream's publisher and the delivery worker.
-    expect(functions.length).toBe(37);
+    // 31 routes (with the evidence, consent receipts and key set), 3 for guided sessions, 6 pages, the two
+    // jobs, the stream's publisher and the delivery worker.
+    expect(functions.length).toBe(45);
     const longer = ['CleanupLambdaFunction', 'DeliverEventsLambdaFunction', 'PublishEventsLambdaFunction', 'AttemptDeliveriesLambdaFunction'];
     // A test event or a retry waits for the endpoint's answer (10 s at most) within API Gateway's 30 s.
     const waitForAnEndpoint = ['TestWebhookEndpointLambdaFunction', 'RetryWebhookDeliveryLambdaFunction'];
@@ -358,6 +369,41 @@ describe('the packaged prod stack', () => {
     expect(JSON.stringify(configs[0]![1].Properties.DestinationConfig.OnFailure)).toContain('EventsDeadLetterQueue');
     // The stream is read up to 4 batches at a time per shard: the publisher waits on no receiver.
     expect(resources('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties.ParallelizationFactor)).toEqual([4]);
+  });
+
+  it('signs receipts and checkpoints with a retained P-256 KMS key that only the functions recording decisions or terminal statuses may sign with', () => {
+    expect(template.Resources.ProofSigningKey).toMatchObject({
+      Type: 'AWS::KMS::Key',
+      DeletionPolicy: 'Retain',
+      Properties: { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', Tags: [{ Key: 'onboarding-proofs', Value: 'prod' }] },
+    });
+    const key = JSON.stringify([{ 'Fn::GetAtt': ['ProofSigningKey', 'Arn'] }]);
+    // What can end in a terminal status or record a decision: cancels, the webhook, the cleanup, the consent and guided pages.
+    const signers = [
+      'CancelCollectiveOnboarding',
+      'CancelEntityOnboarding',
+      'CancelEntityOffboarding',
+      'OnboardingWebhook',
+      'Cleanup',
+      'ConsentDecision',
+      'GuidedSubmit',
+    ].map((name) => `${name}IamRoleLambdaExecution`);
+    for (const [name] of resources('AWS::IAM::Role')) {
+      const kms = allowed(template, name).filter((entry) => entry.startsWith('kms:'));
+      const signs = kms.filter((entry) => entry.startsWith('kms:Sign'));
+      expect(signs, name).toEqual(signers.includes(name) ? [`kms:Sign on ${key}`] : []);
+      // Nothing reaches the key beyond signing and reading its public half.
+      expect(
+        kms.every((entry) => entry.startsWith('kms:Sign') || entry.startsWith('kms:GetPublicKey')),
+        name,
+      ).toBe(true);
+    }
+    const keySet = template.Resources.SigningKeysIamRoleLambdaExecution!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+    expect(keySet.filter((statement: any) => JSON.stringify(statement.Action).includes('kms'))).toEqual([
+      expect.objectContaining({ Action: ['kms:GetPublicKey'], Condition: { StringEquals: { 'aws:ResourceTag/onboarding-proofs': 'prod' } } }),
+    ]);
+    const signing = template.Resources.CancelCollectiveOnboardingLambdaFunction!.Properties.Environment.Variables.SIGNING_KMS_KEY_IDS;
+    expect(JSON.stringify(signing)).toContain('ProofSigningKey');
   });
 
   it('holds secrets only as SSM parameter names, never as values, whatever the packaging shell had set', () => {

@@ -14,7 +14,7 @@ import { createRequests } from '../../lib/lifecycle/requests.ts';
 import type { Caller } from '../../lib/lifecycle/types.ts';
 import { createDocumentClient, createDynamoClient } from '../../lib/store/client.ts';
 import { createDynamoStore } from '../../lib/store/dynamo-store.ts';
-import { BODIES, consentLinks, statusEvent } from '../support/fixtures.ts';
+import { BODIES, consentLinks, statusEvent, testNotary } from '../support/fixtures.ts';
 import { invoke, lambdaContext, type Response, signedWebhookEvent, tenant } from '../support/http.ts';
 import { type IsolatedStack, integrityFindings, startIsolatedStack } from './isolated-stack.ts';
 
@@ -171,7 +171,7 @@ describe('throttling, with a mocked client (an injected ThrottlingException insi
       { step: 'finalizeRequest', priority: 'low', name: 'injectThrottling' },
     );
     const store = createDynamoStore(createDocumentClient(client), stack.tableName);
-    const core = createLifecycle({ store, pageTokens: createPageTokens('faults-page-token-secret'), kinds: registryOf(ALL_KINDS) });
+    const core = createLifecycle({ notary: testNotary(), store, pageTokens: createPageTokens('faults-page-token-secret'), kinds: registryOf(ALL_KINDS) });
     const served = { consentLinks: consentLinks(), allowLoopbackHttpReturnUrl: true };
     const service = { collectives: createRequests(COLLECTIVE_ONBOARDING, core, served), entities: createRequests(ENTITY_ONBOARDING, core, served) };
     return { service, attempts, client };

@@ -83,8 +83,10 @@ describe('the route table', () => {
     expect(ROUTES.filter((route) => route.http.html).map((route) => route.http.path)).toEqual([
       '/consent/{token}',
       '/consent/{token}',
+      '/consent/{token}/receipt',
       '/guided/{token}',
       '/guided/{token}',
+      '/guided/{token}/receipt',
     ]);
   });
 

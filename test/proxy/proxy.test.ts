@@ -17,7 +17,7 @@ import { createRealtoClient } from '../../lib/proxy/realto-client.ts';
 import { reconcileOpenRequests } from '../../lib/proxy/reconcile.ts';
 import { mirroredRequests } from '../../lib/proxy/requests.ts';
 import { requests as ownRequests, served, store } from '../support/app.ts';
-import { consentLinks, caller as newCaller } from '../support/fixtures.ts';
+import { consentLinks, caller as newCaller, testNotary } from '../support/fixtures.ts';
 import { type FakeRealto, startFakeRealto } from '../upstream/fake-realto.ts';
 
 /**
@@ -89,7 +89,7 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 /** The lifecycle core on the shared table (or on one that fails as given), as the proxy wraps it. */
 function localService(onStore: typeof store = store) {
-  return createLifecycle({ store: onStore, pageTokens: createPageTokens('proxy-test'), kinds });
+  return createLifecycle({ notary: testNotary(), store: onStore, pageTokens: createPageTokens('proxy-test'), kinds });
 }
 
 beforeEach(() => {

@@ -12,6 +12,7 @@ import { tableClients } from '../../lib/store/client.ts';
 import { createDynamoSessionStore } from '../../lib/store/dynamo-sessions.ts';
 import { createDynamoStore } from '../../lib/store/dynamo-store.ts';
 import { createLogger } from '../../lib/telemetry/logger.ts';
+import { testNotary } from './fixtures.ts';
 
 /**
  * The parts of the service on the test table, for tests that reach below the HTTP layer: the store, the
@@ -25,7 +26,7 @@ export const { dynamo, documents } = tableClients({ region: config.region, endpo
 export const store = createDynamoStore(documents, config.tableName);
 export const kinds = registryOf(ALL_KINDS);
 /** The lifecycle core on our own table, over every kind, whatever the mode. */
-export const lifecycle = createLifecycle({ store, pageTokens: createPageTokens(config.pageTokenSecret!.value!), kinds });
+export const lifecycle = createLifecycle({ notary: testNotary(), store, pageTokens: createPageTokens(config.pageTokenSecret!.value!), kinds });
 const options = { allowLoopbackHttpReturnUrl: true };
 /** Each kind's requests on the core, as local mode serves them. */
 export const requests = {

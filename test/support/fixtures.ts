@@ -3,6 +3,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { SignJWT } from 'jose';
 import { DEV_WEBHOOK_SECRET } from '../../lib/config/settings.ts';
 import type { Caller, ConsentLinks } from '../../lib/lifecycle/types.ts';
+import { devSigningKey, localSigner } from '../../lib/proofs/local-signer.ts';
+import { createNotary } from '../../lib/proofs/receipts.ts';
 import { parseSecrets, sign } from '../../lib/webhooks/signature.ts';
 import { apiEvent } from '../../scripts/local/lambda-events.ts';
 
@@ -14,6 +16,9 @@ export const TEST_TABLE = 'onboarding-test';
 /** The events project's table: the same, with the stream the publisher reads (vitest.config.ts). */
 export const EVENTS_TEST_TABLE = 'onboarding-events-test';
 export const TEST_JWT_SECRET = 'test-secret-for-hs256-at-least-32-bytes-long';
+
+/** The notary of the test environment: the dev key the functions sign with when no SIGNING_KEYS is set. */
+export const testNotary = () => createNotary(localSigner([devSigningKey('dev')]));
 
 /** A valid create body of each request type. */
 export const BODIES = {

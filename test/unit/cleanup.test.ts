@@ -5,6 +5,7 @@ import { registryOf } from '../../lib/lifecycle/kind.ts';
 import { createLifecycle } from '../../lib/lifecycle/lifecycle.ts';
 import type { OpenRequestRef, RequestStore, StaleQuery } from '../../lib/lifecycle/store.ts';
 import type { Status, StoredRequest, Transition } from '../../lib/lifecycle/types.ts';
+import { testNotary } from '../support/fixtures.ts';
 
 /*
  * The cleanup's own decisions, with the store in memory. The index here is a list the test writes by hand,
@@ -73,6 +74,7 @@ function givenStore() {
   }
 
   const service = createLifecycle({
+    notary: testNotary(),
     store,
     pageTokens: { encode: () => '', decode: () => ({}) },
     kinds: registryOf(ALL_KINDS),

@@ -10,9 +10,13 @@ export const COLLECTIVE_ONBOARDING_ROUTES = kindRoutes(COLLECTIVE_ONBOARDING, {
     create: { permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey'], secrets: ['linkSecret'], platform: { permissions: [] } },
     // A Pending request stored before its consent link was kept shows one signed now. In proxy mode the
     // open requests on a page are asked about on the platform, and what it says is recorded.
-    list: { permissions: ['queryTenantIndexes'], secrets: ['pageTokenSecret', 'linkSecret'], platform: { permissions: ['readRequest', 'writeRequest'] } },
-    get: { permissions: ['readRequest'], secrets: ['linkSecret'], platform: { permissions: ['writeRequest'] } },
-    cancel: { permissions: ['readRequest', 'writeRequest'], platform: { permissions: [] } },
+    list: {
+      permissions: ['queryTenantIndexes'],
+      secrets: ['pageTokenSecret', 'linkSecret'],
+      platform: { permissions: ['readRequest', 'writeRequest', 'signProofs'] },
+    },
+    get: { permissions: ['readRequest'], secrets: ['linkSecret'], platform: { permissions: ['writeRequest', 'signProofs'] } },
+    cancel: { permissions: ['readRequest', 'writeRequest', 'signProofs'], platform: { permissions: [] } },
     transitions: { permissions: ['readRequest', 'queryTable'], secrets: ['pageTokenSecret'] },
   },
 });

@@ -13,7 +13,7 @@ export const ENTITY_OFFBOARDING_ROUTES = kindRoutes(ENTITY_OFFBOARDING, {
     create: { permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey', 'writeEntityRegistry'], platform: { permissions: [] } },
     list: { permissions: ['queryTenantIndexes'], secrets: ['pageTokenSecret'] },
     get: { permissions: ['readRequest'] },
-    cancel: { permissions: ['readRequest', 'writeRequest', 'writeEntityRegistry'], platform: { permissions: [] } },
+    cancel: { permissions: ['readRequest', 'writeRequest', 'writeEntityRegistry', 'signProofs'], platform: { permissions: [] } },
     transitions: { permissions: ['readRequest', 'queryTable'], secrets: ['pageTokenSecret'] },
   },
   createErrors: [404],

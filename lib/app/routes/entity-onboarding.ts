@@ -18,10 +18,10 @@ export const ENTITY_ONBOARDING_ROUTES = kindRoutes(ENTITY_ONBOARDING, {
     list: {
       permissions: ['queryTenantIndexes'],
       secrets: ['pageTokenSecret', 'linkSecret'],
-      platform: { permissions: ['readRequest', 'writeRequest', 'writeEntityRegistry'] },
+      platform: { permissions: ['readRequest', 'writeRequest', 'writeEntityRegistry', 'signProofs'] },
     },
-    get: { permissions: ['readRequest'], secrets: ['linkSecret'], platform: { permissions: ['writeRequest', 'writeEntityRegistry'] } },
-    cancel: { permissions: ['readRequest', 'writeRequest'], platform: { permissions: ['writeEntityRegistry'] } },
+    get: { permissions: ['readRequest'], secrets: ['linkSecret'], platform: { permissions: ['writeRequest', 'writeEntityRegistry', 'signProofs'] } },
+    cancel: { permissions: ['readRequest', 'writeRequest', 'signProofs'], platform: { permissions: ['writeEntityRegistry'] } },
     transitions: { permissions: ['readRequest', 'queryTable'], secrets: ['pageTokenSecret'] },
   },
 });

@@ -14,7 +14,7 @@ export const PAGE_ROUTES = {
     function: 'consentPage',
     handler: 'functions/pages/consent.show',
     access: {
-      permissions: ['readRequest'],
+      permissions: ['readRequest', 'queryTable'],
       secrets: ['linkSecret'],
     },
     http: {
@@ -34,7 +34,7 @@ export const PAGE_ROUTES = {
     function: 'consentDecision',
     handler: 'functions/pages/consent.decide',
     access: {
-      permissions: ['readRequest', 'writeRequest'],
+      permissions: ['readRequest', 'writeRequest', 'queryTable', 'signProofs'],
       secrets: ['linkSecret'],
     },
     http: {
@@ -50,11 +50,31 @@ export const PAGE_ROUTES = {
       html: true,
     },
   }),
+  consentReceipt: route({
+    function: 'consentReceiptDownload',
+    handler: 'functions/pages/consent.receipt',
+    access: {
+      permissions: ['readRequest', 'queryTable'],
+      secrets: ['linkSecret'],
+    },
+    http: {
+      method: 'GET',
+      path: '/consent/{token}/receipt',
+      auth: 'none',
+      input: { params: linkParams },
+      ok: { status: 200, description: "The end user's consent receipt (a compact JWS), to keep", body: null },
+      errors,
+      operationId: 'downloadConsentReceipt',
+      summary: "The end user's consent receipt",
+      tag,
+      html: true,
+    },
+  }),
   guided: route({
     function: 'guidedPage',
     handler: 'functions/pages/guided.show',
     access: {
-      permissions: ['readRequest'],
+      permissions: ['readRequest', 'queryTable'],
       secrets: ['linkSecret'],
     },
     http: {
@@ -74,7 +94,7 @@ export const PAGE_ROUTES = {
     function: 'guidedSubmit',
     handler: 'functions/pages/guided.submit',
     access: {
-      permissions: ['readRequest', 'writeRequest', 'writeSession'],
+      permissions: ['readRequest', 'writeRequest', 'writeSession', 'queryTable', 'signProofs'],
       secrets: ['linkSecret'],
     },
     http: {
@@ -86,6 +106,26 @@ export const PAGE_ROUTES = {
       errors,
       operationId: 'submitGuidedSession',
       summary: 'The end user enters the device and consents',
+      tag,
+      html: true,
+    },
+  }),
+  guidedReceipt: route({
+    function: 'guidedReceiptDownload',
+    handler: 'functions/pages/guided.receipt',
+    access: {
+      permissions: ['readRequest', 'queryTable'],
+      secrets: ['linkSecret'],
+    },
+    http: {
+      method: 'GET',
+      path: '/guided/{token}/receipt',
+      auth: 'none',
+      input: { params: linkParams },
+      ok: { status: 200, description: "The end user's consent receipt (a compact JWS), to keep", body: null },
+      errors,
+      operationId: 'downloadGuidedReceipt',
+      summary: "The end user's consent receipt of a guided session",
       tag,
       html: true,
     },

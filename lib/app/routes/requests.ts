@@ -2,7 +2,7 @@ import { type Access, route } from '../../http/route.ts';
 import type { Kind, ListFilters, RequestView } from '../../lifecycle/kind.ts';
 import { idempotencyKey, pageQuery } from '../../lifecycle/schemas.ts';
 
-/** The five operations every kind of request has, each its own function. */
+/** The operations every kind of request has, each its own function (and a consent receipt's for kinds with a consent step). */
 export const OPERATIONS = ['create', 'list', 'get', 'cancel', 'transitions'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -31,6 +31,9 @@ const IDEMPOTENCY_KEY_HEADER = {
   description: 'The same key with the same body within 24 h returns the first response and creates nothing.',
 };
 
+/** A request's whole trail and its proofs are read in one query of its partition; the bundle names the keys. */
+const PROOF_READS: Access = { permissions: ['readRequest', 'queryTable', 'readSigningKeys'] };
+
 const words = (pascal: string) => pascal.replace(/(?<=[a-z])(?=[A-Z])/g, ' ');
 const article = (noun: string) => (/^[aeiou]/i.test(noun) ? 'an' : 'a');
 
@@ -47,6 +50,49 @@ export function kindRoutes<Input, Query extends ListFilters, View extends Reques
   const a = article(noun);
   const summary = (operation: Operation, usual: string) => options.summaries?.[operation] ?? usual;
   const { schemas } = kind;
+  const lower = `${name[0]!.toLowerCase()}${name.slice(1)}`;
+  const proofs = {
+    evidence: route({
+      function: `${lower}Evidence`,
+      handler: `${handlers}/evidence.handler`,
+      access: PROOF_READS,
+      http: {
+        method: 'GET',
+        path: `${item}/evidence`,
+        auth: 'onboarding:read',
+        input: { params: schemas.params },
+        ok: {
+          status: 200,
+          description: 'The evidence bundle: the request, its whole trail, its receipts and checkpoints, and the keys',
+          body: 'EvidenceBundle',
+        },
+        errors: [400, 401, 403, 404],
+        operationId: `get${name}Evidence`,
+        summary: `Everything needed to verify ${a} ${noun}'s trail offline`,
+        tag,
+      },
+    }),
+    ...(kind.consentSubject
+      ? {
+          consentReceipt: route({
+            function: `${lower}ConsentReceipt`,
+            handler: `${handlers}/consent-receipt.handler`,
+            access: PROOF_READS,
+            http: {
+              method: 'GET',
+              path: `${item}/consent-receipt`,
+              auth: 'onboarding:read',
+              input: { params: schemas.params },
+              ok: { status: 200, description: "The end user's latest decision, signed (compact JWS)", body: 'CompactJws', mediaType: 'application/jose' },
+              errors: [400, 401, 403, 404],
+              operationId: `get${name}ConsentReceipt`,
+              summary: `The consent receipt of ${a} ${noun} (404 until the end user decides)`,
+              tag,
+            },
+          }),
+        }
+      : {}),
+  };
   return {
     create: route({
       function: `create${name}`,
@@ -123,7 +169,7 @@ export function kindRoutes<Input, Query extends ListFilters, View extends Reques
       },
     }),
     transitions: route({
-      function: `${name[0]!.toLowerCase()}${name.slice(1)}Transitions`,
+      function: `${lower}Transitions`,
       handler: `${handlers}/transitions.handler`,
       access: access.transitions,
       http: {
@@ -138,6 +184,7 @@ export function kindRoutes<Input, Query extends ListFilters, View extends Reques
         tag,
       },
     }),
+    ...proofs,
   };
 }
 

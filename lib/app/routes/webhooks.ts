@@ -6,7 +6,7 @@ export const WEBHOOK_ROUTE = route({
   function: 'onboardingWebhook',
   handler: 'functions/webhooks/provider-events.handler',
   access: {
-    permissions: ['readRequest', 'writeRequest', 'writeWebhookMessage', 'writeEntityRegistry'],
+    permissions: ['readRequest', 'writeRequest', 'writeWebhookMessage', 'writeEntityRegistry', 'signProofs'],
     secrets: ['webhookSecrets'],
   },
   http: {

@@ -1,0 +1,64 @@
+import { createECDH, createHash, createPrivateKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { type Jwks, type PublicJwk, type Signer, thumbprint } from './jws.ts';
+
+/**
+ * The signing key of a stack that is not in AWS: `npm start` makes one per stack (scripts/start.ts) and
+ * hands it to every function as SIGNING_KEYS, a JSON array of private JWKs, newest first (the first signs,
+ * all verify: rotation). Deployed, the key is in KMS (./kms-signer.ts) and never in the environment.
+ */
+export interface PrivateJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  d: string;
+}
+
+/** A new P-256 key, as SIGNING_KEYS holds it. */
+export function generateSigningKey(): PrivateJwk {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return privateKey.export({ format: 'jwk' }) as PrivateJwk;
+}
+
+/**
+ * The key of runs with no SIGNING_KEYS (tests, a function started by hand): derived from a fixed seed, so
+ * that every function of such a run signs with the same key. Never in production (lib/config/settings.ts).
+ */
+export function devSigningKey(seed: string): PrivateJwk {
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(createHash('sha256').update(`onboarding dev signing key\n${seed}`).digest());
+  const point = ecdh.getPublicKey();
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33, 65).toString('base64url'),
+    // RFC 7518 wants d as 32 bytes; ECDH drops leading zeros.
+    d: Buffer.from(ecdh.getPrivateKey().toString('hex').padStart(64, '0'), 'hex').toString('base64url'),
+  };
+}
+
+export const publicJwkOf = (jwk: Pick<PrivateJwk, 'x' | 'y'>): PublicJwk => ({
+  kty: 'EC',
+  crv: 'P-256',
+  x: jwk.x,
+  y: jwk.y,
+  kid: thumbprint({ crv: 'P-256', x: jwk.x, y: jwk.y }),
+  alg: 'ES256',
+  use: 'sig',
+});
+
+export function localSigner(keys: readonly PrivateJwk[]): Signer {
+  const [current] = keys;
+  if (!current) throw new Error('a signer needs at least one key');
+  let privateKey: KeyObject | undefined;
+  const jwks: Jwks = { keys: keys.map(publicJwkOf) };
+  return {
+    kid: async () => jwks.keys[0]!.kid,
+    async sign(data) {
+      privateKey ??= createPrivateKey({ key: { ...current }, format: 'jwk' });
+      return sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    },
+    jwks: async () => ({ keys: jwks.keys.map((key) => ({ ...key })) }),
+  };
+}
