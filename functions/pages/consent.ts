@@ -5,11 +5,11 @@ import { htmlPage } from '../../lib/http/html-page.ts';
 const { consent, stack } = buildPagesApp();
 
 /** GET /consent/{token}: who asks, what is connected, Approve and Decline. */
-export const show = htmlPage(PAGE_ROUTES.consent, stack, async ({ params }) => consent.show(params.token));
+export const show = htmlPage(PAGE_ROUTES.consent, stack, async ({ params, language }) => consent.show(params.token, language));
 
 /** POST /consent/{token}: the decision, then 303 to the request's return address. */
-export const decide = htmlPage(PAGE_ROUTES.consentDecision, stack, async ({ params, form, correlationId, client }) =>
-  consent.decide(params.token, form, correlationId, client),
+export const decide = htmlPage(PAGE_ROUTES.consentDecision, stack, async ({ params, form, correlationId, client, language, languageQuery }) =>
+  consent.decide(params.token, form, correlationId, client, language, languageQuery),
 );
 
 /** GET /consent/{token}/receipt: the end user's signed receipt of their decision. */

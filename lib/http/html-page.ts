@@ -2,12 +2,14 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type HtmlReply, htmlResponse } from '../pages/html.ts';
+import type { Language } from '../pages/texts/index.ts';
 import type { Infer, StackParts } from './handler.ts';
 import { correlation } from './middleware/correlation.ts';
 import { formBody } from './middleware/form-body.ts';
 import { htmlErrors } from './middleware/html-errors.ts';
 import { lambdaContext } from './middleware/lambda-context.ts';
 import { pageInput } from './middleware/page-input.ts';
+import { pageLanguage } from './middleware/page-language.ts';
 import { stateOf } from './middleware/request-state.ts';
 import { secrets } from './middleware/secrets.ts';
 import type { LazySchema, Route } from './route.ts';
@@ -19,11 +21,15 @@ export interface HtmlPageInput<B, P> {
   correlationId: string;
   /** Who sent it, as API Gateway saw them: the evidence of an end user's decision. */
   client: { userAgent: string | null; address: string | undefined };
+  /** The language the page is shown in (./middleware/page-language.ts). */
+  language: Language;
+  /** `?lang=<language>` when the person chose it, for the page they are sent back to; else empty. */
+  languageQuery: string;
 }
 
 /**
  * The stack of the end user's pages, in its declared order, beside the API's
- * (./handler.ts): header names, Lambda context, correlation id, then the form (POST), the link in the
+ * (./handler.ts): header names, Lambda context, correlation id, the household's language, then the form (POST), the link in the
  * path (a malformed one is a 404, like an unknown one), the form's fields (400), secrets, and last the
  * HTML error pages. No bearer token: the signed link is the credential, checked by the page itself.
  */
@@ -35,7 +41,8 @@ export function htmlPage<B extends LazySchema | undefined, Q extends LazySchema 
   const stack = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(lambdaContext(parts.logger))
-    .use(correlation(parts.logger));
+    .use(correlation(parts.logger))
+    .use(pageLanguage());
   if (route.http.method === 'POST') stack.use(formBody());
   stack.use(pageInput(route.http.input as Route['http']['input']));
   const needed = parts.secretsFor(route);
@@ -48,6 +55,8 @@ export function htmlPage<B extends LazySchema | undefined, Q extends LazySchema 
       form: state.body as Infer<B>,
       correlationId: state.correlationId,
       client: { userAgent: seen?.userAgent ? seen.userAgent.slice(0, 512) : null, address: seen?.sourceIp },
+      language: state.language ?? 'en',
+      languageQuery: state.languageAsked ? `?lang=${state.language}` : '',
     });
     if ('redirect' in reply) {
       return { statusCode: 303, headers: { Location: reply.redirect, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }, body: '' };
@@ -66,7 +75,7 @@ export function htmlPage<B extends LazySchema | undefined, Q extends LazySchema 
         body,
       };
     }
-    return htmlResponse(reply);
+    return htmlResponse(reply, state.language);
   });
   return Object.assign(wrapped, { route: route as unknown as Route });
 }

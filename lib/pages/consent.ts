@@ -6,18 +6,10 @@ import type { StoredRequest } from '../lifecycle/types.ts';
 import type { Decision, ProofNotary } from '../proofs/receipts.ts';
 import { type Download, type HtmlPage, type HtmlReply, html, statusPill } from './html.ts';
 import type { Links } from './links.ts';
-import { TYPE_NAMES } from './words.ts';
+import { CATALOGUES, type Catalogue, type Language } from './texts/index.ts';
 
 export const DECISIONS = ['approve', 'decline'] as const;
 export type ConsentChoice = (typeof DECISIONS)[number];
-
-const STATUS_WORDS: Record<string, string> = {
-  Pending: 'Waiting for your decision',
-  Processing: 'Approved: the connection is being set up',
-  Succeeded: 'Connected',
-  Failed: 'The connection failed',
-  Canceled: 'Not connected',
-};
 
 /** Where the end user goes after a decision: the request's own return address, with the outcome. */
 export function returnAddress(returnUrl: string, request: Pick<StoredRequest, 'id' | 'status'>): string {
@@ -41,24 +33,16 @@ export const receiptDownload = (receipt: string, requestId: string): Download =>
 });
 
 /** Who asks, in the end user's words: the tenant's display name when the integrator's token gave one. */
-function asker(request: StoredRequest): string {
+function asker(request: StoredRequest, texts: Catalogue): string {
   const name = request.data.tenant.name;
-  return typeof name === 'string' && name.trim() ? name : 'Your energy provider';
+  return typeof name === 'string' && name.trim() ? name : texts.consent.someone;
 }
 
 /** Each line of what is being connected, in the end user's words: the term, and its value or what stands for none. */
-const SUBJECT_WORDS: Record<ConsentSubjectLine['term'], { term: string; none: string }> = {
-  site: { term: 'What', none: 'Your site' },
-  siteType: { term: 'Kind', none: '—' },
-  device: { term: 'Device', none: 'Device' },
-  manufacturer: { term: 'Manufacturer', none: '—' },
-  model: { term: 'Model', none: '—' },
-};
-
-function subjectRow({ term, value }: ConsentSubjectLine): [string, string] {
-  const words = SUBJECT_WORDS[term];
-  const shown = term === 'device' ? (TYPE_NAMES[value] ?? value) : value;
-  return [words.term, shown.trim() ? shown : words.none];
+function subjectRow({ term, value }: ConsentSubjectLine, texts: Catalogue): [string, string] {
+  const none: Record<ConsentSubjectLine['term'], string> = { site: texts.consent.yourSite, siteType: '—', device: '—', manufacturer: '—', model: '—' };
+  const shown = term === 'device' ? (texts.devices[value as keyof Catalogue['devices']] ?? value) : value;
+  return [texts.consent.terms[term], shown.trim() ? shown : none[term]];
 }
 
 /**
@@ -81,17 +65,20 @@ export function createConsentPages(options: {
   pageUrl: (token: string) => string;
 }) {
   const { links } = options;
-  const subjectOf = (request: StoredRequest) => (options.kinds.get(request.kind)?.consentSubject?.(request) ?? []).map(subjectRow);
+  const subjectOf = (request: StoredRequest, texts: Catalogue) =>
+    (options.kinds.get(request.kind)?.consentSubject?.(request) ?? []).map((line) => subjectRow(line, texts));
 
   /**
-   * What the page asks, word for word: the receipt's `noticeHash` is of this text, so the page shows it
-   * from here and nowhere else.
+   * What the page asks, word for word, in the language shown: the receipt's `noticeHash` is of this text,
+   * so the page shows it from here and nowhere else.
    */
-  function noticeOf(request: StoredRequest) {
-    const heading = `${asker(request)} asks to connect your energy data`;
-    const rows: Array<[string, string]> = [['Requested by', asker(request)], ...subjectOf(request)];
-    const statement = `If you approve, ${asker(request)} can read and manage this connection on the Realto energy platform. You can withdraw it later through them.`;
-    return { heading, rows, statement, language: 'en', text: [heading, ...rows.map(([term, value]) => `${term}: ${value}`), statement].join('\n') };
+  function noticeOf(request: StoredRequest, language: Language) {
+    const texts = CATALOGUES[language];
+    const who = asker(request, texts);
+    const heading = texts.consent.heading(who);
+    const rows: Array<[string, string]> = [[texts.consent.terms.requestedBy, who], ...subjectOf(request, texts)];
+    const statement = texts.consent.statement(who);
+    return { heading, rows, statement, language, text: [heading, ...rows.map(([term, value]) => `${term}: ${value}`), statement].join('\n') };
   }
 
   /** The receipt of the request's latest decision, if the end user made one. */
@@ -107,48 +94,49 @@ export function createConsentPages(options: {
     return request!;
   }
 
-  function render(token: string, request: StoredRequest, options: { status?: number; note?: string; receipt?: boolean } = {}): HtmlPage {
+  function render(token: string, request: StoredRequest, language: Language, options: { status?: number; note?: string; receipt?: boolean } = {}): HtmlPage {
+    const texts = CATALOGUES[language];
     const pending = request.status === 'Pending';
     const documentation = request.consent?.documentationLink;
-    const notice = noticeOf(request);
+    const notice = noticeOf(request, language);
     return {
       status: options.status ?? 200,
-      title: pending ? 'Connect your energy account' : STATUS_WORDS[request.status]!,
+      title: pending ? texts.consent.title : texts.consent.decided[request.status],
       formTargets: originOf(request.returnUrl),
       body: html`
-<h1>${pending ? notice.heading : STATUS_WORDS[request.status]}</h1>
+<h1>${pending ? notice.heading : texts.consent.decided[request.status]}</h1>
 ${options.note ? html`<p role="status">${options.note}</p>` : ''}
 <dl>
   ${notice.rows.map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}
-  <dt>Status</dt><dd>${statusPill(request.status)}</dd>
+  <dt>${texts.consent.terms.status}</dt><dd>${statusPill(request.status, language)}</dd>
 </dl>
 ${
   pending
     ? html`
 <p>${notice.statement}</p>
-${documentation ? html`<p><a href="${documentation}" rel="noreferrer noopener" target="_blank">How this works</a></p>` : ''}
-<form method="post" aria-label="Your decision">
+${documentation ? html`<p><a href="${documentation}" rel="noreferrer noopener" target="_blank">${texts.consent.howItWorks}</a></p>` : ''}
+<form method="post" aria-label="${texts.consent.decision}">
   <input type="hidden" name="csrf" value="${links.formValue(token)}">
   <div class="actions">
-    <button class="primary" type="submit" name="decision" value="approve">Approve</button>
-    <button class="secondary" type="submit" name="decision" value="decline">Decline</button>
+    <button class="primary" type="submit" name="decision" value="approve">${texts.consent.approve}</button>
+    <button class="secondary" type="submit" name="decision" value="decline">${texts.consent.decline}</button>
   </div>
 </form>`
-    : html`<p>Nothing more to do here.</p>
-${options.receipt ? html`<p><a href="${token}/receipt" download>Download your consent receipt</a> (signed proof of your decision, to keep).</p>` : ''}`
+    : html`<p>${texts.consent.nothingMore}</p>
+${options.receipt ? html`<p><a href="${token}/receipt" download>${texts.consent.receipt}</a> ${texts.consent.receiptNote}</p>` : ''}`
 }`,
     };
   }
 
   /** The page of a request that is no longer waiting: its status, and the receipt of the decision when there is one. */
-  async function decided(token: string, request: StoredRequest, status = 200, note?: string): Promise<HtmlPage> {
-    return render(token, request, { status, ...(note ? { note } : {}), receipt: (await receiptOf(request)) !== undefined });
+  async function decided(token: string, request: StoredRequest, language: Language, status = 200, note?: string): Promise<HtmlPage> {
+    return render(token, request, language, { status, ...(note ? { note } : {}), receipt: (await receiptOf(request)) !== undefined });
   }
 
   return {
-    async show(token: string): Promise<HtmlPage> {
+    async show(token: string, language: Language): Promise<HtmlPage> {
       const request = await open(token);
-      return request.status === 'Pending' ? render(token, request) : decided(token, request);
+      return request.status === 'Pending' ? render(token, request, language) : decided(token, request, language);
     },
 
     /** The end user's copy of their consent receipt, through the page's own link. */
@@ -159,14 +147,21 @@ ${options.receipt ? html`<p><a href="${token}/receipt" download>Download your co
       return receiptDownload(receipt, request.id);
     },
 
-    async decide(token: string, form: { decision: ConsentChoice; csrf: string }, correlationId: string, client: Client): Promise<HtmlReply> {
+    async decide(
+      token: string,
+      form: { decision: ConsentChoice; csrf: string },
+      correlationId: string,
+      client: Client,
+      language: Language,
+      languageQuery = '',
+    ): Promise<HtmlReply> {
       const request = await open(token);
       if (!links.acceptsForm(token, form.csrf)) throw new ForbiddenError('The form was not sent from this page.');
       const decision = form.decision;
       const actorId = links.actorId('consent', token);
-      const notice = noticeOf(request);
+      const notice = noticeOf(request, language);
       const receiptOfDecision: Decision = {
-        controller: { id: request.tenantId, name: asker(request) },
+        controller: { id: request.tenantId, name: asker(request, CATALOGUES[language]) },
         principalId: actorId,
         purpose: { description: notice.statement, subject: notice.rows.slice(1).map(([term, value]) => ({ term, value })) },
         notice: { text: notice.text, language: notice.language },
@@ -197,8 +192,10 @@ ${options.receipt ? html`<p><a href="${token}/receipt" download>Download your co
         },
       );
       if (result.outcome === 'duplicate-message') throw new Error('unreachable: a consent carries no message id');
-      if (result.outcome === 'unchanged') return decided(token, result.request, 409, 'This was decided already; nothing was changed.');
-      return { redirect: result.request.returnUrl ? returnAddress(result.request.returnUrl, result.request) : options.pageUrl(token) };
+      if (result.outcome === 'unchanged') return decided(token, result.request, language, 409, CATALOGUES[language].consent.decidedAlready);
+      return {
+        redirect: result.request.returnUrl ? returnAddress(result.request.returnUrl, result.request) : `${options.pageUrl(token)}${languageQuery}`,
+      };
     },
   };
 }

@@ -3,26 +3,35 @@ import type { OnboardingRequestView } from '../kinds/onboarding.ts';
 import { ConflictError, ForbiddenError, GoneError, NotFoundError, ValidationError } from '../lifecycle/errors.ts';
 import type { TransitionMeta } from '../lifecycle/lifecycle.ts';
 import type { RequestStore, SessionStore } from '../lifecycle/store.ts';
-import { ENTITY_TYPES, type GuidedSession } from '../lifecycle/types.ts';
+import { ENTITY_TYPES, type EntityType, type GuidedSession } from '../lifecycle/types.ts';
 import type { Decision, ProofNotary } from '../proofs/receipts.ts';
 import { type Client, originOf, receiptDownload, returnAddress } from './consent.ts';
 import { type Download, type HtmlPage, type HtmlReply, html, statusPill } from './html.ts';
 import type { Links } from './links.ts';
-import { TYPE_NAMES } from './words.ts';
+import { CATALOGUES, type Catalogue, type Language } from './texts/index.ts';
 
+/** The guided form as sent: every field is checked by the page, so that each error is shown at its field. */
 export interface GuidedForm {
   entityType?: string | undefined;
-  model: string;
-  identifier: string;
-  consent: 'yes';
+  model?: string | undefined;
+  identifier?: string | undefined;
+  consent?: string | undefined;
   csrf: string;
 }
+
+/** The form's fields a person can get wrong, in the order the page shows them. */
+type Field = 'entityType' | 'model' | 'identifier' | 'consent';
+type FieldErrors = Partial<Record<Field, string>>;
+
+const MODEL_MAX = 100;
+
+const deviceName = (texts: Catalogue, type: string) => texts.devices[type as EntityType] ?? type;
 
 /**
  * The guided session's page: the end user enters the device (its type when the session does
  * not preset one, its model, and the identifier that fits the type) and consents; the submit creates the
  * session's one request and moves it to Processing. An expired session's page says so (410) and takes
- * nothing; a used one shows the request it yielded.
+ * nothing; a used one shows the request it yielded. Everything in the household's language.
  */
 export function createGuidedPages(options: {
   sessions: Pick<SessionStore, 'getSession'>;
@@ -39,12 +48,13 @@ export function createGuidedPages(options: {
   const { links, guided } = options;
 
   /** What the page asks the end user to agree to, word for word: the receipt's `noticeHash` is of this text. */
-  function noticeOf(session: GuidedSession) {
-    const device = session.entityType ? (TYPE_NAMES[session.entityType] ?? session.entityType).toLowerCase() : 'device';
-    const heading = `${session.companyName} asks to connect your ${session.manufacturer} ${device}`;
-    const intro = 'Tell us which device it is. We use these details only to find it on the Realto energy platform.';
-    const agreement = `I agree that ${session.companyName} connects this device to the Realto energy platform and reads its energy data.`;
-    return { heading, intro, agreement, language: 'en', text: [heading, intro, agreement].join('\n') };
+  function noticeOf(session: GuidedSession, language: Language) {
+    const texts = CATALOGUES[language];
+    const device = session.entityType ? texts.inSentence(deviceName(texts, session.entityType)) : texts.guided.aDevice;
+    const heading = texts.guided.heading(session.companyName, session.manufacturer, device);
+    const intro = texts.guided.intro;
+    const agreement = texts.guided.agreement(session.companyName);
+    return { heading, intro, agreement, language, text: [heading, intro, agreement].join('\n') };
   }
 
   /** The receipt of the session's submit, if it was made. */
@@ -60,66 +70,103 @@ export function createGuidedPages(options: {
     return session!;
   }
 
-  async function done(token: string, session: GuidedSession, request: OnboardingRequestView, status: number, note: string): Promise<HtmlPage> {
+  async function done(token: string, session: GuidedSession, request: OnboardingRequestView, language: Language, first: boolean): Promise<HtmlPage> {
+    const texts = CATALOGUES[language];
     const receipt = await receiptOf(request.id);
+    const type = String(request.data.entity?.type ?? '');
     return {
-      status,
-      title: 'Your device is being connected',
+      status: first ? 200 : 409,
+      title: texts.guided.sentTitle,
       body: html`
-<h1>${status === 200 ? 'Thank you' : 'Already submitted'}</h1>
-<p role="status">${note}</p>
+<h1>${first ? texts.guided.thanks : texts.guided.alreadyTitle}</h1>
+<p role="status">${first ? texts.guided.sent : texts.guided.already}</p>
 <dl>
-  <dt>Requested by</dt><dd>${session.companyName}</dd>
-  <dt>Device</dt><dd>${session.manufacturer} ${(TYPE_NAMES[String(request.data.entity?.type)] ?? String(request.data.entity?.type ?? '')).toLowerCase()}</dd>
-  <dt>Status</dt><dd>${statusPill(request.status)}</dd>
+  <dt>${texts.guided.requestedBy}</dt><dd>${session.companyName}</dd>
+  <dt>${texts.guided.device}</dt><dd>${session.manufacturer} ${texts.inSentence(deviceName(texts, type))}</dd>
+  <dt>${texts.guided.status}</dt><dd>${statusPill(request.status, language)}</dd>
 </dl>
-${receipt ? html`<p><a href="${token}/receipt" download>Download your consent receipt</a> (signed proof of your consent, to keep).</p>` : ''}
-${session.returnUrl ? html`<p><a href="${returnAddress(session.returnUrl, request)}">Back to ${session.companyName}</a></p>` : ''}`,
+${receipt ? html`<p><a href="${token}/receipt" download>${texts.guided.receipt}</a> ${texts.guided.receiptNote}</p>` : ''}
+${session.returnUrl ? html`<p><a href="${returnAddress(session.returnUrl, request)}">${texts.guided.back(session.companyName)}</a></p>` : ''}`,
     };
   }
 
-  function form(token: string, session: GuidedSession, status = 200, problem?: string, given?: Partial<GuidedForm>): HtmlPage {
+  /** The form, with each error next to its field (and named by it), and a summary first that links to each. */
+  function form(token: string, session: GuidedSession, language: Language, errors: FieldErrors = {}, given?: GuidedForm): HtmlPage {
+    const texts = CATALOGUES[language];
     const preset = session.entityType;
-    const identifier = preset ? identifierOf(preset) : undefined;
-    const notice = noticeOf(session);
+    const identifier = texts.guided.identifiers[preset ? identifierOf(preset).field : 'any'];
+    const notice = noticeOf(session, language);
+    const failed = Object.keys(errors) as Field[];
+    /** A field's attributes: marked invalid and described by its error when it has one. */
+    const described = (field: Field, hint?: string) => {
+      const ids = [hint, errors[field] ? `${field}-error` : undefined].filter(Boolean).join(' ');
+      return html`${errors[field] ? html` aria-invalid="true"` : ''}${ids ? html` aria-describedby="${ids}"` : ''}`;
+    };
+    const errorOf = (field: Field) => (errors[field] ? html`<p class="error" id="${field}-error">${errors[field]}</p>` : '');
     return {
-      status,
-      title: `Connect your ${session.manufacturer} device`,
+      status: failed.length ? 400 : 200,
+      title: texts.guided.title(session.manufacturer),
       formTargets: originOf(session.returnUrl),
       body: html`
 <h1>${notice.heading}</h1>
 <p>${notice.intro}</p>
-${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
-<form method="post" aria-label="Your device">
+${
+  failed.length
+    ? html`<div role="alert" class="summary"><p class="error">${texts.guided.fix}</p><ul>${failed.map((field) => html`<li><a href="#${field}">${errors[field]}</a></li>`)}</ul></div>`
+    : ''
+}
+<form method="post" aria-label="${texts.guided.form}" novalidate>
   <input type="hidden" name="csrf" value="${links.formValue(token)}">
   ${
     preset
       ? ''
       : html`
-  <label for="entityType">Type of device</label>
-  <select id="entityType" name="entityType" required>
-    <option value=""${given?.entityType ? '' : html` selected`} disabled>Choose…</option>
-    ${ENTITY_TYPES.map((type) => html`<option value="${type}"${given?.entityType === type ? html` selected` : ''}>${TYPE_NAMES[type] ?? type}</option>`)}
-  </select>`
+  <label for="entityType">${texts.guided.type}</label>
+  <select id="entityType" name="entityType" required${described('entityType')}>
+    <option value=""${given?.entityType ? '' : html` selected`}>${texts.guided.choose}</option>
+    ${ENTITY_TYPES.map((type) => html`<option value="${type}"${given?.entityType === type ? html` selected` : ''}>${deviceName(texts, type)}</option>`)}
+  </select>
+  ${errorOf('entityType')}`
   }
-  <label for="model">Model</label>
-  <input id="model" name="model" required maxlength="100" autocomplete="off" value="${given?.model ?? ''}">
-  <label for="identifier">${identifier?.label ?? 'Serial number, VIN (cars) or EAN (meters)'}</label>
-  <input id="identifier" name="identifier" required maxlength="64" autocomplete="off" aria-describedby="identifier-hint" value="${given?.identifier ?? ''}">
-  <p class="hint" id="identifier-hint">${identifier?.hint ?? "On the device's label, the registration papers or your energy bill"}</p>
-  <label class="check"><input type="checkbox" name="consent" value="yes" required>
-    <span>${notice.agreement}</span></label>
-  <div class="actions"><button class="primary" type="submit">Connect my device</button></div>
+  <label for="model">${texts.guided.model}</label>
+  <input id="model" name="model" required maxlength="${MODEL_MAX}" autocomplete="off" value="${given?.model ?? ''}"${described('model')}>
+  ${errorOf('model')}
+  <label for="identifier">${identifier.label}</label>
+  <input id="identifier" name="identifier" required maxlength="64" autocomplete="off" value="${given?.identifier ?? ''}"${described('identifier', 'identifier-hint')}>
+  <p class="hint" id="identifier-hint">${identifier.hint}</p>
+  ${errorOf('identifier')}
+  <div class="check"><input type="checkbox" id="consent" name="consent" value="yes" required${given?.consent === 'yes' ? html` checked` : ''}${described('consent')}>
+    <label for="consent">${notice.agreement}</label></div>
+  ${errorOf('consent')}
+  <div class="actions"><button class="primary" type="submit">${texts.guided.submit}</button></div>
 </form>`,
     };
   }
 
+  /** What is wrong with a form, field by field, in the page's language; nothing when it can be sent. */
+  function check(session: GuidedSession, given: GuidedForm, language: Language): { errors: FieldErrors; entityType?: EntityType } {
+    const texts = CATALOGUES[language];
+    const errors: FieldErrors = {};
+    const type = session.entityType ?? given.entityType;
+    const entityType = type && (ENTITY_TYPES as readonly string[]).includes(type) ? (type as EntityType) : undefined;
+    if (!entityType) errors.entityType = texts.guided.errors.type;
+    const model = given.model?.trim() ?? '';
+    if (!model || model.length > MODEL_MAX) errors.model = texts.guided.errors.model;
+    const identifier = given.identifier?.trim() ?? '';
+    const rule = identifierOf(entityType ?? 'Battery');
+    if (!identifier || (entityType && !rule.pattern.test(identifier))) {
+      errors.identifier = texts.guided.errors.identifier(texts.guided.identifiers[entityType ? rule.field : 'any'].label);
+    }
+    if (given.consent !== 'yes') errors.consent = texts.guided.errors.consent;
+    return { errors, ...(entityType ? { entityType } : {}) };
+  }
+
   return {
-    async show(token: string): Promise<HtmlPage> {
+    async show(token: string, language: Language): Promise<HtmlPage> {
       const session = await open(token);
       const request = await guided.requestOf(session);
-      if (request) return done(token, session, request, 200, 'Your details were sent. You can close this page.');
-      return form(token, session);
+      if (request) return done(token, session, request, language, true);
+      return form(token, session, language);
     },
 
     /** The end user's copy of their consent receipt, through the page's own link. */
@@ -131,12 +178,13 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
       return receiptDownload(receipt, session!.onboardingRequestId!);
     },
 
-    async submit(token: string, given: GuidedForm, correlationId: string, client: Client): Promise<HtmlReply> {
+    async submit(token: string, given: GuidedForm, correlationId: string, client: Client, language: Language, languageQuery = ''): Promise<HtmlReply> {
       const session = await open(token);
       if (!links.acceptsForm(token, given.csrf)) throw new ForbiddenError('The form was not sent from this page.');
       // The end user of a guided session is named by the session's id (never the link).
       const actor = { type: 'enduser' as const, id: session.id };
-      const notice = noticeOf(session);
+      const notice = noticeOf(session, language);
+      const texts = CATALOGUES[language];
       const decisionOf = (entityType: string, model: string): TransitionMeta['decision'] => {
         const receipt: Decision = {
           controller: { id: session.tenantId, name: session.companyName },
@@ -144,9 +192,9 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
           purpose: {
             description: notice.agreement,
             subject: [
-              { term: 'Device', value: TYPE_NAMES[entityType] ?? entityType },
-              { term: 'Manufacturer', value: session.manufacturer },
-              { term: 'Model', value: model },
+              { term: texts.guided.device, value: deviceName(texts, entityType) },
+              { term: texts.consent.terms.manufacturer, value: session.manufacturer },
+              { term: texts.consent.terms.model, value: model },
             ],
           },
           notice: { text: notice.text, language: notice.language },
@@ -164,26 +212,29 @@ ${problem ? html`<p class="status bad" role="alert">${problem}</p>` : ''}
           first.status === 'Pending'
             ? await guided.consented(first.id, actor, correlationId, decisionOf(String(entity.type ?? ''), String(entity.model ?? '')))
             : first;
-        return done(token, session, current, 409, 'You have sent these details already; nothing more was created.');
+        return done(token, session, current, language, false);
       }
-      const entityType = session.entityType ?? given.entityType;
-      if (!entityType || !(ENTITY_TYPES as readonly string[]).includes(entityType)) return form(token, session, 400, 'Choose the type of device.', given);
+      const { errors, entityType } = check(session, given, language);
+      if (Object.keys(errors).length > 0 || !entityType) return form(token, session, language, errors, given);
+      const model = given.model!.trim();
       try {
         const request = await guided.submit(
           session,
-          { entityType: entityType as never, model: given.model, identifier: given.identifier.trim() },
+          { entityType, model, identifier: given.identifier!.trim() },
           actor,
           correlationId,
-          decisionOf(entityType, given.model),
+          decisionOf(entityType, model),
         );
-        return { redirect: session.returnUrl ? returnAddress(session.returnUrl, request) : options.pageUrl(token) };
+        return { redirect: session.returnUrl ? returnAddress(session.returnUrl, request) : `${options.pageUrl(token)}${languageQuery}` };
       } catch (error) {
         if (error instanceof ConflictError) {
           const winner = await guided.requestOf((await options.sessions.getSession(session.id))!);
-          if (winner) return done(token, session, winner, 409, 'You have sent these details already; nothing more was created.');
+          if (winner) return done(token, session, winner, language, false);
         }
+        // The service's own checks, should one refuse what the page let through: shown at the identifier.
         if (error instanceof ValidationError) {
-          return form(token, session, 400, error.message, given);
+          const label = texts.guided.identifiers[identifierOf(entityType).field].label;
+          return form(token, session, language, { identifier: texts.guided.errors.identifier(label) }, given);
         }
         throw error;
       }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { Status } from '../lifecycle/types.ts';
+import { CATALOGUES, LANGUAGES, type Language } from './texts/index.ts';
 
 /**
  * HTML for people, escaped by construction: `html` is a tagged template whose values are escaped unless
@@ -53,7 +55,15 @@ button{font:inherit;font-weight:600;padding:.7rem 1.3rem;border-radius:.5rem;bor
 .status{display:inline-block;padding:.15rem .6rem;border-radius:1rem;background:#e9f5ee;color:#2d6a4f;font-weight:600}
 .status.bad{background:#fbeeee;color:#9b2226}
 a{color:#1d5fa8}
-footer{margin-top:1.5rem;color:#5b6b7a;font-size:.85rem}
+footer{margin-top:1.5rem;color:#4f5d6b;font-size:.85rem}
+.languages{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:.5rem 0 0;padding:0}
+.languages a,.languages span{display:inline-block;min-height:24px;min-width:24px;padding:.15rem 0}
+.error{color:#9b2226;font-weight:600;margin:.3rem 0 0}
+[aria-invalid=true]{border-color:#9b2226;border-width:2px}
+.check input{min-width:24px;min-height:24px}
+.check label{font-weight:400;margin:0}
+.summary{border:2px solid #9b2226;border-radius:.5rem;padding:.5rem 1rem;margin:1rem 0}
+.summary ul{margin:.25rem 0;padding-left:1.25rem}
 `;
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
@@ -79,10 +89,11 @@ export type HtmlReply = HtmlPage | { redirect: string } | Download;
  * page's own style; forms only to this origin and the return address; never framed), no referrer (the
  * token is in the URL), never cached, no sniffing.
  */
-export function htmlResponse(page: HtmlPage, lang = 'en') {
+export function htmlResponse(page: HtmlPage, language: Language = 'en') {
   const formAction = ["'self'", ...(page.formTargets ?? [])].join(' ');
+  const { frame } = CATALOGUES[language];
   const document = html`<!doctype html>
-<html lang="${lang}">
+<html lang="${language}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -92,11 +103,18 @@ export function htmlResponse(page: HtmlPage, lang = 'en') {
 </head>
 <body>
 <main>
-<header><span class="mark" aria-hidden="true">⚡</span><span>Energy account connection</span></header>
+<header><span class="mark" aria-hidden="true">⚡</span><span>${frame.brand}</span></header>
 <div class="card">
 ${page.body}
 </div>
-<footer>Secure link. You can close this page when you are done.</footer>
+<footer>
+<p>${frame.footer}</p>
+<nav aria-label="${frame.languages}"><ul class="languages">${LANGUAGES.map((other) =>
+    other === language
+      ? html`<li><span lang="${other}" aria-current="true">${CATALOGUES[other].name}</span></li>`
+      : html`<li><a href="?lang=${other}" lang="${other}" hreflang="${other}">${CATALOGUES[other].name}</a></li>`,
+  )}</ul></nav>
+</footer>
 </main>
 </body>
 </html>`;
@@ -115,10 +133,13 @@ ${page.body}
   };
 }
 
-/** A request's status as a pill, red when it ended without connecting. */
-export const statusPill = (status: string) => html`<span class="status${['Failed', 'Canceled'].includes(status) ? ' bad' : ''}">${status}</span>`;
+/** A request's status as a pill in the page's language, red when it ended without connecting. */
+export const statusPill = (status: Status, language: Language) =>
+  html`<span class="status${['Failed', 'Canceled'].includes(status) ? ' bad' : ''}">${CATALOGUES[language].status[status]}</span>`;
 
-/** An error page: what went wrong in words a person understands, and nothing internal. */
-export function errorPage(status: number, title: string, message: string): HtmlPage {
+/** An error page: what went wrong in words a person understands, in their language, and nothing internal. */
+export function errorPage(status: number, language: Language, detail?: { title: string; message: string }): HtmlPage {
+  const errors = CATALOGUES[language].errors;
+  const { title, message } = detail ?? errors[status as keyof typeof errors] ?? errors[status >= 500 ? 500 : 400];
   return { status, title, body: html`<h1>${title}</h1><p>${message}</p>` };
 }

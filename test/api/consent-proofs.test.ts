@@ -661,9 +661,9 @@ describe('signing key rotation', () => {
     );
     const pagesApp = buildPagesApp(rotated);
     const rotatedPages = {
-      show: htmlPage(PAGE_ROUTES.consent, pagesApp.stack, async ({ params }) => pagesApp.consent.show(params.token)),
-      decide: htmlPage(PAGE_ROUTES.consentDecision, pagesApp.stack, async ({ params, form, correlationId, client }) =>
-        pagesApp.consent.decide(params.token, form, correlationId, client),
+      show: htmlPage(PAGE_ROUTES.consent, pagesApp.stack, async ({ params, language }) => pagesApp.consent.show(params.token, language)),
+      decide: htmlPage(PAGE_ROUTES.consentDecision, pagesApp.stack, async ({ params, form, correlationId, client, language }) =>
+        pagesApp.consent.decide(params.token, form, correlationId, client, language),
       ),
     };
     const before = await givenRequest();

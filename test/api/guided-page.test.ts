@@ -124,10 +124,14 @@ function expectErrorPage(page: Shown, status: number) {
 }
 
 /** The form shown again with a 400 and a message saying what to fix. */
-function expectFormAgain(page: Shown, message: RegExp) {
+/** The form again, 400, with the message at its field: the field marked invalid and described by it, and in the summary. */
+function expectFormAgain(page: Shown, message: RegExp, field: string) {
   expect(page.status).toBe(400);
   expect(page.html).toMatch(/<form method="post"/);
-  expect(/<p class="status bad" role="alert">([^<]*)<\/p>/.exec(page.html)?.[1]).toMatch(message);
+  const shown = new RegExp(`<p class="error" id="${field}-error">([^<]*)</p>`).exec(page.html)?.[1];
+  expect(shown).toMatch(message);
+  expect(page.html).toMatch(new RegExp(`id="${field}"[^>]*aria-invalid="true"[^>]*aria-describedby="[^"]*${field}-error`));
+  expect(page.html).toMatch(new RegExp(`<div role="alert" class="summary">.*<a href="#${field}">`, 's'));
 }
 
 /** A token with one character changed: still well-formed, no longer signed. */
@@ -145,9 +149,7 @@ describe('GET /guided/{token}: the form', () => {
     expect(page.html).toContain('Tesla');
     expect(page.html).toMatch(/<label for="model">[^<]+<\/label>\s*<input id="model" name="model"/);
     expect(page.html).toMatch(/<label for="identifier">[^<]+<\/label>\s*<input id="identifier" name="identifier"/);
-    expect(page.html).toMatch(
-      /<label class="check"><input type="checkbox" name="consent" value="yes" required>\s*<span>[^<]*Acme Energy[^<]*<\/span><\/label>/,
-    );
+    expect(page.html).toMatch(/<input type="checkbox" id="consent" name="consent" value="yes" required>\s*<label for="consent">[^<]*Acme Energy[^<]*<\/label>/);
     expect(page.html).toMatch(/<button[^>]*type="submit"/);
   });
 
@@ -459,16 +461,19 @@ describe('a form that cannot be used (each an error page; nothing is created)', 
     ['EV', 'a VIN with an O (never in a VIN)', '5YJ3E1EA7KF3170O0', /VIN/],
     ['SmartMeter', 'an EAN with letters', '8716ABC', /EAN/],
     ['Battery', 'a serial number of two characters', 'AB', /Serial number/],
-  ])('given a session preset to %s and %s, then the form is shown again with a 400 and the message', async (entityType, _, identifier, message) => {
-    const given = await givenSession({ entityType });
+  ])(
+    'given a session preset to %s and %s, then the form is shown again with a 400 and the message at the identifier',
+    async (entityType, _, identifier, message) => {
+      const given = await givenSession({ entityType });
 
-    const page = await submit(given.link, device({ model: 'Model 3', identifier }));
+      const page = await submit(given.link, device({ model: 'Model 3', identifier }));
 
-    expectFormAgain(page, message);
-    expectPageHeaders(page);
-    expect(page.html).toContain('value="Model 3"');
-    await expectNothingCreated(given);
-  });
+      expectFormAgain(page, message, 'identifier');
+      expectPageHeaders(page);
+      expect(page.html).toContain('value="Model 3"');
+      await expectNothingCreated(given);
+    },
+  );
 
   it.each([
     ['a type not in the list', { entityType: 'Toaster' }],
@@ -478,7 +483,7 @@ describe('a form that cannot be used (each an error page; nothing is created)', 
 
     const page = await submit(given.link, { model: 'Model 3', identifier: 'SN-12345', consent: 'yes', ...chosen });
 
-    expectFormAgain(page, /type/i);
+    expectFormAgain(page, /type/i, 'entityType');
     await expectNothingCreated(given);
   });
 

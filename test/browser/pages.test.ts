@@ -172,7 +172,7 @@ describe.skipIf(!haveChromium && !onCi)("the end user's pages in Chromium", () =
     ]);
 
     expect(late.status()).toBe(409);
-    expect(await second.page.locator('[role=status]').textContent()).toContain('nothing was changed');
+    expect(await second.page.locator('[role=status]').textContent()).toContain('Nothing was changed');
     expect(await second.page.locator('h1').textContent()).toContain('Approved');
     await screenshot(second.page, 'consent-already-decided');
     expect((await transitionsOf('collectives', created.body.id)).map((record) => record.to)).toEqual(['Pending', 'Processing']);

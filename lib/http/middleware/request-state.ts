@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Caller } from '../../lifecycle/types.ts';
+import type { Language } from '../../pages/texts/index.ts';
 
 export type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
@@ -14,6 +15,10 @@ export interface RequestState {
   rawBody?: Buffer;
   query?: unknown;
   params?: unknown;
+  /** The end user's pages: the language they are shown in. */
+  language?: Language;
+  /** Whether the person chose it (`?lang=`), so that the page they go back to keeps it. */
+  languageAsked?: boolean;
 }
 
 const states = new WeakMap<APIGatewayProxyEventV2, RequestState>();
