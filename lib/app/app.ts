@@ -105,7 +105,7 @@ function signerOf(config: Config): Signer {
   const { signing } = config;
   if (!signing) throw new ConfigError('SIGNING_KMS_KEY_IDS is required when deployed: consent receipts and checkpoints are signed with it');
   if (signing.kmsKeyIds) return kmsSigner(signing.kmsKeyIds, { region: config.region });
-  return localSigner(signing.keys ?? [devSigningKey(config.stage)]);
+  return localSigner(signing.keys ?? (() => [devSigningKey(config.stage)]));
 }
 
 /** 4: the lifecycle core on our table, for the kinds the function serves, signing what its trails must prove. */

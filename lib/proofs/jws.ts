@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 
 /**
  * Compact JWS (RFC 7515) with ES256 only: what receipts and checkpoints are. Signing takes any `Signer`
@@ -41,11 +41,15 @@ export interface JwsHeader {
   typ: ProofType;
 }
 
+/** node:crypto, loaded on first use: a function without the AWS SDK (the key set's) would otherwise load it at every cold start. */
+const crypto = () => process.getBuiltinModule('node:crypto');
+
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
 /** RFC 7638: the SHA-256 of the key's required members in lexicographic order; the key's id. */
 export function thumbprint(jwk: Pick<PublicJwk, 'crv' | 'x' | 'y'>): string {
-  return createHash('sha256')
+  return crypto()
+    .createHash('sha256')
     .update(JSON.stringify({ crv: jwk.crv, kty: 'EC', x: jwk.x, y: jwk.y }))
     .digest('base64url');
 }
@@ -86,13 +90,14 @@ export function verifyCompact<T>(jws: string, typ: ProofType, jwks: Jwks): { hea
   if (!jwk) throw new ProofError(`it names key ${String(header.kid)}, which the key set does not hold`);
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || thumbprint(jwk) !== jwk.kid) throw new ProofError(`key ${jwk.kid} is not the P-256 key its id names`);
   const signature = Buffer.from(signaturePart, 'base64url');
-  let key: ReturnType<typeof createPublicKey>;
+  let key: KeyObject;
   try {
-    key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
+    key = crypto().createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
   } catch {
     throw new ProofError(`key ${jwk.kid} is not a point of P-256`);
   }
-  const valid = signature.length === 64 && verify('sha256', Buffer.from(`${headerPart}.${payloadPart}`), { key, dsaEncoding: 'ieee-p1363' }, signature);
+  const valid =
+    signature.length === 64 && crypto().verify('sha256', Buffer.from(`${headerPart}.${payloadPart}`), { key, dsaEncoding: 'ieee-p1363' }, signature);
   if (!valid) throw new ProofError(`its signature does not verify under key ${jwk.kid}`);
   return { header: header as unknown as JwsHeader, payload: json(payloadPart, 'payload') as T };
 }

@@ -1,4 +1,3 @@
-import { createPublicKey } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Jwks, PublicJwk, Signer } from './jws.ts';
 import { publicJwkOf } from './local-signer.ts';
@@ -23,7 +22,10 @@ export function kmsSigner(keyIds: readonly string[], options: { region: string }
       jwk = connect().then(async ({ client, sdk }) => {
         const { PublicKey } = await client.send(new sdk.GetPublicKeyCommand({ KeyId }));
         return publicJwkOf(
-          createPublicKey({ key: Buffer.from(PublicKey!), format: 'der', type: 'spki' }).export({ format: 'jwk' }) as { x: string; y: string },
+          process
+            .getBuiltinModule('node:crypto')
+            .createPublicKey({ key: Buffer.from(PublicKey!), format: 'der', type: 'spki' })
+            .export({ format: 'jwk' }) as { x: string; y: string },
         );
       });
       jwk.catch(() => published.delete(KeyId));

@@ -1,4 +1,4 @@
-import { createECDH, createHash, createPrivateKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { type Jwks, type PublicJwk, type Signer, thumbprint } from './jws.ts';
 
 /**
@@ -14,9 +14,12 @@ export interface PrivateJwk {
   d: string;
 }
 
+/** node:crypto, loaded on first use: a function without the AWS SDK (the key set's) would otherwise load it at every cold start. */
+const crypto = () => process.getBuiltinModule('node:crypto');
+
 /** A new P-256 key, as SIGNING_KEYS holds it. */
 export function generateSigningKey(): PrivateJwk {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = crypto().generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return privateKey.export({ format: 'jwk' }) as PrivateJwk;
 }
 
@@ -25,8 +28,8 @@ export function generateSigningKey(): PrivateJwk {
  * that every function of such a run signs with the same key. Never in production (lib/config/settings.ts).
  */
 export function devSigningKey(seed: string): PrivateJwk {
-  const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(createHash('sha256').update(`onboarding dev signing key\n${seed}`).digest());
+  const ecdh = crypto().createECDH('prime256v1');
+  ecdh.setPrivateKey(crypto().createHash('sha256').update(`onboarding dev signing key\n${seed}`).digest());
   const point = ecdh.getPublicKey();
   return {
     kty: 'EC',
@@ -48,17 +51,20 @@ export const publicJwkOf = (jwk: Pick<PrivateJwk, 'x' | 'y'>): PublicJwk => ({
   use: 'sig',
 });
 
-export function localSigner(keys: readonly PrivateJwk[]): Signer {
-  const [current] = keys;
-  if (!current) throw new Error('a signer needs at least one key');
-  let privateKey: KeyObject | undefined;
-  const jwks: Jwks = { keys: keys.map(publicJwkOf) };
+/** `keys` newest first, or how to get them: made on first use, so that a cold start does no key arithmetic. */
+export function localSigner(keys: readonly PrivateJwk[] | (() => readonly PrivateJwk[])): Signer {
+  let made: { current: KeyObject; jwks: Jwks } | undefined;
+  const make = () => {
+    if (!made) {
+      const all = typeof keys === 'function' ? keys() : keys;
+      if (!all[0]) throw new Error('a signer needs at least one key');
+      made = { current: crypto().createPrivateKey({ key: { ...all[0] }, format: 'jwk' }), jwks: { keys: all.map(publicJwkOf) } };
+    }
+    return made;
+  };
   return {
-    kid: async () => jwks.keys[0]!.kid,
-    async sign(data) {
-      privateKey ??= createPrivateKey({ key: { ...current }, format: 'jwk' });
-      return sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
-    },
-    jwks: async () => ({ keys: jwks.keys.map((key) => ({ ...key })) }),
+    kid: async () => make().jwks.keys[0]!.kid,
+    sign: async (data) => crypto().sign('sha256', data, { key: make().current, dsaEncoding: 'ieee-p1363' }),
+    jwks: async () => ({ keys: make().jwks.keys.map((key) => ({ ...key })) }),
   };
 }
