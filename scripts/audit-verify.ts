@@ -86,8 +86,18 @@ function verifyBundleFile(file: string, jwksFile: string | undefined): number {
   const keys = summary.keyIds.length > 0 ? summary.keyIds.join(', ') : 'none';
   console.log(
     `OK ${id}: ${summary.transitions} transition(s), ${summary.receipts} receipt(s), ${summary.checkpoints} checkpoint(s) verify; ` +
-      `key id(s) used: ${keys}, from ${trustedJwks ? `the trusted key set ${jwksFile}` : "the bundle's own key set (--jwks checks them against a saved one)"}`,
+      `key id(s) used: ${keys}, from ${trustedJwks ? `the trusted key set ${jwksFile}` : "the bundle's own key set"}`,
   );
+  if (!trustedJwks) {
+    console.log(
+      "WARNING: checked against the bundle's own keys only: anyone can re-sign a whole bundle with keys of their own. Pass --jwks with the key set you trust (saved from GET /.well-known/jwks.json).",
+    );
+  }
+  // A checkpoint proves what it signs and what came before; the records after the newest one are proven
+  // by nothing but their hashes (a request still open), and a trail cut after a checkpoint cannot be told.
+  if (summary.signedUpTo < summary.transitions) {
+    console.log(`NOTE: v${summary.signedUpTo + 1} to v${summary.transitions} come after the newest checkpoint: their hashes chain, nothing signs them yet.`);
+  }
   return 0;
 }
 

@@ -25,7 +25,7 @@ import type { Caller, ConsentLinks, StoredRequest } from '../lifecycle/types.ts'
 import { createConsentPages } from '../pages/consent.ts';
 import { createGuidedPages } from '../pages/guided.ts';
 import { createLinks, type Links } from '../pages/links.ts';
-import { type BundledRequest, bundleOf, type EvidenceBundle } from '../proofs/evidence.ts';
+import { createEvidence } from '../proofs/evidence.ts';
 import type { Signer } from '../proofs/jws.ts';
 import { kmsSigner } from '../proofs/kms-signer.ts';
 import { devSigningKey, localSigner } from '../proofs/local-signer.ts';
@@ -210,19 +210,7 @@ export function buildTrailApp<Input, Query extends ListFilters, View extends Req
   env: NodeJS.ProcessEnv = process.env,
 ) {
   const { local, core, stack, notary } = ownRequests(kind, env);
-  /** Everything needed to verify the request's trail offline: the request, its trail, its proofs and the keys. */
-  const evidence = async (id: string, caller: Caller): Promise<EvidenceBundle> => {
-    const trail = await core.sealedTrail(kind, id, caller);
-    return bundleOf(local.view(trail.request) as unknown as BundledRequest, trail, await notary.signer.jwks());
-  };
-  /** The receipt of the request's latest consent decision; none yet is a 404. */
-  const receipt = async (id: string, caller: Caller): Promise<string> => {
-    const trail = await core.sealedTrail(kind, id, caller);
-    const latest = trail.seals.findLast((seal) => seal.receipt)?.receipt;
-    if (!latest) throw new NotFoundError(`No consent decision has been recorded for ${kind.noun} ${id}.`);
-    return latest;
-  };
-  return { history: local.history, evidence, receipt, stack: stack() };
+  return { history: local.history, ...createEvidence({ lifecycle: core, kind, signer: notary.signer }), stack: stack() };
 }
 
 /** `GET /.well-known/jwks.json`: the public keys that sign receipts and checkpoints, current and previous. */
@@ -467,4 +455,13 @@ export function buildDocsApp(env: NodeJS.ProcessEnv = process.env) {
   const { logger } = observability(loadConfig(env));
   const stack: StackParts = { logger, secretsFor: () => [] };
   return { stack };
+}
+
+/**
+ * API Gateway's `$default` route: what the API and the pages answer for a path or method they do not have
+ * (./routes/fallback.ts). Settings and a logger; nothing to store, verify or read.
+ */
+export function buildFallbackApp(env: NodeJS.ProcessEnv = process.env) {
+  const { logger } = observability(loadConfig(env));
+  return { logger };
 }

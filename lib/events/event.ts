@@ -1,5 +1,5 @@
 import { ALL_KINDS, eventTypesOf } from '../kinds/index.ts';
-import type { AnyKind } from '../lifecycle/kind.ts';
+import { type AnyKind, withoutConsentLink } from '../lifecycle/kind.ts';
 import type { StoredRequest, TransitionSummary } from '../lifecycle/types.ts';
 
 /**
@@ -42,19 +42,6 @@ export function transitionEvent(request: StoredRequest, kind: Pick<AnyKind, 'eve
     timestamp: transition.at,
     data: { ...withoutConsentLink(view), transition },
   };
-}
-
-/**
- * The view with `action.redirectLink` left out (`type` and `documentationLink` kept, in their place). The
- * link is a bearer credential: whoever holds it decides for the end user. An event goes further than the
- * integrator's own `GET` (the receivers and their logs, the payloads stored for retries, every consumer of
- * the bus), so only that `GET` shows it.
- */
-function withoutConsentLink(view: object): object {
-  const { action } = view as { action?: unknown };
-  if (action === null || typeof action !== 'object' || !('redirectLink' in action)) return view;
-  const { redirectLink: _link, ...kept } = action;
-  return { ...view, action: kept };
 }
 
 /** What `POST …/{id}/test` sends: recognisably a test, with nothing of any request in it. */

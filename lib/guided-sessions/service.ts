@@ -132,11 +132,11 @@ export function createGuidedService(options: {
   }
 
   /** Moves the session's request to Processing if it is still Pending (the end user consented with the submit). */
-  async function consented(requestId: string, actor: Actor, correlationId: string, decision?: TransitionMeta['decision']) {
+  async function consented(requestId: string, actor: Actor, correlationId: string, decision: NonNullable<TransitionMeta['decision']>) {
     const result = await entities.core.transition(
       requestId,
       (current) => (current.status === 'Pending' ? { to: 'Processing', reason: 'The end user consented in a guided session' } : 'unchanged'),
-      { actor, source: 'consent', correlationId, ...(decision ? { decision } : {}) },
+      { actor, source: 'consent', correlationId, decision },
     );
     if (result.outcome === 'duplicate-message') throw new Error('unreachable: a consent carries no message id');
     return entities.view(result.request);
@@ -198,7 +198,7 @@ export function createGuidedService(options: {
       details: DeviceDetails,
       actor: Actor,
       correlationId: string,
-      decision?: TransitionMeta['decision'],
+      decision: NonNullable<TransitionMeta['decision']>,
     ): Promise<OnboardingRequestView> {
       if (isExpired(session)) throw new GoneError('This session has expired.');
       if (session.onboardingRequestId) throw new ConflictError('This session has been used already.', 'session_used');

@@ -44,6 +44,20 @@ export class NotFoundError extends RefusedError {
   readonly code = 'not_found';
 }
 
+/**
+ * The path exists, but not with this method. `allow` lists the methods it has, in the order GET, POST,
+ * PUT, PATCH, DELETE (sent as the `Allow` header).
+ */
+export class MethodNotAllowedError extends RefusedError {
+  readonly code = 'method_not_allowed';
+  readonly allow: readonly string[];
+
+  constructor(detail: string, allow: readonly string[]) {
+    super(detail);
+    this.allow = allow;
+  }
+}
+
 export class InvalidTransitionError extends RefusedError {
   readonly code = 'invalid_transition';
 }

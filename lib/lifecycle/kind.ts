@@ -139,3 +139,16 @@ export function registryOf(kinds: readonly AnyKind[]): KindRegistry {
 export function trailOwner(request: Pick<StoredRequest, 'id' | 'tenantId'>, kind: Pick<Kind, 'requestType'>) {
   return { id: request.id, tenantId: request.tenantId, requestType: kind.requestType };
 }
+
+/**
+ * The view with `action.redirectLink` left out (`type` and `documentationLink` kept, in their place). The
+ * link is a bearer credential: whoever holds it decides for the end user. Events and evidence bundles go
+ * further than the integrator's own `GET` (receivers and their logs, payloads stored for retries, every
+ * consumer of the bus, a regulator), so only that `GET` shows it.
+ */
+export function withoutConsentLink(view: object): object {
+  const { action } = view as { action?: unknown };
+  if (action === null || typeof action !== 'object' || !('redirectLink' in action)) return view;
+  const { redirectLink: _link, ...kept } = action;
+  return { ...view, action: kept };
+}

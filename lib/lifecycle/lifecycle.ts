@@ -183,7 +183,9 @@ export function createLifecycle(options: LifecycleOptions) {
   async function transition(id: string, decide: Decide, meta: TransitionMeta): Promise<TransitionOutcome> {
     // The first read may miss the last second's change (it costs half): a write decided on it is
     // conditional on the version it saw, and any other answer is decided again on a read that cannot.
-    let strong = false;
+    // A decision reads strongly at once: its receipt is signed before the write, and a lost race would
+    // sign it again.
+    let strong = meta.decision !== undefined;
     for (let attempt = 1; ; attempt++) {
       const current = await store.get(id, { eventually: !strong });
       let change: ReturnType<Decide>;
@@ -256,8 +258,8 @@ export function createLifecycle(options: LifecycleOptions) {
    * The proofs a record carries, signed before the write that keeps them (so they are written with it, or
    * not at all): a decision's receipt, and a checkpoint of the trail's head at a decision or a terminal status.
    */
-  async function sealsOf(next: StoredRequest, entry: Transition, kind: AnyKind, meta: Pick<TransitionMeta, 'decision'>): Promise<Seals> {
-    if (!meta.decision && !isTerminal(next.status, kind.machine)) return {};
+  async function sealsOf(next: StoredRequest, entry: Transition, kind: AnyKind | undefined, meta: Pick<TransitionMeta, 'decision'>): Promise<Seals> {
+    if (!meta.decision && !isTerminal(next.status, kind?.machine)) return {};
     const [checkpoint, receipt] = await Promise.all([
       options.notary.checkpoint({ requestId: next.id, tenantId: next.tenantId, version: entry.version, headHash: entry.hash, at: entry.at }),
       meta.decision?.receipt(entry, next),
@@ -277,12 +279,11 @@ export function createLifecycle(options: LifecycleOptions) {
     const decided: EntityEffect[] = [];
     for (const effect of effects) {
       const registered = await store.findEntity(effect.entityId);
-      decided.push({ ...effect, heldBy: registered?.tenantId ?? null });
+      decided.push({ ...effect, heldBy: registered ? { tenantId: registered.tenantId, onboardingRequestId: registered.onboardingRequestId } : null });
       const takesFromAnother = 'register' in effect || effect.offboarded;
       if (!registered || registered.tenantId === next.tenantId || !takesFromAnother) continue;
       const affected = await store.get(registered.onboardingRequestId);
-      const affectedKind = affected && kinds.get(affected.kind);
-      if (!affected || !affectedKind || affected.tenantId !== registered.tenantId) continue;
+      if (!affected || affected.tenantId !== registered.tenantId) continue;
       const what =
         'register' in effect
           ? 'was onboarded by another tenant: it is no longer registered to yours'
@@ -296,13 +297,16 @@ export function createLifecycle(options: LifecycleOptions) {
           actor: { type: 'system', id: 'entity-registry' },
           source: meta.source,
           reason: `Entity ${effect.entityId} ${what}`,
-          correlationId: meta.correlationId,
+          // Its own id: the other tenant's correlation id (its caller may choose it) is not this tenant's to see.
+          correlationId: `entity-registry:${newId()}`,
           previousHash: affected.lastHash,
         },
-        trailOwner(affected, affectedKind),
+        // The registry holds entity onboardings only: a function that does not serve that kind (an
+        // offboarding's) still binds the record to its request as an Entity request's.
+        trailOwner(affected, kinds.get(affected.kind) ?? { requestType: 'Entity' }),
       );
       const affectedNext: StoredRequest = { ...affected, version: noted.version, lastHash: noted.hash, lastTransition: summaryOf(noted) };
-      alsoRecorded.push({ current: affected, next: affectedNext, record: noted, seals: await sealsOf(affectedNext, noted, affectedKind, {}) });
+      alsoRecorded.push({ current: affected, next: affectedNext, record: noted, seals: await sealsOf(affectedNext, noted, kinds.get(affected.kind), {}) });
     }
     return { effects: decided, alsoRecorded };
   }
@@ -404,10 +408,20 @@ export function createLifecycle(options: LifecycleOptions) {
     return { items: page.items, continuationToken: encodeToken(page.cursor, scope) };
   }
 
-  /** A request's whole trail with its proofs, for its evidence bundle and its receipt: the caller's own only. */
+  const owns = (kind: AnyKind, caller: Caller) => (request: StoredRequest) => request.tenantId === caller.tenantId && request.kind === kind.name;
+
+  /** A request's whole trail with its proofs, for its evidence bundle: the caller's own only. */
   async function sealedTrail(kind: AnyKind, id: string, caller: Caller): Promise<SealedTrail & { request: StoredRequest }> {
-    const trail = await store.sealedTrail(id);
+    const trail = await store.sealedTrail(id, owns(kind, caller));
     return { ...trail, request: ensureOwned(trail.request, kind, id, caller) };
+  }
+
+  /** The consent receipt of the end user's decision on the caller's request; none yet is a 404. */
+  async function decisionReceipt(kind: AnyKind, id: string, caller: Caller): Promise<string> {
+    const { request, receipt } = await store.decisionReceipt(id);
+    ensureOwned(request, kind, id, caller);
+    if (!receipt) throw new NotFoundError(`No consent decision has been recorded for ${kind.noun} ${id}.`);
+    return receipt;
   }
 
   return {
@@ -426,6 +440,7 @@ export function createLifecycle(options: LifecycleOptions) {
     list,
     history,
     sealedTrail,
+    decisionReceipt,
   };
 }
 

@@ -39,3 +39,6 @@ export interface SealedTrail {
   /** By version: the receipt and checkpoint of the records that have them. */
   seals: Array<{ version: number } & Seals>;
 }
+
+/** An end user decides only while a request is Pending, which it is only at version 1: a decision is version 2. */
+export const DECISION_VERSION = 2;

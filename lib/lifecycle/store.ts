@@ -131,8 +131,13 @@ export interface RequestStore {
   /** The message applied before under this id to this request (while it is remembered), if any. */
   findWebhookMessage(requestId: string, messageId: string): Promise<Pick<InboxMarker, 'payloadHash'> | undefined>;
   history(id: string, limit: number, after?: Cursor): Promise<StoredPage<Transition>>;
-  /** The request, its whole trail and the proofs its records carry (an evidence bundle's reads). */
-  sealedTrail(id: string): Promise<SealedTrail>;
+  /**
+   * The request, its whole trail and the proofs its records carry (an evidence bundle's reads); nothing
+   * past the first page when `accept` refuses the request (another tenant's).
+   */
+  sealedTrail(id: string, accept?: (request: StoredRequest) => boolean): Promise<SealedTrail>;
+  /** The request and the consent receipt of its end user's decision, if one was made, in one read. */
+  decisionReceipt(id: string): Promise<{ request: StoredRequest | undefined; receipt: string | undefined }>;
   /** The request and the first page of its trail, in one read. */
   trail(id: string, limit: number): Promise<{ request: StoredRequest | undefined; page: StoredPage<Transition> }>;
 }

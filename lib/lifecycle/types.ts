@@ -95,14 +95,14 @@ export interface EntityRecord {
 }
 
 /**
- * What a transition does to the entity registry, in the same transaction. `heldBy`: the tenant the
- * registry named when the change was decided (null: none), so that the change and what it recorded in
- * another tenant's trail are written only if that is still so.
+ * What a transition does to the entity registry, in the same transaction. `heldBy`: the tenant and the
+ * onboarding the registry named when the change was decided (null: none), so that the change, and what it
+ * recorded in that tenant's trail, are written only if that is still so.
  */
 export type EntityEffect = (
   | { entityId: string; register: Pick<EntityRecord, 'tenantId' | 'onboardingRequestId' | 'collectiveId'> }
   | { entityId: string; release: string; offboarded: boolean }
-) & { heldBy?: string | null };
+) & { heldBy?: Pick<EntityRecord, 'tenantId' | 'onboardingRequestId'> | null };
 
 /**
  * A guided onboarding session: a link an integrator hands to an end user, who enters the

@@ -32,11 +32,14 @@ export const receiptDownload = (receipt: string, requestId: string): Download =>
   download: { body: receipt, contentType: 'application/jose', filename: `consent-receipt-${requestId}.jws` },
 });
 
-/** Who asks, in the end user's words: the tenant's display name when the integrator's token gave one. */
-function asker(request: StoredRequest, texts: Catalogue): string {
+/** The tenant's display name, when the integrator's token gave one. */
+function tenantName(request: StoredRequest): string | null {
   const name = request.data.tenant.name;
-  return typeof name === 'string' && name.trim() ? name : texts.consent.someone;
+  return typeof name === 'string' && name.trim() ? name : null;
 }
+
+/** Who asks, in the end user's words: the tenant's display name, or what stands for it. */
+const asker = (request: StoredRequest, texts: Catalogue) => tenantName(request) ?? texts.consent.someone;
 
 /** Each line of what is being connected, in the end user's words: the term, and its value or what stands for none. */
 function subjectRow({ term, value }: ConsentSubjectLine, texts: Catalogue): [string, string] {
@@ -52,12 +55,12 @@ function subjectRow({ term, value }: ConsentSubjectLine, texts: Catalogue): [str
  * A request no longer Pending shows its status; a decision then records nothing (409).
  */
 export function createConsentPages(options: {
-  store: Pick<RequestStore, 'get' | 'sealedTrail'>;
+  store: Pick<RequestStore, 'get' | 'decisionReceipt'>;
   lifecycle: Pick<Lifecycle, 'transition'>;
   /** Signs each decision's receipt (lib/proofs). */
   notary: Pick<ProofNotary, 'receipt'>;
-  /** The keyed hash of a client's address (no address is kept). */
-  hashAddress: (address: string | undefined) => string | null;
+  /** The keyed hash of a client's address, per tenant (no address is kept). */
+  hashAddress: (address: string | undefined, tenantId: string) => string | null;
   /** The kinds with a consent step (./index.ts CONSENT_KINDS): a request of any other kind has no page. */
   kinds: KindRegistry;
   links: Links;
@@ -81,10 +84,8 @@ export function createConsentPages(options: {
     return { heading, rows, statement, language, text: [heading, ...rows.map(([term, value]) => `${term}: ${value}`), statement].join('\n') };
   }
 
-  /** The receipt of the request's latest decision, if the end user made one. */
-  async function receiptOf(request: StoredRequest): Promise<string | undefined> {
-    return (await options.store.sealedTrail(request.id)).seals.findLast((seal) => seal.receipt)?.receipt;
-  }
+  /** The receipt of the end user's decision, if they made one. */
+  const receiptOf = async (request: StoredRequest) => (await options.store.decisionReceipt(request.id)).receipt;
 
   async function open(token: string): Promise<StoredRequest> {
     const request = await options.store.get(links.idOf(token));
@@ -161,13 +162,13 @@ ${options.receipt ? html`<p><a href="${token}/receipt" download>${texts.consent.
       const actorId = links.actorId('consent', token);
       const notice = noticeOf(request, language);
       const receiptOfDecision: Decision = {
-        controller: { id: request.tenantId, name: asker(request, CATALOGUES[language]) },
+        controller: { id: request.tenantId, name: tenantName(request) },
         principalId: actorId,
         purpose: { description: notice.statement, subject: notice.rows.slice(1).map(([term, value]) => ({ term, value })) },
         notice: { text: notice.text, language: notice.language },
         decision: decision === 'approve' ? 'given' : 'refused',
         requestType: options.kinds.get(request.kind)!.requestType,
-        evidence: { channel: 'consent-link', userAgent: client.userAgent, clientAddressHash: options.hashAddress(client.address) },
+        evidence: { channel: 'consent-link', userAgent: client.userAgent, clientAddressHash: options.hashAddress(client.address, request.tenantId) },
       };
       const result = await options.lifecycle.transition(
         request.id,

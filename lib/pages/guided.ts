@@ -38,12 +38,12 @@ export function createGuidedPages(options: {
   guided: GuidedService;
   links: Links;
   pageUrl: (token: string) => string;
-  /** The trail of the session's request, for the end user's receipt. */
-  trails: Pick<RequestStore, 'sealedTrail'>;
+  /** The receipt of the session's request, for the end user to keep. */
+  trails: Pick<RequestStore, 'decisionReceipt'>;
   /** Signs the consent receipt of the submit (lib/proofs). */
   notary: Pick<ProofNotary, 'receipt'>;
-  /** The keyed hash of a client's address (no address is kept). */
-  hashAddress: (address: string | undefined) => string | null;
+  /** The keyed hash of a client's address, per tenant (no address is kept). */
+  hashAddress: (address: string | undefined, tenantId: string) => string | null;
 }) {
   const { links, guided } = options;
 
@@ -58,10 +58,7 @@ export function createGuidedPages(options: {
   }
 
   /** The receipt of the session's submit, if it was made. */
-  async function receiptOf(requestId: string | undefined): Promise<string | undefined> {
-    if (!requestId) return undefined;
-    return (await options.trails.sealedTrail(requestId)).seals.findLast((seal) => seal.receipt)?.receipt;
-  }
+  const receiptOf = async (requestId: string | undefined) => (requestId ? (await options.trails.decisionReceipt(requestId)).receipt : undefined);
 
   async function open(token: string): Promise<GuidedSession> {
     const session = await options.sessions.getSession(links.idOf(token));
@@ -153,9 +150,10 @@ ${
     const model = given.model?.trim() ?? '';
     if (!model || model.length > MODEL_MAX) errors.model = texts.guided.errors.model;
     const identifier = given.identifier?.trim() ?? '';
-    const rule = identifierOf(entityType ?? 'Battery');
-    if (!identifier || (entityType && !rule.pattern.test(identifier))) {
-      errors.identifier = texts.guided.errors.identifier(texts.guided.identifiers[entityType ? rule.field : 'any'].label);
+    // Which identifier fits is known only with the type; without one, only that something was entered.
+    const rule = entityType ? identifierOf(entityType) : undefined;
+    if (!identifier || (rule && !rule.pattern.test(identifier))) {
+      errors.identifier = texts.guided.errors.identifier(texts.guided.identifiers[rule?.field ?? 'any'].label);
     }
     if (given.consent !== 'yes') errors.consent = texts.guided.errors.consent;
     return { errors, ...(entityType ? { entityType } : {}) };
@@ -185,7 +183,7 @@ ${
       const actor = { type: 'enduser' as const, id: session.id };
       const notice = noticeOf(session, language);
       const texts = CATALOGUES[language];
-      const decisionOf = (entityType: string, model: string): TransitionMeta['decision'] => {
+      const decisionOf = (entityType: string, model: string): NonNullable<TransitionMeta['decision']> => {
         const receipt: Decision = {
           controller: { id: session.tenantId, name: session.companyName },
           principalId: session.id,
@@ -200,19 +198,19 @@ ${
           notice: { text: notice.text, language: notice.language },
           decision: 'given',
           requestType: 'Entity',
-          evidence: { channel: 'guided-session', userAgent: client.userAgent, clientAddressHash: options.hashAddress(client.address) },
+          evidence: { channel: 'guided-session', userAgent: client.userAgent, clientAddressHash: options.hashAddress(client.address, session.tenantId) },
         };
         return { evidence: { channel: 'guided-session' }, receipt: (record, next) => options.notary.receipt(receipt, next.id, record) };
       };
       const first = await guided.requestOf(session);
       if (first) {
-        // Sent before: the first one stands; its consent is carried through if the page died in between.
-        const entity = first.data.entity ?? {};
-        const current =
-          first.status === 'Pending'
-            ? await guided.consented(first.id, actor, correlationId, decisionOf(String(entity.type ?? ''), String(entity.model ?? '')))
-            : first;
-        return done(token, session, current, language, false);
+        // Sent before: the first one stands. If the page died between its two steps, this send's consent
+        // carries it on, and only a send that gives consent does.
+        if (first.status !== 'Pending') return done(token, session, first, language, false);
+        if (given.consent !== 'yes') return form(token, session, language, { consent: texts.guided.errors.consent }, given);
+        const information = (first.data.entity?.information ?? {}) as Record<string, unknown>;
+        const decision = decisionOf(String(information.type ?? ''), String(information.model ?? ''));
+        return done(token, session, await guided.consented(first.id, actor, correlationId, decision), language, false);
       }
       const { errors, entityType } = check(session, given, language);
       if (Object.keys(errors).length > 0 || !entityType) return form(token, session, language, errors, given);

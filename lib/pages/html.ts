@@ -43,8 +43,8 @@ p{margin:.5rem 0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:1rem 0;padding:.75rem 1rem;background:#f7f9fa;border-radius:.5rem}
 dt{color:#5b6b7a}dd{margin:0;font-weight:500;overflow-wrap:anywhere}
 label{display:block;font-weight:600;margin:1rem 0 .3rem}
-input,select{width:100%;font:inherit;padding:.6rem .7rem;border:1px solid #b8c2cc;border-radius:.5rem;background:#fff}
-input:focus,select:focus,button:focus{outline:3px solid #95d5b2;outline-offset:1px}
+input,select{width:100%;font:inherit;padding:.6rem .7rem;border:1px solid #768491;border-radius:.5rem;background:#fff}
+a:focus-visible,input:focus,select:focus,button:focus{outline:3px solid #1d5fa8;outline-offset:2px}
 .hint{color:#5b6b7a;font-size:.9rem;margin:.25rem 0 0}
 .check{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;margin-top:1.25rem}
 .check input{width:auto;margin-top:.3rem}
@@ -64,6 +64,8 @@ footer{margin-top:1.5rem;color:#4f5d6b;font-size:.85rem}
 .check label{font-weight:400;margin:0}
 .summary{border:2px solid #9b2226;border-radius:.5rem;padding:.5rem 1rem;margin:1rem 0}
 .summary ul{margin:.25rem 0;padding-left:1.25rem}
+.summary li+li{margin-top:.25rem}
+@media (max-width:30rem){dl{grid-template-columns:1fr;gap:0}dd+dt{margin-top:.5rem}}
 `;
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
@@ -138,8 +140,8 @@ export const statusPill = (status: Status, language: Language) =>
   html`<span class="status${['Failed', 'Canceled'].includes(status) ? ' bad' : ''}">${CATALOGUES[language].status[status]}</span>`;
 
 /** An error page: what went wrong in words a person understands, in their language, and nothing internal. */
-export function errorPage(status: number, language: Language, detail?: { title: string; message: string }): HtmlPage {
+export function errorPage(status: number, language: Language): HtmlPage {
   const errors = CATALOGUES[language].errors;
-  const { title, message } = detail ?? errors[status as keyof typeof errors] ?? errors[status >= 500 ? 500 : 400];
+  const { title, message } = errors[status as keyof typeof errors] ?? errors[status >= 500 ? 500 : 400];
   return { status, title, body: html`<h1>${title}</h1><p>${message}</p>` };
 }

@@ -1,6 +1,8 @@
+import { type AnyKind, withoutConsentLink } from '../lifecycle/kind.ts';
+import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { SealedTrail } from '../lifecycle/proofs.ts';
-import type { Transition } from '../lifecycle/types.ts';
-import type { Jwks } from './jws.ts';
+import type { Caller, Transition } from '../lifecycle/types.ts';
+import type { Jwks, Signer } from './jws.ts';
 
 /**
  * An evidence bundle (`GET …/{id}/evidence`): everything needed to verify a request's trail offline, with
@@ -28,12 +30,29 @@ export interface BundledRequest {
   [field: string]: unknown;
 }
 
-export function bundleOf(request: BundledRequest, trail: SealedTrail, jwks: Jwks): EvidenceBundle {
+export function bundleOf(request: BundledRequest, trail: Pick<SealedTrail, 'transitions' | 'seals'>, jwks: Jwks): EvidenceBundle {
   return {
     request,
     transitions: trail.transitions,
     receipts: trail.seals.flatMap((seal) => (seal.receipt ? [seal.receipt] : [])),
     checkpoints: trail.seals.flatMap((seal) => (seal.checkpoint ? [seal.checkpoint] : [])),
     jwks,
+  };
+}
+
+/**
+ * A kind's proofs as its integrator reads them, in either mode (the trail is ours): the evidence bundle,
+ * and the receipt of the end user's decision.
+ */
+export function createEvidence(options: { lifecycle: Pick<Lifecycle, 'sealedTrail' | 'decisionReceipt'>; kind: AnyKind; signer: Pick<Signer, 'jwks'> }) {
+  const { lifecycle, kind, signer } = options;
+  return {
+    /** The request as GET shows it, without the consent link (a bundle travels), its trail, its proofs and the keys. */
+    async evidence(id: string, caller: Caller): Promise<EvidenceBundle> {
+      const trail = await lifecycle.sealedTrail(kind, id, caller);
+      const request = withoutConsentLink(kind.view(trail.request, {})) as BundledRequest;
+      return bundleOf(request, trail, await signer.jwks());
+    },
+    receipt: (id: string, caller: Caller) => lifecycle.decisionReceipt(kind, id, caller),
   };
 }

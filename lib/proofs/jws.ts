@@ -42,7 +42,7 @@ export interface JwsHeader {
 }
 
 /** node:crypto, loaded on first use: a function without the AWS SDK (the key set's) would otherwise load it at every cold start. */
-const crypto = () => process.getBuiltinModule('node:crypto');
+export const crypto = () => process.getBuiltinModule('node:crypto');
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
@@ -101,6 +101,3 @@ export function verifyCompact<T>(jws: string, typ: ProofType, jwks: Jwks): { hea
   if (!valid) throw new ProofError(`its signature does not verify under key ${jwk.kid}`);
   return { header: header as unknown as JwsHeader, payload: json(payloadPart, 'payload') as T };
 }
-
-/** The payload of a compact JWS, unverified: to show what a proof says, never to trust it. */
-export const payloadOf = <T>(jws: string): T => json(jws.split('.')[1] ?? '', 'payload') as T;

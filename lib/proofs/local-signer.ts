@@ -1,21 +1,13 @@
 import type { KeyObject } from 'node:crypto';
-import { type Jwks, type PublicJwk, type Signer, thumbprint } from './jws.ts';
+import type { SigningJwk } from '../config/settings.ts';
+import { crypto, type Jwks, type PublicJwk, type Signer, thumbprint } from './jws.ts';
 
 /**
  * The signing key of a stack that is not in AWS: `npm start` makes one per stack (scripts/start.ts) and
  * hands it to every function as SIGNING_KEYS, a JSON array of private JWKs, newest first (the first signs,
  * all verify: rotation). Deployed, the key is in KMS (./kms-signer.ts) and never in the environment.
  */
-export interface PrivateJwk {
-  kty: 'EC';
-  crv: 'P-256';
-  x: string;
-  y: string;
-  d: string;
-}
-
-/** node:crypto, loaded on first use: a function without the AWS SDK (the key set's) would otherwise load it at every cold start. */
-const crypto = () => process.getBuiltinModule('node:crypto');
+export type PrivateJwk = SigningJwk;
 
 /** A new P-256 key, as SIGNING_KEYS holds it. */
 export function generateSigningKey(): PrivateJwk {

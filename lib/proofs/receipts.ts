@@ -22,7 +22,8 @@ export interface ConsentReceiptClaims {
   /** The version of this receipt's format. */
   version: 1;
   issuedAt: string;
-  controller: { id: string; name: string };
+  /** The integrator's tenant, and its display name when its token gave one. */
+  controller: { id: string; name: string | null };
   /** Pseudonymous: the actor id of the trail (a digest of the link, or the guided session's id), never an email. */
   principal: { id: string };
   purpose: { description: string; subject: Array<{ term: string; value: string }> };
@@ -35,7 +36,7 @@ export interface ConsentReceiptClaims {
 
 /** What a page knows of a decision; the rest comes from the record it wrote. */
 export interface Decision {
-  controller: { id: string; name: string };
+  controller: ConsentReceiptClaims['controller'];
   principalId: string;
   purpose: ConsentReceiptClaims['purpose'];
   /** The exact text the page showed, and its language. */

@@ -12,9 +12,6 @@ import type { ConsentReceiptClaims } from './receipts.ts';
  * record is only as good as the checkpoint after it. Pure: no table, no network, no file.
  */
 
-/** Records from before this instant were written before the service signed anything: they carry no proofs. */
-export const PROOFS_SINCE = '2026-12-05T00:00:00.000Z';
-
 export interface BundleSummary {
   /** The bundle's request id, when it has one. */
   requestId: string | null;
@@ -23,6 +20,8 @@ export interface BundleSummary {
   checkpoints: number;
   /** The keys that signed the proofs that verify. */
   keyIds: string[];
+  /** The newest version a verified checkpoint signs (0: none): the records after it are not signed yet. */
+  signedUpTo: number;
 }
 
 export interface BundleVerification {
@@ -41,7 +40,7 @@ export interface VerifyBundleOptions {
 
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Canceled']);
 /** Where a decision goes, and so what its receipt must say. */
-const DECISION_BY_STATUS: Record<string, ConsentReceiptClaims['decision']> = { Processing: 'given', Succeeded: 'given', Canceled: 'refused' };
+const DECISION_BY_STATUS: Record<string, ConsentReceiptClaims['decision']> = { Processing: 'given', Canceled: 'refused' };
 
 export function verifyBundle(bundle: unknown, options: VerifyBundleOptions = {}): BundleVerification {
   const shape = shapeProblems(bundle);
@@ -74,7 +73,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions = {})
     ...receiptProblems,
     ...completenessProblems(transitions, checkpointed, receipted),
   ];
-  return { problems, summary: { ...summary, keyIds: [...signers] } };
+  return { problems, summary: { ...summary, keyIds: [...signers], signedUpTo: Math.max(0, ...checkpointed.keys()) } };
 }
 
 /** What a receipt or checkpoint proves, if it verifies: the version it names (counted for completeness). */
@@ -146,7 +145,7 @@ function summaryOf(bundle: unknown): BundleSummary {
   };
   const request = member('request');
   const requestId = isObject(request) && isString(request.id) ? request.id : null;
-  return { requestId, transitions: count('transitions'), receipts: count('receipts'), checkpoints: count('checkpoints'), keyIds: [] };
+  return { requestId, transitions: count('transitions'), receipts: count('receipts'), checkpoints: count('checkpoints'), keyIds: [], signedUpTo: 0 };
 }
 
 /** The owner the chain is bound to, as `GET` shows the request: an offboarding keeps its tenant in `data.tenantId`. */
@@ -275,13 +274,12 @@ function bindingProblems(request: EvidenceBundle['request'], transitions: readon
 }
 
 /**
- * The proofs the service writes with every decision and terminal status since PROOFS_SINCE: one receipt and
+ * The proofs the service writes with every decision and terminal status: one receipt and
  * a checkpoint per decision, a checkpoint per terminal status. A bundle that left one out hides what it signed.
  */
 function completenessProblems(transitions: readonly Transition[], checkpointed: Map<number, number>, receipted: Map<number, number>): string[] {
   const problems: string[] = [];
   for (const record of transitions) {
-    if (record.at < PROOFS_SINCE) continue;
     const name = `transition v${record.version}`;
     const decision = isConsentDecision(record);
     const receipts = receipted.get(record.version) ?? 0;

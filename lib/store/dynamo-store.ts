@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { Seals } from '../lifecycle/proofs.ts';
+import { DECISION_VERSION, type Seals } from '../lifecycle/proofs.ts';
 import type { ApplyResult, EntityClaim, InsertResult, OpenRequestRef, RequestStore, TenantListQuery } from '../lifecycle/store.ts';
 import type { EntityEffect, EntityRecord, Status, StoredRequest, Transition, TransitionSummary } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
@@ -19,6 +19,7 @@ import {
   TRANSITION_SK_PREFIX,
   tenantPk,
   transitionKey,
+  transitionSk,
   webhookMessageKey,
 } from './keys.ts';
 import { type QueryPageArgs, queryPageOf } from './query-page.ts';
@@ -198,7 +199,10 @@ function entityUpdate(effect: EntityEffect): UpdateParts {
 function heldBy(effect: EntityEffect): { condition?: string; values: Record<string, unknown> } {
   if (effect.heldBy === undefined) return { values: {} };
   if (effect.heldBy === null) return { condition: 'attribute_not_exists(pk)', values: {} };
-  return { condition: 'tenantId = :heldBy', values: { ':heldBy': effect.heldBy } };
+  return {
+    condition: 'tenantId = :heldBy AND onboardingRequestId = :heldWith',
+    values: { ':heldBy': effect.heldBy.tenantId, ':heldWith': effect.heldBy.onboardingRequestId },
+  };
 }
 
 export function createDynamoStore(client: DynamoDBDocumentClient, tableName: string): RequestStore {
@@ -441,7 +445,7 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
       return { request, page: { items: transitions.map(transitionFrom), cursor: undefined } };
     },
 
-    async sealedTrail(id) {
+    async sealedTrail(id, accept = () => true) {
       const items: Record<string, unknown>[] = [];
       let after: Record<string, unknown> | undefined;
       do {
@@ -458,11 +462,13 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
         );
         items.push(...(page.Items ?? []));
         after = page.LastEvaluatedKey;
+        // The request item sorts first: a trail its reader may not see is not read on.
+        const first = items[0]?.sk === requestKey(id).sk ? requestFrom(items[0]) : undefined;
+        if (!first || !accept(first)) return { request: undefined, transitions: [], seals: [] };
       } while (after);
       const records = items.filter((item) => String(item.sk).startsWith(TRANSITION_SK_PREFIX));
-      const request = items.find((item) => item.sk === requestKey(id).sk);
       return {
-        request: request ? requestFrom(request) : undefined,
+        request: requestFrom(items[0]!),
         transitions: records.map(transitionFrom),
         seals: records
           .filter((item) => item.receipt !== undefined || item.checkpoint !== undefined)
@@ -472,6 +478,25 @@ export function createDynamoStore(client: DynamoDBDocumentClient, tableName: str
             ...(typeof item.checkpoint === 'string' ? { checkpoint: item.checkpoint } : {}),
           })),
       };
+    },
+
+    async decisionReceipt(id) {
+      // An end user decides only on a Pending request, and a request is Pending only at version 1: the
+      // decision, when there is one, is version 2. One query reads the request and that record's receipt.
+      const result = await run('decision-receipt', () =>
+        client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND sk <= :decision',
+            ExpressionAttributeValues: { ':pk': requestKey(id).pk, ':decision': transitionSk(DECISION_VERSION) },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const items = result.Items ?? [];
+      const request = items.find((item) => item.sk === requestKey(id).sk);
+      const receipt = items.find((item) => item.sk === transitionSk(DECISION_VERSION))?.receipt;
+      return { request: request ? requestFrom(request) : undefined, receipt: typeof receipt === 'string' ? receipt : undefined };
     },
 
     async history(id, limit, after) {

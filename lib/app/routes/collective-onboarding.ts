@@ -7,7 +7,8 @@ export const COLLECTIVE_ONBOARDING_ROUTES = kindRoutes(COLLECTIVE_ONBOARDING, {
   handlers: 'functions/collective-onboarding',
   access: {
     // The new request's consent link is signed with the link secret.
-    create: { permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey'], secrets: ['linkSecret'], platform: { permissions: [] } },
+    // In proxy mode the platform's answer may be final already: recorded with its checkpoint.
+    create: { permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey'], secrets: ['linkSecret'], platform: { permissions: ['signProofs'] } },
     // A Pending request stored before its consent link was kept shows one signed now. In proxy mode the
     // open requests on a page are asked about on the platform, and what it says is recorded.
     list: {

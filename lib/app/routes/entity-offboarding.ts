@@ -10,7 +10,7 @@ export const ENTITY_OFFBOARDING_ROUTES = kindRoutes(ENTITY_OFFBOARDING, {
   name: 'EntityOffboarding',
   handlers: 'functions/entity-offboarding',
   access: {
-    create: { permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey', 'writeEntityRegistry'], platform: { permissions: [] } },
+    create: { permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey', 'writeEntityRegistry'], platform: { permissions: ['signProofs'] } },
     list: { permissions: ['queryTenantIndexes'], secrets: ['pageTokenSecret'] },
     get: { permissions: ['readRequest'] },
     cancel: { permissions: ['readRequest', 'writeRequest', 'writeEntityRegistry', 'signProofs'], platform: { permissions: [] } },

@@ -13,7 +13,8 @@ export const ENTITY_ONBOARDING_ROUTES = kindRoutes(ENTITY_ONBOARDING, {
     create: {
       permissions: ['readRequest', 'writeRequest', 'writeIdempotencyKey'],
       secrets: ['linkSecret'],
-      platform: { permissions: ['writeEntityRegistry'] },
+      // In proxy mode the platform's answer may be final already: the entity registered, with its checkpoint.
+      platform: { permissions: ['writeEntityRegistry', 'signProofs'] },
     },
     list: {
       permissions: ['queryTenantIndexes'],

@@ -1,5 +1,5 @@
 import { RefusedError } from '../../lifecycle/errors.ts';
-import { errorPage, type HtmlPage, htmlResponse } from '../../pages/html.ts';
+import { errorPage, htmlResponse } from '../../pages/html.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { describeError } from '../problem.ts';
 import { findState, type HttpMiddleware } from './request-state.ts';
@@ -16,15 +16,9 @@ export const htmlErrors = (logger: Pick<Logger, 'info' | 'error'>): HttpMiddlewa
     const language = state?.language ?? 'en';
     const { error } = request;
     const status = describeError(error)?.status ?? 500;
-    let page: HtmlPage;
-    if (error instanceof RefusedError) {
-      logger.info('page refused', { status, code: error.code });
-      page = errorPage(status, language);
-    } else {
-      logger.error('page failed', { error: error as Error });
-      page = errorPage(status, language);
-    }
-    const response = htmlResponse(page, language);
+    if (error instanceof RefusedError) logger.info('page refused', { status, code: error.code });
+    else logger.error('page failed', { error: error as Error });
+    const response = htmlResponse(errorPage(status, language), language);
     request.response = { ...response, headers: { ...response.headers, 'X-Correlation-Id': correlationId ?? '' } };
   },
 });
