@@ -1,9 +1,19 @@
 // The `functions` of serverless.yml, from the function table (lib/app/function-table.ts): each route's function
-// with its HTTP event, each job with its schedule, each stream consumer with the table's stream, each worker
-// invoked by others, and for each its role (the `custom.iam` statements it
-// needs in this stack's mode) and the SSM parameter names of the secrets it reads. Nothing is declared here.
+// with its HTTP event, the fallback on API Gateway's `$default` route, each job with its schedule, each stream
+// consumer with the table's stream, each worker invoked by others, and for each its role (the `custom.iam`
+// statements it needs in this stack's mode) and the SSM parameter names of the secrets it reads. Nothing is
+// declared here.
 // Node 24 loads the TypeScript table directly (npm scripts run it; see toolchain notes in docs/).
-const { ASYNC_WORKERS, DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, SECRET_SETTINGS, STREAM_CONSUMERS, secretsOf } = require('../lib/app/function-table.ts');
+const {
+  ASYNC_WORKERS,
+  DEFAULT_TIMEOUT_SECONDS,
+  FALLBACK_ROUTE,
+  JOBS,
+  ROUTES,
+  SECRET_SETTINGS,
+  STREAM_CONSUMERS,
+  secretsOf,
+} = require('../lib/app/function-table.ts');
 
 /** What a function may touch in `mode`: its own statements, the platform's on top in proxy mode. */
 function access(fn, mode) {
@@ -52,6 +62,17 @@ module.exports = async ({ resolveVariable }) => {
       ...(Object.keys(environment).length ? { environment } : {}),
       iamRoleStatements,
       events: [{ httpApi: { method: route.http.method, path: route.http.path } }],
+    };
+  }
+  {
+    // Every request no route takes, any method (osls writes `httpApi: '*'` as the route key `$default`).
+    const { iamRoleStatements, environment } = access(FALLBACK_ROUTE, mode);
+    functions[FALLBACK_ROUTE.function] = {
+      handler: FALLBACK_ROUTE.handler,
+      timeout: FALLBACK_ROUTE.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+      ...(Object.keys(environment).length ? { environment } : {}),
+      iamRoleStatements,
+      events: [{ httpApi: '*' }],
     };
   }
   for (const job of JOBS) {

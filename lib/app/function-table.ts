@@ -3,6 +3,7 @@ import { JOBS } from './jobs.ts';
 import { COLLECTIVE_ONBOARDING_ROUTES } from './routes/collective-onboarding.ts';
 import { ENTITY_OFFBOARDING_ROUTES } from './routes/entity-offboarding.ts';
 import { ENTITY_ONBOARDING_ROUTES } from './routes/entity-onboarding.ts';
+import { FALLBACK_ROUTE } from './routes/fallback.ts';
 import { GUIDED_SESSION_ROUTES } from './routes/guided-sessions.ts';
 import { OPENAPI_ROUTE, SIGNING_KEYS_ROUTE } from './routes/meta.ts';
 import { PAGE_ROUTES } from './routes/pages.ts';
@@ -12,19 +13,23 @@ import { ASYNC_WORKERS, STREAM_CONSUMERS } from './streams.ts';
 
 export { secretsOf } from '../http/route.ts';
 export { CLEANUP_JOB, DELIVERIES_JOB, type Job } from './jobs.ts';
+export type { FallbackFunction } from './routes/fallback.ts';
 export { type AsyncWorker, DELIVERY_WORKER, EVENTS_PUBLISHER, type StreamConsumer } from './streams.ts';
 /**
  * Every deployed function, declared once: the routes (each HTTP route and the function that serves it, in
- * ./routes/: one file per kind of request, and one per other area), the scheduled jobs (./jobs.ts) and the
- * table stream's consumer (./streams.ts). serverless.yml reads it through resources/functions.cjs, the
- * OpenAPI document is built from it (lib/http/openapi.ts), the local gateway serves it and the test client
- * calls it. A function imports only its own routes' file, so its bundle carries only their schemas.
+ * ./routes/: one file per kind of request, and one per other area), the scheduled jobs (./jobs.ts), the
+ * table stream's consumer (./streams.ts), and the fallback behind API Gateway's `$default` route, which
+ * answers every request no route takes (./routes/fallback.ts; not a route of the API, so not in ROUTES).
+ * serverless.yml reads it through resources/functions.cjs, the OpenAPI document is built from it
+ * (lib/http/openapi.ts), the local gateway serves it and the test client calls it. A function imports only
+ * its own routes' file, so its bundle carries only their schemas.
  */
 export {
   ASYNC_WORKERS,
   COLLECTIVE_ONBOARDING_ROUTES,
   ENTITY_OFFBOARDING_ROUTES,
   ENTITY_ONBOARDING_ROUTES,
+  FALLBACK_ROUTE,
   GUIDED_SESSION_ROUTES,
   JOBS,
   OPENAPI_ROUTE,

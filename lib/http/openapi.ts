@@ -322,7 +322,11 @@ export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonl
     info: {
       title: 'Onboarding API',
       version: '1.0.0',
-      description: 'Onboarding requests for the Realto energy platform, with a hash-chained audit trail of every status transition.',
+      // No operation answers 405, so it is not among the responses (a component none names is a warning):
+      // the API's `$default` route answers it (functions/meta/fallback.ts), said here.
+      description:
+        'Onboarding requests for the Realto energy platform, with a hash-chained audit trail of every status transition. ' +
+        'A path this API does not have is a 404 problem (code not_found); a path it has, asked with a method it does not take, is a 405 problem (code method_not_allowed) whose Allow header lists the methods it takes.',
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       contact: { name: 'Onboarding service team' },
     },
@@ -434,9 +438,10 @@ export function buildOpenApiDocument(allRoutes: readonly Route[], kinds: readonl
           required: ['request', 'transitions', 'receipts', 'checkpoints', 'jwks'],
           properties: {
             request: { type: 'object', description: 'The request as GET shows it' },
-            transitions: { type: 'array', items: ref('Transition'), description: 'The whole trail, oldest first' },
-            receipts: { type: 'array', items: COMPACT_JWS, description: 'The consent receipts of its decisions, oldest first' },
-            checkpoints: { type: 'array', items: COMPACT_JWS, description: 'Signed checkpoints of its head, oldest first' },
+            // A request has at most a handful of transitions (each status once, and the registry's records).
+            transitions: { type: 'array', maxItems: 1_000, items: ref('Transition'), description: 'The whole trail, oldest first' },
+            receipts: { type: 'array', maxItems: 1_000, items: COMPACT_JWS, description: 'The consent receipts of its decisions, oldest first' },
+            checkpoints: { type: 'array', maxItems: 1_000, items: COMPACT_JWS, description: 'Signed checkpoints of its head, oldest first' },
             jwks: JSON_WEB_KEY_SET,
           },
         },

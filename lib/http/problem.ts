@@ -6,6 +6,7 @@ import {
   GoneError,
   IdempotencyKeyReusedError,
   InvalidTransitionError,
+  MethodNotAllowedError,
   NotFoundError,
   NotInThisModeError,
   ServiceError,
@@ -46,6 +47,7 @@ const STATUSES: ReadonlyArray<[ErrorClass, number, string]> = [
   [UnauthenticatedError, 401, 'Authentication required'],
   [ForbiddenError, 403, 'Not allowed'],
   [NotFoundError, 404, 'Not found'],
+  [MethodNotAllowedError, 405, 'Method not allowed'],
   [InvalidTransitionError, 409, 'Transition not allowed'],
   [ConflictError, 409, 'Conflict'],
   [GoneError, 410, 'Expired'],
@@ -76,7 +78,14 @@ export function describeError(error: unknown): Described | undefined {
   const known = STATUSES.find(([type]) => error instanceof type);
   if (!known) return undefined;
   const [, status, title] = known;
-  return { status, title, headers: error instanceof UnavailableError ? { 'Retry-After': String(error.retryAfterSeconds) } : {} };
+  return { status, title, headers: headersOf(error) };
+}
+
+/** The headers an error's answer carries: when to retry, or the methods the path takes. */
+function headersOf(error: unknown): Record<string, string> {
+  if (error instanceof UnavailableError) return { 'Retry-After': String(error.retryAfterSeconds) };
+  if (error instanceof MethodNotAllowedError) return { Allow: error.allow.join(', ') };
+  return {};
 }
 
 /**

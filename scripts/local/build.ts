@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { parse } from 'yaml';
-import { ASYNC_WORKERS, DEFAULT_TIMEOUT_SECONDS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { ASYNC_WORKERS, DEFAULT_TIMEOUT_SECONDS, FALLBACK_ROUTE, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
 
 /**
  * The function bundles exactly as `serverless package` builds them (serverless.yml `custom.esbuild`, with
@@ -85,6 +85,8 @@ export interface ServerlessBuild {
 export function functionEntries(): FunctionEntry[] {
   const declared = [
     ...ROUTES.map((route) => ({ name: route.function, handler: route.handler, timeoutSeconds: route.timeout ?? DEFAULT_TIMEOUT_SECONDS, environment: {} })),
+    // API Gateway's $default route: what no route takes.
+    { name: FALLBACK_ROUTE.function, handler: FALLBACK_ROUTE.handler, timeoutSeconds: FALLBACK_ROUTE.timeout ?? DEFAULT_TIMEOUT_SECONDS, environment: {} },
     ...JOBS.map((job) => ({ name: job.function, handler: job.handler, timeoutSeconds: job.timeout, environment: job.environment })),
     ...STREAM_CONSUMERS.map((consumer) => ({
       name: consumer.function,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ASYNC_WORKERS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { ASYNC_WORKERS, FALLBACK_ROUTE, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { pathTemplate } from '../../lib/app/routes/fallback.ts';
 import type { Route } from '../../lib/http/route.ts';
 import type { BuiltFunction } from './build.ts';
 import { FunctionPool, type InvocationOutcome } from './lambda-runner.ts';
@@ -10,7 +11,8 @@ import { type StreamReader, startStreamReader } from './streams.ts';
 
 /**
  * API Gateway (HTTP API, payload 2.0), EventBridge and the table stream's event source, locally: serves
- * the route table on `port`, each route through its function's pool (./lambda-runner.ts), runs the
+ * the route table on `port`, each route through its function's pool (./lambda-runner.ts), and every
+ * request no route takes through the fallback's, as the `$default` route does when deployed; runs the
  * scheduled jobs at their rate, hands the table's stream to its consumers (./streams.ts), and
  * takes Lambda invocations (`POST /2015-03-31/functions/{name}/invocations`) for `npm run cleanup`.
  * A function that fails, crashes or times out is never a 200: the caller gets 502 or 504 problem+json
@@ -42,13 +44,9 @@ interface CompiledRoute {
   names: string[];
 }
 
+/** A route's path matched as API Gateway matches it (lib/app/routes/fallback.ts, which the fallback reads too). */
 function compile(route: Route): CompiledRoute {
-  const names: string[] = [];
-  const source = route.http.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { route, pattern: new RegExp(`^${source}$`), names };
+  return { route, ...pathTemplate(route.http.path) };
 }
 
 /** A function's answer as API Gateway reads it (payload 2.0). */
@@ -131,11 +129,18 @@ function headersOf(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-function httpEvent(request: IncomingMessage, url: URL, compiled: CompiledRoute, match: RegExpExecArray, body: Buffer): APIGatewayProxyEventV2 {
+/** The route a request went to: a route of the table with its path's parameters, or `$default` with none. */
+interface Target {
+  name: string;
+  routeKey: string;
+  pathParameters: Record<string, string>;
+}
+
+function httpEvent(request: IncomingMessage, url: URL, target: Target, body: Buffer): APIGatewayProxyEventV2 {
   const headers = headersOf(request);
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-  const pathParameters = Object.fromEntries(compiled.names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)]));
+  const { routeKey, pathParameters } = target;
   let text: string | undefined;
   if (body.length > 0 && TEXT_MEDIA.test(headers['content-type'] ?? '')) {
     try {
@@ -144,7 +149,6 @@ function httpEvent(request: IncomingMessage, url: URL, compiled: CompiledRoute, 
       /* not UTF-8: sent as base64, as API Gateway does with binary */
     }
   }
-  const routeKey = `${compiled.route.http.method} ${compiled.route.http.path}`;
   const now = new Date();
   return {
     version: '2.0',
@@ -153,7 +157,7 @@ function httpEvent(request: IncomingMessage, url: URL, compiled: CompiledRoute, 
     rawQueryString: url.search.slice(1),
     headers,
     ...(url.search ? { queryStringParameters: query } : {}),
-    ...(compiled.names.length ? { pathParameters } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -210,6 +214,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ]),
   );
   const routes = ROUTES.map(compile);
+  const fallback = pools.has(FALLBACK_ROUTE.function) ? FALLBACK_ROUTE.function : undefined;
+  if (!fallback) options.log(`${FALLBACK_ROUTE.function}: not among the built functions; a request no route takes gets a plain 404`);
 
   function logFailure(name: string, outcome: InvocationOutcome, correlationId: string) {
     if (outcome.kind === 'error')
@@ -278,8 +284,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           break;
         }
       }
-      if (!matched) {
-        // API Gateway's own answer to a route it does not have.
+      let target: Target;
+      if (matched) {
+        const { compiled, match } = matched;
+        target = {
+          name: compiled.route.function,
+          routeKey: `${compiled.route.http.method} ${compiled.route.http.path}`,
+          pathParameters: Object.fromEntries(compiled.names.map((name, index) => [name, decodeURIComponent(match[index + 1]!)])),
+        };
+      } else if (fallback) {
+        // The `$default` route: the fallback answers what the API and the pages do not have (404 or 405).
+        target = { name: fallback, routeKey: '$default', pathParameters: {} };
+      } else {
+        // API Gateway's own answer to a route it does not have, without a `$default` route.
         response.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
         options.log(`${request.method} ${url.pathname} → 404 (${pathKnown ? 'no such method' : 'no such route'})`);
         return;
@@ -291,8 +308,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         response.writeHead(413, { 'Content-Type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
         return;
       }
-      const event = httpEvent(request, url, matched.compiled, matched.match, body);
-      const name = matched.compiled.route.function;
+      const event = httpEvent(request, url, target, body);
+      const { name } = target;
       const outcome = await pools.get(name)!.invoke(event, Date.now() + API_GATEWAY_TIMEOUT_MS);
       const correlationId = event.headers['x-correlation-id'] ?? event.requestContext.requestId;
       logFailure(name, outcome, correlationId);

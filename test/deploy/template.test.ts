@@ -64,6 +64,8 @@ const DOCUMENTED_ROUTES = [
   'GET /guided/{token}',
   'POST /guided/{token}',
   'GET /guided/{token}/receipt',
+  // Every request no route takes, to the fallback (functions/meta/fallback.ts): 404 or 405, HTML under the pages.
+  '$default',
 ];
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
@@ -198,8 +200,8 @@ describe('the packaged prod stack', () => {
   it('runs every function on nodejs24.x arm64 with its own role, HTTP functions within 20 s and most within 10 s', () => {
     const functions = resources('AWS::Lambda::Function');
     // 31 routes (with the evidence, consent receipts and key set), 3 for guided sessions, 6 pages, the two
-    // jobs, the stream's publisher and the delivery worker.
-    expect(functions.length).toBe(45);
+    // jobs, the stream's publisher, the delivery worker and the fallback of the `$default` route.
+    expect(functions.length).toBe(46);
     const longer = ['CleanupLambdaFunction', 'DeliverEventsLambdaFunction', 'PublishEventsLambdaFunction', 'AttemptDeliveriesLambdaFunction'];
     // A test event or a retry waits for the endpoint's answer (10 s at most) within API Gateway's 30 s.
     const waitForAnEndpoint = ['TestWebhookEndpointLambdaFunction', 'RetryWebhookDeliveryLambdaFunction'];
@@ -308,6 +310,27 @@ describe('the packaged prod stack', () => {
     const stage = resources('AWS::ApiGatewayV2::Stage')[0]![1];
     expect(stage.Properties.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
     expect(stage.Properties.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['local', () => template],
+    ['proxy', () => proxyTemplate],
+  ] as const)('in %s mode, sends every request no route takes ($default) to the fallback, whose role touches no table, secret or key', (_mode, of) => {
+    const from = of();
+    const defaults = resources('AWS::ApiGatewayV2::Route', from).filter(([, route]) => route.Properties.RouteKey === '$default');
+    expect(defaults).toHaveLength(1);
+    const integration = defaults[0]![1].Properties.Target['Fn::Join'][1][1].Ref as string;
+    expect(from.Resources[integration]!.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': ['FallbackLambdaFunction', 'Arn'] });
+    const fallback = from.Resources.FallbackLambdaFunction!;
+    const role = fallback.Properties.Role['Fn::GetAtt'][0] as string;
+    expect(role).toBe('FallbackIamRoleLambdaExecution');
+    const actions = allowed(from, role).map((entry) => entry.split(' on ')[0]!);
+    expect(actions.filter((action) => /^(dynamodb|ssm|kms|events|lambda|sqs):/.test(action))).toEqual([]);
+    // Its own logs, and nothing else.
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.every((action) => action.startsWith('logs:'))).toBe(true);
+    expect(Object.keys(fallback.Properties.Environment.Variables).filter((name) => name.endsWith('_PARAMETER'))).toEqual([]);
+    expect(fallback.Properties.Timeout).toBeLessThanOrEqual(10);
   });
 
   it('schedules the cleanup hourly with retries and a dead-letter queue, and alarms on errors and queue depth', () => {

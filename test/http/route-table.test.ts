@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ASYNC_WORKERS, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { ASYNC_WORKERS, FALLBACK_ROUTE, JOBS, ROUTES, STREAM_CONSUMERS } from '../../lib/app/function-table.ts';
+import { functionEntries } from '../../scripts/local/build.ts';
 import { renderOpenApiDocument, renderServedDocument } from '../../scripts/openapi.ts';
 
 /**
@@ -33,12 +34,13 @@ describe('the route table', () => {
   });
 
   it.each(['local', 'realto'])(
-    "gives serverless.yml, in %s mode, one function per route with its HTTP event, one per job with its schedule, the stream's consumer and the delivery worker",
+    "gives serverless.yml, in %s mode, one function per route with its HTTP event, the fallback on `$default`, one per job with its schedule, the stream's consumer and the delivery worker",
     async (mode) => {
       const functions = await serverlessFunctions(mode);
       expect(Object.keys(functions).sort()).toEqual(
         [
           ...ROUTES.map((route) => route.function),
+          FALLBACK_ROUTE.function,
           ...JOBS.map((job) => job.function),
           ...STREAM_CONSUMERS.map((consumer) => consumer.function),
           ...ASYNC_WORKERS.map((worker) => worker.function),
@@ -64,8 +66,40 @@ describe('the route table', () => {
       for (const job of JOBS) {
         expect(functions[job.function].events[0].schedule.rate).toContain(job.scheduleSetting);
       }
+      // Any method, any path no route takes (osls writes `'*'` as the route key `$default`); it touches nothing.
+      expect(functions[FALLBACK_ROUTE.function]).toEqual({
+        handler: FALLBACK_ROUTE.handler,
+        timeout: FALLBACK_ROUTE.timeout,
+        iamRoleStatements: [],
+        events: [{ httpApi: '*' }],
+      });
     },
   );
+
+  it('keeps the fallback apart: not a route of the table, no operation of the document, and its handler exists', async () => {
+    expect(ROUTES.map((route) => route.function)).not.toContain(FALLBACK_ROUTE.function);
+    expect(renderOpenApiDocument()).not.toContain(FALLBACK_ROUTE.handler.slice(0, FALLBACK_ROUTE.handler.lastIndexOf('.')));
+    expect(renderOpenApiDocument()).not.toContain('$default');
+    const file = FALLBACK_ROUTE.handler.slice(0, FALLBACK_ROUTE.handler.lastIndexOf('.'));
+    const module = (await import(new URL(`${file}.ts`, root).href)) as Record<string, unknown>;
+    expect(typeof module[FALLBACK_ROUTE.handler.slice(FALLBACK_ROUTE.handler.lastIndexOf('.') + 1)]).toBe('function');
+  });
+
+  it('is what npm start builds and serves: every function of the table, the fallback included (scripts/local/build.ts)', () => {
+    expect(
+      functionEntries()
+        .map((fn) => fn.name)
+        .sort(),
+    ).toEqual(
+      [
+        ...ROUTES.map((route) => route.function),
+        FALLBACK_ROUTE.function,
+        ...JOBS.map((job) => job.function),
+        ...STREAM_CONSUMERS.map((consumer) => consumer.function),
+        ...ASYNC_WORKERS.map((worker) => worker.function),
+      ].sort(),
+    );
+  });
 
   it('is what the served OpenAPI document describes (npm run openapi writes it; run it after changing a route)', () => {
     expect(readFileSync(new URL('lib/http/openapi.json', root), 'utf8')).toBe(renderOpenApiDocument());

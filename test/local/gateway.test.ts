@@ -1,15 +1,17 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../lib/app/function-table.ts';
+import { FALLBACK_ROUTE, ROUTES } from '../../lib/app/function-table.ts';
 import type { BuiltFunction } from '../../scripts/local/build.ts';
-import { ROOT } from '../../scripts/local/build.ts';
+import { ROOT, readServerlessBuild } from '../../scripts/local/build.ts';
 import { freePort } from '../../scripts/local/dynamodb-local.ts';
 import { type Gateway, rateMs, startGateway } from '../../scripts/local/gateway.ts';
 
 /**
  * The local API Gateway of npm start (scripts/local/gateway.ts), with stand-in functions that answer, fail,
  * hang or crash: whatever a function does, the caller gets an HTTP answer, and a failure is never a 2xx.
+ * A request no route takes goes to the real fallback (functions/meta/fallback.ts), bundled as deployed.
  */
 const dir = join(ROOT, '.local', `gateway-test-${process.pid}`);
 const FUNCTIONS: Record<string, string> = {
@@ -34,13 +36,24 @@ beforeAll(async () => {
   // Each route of the table is served by one of the stand-ins.
   const standIns = ['answers', 'throws', 'hangs', 'crashes', 'slow', 'plain'];
   const functions = ROUTES.map((route, index) => ({ ...fn(standIns[index % standIns.length]!), name: route.function }));
+  // The `$default` route's function itself, built as serverless.yml builds it.
+  const { options, outputFileExtension } = readServerlessBuild('local');
+  const entry = `${FALLBACK_ROUTE.handler.slice(0, FALLBACK_ROUTE.handler.lastIndexOf('.'))}.ts`;
+  await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: [entry], outbase: ROOT, outdir: dir, logLevel: 'silent' });
+  functions.push({
+    ...fn(FALLBACK_ROUTE.function, FALLBACK_ROUTE.timeout),
+    handler: FALLBACK_ROUTE.handler,
+    entry,
+    file: join(dir, entry.replace(/\.ts$/, outputFileExtension)),
+  });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   gateway = await startGateway({
     port,
     host: '127.0.0.1',
     functions,
-    env: { PATH: process.env.PATH },
+    // As npm start runs them: not in AWS (the fallback reads the settings).
+    env: { PATH: process.env.PATH, IS_OFFLINE: 'true' },
     maxEnvironments: 2,
     schedules: false,
     log: (line) => void lines.push(line),
@@ -71,9 +84,31 @@ describe('the local API Gateway', () => {
     expect(seen.query).toEqual({ a: '1,2' });
   });
 
-  it('answers 404 for a path or method no route has, as API Gateway does', async () => {
-    expect((await fetch(`${base}/v1/nothing-here`)).status).toBe(404);
-    expect((await fetch(`${base}/v1/openapi.json`, { method: 'DELETE' })).status).toBe(404);
+  it('hands a path no route has to the fallback, as the $default route does: an API path is a problem+json 404', async () => {
+    const response = await fetch(`${base}/v1/nothing-here`, { headers: { 'x-correlation-id': 'corr-nothing' } });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({ status: 404, code: 'not_found', correlationId: 'corr-nothing' });
+    expect(lines.some((line) => line.includes('/v1/nothing-here → 404 (fallback'))).toBe(true);
+  });
+
+  it('hands a method a path does not take to the fallback: a problem+json 405 with Allow', async () => {
+    const response = await fetch(`${base}/v1/openapi.json`, { method: 'DELETE' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET');
+    expect(await response.json()).toMatchObject({ status: 405, code: 'method_not_allowed' });
+  });
+
+  it("answers an unknown path under the pages' paths with the pages' HTML 404, and a method a page does not take with their HTML 405", async () => {
+    const unknown = await fetch(`${base}/consent/abc/def`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(unknown.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await unknown.text()).toMatch(/^<!doctype html>/);
+    const method = await fetch(`${base}/guided/${'A'.repeat(48)}`, { method: 'DELETE' });
+    expect(method.status).toBe(405);
+    expect(method.headers.get('allow')).toBe('GET, POST');
+    expect(method.headers.get('content-type')).toBe('text/html; charset=utf-8');
   });
 
   it('answers a function that throws with 502 problem+json, without its message or stack', async () => {

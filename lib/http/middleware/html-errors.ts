@@ -15,10 +15,12 @@ export const htmlErrors = (logger: Pick<Logger, 'info' | 'error'>): HttpMiddlewa
     const correlationId = state?.correlationId ?? request.context.awsRequestId;
     const language = state?.language ?? 'en';
     const { error } = request;
-    const status = describeError(error)?.status ?? 500;
+    const described = describeError(error);
+    const status = described?.status ?? 500;
     if (error instanceof RefusedError) logger.info('page refused', { status, code: error.code });
     else logger.error('page failed', { error: error as Error });
     const response = htmlResponse(errorPage(status, language), language);
-    request.response = { ...response, headers: { ...response.headers, 'X-Correlation-Id': correlationId ?? '' } };
+    // The error's own headers too (`Allow` of a 405, `Retry-After` of a 503), as problem+json gives them.
+    request.response = { ...response, headers: { ...described?.headers, ...response.headers, 'X-Correlation-Id': correlationId ?? '' } };
   },
 });
