@@ -44,7 +44,8 @@ const asker = (request: StoredRequest, texts: Catalogue) => tenantName(request) 
 /** Each line of what is being connected, in the end user's words: the term, and its value or what stands for none. */
 function subjectRow({ term, value }: ConsentSubjectLine, texts: Catalogue): [string, string] {
   const none: Record<ConsentSubjectLine['term'], string> = { site: texts.consent.yourSite, siteType: '—', device: '—', manufacturer: '—', model: '—' };
-  const shown = term === 'device' ? (texts.devices[value as keyof Catalogue['devices']] ?? value) : value;
+  const named: Partial<Record<ConsentSubjectLine['term'], Record<string, string>>> = { device: texts.devices, siteType: texts.collectiveTypes };
+  const shown = named[term]?.[value] ?? value;
   return [texts.consent.terms[term], shown.trim() ? shown : none[term]];
 }
 

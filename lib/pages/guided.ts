@@ -79,7 +79,7 @@ export function createGuidedPages(options: {
 <p role="status">${first ? texts.guided.sent : texts.guided.already}</p>
 <dl>
   <dt>${texts.guided.requestedBy}</dt><dd>${session.companyName}</dd>
-  <dt>${texts.guided.device}</dt><dd>${session.manufacturer} ${texts.inSentence(deviceName(texts, type))}</dd>
+  <dt>${texts.guided.device}</dt><dd>${texts.product(session.manufacturer, texts.inSentence(deviceName(texts, type)))}</dd>
   <dt>${texts.guided.status}</dt><dd>${statusPill(request.status, language)}</dd>
 </dl>
 ${receipt ? html`<p><a href="${token}/receipt" download>${texts.guided.receipt}</a> ${texts.guided.receiptNote}</p>` : ''}
@@ -152,9 +152,9 @@ ${
     const identifier = given.identifier?.trim() ?? '';
     // Which identifier fits is known only with the type; without one, only that something was entered.
     const rule = entityType ? identifierOf(entityType) : undefined;
-    if (!identifier || (rule && !rule.pattern.test(identifier))) {
-      errors.identifier = texts.guided.errors.identifier(texts.guided.identifiers[rule?.field ?? 'any'].label);
-    }
+    const label = texts.guided.identifiers[rule?.field ?? 'any'].label;
+    if (!identifier) errors.identifier = texts.guided.errors.identifierMissing(label);
+    else if (rule && !rule.pattern.test(identifier)) errors.identifier = texts.guided.errors.identifier(label);
     if (given.consent !== 'yes') errors.consent = texts.guided.errors.consent;
     return { errors, ...(entityType ? { entityType } : {}) };
   }

@@ -55,6 +55,7 @@ button{font:inherit;font-weight:600;padding:.7rem 1.3rem;border-radius:.5rem;bor
 .status{display:inline-block;padding:.15rem .6rem;border-radius:1rem;background:#e9f5ee;color:#2d6a4f;font-weight:600}
 .status.bad{background:#fbeeee;color:#9b2226}
 a{color:#1d5fa8}
+.card a{padding:.25rem 0}
 footer{margin-top:1.5rem;color:#4f5d6b;font-size:.85rem}
 .languages{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;margin:.5rem 0 0;padding:0}
 .languages a,.languages span{display:inline-block;min-height:24px;min-width:24px;padding:.15rem 0}

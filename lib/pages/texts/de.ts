@@ -15,6 +15,15 @@ export const de: Catalogue = {
     Failed: 'Fehlgeschlagen',
     Canceled: 'Nicht verbunden',
   },
+  collectiveTypes: {
+    Community: 'Gemeinschaft',
+    Household: 'Haushalt',
+    Fleet: 'Fahrzeugflotte',
+    SolarFarm: 'Solarpark',
+    WindFarm: 'Windpark',
+    VirtualPowerPlant: 'Virtuelles Kraftwerk',
+  },
+  product: (manufacturer, device) => `${device} von ${manufacturer}`,
   devices: {
     Battery: 'Heimspeicher',
     ChargePoint: 'Ladepunkt',
@@ -63,7 +72,8 @@ export const de: Catalogue = {
   },
   guided: {
     title: (manufacturer) => `Ihr ${manufacturer}-Gerät verbinden`,
-    heading: (company, manufacturer, device) => `${company} bittet darum, Ihr Gerät zu verbinden: ${manufacturer} ${device}`,
+    heading: (company, manufacturer, device) =>
+      `${company} bittet darum, Ihr Gerät von ${manufacturer} zu verbinden${device === 'Gerät' ? '' : ` (${device})`}`,
     aDevice: 'Gerät',
     intro: 'Sagen Sie uns, um welches Gerät es sich handelt. Wir verwenden diese Angaben nur, um es auf der Energieplattform Realto zu finden.',
     form: 'Ihr Gerät',
@@ -83,6 +93,7 @@ export const de: Catalogue = {
       type: 'Wählen Sie die Art des Geräts.',
       model: 'Geben Sie das Modell ein, mit höchstens 100 Zeichen.',
       identifier: (label) => `${label}: Das scheint nicht zu stimmen. Bitte prüfen Sie es und versuchen Sie es erneut.`,
+      identifierMissing: (label) => `Bitte geben Sie die ${label} ein.`,
       consent: 'Setzen Sie das Häkchen, um zuzustimmen, oder schließen Sie diese Seite, wenn Sie nicht zustimmen.',
     },
     sentTitle: 'Ihr Gerät wird verbunden',

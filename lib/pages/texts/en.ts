@@ -18,6 +18,16 @@ export const en = {
     Failed: 'Failed',
     Canceled: 'Canceled',
   },
+  collectiveTypes: {
+    Community: 'Community',
+    Household: 'Household',
+    Fleet: 'Fleet',
+    SolarFarm: 'Solar farm',
+    WindFarm: 'Wind farm',
+    VirtualPowerPlant: 'Virtual power plant',
+  },
+  /** A device with its maker, as a line of the details shows it. */
+  product: (manufacturer: string, device: string) => `${manufacturer} ${device}`,
   devices: {
     Battery: 'Home battery',
     ChargePoint: 'Charge point',
@@ -87,6 +97,7 @@ export const en = {
       type: 'Choose the type of device.',
       model: 'Enter the model, in at most 100 characters.',
       identifier: (label: string) => `${label}: this does not look right. Check it and try again.`,
+      identifierMissing: (label: string) => `Enter the ${label.charAt(0).toLowerCase()}${label.slice(1)}.`,
       consent: 'Tick the box to agree, or close this page if you do not.',
     },
     sentTitle: 'Your device is being connected',

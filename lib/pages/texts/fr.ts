@@ -15,6 +15,15 @@ export const fr: Catalogue = {
     Failed: 'Échec',
     Canceled: 'Non connecté',
   },
+  collectiveTypes: {
+    Community: 'Communauté',
+    Household: 'Foyer',
+    Fleet: 'Flotte',
+    SolarFarm: 'Parc solaire',
+    WindFarm: 'Parc éolien',
+    VirtualPowerPlant: 'Centrale électrique virtuelle',
+  },
+  product: (manufacturer, device) => `${device} ${manufacturer}`,
   devices: {
     Battery: 'Batterie domestique',
     ChargePoint: 'Borne de recharge',
@@ -62,7 +71,7 @@ export const fr: Catalogue = {
   },
   guided: {
     title: (manufacturer) => `Connecter votre appareil ${manufacturer}`,
-    heading: (company, manufacturer, device) => `${company} demande à connecter votre appareil : ${manufacturer} ${device}`,
+    heading: (company, manufacturer, device) => `${company} demande à connecter votre ${device} ${manufacturer}`,
     aDevice: 'appareil',
     intro: 'Indiquez-nous de quel appareil il s’agit. Nous utilisons ces informations uniquement pour le retrouver sur la plateforme énergétique Realto.',
     form: 'Votre appareil',
@@ -82,6 +91,7 @@ export const fr: Catalogue = {
       type: 'Choisissez le type d’appareil.',
       model: 'Indiquez le modèle, en 100 caractères au plus.',
       identifier: (label) => `${label} : cela ne semble pas correct. Vérifiez et réessayez.`,
+      identifierMissing: (label) => `Indiquez le ${label.charAt(0).toLowerCase()}${label.slice(1)}.`,
       consent: 'Cochez la case pour accepter, ou fermez cette page si vous ne souhaitez pas.',
     },
     sentTitle: 'Votre appareil est en cours de connexion',

@@ -15,6 +15,15 @@ export const nl: Catalogue = {
     Failed: 'Mislukt',
     Canceled: 'Niet gekoppeld',
   },
+  collectiveTypes: {
+    Community: 'Gemeenschap',
+    Household: 'Huishouden',
+    Fleet: 'Wagenpark',
+    SolarFarm: 'Zonnepark',
+    WindFarm: 'Windpark',
+    VirtualPowerPlant: 'Virtuele energiecentrale',
+  },
+  product: (manufacturer, device) => `${manufacturer} ${device}`,
   devices: {
     Battery: 'Thuisbatterij',
     ChargePoint: 'Laadpunt',
@@ -82,6 +91,7 @@ export const nl: Catalogue = {
       type: 'Kies de soort apparaat.',
       model: 'Vul het model in, in hoogstens 100 tekens.',
       identifier: (label) => `${label}: dit lijkt niet te kloppen. Controleer het en probeer het opnieuw.`,
+      identifierMissing: (label) => `Vul het ${label.charAt(0).toLowerCase()}${label.slice(1)} in.`,
       consent: 'Vink het vakje aan om akkoord te gaan, of sluit deze pagina als je dat niet wilt.',
     },
     sentTitle: 'Je apparaat wordt gekoppeld',
