@@ -1,9 +1,10 @@
-import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { createSecretKey } from 'node:crypto';
 import type { Config } from '../config/settings.ts';
 import { displayName } from '../lifecycle/display-name.ts';
 import { UnavailableError } from '../lifecycle/errors.ts';
 import type { Caller } from '../lifecycle/types.ts';
 import { InsufficientScopeError, UnauthorizedError } from './errors.ts';
+import { type JwtAlgorithm, type JwtPayload, type KeysFor, TokenRefused, verifyJwt } from './jwt.ts';
 import { KeysUnavailableError, remoteKeySet } from './remote-keys.ts';
 import type { Scope } from './route.ts';
 
@@ -14,21 +15,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * shared secret, RS256/ES256 for a JWKS; a token that names any other algorithm, `none` included, fails.
  */
 export function createAuthenticator(settings: Config['auth']) {
-  const verifyOptions = {
-    issuer: settings.issuer,
-    audience: settings.audience,
-    requiredClaims: ['exp', 'sub'],
-    clockTolerance: 5,
-  };
-  const verify = settings.jwksUrl
-    ? (
-        (jwks) => (token: string) =>
-          jwtVerify(token, jwks, { ...verifyOptions, algorithms: ['RS256', 'ES256'] })
-      )(remoteKeySet(new URL(settings.jwksUrl), { timeoutMs: 3_000, cooldownMs: 30_000 }))
-    : (
-        (secret) => (token: string) =>
-          jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] })
-      )(new TextEncoder().encode(settings.jwtSecret));
+  const keys = keySource(settings);
+  const verify = (token: string) =>
+    verifyJwt(token, {
+      ...keys,
+      issuer: settings.issuer,
+      audience: settings.audience,
+      requiredClaims: ['exp', 'sub'],
+      clockToleranceSeconds: 5,
+    });
 
   const verified = new VerifiedTokens();
 
@@ -49,10 +44,10 @@ export function createAuthenticator(settings: Config['auth']) {
     return { principalId: claims.sub!, tenantId: (claims.tenant_id as string).toLowerCase(), scopes, ...(tenantName ? { tenantName } : {}) };
   };
 
-  async function verifyClaims(token: string): Promise<JWTPayload> {
-    let claims: JWTPayload;
+  async function verifyClaims(token: string): Promise<JwtPayload> {
+    let claims: JwtPayload;
     try {
-      ({ payload: claims } = await verify(token));
+      claims = await verify(token);
     } catch (error) {
       if (isKeyFetchFailure(error)) {
         throw new UnavailableError('The identity provider keys could not be fetched; retry shortly.', 5, { cause: error });
@@ -70,16 +65,24 @@ export function createAuthenticator(settings: Config['auth']) {
   }
 }
 
+/** Where the keys come from, and so the algorithms allowed: a JWKS's RS256/ES256, or the local HS256 secret. */
+function keySource(settings: Config['auth']): { algorithms: JwtAlgorithm[]; keys: KeysFor } {
+  if (settings.jwksUrl) return { algorithms: ['RS256', 'ES256'], keys: remoteKeySet(new URL(settings.jwksUrl), { timeoutMs: 3_000, cooldownMs: 30_000 }) };
+  // The settings give a secret of at least 32 characters whenever there is no key URL (lib/config/settings.ts).
+  const secret = settings.jwtSecret ? [createSecretKey(Buffer.from(settings.jwtSecret, 'utf8'))] : [];
+  return { algorithms: ['HS256'], keys: () => secret };
+}
+
 /**
  * Tokens this container verified, until they expire: a client reuses its token for many calls, and the
  * signature check (WebCrypto, off the main thread) is most of the middleware's cost. Keyed by the whole
  * token, so any other token, however similar, is verified afresh; bounded, oldest dropped first.
  */
 class VerifiedTokens {
-  private readonly entries = new Map<string, JWTPayload>();
+  private readonly entries = new Map<string, JwtPayload>();
   private static readonly MAX = 1_000;
 
-  get(token: string): JWTPayload | undefined {
+  get(token: string): JwtPayload | undefined {
     const claims = this.entries.get(token);
     if (!claims) return undefined;
     // Expired since it was verified: drop it, so the full check runs and answers as it would.
@@ -90,7 +93,7 @@ class VerifiedTokens {
     return claims;
   }
 
-  set(token: string, claims: JWTPayload): void {
+  set(token: string, claims: JwtPayload): void {
     if (this.entries.size >= VerifiedTokens.MAX) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(token, claims);
   }
@@ -104,12 +107,21 @@ const isKeyFetchFailure = (error: unknown) => error instanceof KeysUnavailableEr
 
 /** Says which check failed without echoing anything from the token. */
 function describe(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'The token has expired.';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `The token's ${error.claim} claim is not accepted.`;
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm that is not accepted.';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is not valid.';
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'The token is signed with an unknown key.';
-  return 'The token is not valid.';
+  if (!(error instanceof TokenRefused)) return 'The token is not valid.';
+  switch (error.reason) {
+    case 'expired':
+      return 'The token has expired.';
+    case 'claim':
+      return `The token's ${error.claim} claim is not accepted.`;
+    case 'algorithm':
+      return 'The token is signed with an algorithm that is not accepted.';
+    case 'signature':
+      return 'The token signature is not valid.';
+    case 'unknown_key':
+      return 'The token is signed with an unknown key.';
+    default:
+      return 'The token is not valid.';
+  }
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;

@@ -1,15 +1,13 @@
 import { createRequire } from 'node:module';
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { isJwkSet, type JwkSet, type KeysFor, keysOfSet } from './jwt.ts';
 
 /**
- * The identity provider's signing keys (a JWKS URL), fetched with node:http(s) and checked by jose's local
- * key set. jose's own remote key set builds a fetch `Headers` when it is made, which loads Node's fetch
- * implementation: measured at about 118 million instructions, several times all of a function's own code, at
- * every deployed cold start. node:https is loaded by the AWS SDK anyway.
+ * The identity provider's signing keys (a JWKS URL), fetched with node:http(s) (loaded by the AWS SDK
+ * anyway; Node's fetch would load its own implementation at every deployed cold start).
  *
- * It behaves as jose's did: the keys are fetched on first use and kept for `maxAgeMs`; a token signed with a
- * key the set does not hold refetches it, at most once per `cooldownMs` (a key rotation is picked up, a flood
- * of strange key ids is not a flood of fetches); concurrent verifications share one fetch.
+ * As jose's remote key set does: the keys are fetched on first use and kept for `maxAgeMs`; a token signed
+ * with a key the set does not hold refetches it, at most once per `cooldownMs` (a key rotation is picked up,
+ * a flood of strange key ids is not a flood of fetches); concurrent verifications share one fetch.
  */
 export interface RemoteKeyOptions {
   timeoutMs: number;
@@ -33,7 +31,7 @@ function modules() {
 }
 
 /** GET the key set: 200 and JSON within the time, the size and without a redirect, or KeysUnavailableError. */
-function fetchKeySet(url: URL, timeoutMs: number): Promise<JSONWebKeySet> {
+function fetchKeySet(url: URL, timeoutMs: number): Promise<unknown> {
   const client = url.protocol === 'https:' ? modules().https : modules().http;
   return new Promise((resolve, reject) => {
     const fail = (why: string, cause?: unknown) => reject(new KeysUnavailableError(`The keys at ${url.origin} could not be read: ${why}.`, { cause }));
@@ -54,7 +52,7 @@ function fetchKeySet(url: URL, timeoutMs: number): Promise<JSONWebKeySet> {
       });
       response.on('end', () => {
         try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONWebKeySet);
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
         } catch (error) {
           fail('the answer is not JSON', error);
         }
@@ -66,20 +64,17 @@ function fetchKeySet(url: URL, timeoutMs: number): Promise<JSONWebKeySet> {
   });
 }
 
-export function remoteKeySet(url: URL, options: RemoteKeyOptions): JWTVerifyGetKey {
+export function remoteKeySet(url: URL, options: RemoteKeyOptions): KeysFor {
   const maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
-  let keys: JWTVerifyGetKey | undefined;
+  let keys: JwkSet | undefined;
   let fetchedAt = Number.NEGATIVE_INFINITY;
   let pending: Promise<void> | undefined;
 
   const reload = () => {
     pending ??= fetchKeySet(url, options.timeoutMs)
       .then((set) => {
-        try {
-          keys = createLocalJWKSet(set);
-        } catch (error) {
-          throw new KeysUnavailableError(`The keys at ${url.origin} are not a JSON Web Key Set.`, { cause: error });
-        }
+        if (!isJwkSet(set)) throw new KeysUnavailableError(`The keys at ${url.origin} are not a JSON Web Key Set.`);
+        keys = set;
         fetchedAt = Date.now();
       })
       .finally(() => {
@@ -88,14 +83,11 @@ export function remoteKeySet(url: URL, options: RemoteKeyOptions): JWTVerifyGetK
     return pending;
   };
 
-  return async (header, token) => {
+  return async (header) => {
     if (!keys || Date.now() - fetchedAt >= maxAgeMs) await reload();
-    try {
-      return await keys!(header, token);
-    } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - fetchedAt < options.cooldownMs) throw error;
-      await reload();
-      return keys!(header, token);
-    }
+    const found = keysOfSet(keys!, header);
+    if (found.length > 0 || Date.now() - fetchedAt < options.cooldownMs) return found;
+    await reload();
+    return keysOfSet(keys!, header);
   };
 }

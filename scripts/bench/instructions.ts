@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ROOT } from '../local/build.ts';
+import { assertNode24 } from '../local/node-version.ts';
+import { buildBundles, buildSdkBaseline, childEnv } from './bundles.ts';
+
+/**
+ * npm run bench:instructions [-- --mode local|realto] [name-filter ...]
+ * Each function's cold start in instructions executed (valgrind's callgrind, from apt), over the SDK-only
+ * handler of the same clients. Unlike a wall-clock reading, the count hardly moves between runs or with the
+ * machine's load, so it settles whether a change made a cold start cheaper.
+ */
+const { values: args, positionals: filters } = parseArgs({
+  options: { mode: { type: 'string', default: 'local' } },
+  allowPositionals: true,
+});
+const mode = args.mode === 'realto' ? 'realto' : 'local';
+const PROXY_ENV = { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'bench', REALTO_CLIENT_SECRET: 'bench' };
+
+assertNode24();
+if (spawnSync('valgrind', ['--version']).status !== 0) {
+  process.stderr.write('valgrind is not installed (apt-get install -y valgrind)\n');
+  process.exit(2);
+}
+
+const probe = join(ROOT, '.bench', 'instructions-probe.mjs');
+mkdirSync(join(ROOT, '.bench'), { recursive: true });
+writeFileSync(probe, 'await import(process.argv[2]);\n');
+
+/** Instructions a fresh process executes to import the bundle, in millions. */
+function instructions(file: string, env: Record<string, string> = {}): number {
+  const run = spawnSync(
+    'valgrind',
+    ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', probe, pathToFileURL(file).href],
+    { cwd: ROOT, env: { ...childEnv(), ...env }, encoding: 'utf8', timeout: 300_000 },
+  );
+  const refs = /refs:\s+([\d,]+)/.exec(run.stderr)?.[1];
+  if (run.status !== 0 || !refs) throw new Error(`valgrind on ${file} failed (exit ${run.status}):\n${run.stderr.slice(-2000)}`);
+  return Number(refs.replaceAll(',', '')) / 1e6;
+}
+
+const baselines = new Map<string, number>();
+for (const bundle of await buildBundles(mode)) {
+  const name = bundle.entry.replace(/^functions\/|\.ts$/g, '');
+  if (filters.length && !filters.some((filter) => name.includes(filter))) continue;
+  const baseline = await buildSdkBaseline(bundle.externalImports, 'local');
+  if (!baselines.has(baseline.label)) baselines.set(baseline.label, instructions(baseline.file));
+  const base = baselines.get(baseline.label)!;
+  const own = instructions(bundle.file, mode === 'realto' ? PROXY_ENV : {});
+  process.stdout.write(
+    `${name.padEnd(40)} ${(own - base).toFixed(1).padStart(7)} M over ${baseline.label} (${base.toFixed(1)} M), ratio x${(own / base).toFixed(3)}, ${(bundle.bytes / 1024).toFixed(1)} KB\n`,
+  );
+}
