@@ -1,8 +1,8 @@
-import { buildPagesApp } from '../../lib/app/app.ts';
+import { buildConsentPagesApp } from '../../lib/app/app.ts';
 import { PAGE_ROUTES } from '../../lib/app/routes/pages.ts';
 import { htmlPage } from '../../lib/http/html-page.ts';
 
-const { consent, stack } = buildPagesApp();
+const { consent, stack } = buildConsentPagesApp();
 
 /** GET /consent/{token}: who asks, what is connected, Approve and Decline. */
 export const show = htmlPage(PAGE_ROUTES.consent, stack, async ({ params, language }) => consent.show(params.token, language));

@@ -1,8 +1,8 @@
-import { buildPagesApp } from '../../lib/app/app.ts';
+import { buildGuidedPagesApp } from '../../lib/app/app.ts';
 import { PAGE_ROUTES } from '../../lib/app/routes/pages.ts';
 import { htmlPage } from '../../lib/http/html-page.ts';
 
-const { guided, stack } = buildPagesApp();
+const { guided, stack } = buildGuidedPagesApp();
 
 /** GET /guided/{token}: the device's details and the consent. */
 export const show = htmlPage(PAGE_ROUTES.guided, stack, async ({ params, language }) => guided.show(params.token, language));

@@ -1,9 +1,9 @@
-import { buildEndpointsApp } from '../../lib/app/app.ts';
+import { buildEndpointSendingApp } from '../../lib/app/app.ts';
 import { WEBHOOK_ENDPOINT_ROUTES } from '../../lib/app/routes/webhook-endpoints.ts';
 import { http } from '../../lib/http/handler.ts';
 import { ok } from '../../lib/http/replies.ts';
 
-const { endpoints, stack } = buildEndpointsApp();
+const { endpoints, stack } = buildEndpointSendingApp();
 
 /** POST /v1/webhook-endpoints/{id}/deliveries/{eventId}/retry: one attempt now; the answer is how it went. */
 export const handler = http(WEBHOOK_ENDPOINT_ROUTES.retry, stack, async ({ params, caller }) =>

@@ -34,7 +34,7 @@ import { createProxyGuided } from '../proxy/guided.ts';
 import { createPlatformClient, createRealtoPlatform } from '../proxy/platform.ts';
 import { mirroredRequests } from '../proxy/requests.ts';
 import { tableClients } from '../store/client.ts';
-import { createDynamoEventStore } from '../store/dynamo-events.ts';
+import { createDynamoEndpointStore, createDynamoEventStore } from '../store/dynamo-events.ts';
 import { createDynamoSessionStore } from '../store/dynamo-sessions.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
 import { requestChanges } from '../store/stream.ts';
@@ -305,16 +305,21 @@ function deliveryOf(config: Config, logger: Logger) {
   return { events, deliveries, policy };
 }
 
-/** The webhook endpoints API's functions: a tenant's endpoints, tests, attempts and retries. */
-export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
+/**
+ * The webhook endpoints API's functions: a tenant's endpoints, tests, attempts and retries. Only the two
+ * that send now (a test event, a retry) are built with the delivery engine (`sends`): the others carry
+ * none of it, so their cold start does not pay for it.
+ */
+function endpointsApp(env: NodeJS.ProcessEnv, sends?: typeof deliveryOf) {
   const config = loadConfig(env);
   const observe = observability(config);
   const pageTokenSecret = secretFor(observe.logger)(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
-  const { events, deliveries, policy } = deliveryOf(config, observe.logger);
+  checkBuiltFor(config);
+  const policy = { deployed: config.deployed };
   const endpoints = createEndpointService({
-    store: events,
+    store: createDynamoEndpointStore(documentsOf(config), config.tableName),
     pageTokens: createPageTokens(pageTokenSecret.current),
-    deliveries,
+    ...(sends ? { deliveries: sends(config, observe.logger).deliveries } : {}),
     policy,
     resolve: resolveHost,
   });
@@ -325,6 +330,12 @@ export function buildEndpointsApp(env: NodeJS.ProcessEnv = process.env) {
   };
   return { endpoints, stack };
 }
+
+/** The endpoints API's functions that manage endpoints and read their attempts. */
+export const buildEndpointsApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env);
+
+/** The endpoints API's functions that send now: a test event, a retry of one delivery. */
+export const buildEndpointSendingApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env, deliveryOf);
 
 /** The publisher and the sweep hand deliveries to the worker: without one they could only drop them. */
 function requireWorker(config: Config) {
@@ -416,38 +427,50 @@ const pageOff = async (): Promise<never> => {
 };
 
 /**
- * The end user's pages: the consent page (any kind with a consent step) and the guided session's page.
- * Local mode only: in proxy mode the platform's own consent link is handed out, and these answer 404.
+ * What the end user's pages share: the signed links, and in local mode the table, the lifecycle of the
+ * kinds the page shows and the notary that signs each decision. In proxy mode the platform's own
+ * consent link is handed out, and the pages answer 404.
  */
-export function buildPagesApp(env: NodeJS.ProcessEnv = process.env) {
+function pageParts(env: NodeJS.ProcessEnv, kinds: readonly AnyKind[]) {
   const config = loadConfig(env);
   const observe = observability(config);
-  const secret = secretFor(observe.logger);
-  const linkSecret = secret(config.linkSecret, 'LINK_SECRET');
-  const links = endUserLinks(linkSecret);
+  const linkSecret = secretFor(observe.logger)(config.linkSecret, 'LINK_SECRET');
   const stack: StackParts = { logger: observe.logger, secretsFor: secretsFor({ linkSecret }, config.mode) };
+  const links = endUserLinks(linkSecret);
   // Spelled out (not BUILT_FOR) so that esbuild folds it: proxy-mode bundles carry no page.
-  if (process.env.ONBOARDING_MODE === 'realto' || !links)
-    return { consent: { show: pageOff, decide: pageOff, receipt: pageOff }, guided: { show: pageOff, submit: pageOff, receipt: pageOff }, stack };
+  if (process.env.ONBOARDING_MODE === 'realto' || !links) return { stack, local: undefined };
   const store = requestStore(config);
   const notary = createNotary(signerOf(config));
-  const core = lifecycleOf(config, store, CONSENT_KINDS, missingSecret('PAGE_TOKEN_SECRET'), notary);
+  const core = lifecycleOf(config, store, kinds, missingSecret('PAGE_TOKEN_SECRET'), notary);
+  const pageUrl = (page: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${page}/${token}`;
+  return { stack, local: { config, links, store, notary, core, pageUrl, hashAddress: addressHasher(linkSecret.current) } };
+}
+
+/** The consent page's function: any kind with a consent step. Each page function carries only its page. */
+export function buildConsentPagesApp(env: NodeJS.ProcessEnv = process.env) {
+  const { stack, local } = pageParts(env, CONSENT_KINDS);
+  if (process.env.ONBOARDING_MODE === 'realto' || !local) return { consent: { show: pageOff, decide: pageOff, receipt: pageOff }, stack };
+  const { store, core, links, pageUrl, notary, hashAddress } = local;
+  return {
+    consent: createConsentPages({ store, lifecycle: core, kinds: registryOf(CONSENT_KINDS), links, pageUrl: pageUrl('consent'), notary, hashAddress }),
+    stack,
+  };
+}
+
+/** The guided session's page function: a session yields an entity onboarding, so that is the one kind it knows. */
+export function buildGuidedPagesApp(env: NodeJS.ProcessEnv = process.env) {
+  const { stack, local } = pageParts(env, [ENTITY_ONBOARDING]);
+  if (process.env.ONBOARDING_MODE === 'realto' || !local) return { guided: { show: pageOff, submit: pageOff, receipt: pageOff }, stack };
+  const { config, store, core, links, pageUrl, notary, hashAddress } = local;
   const sessions = createDynamoSessionStore(documentsOf(config), config.tableName);
-  const entities = createRequests(ENTITY_ONBOARDING, core, requestsOptions(config, links));
   const guided = createGuidedService({
     sessions,
-    entities,
+    entities: createRequests(ENTITY_ONBOARDING, core, requestsOptions(config, links)),
     allowLoopbackHttpReturnUrl: !config.production,
     pageTokens: createPageTokens(missingSecret('PAGE_TOKEN_SECRET').current),
     urlOf: () => '',
   });
-  const pageUrl = (page: 'consent' | 'guided') => (token: string) => `${config.publicUrl}/${page}/${token}`;
-  const hashAddress = addressHasher(linkSecret.current);
-  return {
-    consent: createConsentPages({ store, lifecycle: core, kinds: registryOf(CONSENT_KINDS), links, pageUrl: pageUrl('consent'), notary, hashAddress }),
-    guided: createGuidedPages({ sessions, guided, links, pageUrl: pageUrl('guided'), trails: store, notary, hashAddress }),
-    stack,
-  };
+  return { guided: createGuidedPages({ sessions, guided, links, pageUrl: pageUrl('guided'), trails: store, notary, hashAddress }), stack };
 }
 
 /** The OpenAPI document's function: settings and a logger, nothing to store or verify. */

@@ -6,7 +6,7 @@ import { type DeliveryEngine, PREVIOUS_SECRET_MS } from './delivery.ts';
 import { type DestinationPolicy, ipVersion, refusedHost, refusedUrl } from './destination.ts';
 import { SUBSCRIBABLE_EVENT_TYPES, testEvent } from './event.ts';
 import type { CreateEndpointInput, UpdateEndpointInput } from './schemas.ts';
-import type { DeliveryAttempt, EventStore, WebhookEndpoint } from './store.ts';
+import type { DeliveryAttempt, EndpointStore, WebhookEndpoint } from './store.ts';
 
 /** A webhook endpoint as the API shows it: never its secret, except in the answers that issue one. */
 export interface EndpointView {
@@ -25,9 +25,10 @@ export const MAX_ENDPOINTS_PER_TENANT = 10;
 const DEFAULT_PAGE_SIZE = 25;
 
 export interface EndpointServiceOptions {
-  store: EventStore;
+  store: EndpointStore;
   pageTokens: PageTokens;
-  deliveries: DeliveryEngine;
+  /** Only for the functions that send now (`test`, `retry`); the others are built without it. */
+  deliveries?: DeliveryEngine;
   policy: DestinationPolicy;
   /** Every address a host name resolves to (node:dns lookup, all). */
   resolve: (hostname: string) => Promise<string[]>;
@@ -57,8 +58,12 @@ function newSecret(): string {
  * the attempts made, and a retry of one delivery. Another tenant's endpoint is indistinguishable from none.
  */
 export function createEndpointService(options: EndpointServiceOptions) {
-  const { store, pageTokens, deliveries, policy } = options;
+  const { store, pageTokens, policy } = options;
   const now = options.now ?? (() => new Date());
+  const deliveries = (): DeliveryEngine => {
+    if (!options.deliveries) throw new Error('This function was built without the delivery engine: build it with buildEndpointSendingApp');
+    return options.deliveries;
+  };
 
   /** The URL, if events may go there: its form first, then every address its host resolves to. */
   async function checkedUrl(raw: string): Promise<string> {
@@ -189,7 +194,7 @@ export function createEndpointService(options: EndpointServiceOptions) {
     async test(id: string, caller: Caller): Promise<DeliveryAttempt> {
       const endpoint = await owned(id, caller);
       const event = testEvent(endpoint.id, `evt_test_${randomUUID()}`, now().toISOString());
-      const made = await deliveries.sendNow(event, endpoint);
+      const made = await deliveries().sendNow(event, endpoint);
       if (!made) throw new ConflictError('The test event is being sent by another request right now.', 'concurrent_modification');
       return made;
     },
@@ -205,7 +210,7 @@ export function createEndpointService(options: EndpointServiceOptions) {
     async retry(id: string, eventId: string, caller: Caller): Promise<DeliveryAttempt> {
       await owned(id, caller);
       if (!(await store.getDelivery(eventId, id))) throw new NotFoundError(`No delivery of event ${eventId} to this endpoint.`);
-      const made = await deliveries.attempt(id, eventId);
+      const made = await deliveries().attempt(id, eventId);
       if (!made) throw new ConflictError('The delivery is being attempted right now; retry in a few seconds.', 'delivery_in_progress');
       return made;
     },

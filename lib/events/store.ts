@@ -134,3 +134,9 @@ export interface EventStore {
   listDue(shard: number, before: string, limit: number, after?: Cursor): Promise<StoredPage<DueDelivery>>;
   readonly dueShards: number;
 }
+
+/** What the webhook endpoints API reads and writes: endpoints, their attempts and one delivery's state. */
+export type EndpointStore = Pick<
+  EventStore,
+  'insertEndpoint' | 'getEndpoint' | 'replaceEndpoint' | 'deleteEndpoint' | 'listEndpoints' | 'listAttempts' | 'getDelivery'
+>;

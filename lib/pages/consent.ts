@@ -6,7 +6,7 @@ import type { StoredRequest } from '../lifecycle/types.ts';
 import type { Decision, ProofNotary } from '../proofs/receipts.ts';
 import { type Download, type HtmlPage, type HtmlReply, html, statusPill } from './html.ts';
 import type { Links } from './links.ts';
-import { CATALOGUES, type Catalogue, type Language } from './texts/index.ts';
+import { type Catalogue, catalogue, type Language } from './texts/index.ts';
 
 export const DECISIONS = ['approve', 'decline'] as const;
 export type ConsentChoice = (typeof DECISIONS)[number];
@@ -77,7 +77,7 @@ export function createConsentPages(options: {
    * so the page shows it from here and nowhere else.
    */
   function noticeOf(request: StoredRequest, language: Language) {
-    const texts = CATALOGUES[language];
+    const texts = catalogue(language);
     const who = asker(request, texts);
     const heading = texts.consent.heading(who);
     const rows: Array<[string, string]> = [[texts.consent.terms.requestedBy, who], ...subjectOf(request, texts)];
@@ -97,7 +97,7 @@ export function createConsentPages(options: {
   }
 
   function render(token: string, request: StoredRequest, language: Language, options: { status?: number; note?: string; receipt?: boolean } = {}): HtmlPage {
-    const texts = CATALOGUES[language];
+    const texts = catalogue(language);
     const pending = request.status === 'Pending';
     const documentation = request.consent?.documentationLink;
     const notice = noticeOf(request, language);
@@ -194,7 +194,7 @@ ${options.receipt ? html`<p><a href="${token}/receipt" download>${texts.consent.
         },
       );
       if (result.outcome === 'duplicate-message') throw new Error('unreachable: a consent carries no message id');
-      if (result.outcome === 'unchanged') return decided(token, result.request, language, 409, CATALOGUES[language].consent.decidedAlready);
+      if (result.outcome === 'unchanged') return decided(token, result.request, language, 409, catalogue(language).consent.decidedAlready);
       return {
         redirect: result.request.returnUrl ? returnAddress(result.request.returnUrl, result.request) : `${options.pageUrl(token)}${languageQuery}`,
       };

@@ -8,7 +8,7 @@ import type { Decision, ProofNotary } from '../proofs/receipts.ts';
 import { type Client, originOf, receiptDownload, returnAddress } from './consent.ts';
 import { type Download, type HtmlPage, type HtmlReply, html, statusPill } from './html.ts';
 import type { Links } from './links.ts';
-import { CATALOGUES, type Catalogue, type Language } from './texts/index.ts';
+import { type Catalogue, catalogue, type Language } from './texts/index.ts';
 
 /** The guided form as sent: every field is checked by the page, so that each error is shown at its field. */
 export interface GuidedForm {
@@ -49,7 +49,7 @@ export function createGuidedPages(options: {
 
   /** What the page asks the end user to agree to, word for word: the receipt's `noticeHash` is of this text. */
   function noticeOf(session: GuidedSession, language: Language) {
-    const texts = CATALOGUES[language];
+    const texts = catalogue(language);
     const device = session.entityType ? texts.inSentence(deviceName(texts, session.entityType)) : texts.guided.aDevice;
     const heading = texts.guided.heading(session.companyName, session.manufacturer, device);
     const intro = texts.guided.intro;
@@ -68,7 +68,7 @@ export function createGuidedPages(options: {
   }
 
   async function done(token: string, session: GuidedSession, request: OnboardingRequestView, language: Language, first: boolean): Promise<HtmlPage> {
-    const texts = CATALOGUES[language];
+    const texts = catalogue(language);
     const receipt = await receiptOf(request.id);
     const type = String(request.data.entity?.type ?? '');
     return {
@@ -89,7 +89,7 @@ ${session.returnUrl ? html`<p><a href="${returnAddress(session.returnUrl, reques
 
   /** The form, with each error next to its field (and named by it), and a summary first that links to each. */
   function form(token: string, session: GuidedSession, language: Language, errors: FieldErrors = {}, given?: GuidedForm): HtmlPage {
-    const texts = CATALOGUES[language];
+    const texts = catalogue(language);
     const preset = session.entityType;
     const identifier = texts.guided.identifiers[preset ? identifierOf(preset).field : 'any'];
     const notice = noticeOf(session, language);
@@ -142,7 +142,7 @@ ${
 
   /** What is wrong with a form, field by field, in the page's language; nothing when it can be sent. */
   function check(session: GuidedSession, given: GuidedForm, language: Language): { errors: FieldErrors; entityType?: EntityType } {
-    const texts = CATALOGUES[language];
+    const texts = catalogue(language);
     const errors: FieldErrors = {};
     const type = session.entityType ?? given.entityType;
     const entityType = type && (ENTITY_TYPES as readonly string[]).includes(type) ? (type as EntityType) : undefined;
@@ -182,7 +182,7 @@ ${
       // The end user of a guided session is named by the session's id (never the link).
       const actor = { type: 'enduser' as const, id: session.id };
       const notice = noticeOf(session, language);
-      const texts = CATALOGUES[language];
+      const texts = catalogue(language);
       const decisionOf = (entityType: string, model: string): NonNullable<TransitionMeta['decision']> => {
         const receipt: Decision = {
           controller: { id: session.tenantId, name: session.companyName },

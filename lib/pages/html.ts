@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Status } from '../lifecycle/types.ts';
-import { CATALOGUES, LANGUAGES, type Language } from './texts/index.ts';
+import { catalogue, LANGUAGE_NAMES, LANGUAGES, type Language } from './texts/index.ts';
 
 /**
  * HTML for people, escaped by construction: `html` is a tagged template whose values are escaped unless
@@ -68,7 +67,12 @@ footer{margin-top:1.5rem;color:#4f5d6b;font-size:.85rem}
 .summary li+li{margin-top:.25rem}
 @media (max-width:30rem){dl{grid-template-columns:1fr;gap:0}dd+dt{margin-top:.5rem}}
 `;
-const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+/**
+ * The style's CSP hash, worked out on the first page: node:crypto is fetched then, as a function without
+ * the AWS SDK (the default route's) would otherwise load it at every cold start for nothing.
+ */
+let styleHash: string | undefined;
+const styleSource = () => (styleHash ??= `'sha256-${process.getBuiltinModule('node:crypto').createHash('sha256').update(STYLE).digest('base64')}'`);
 
 /** An HTML page for people (not a page of a list). */
 export interface HtmlPage {
@@ -94,7 +98,7 @@ export type HtmlReply = HtmlPage | { redirect: string } | Download;
  */
 export function htmlResponse(page: HtmlPage, language: Language = 'en') {
   const formAction = ["'self'", ...(page.formTargets ?? [])].join(' ');
-  const { frame } = CATALOGUES[language];
+  const { frame } = catalogue(language);
   const document = html`<!doctype html>
 <html lang="${language}">
 <head>
@@ -114,8 +118,8 @@ ${page.body}
 <p>${frame.footer}</p>
 <nav aria-label="${frame.languages}"><ul class="languages">${LANGUAGES.map((other) =>
     other === language
-      ? html`<li><span lang="${other}" aria-current="true">${CATALOGUES[other].name}</span></li>`
-      : html`<li><a href="?lang=${other}" lang="${other}" hreflang="${other}">${CATALOGUES[other].name}</a></li>`,
+      ? html`<li><span lang="${other}" aria-current="true">${LANGUAGE_NAMES[other]}</span></li>`
+      : html`<li><a href="?lang=${other}" lang="${other}" hreflang="${other}">${LANGUAGE_NAMES[other]}</a></li>`,
   )}</ul></nav>
 </footer>
 </main>
@@ -125,7 +129,7 @@ ${page.body}
     statusCode: page.status,
     headers: {
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': `default-src 'none'; style-src ${STYLE_HASH}; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+      'Content-Security-Policy': `default-src 'none'; style-src ${styleSource()}; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
       'Referrer-Policy': 'no-referrer',
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
@@ -138,11 +142,11 @@ ${page.body}
 
 /** A request's status as a pill in the page's language, red when it ended without connecting. */
 export const statusPill = (status: Status, language: Language) =>
-  html`<span class="status${['Failed', 'Canceled'].includes(status) ? ' bad' : ''}">${CATALOGUES[language].status[status]}</span>`;
+  html`<span class="status${['Failed', 'Canceled'].includes(status) ? ' bad' : ''}">${catalogue(language).status[status]}</span>`;
 
 /** An error page: what went wrong in words a person understands, in their language, and nothing internal. */
 export function errorPage(status: number, language: Language): HtmlPage {
-  const errors = CATALOGUES[language].errors;
+  const errors = catalogue(language).errors;
   const { title, message } = errors[status as keyof typeof errors] ?? errors[status >= 500 ? 500 : 400];
   return { status, title, body: html`<h1>${title}</h1><p>${message}</p>` };
 }

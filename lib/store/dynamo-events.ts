@@ -10,7 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Delivery, DeliveryAttempt, DueDelivery, EventStore, Lease, StoredDelivery, WebhookEndpoint } from '../events/store.ts';
+import type { Delivery, DeliveryAttempt, DueDelivery, EndpointStore, EventStore, Lease, StoredDelivery, WebhookEndpoint } from '../events/store.ts';
 import type { Cursor, StoredPage } from '../lifecycle/store.ts';
 import { run, translateStoreError } from './errors.ts';
 import {
@@ -112,29 +112,39 @@ function attemptFrom(item: Record<string, unknown>): DeliveryAttempt {
   };
 }
 
-/**
- * The event items of the table (lib/store/keys.ts has their keys): webhook endpoints, deliveries with the
- * sparse due index their retries are found through (no Scan), and attempts. Apart from ./dynamo-store.ts
- * so that only the functions that deliver events carry it.
- */
-export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName: string): EventStore {
-  async function page<T>(
-    operation: string,
-    input: QueryCommandInput,
-    limit: number,
-    keyOf: (item: Record<string, unknown>) => Cursor,
-    decode: (item: Record<string, unknown>) => T,
-  ): Promise<StoredPage<T>> {
-    const result = await run(operation, () => client.send(new QueryCommand({ ...input, Limit: limit + 1 })));
-    const items = result.Items ?? [];
-    // One item more than asked for proves there is a next page; it starts after the last one returned.
-    if (items.length > limit) {
-      const returned = items.slice(0, limit);
-      return { items: returned.map(decode), cursor: keyOf(returned.at(-1)!) };
-    }
-    return { items: items.map(decode), cursor: undefined };
+/** A page of a query: one item more than asked for proves there is a next one. */
+async function pageOf<T>(
+  client: DynamoDBDocumentClient,
+  operation: string,
+  input: QueryCommandInput,
+  limit: number,
+  keyOf: (item: Record<string, unknown>) => Cursor,
+  decode: (item: Record<string, unknown>) => T,
+): Promise<StoredPage<T>> {
+  const result = await run(operation, () => client.send(new QueryCommand({ ...input, Limit: limit + 1 })));
+  const items = result.Items ?? [];
+  // One item more than asked for proves there is a next page; it starts after the last one returned.
+  if (items.length > limit) {
+    const returned = items.slice(0, limit);
+    return { items: returned.map(decode), cursor: keyOf(returned.at(-1)!) };
   }
+  return { items: items.map(decode), cursor: undefined };
+}
 
+/** One delivery's state, read strongly. */
+async function deliveryOf(client: DynamoDBDocumentClient, tableName: string, eventId: string, endpointId: string) {
+  const result = await run('delivery-get', () =>
+    client.send(new GetCommand({ TableName: tableName, Key: deliveryKey(eventId, endpointId), ConsistentRead: true })),
+  );
+  return result.Item ? deliveryFrom(result.Item) : undefined;
+}
+
+/**
+ * The endpoints API's part of the event items: a tenant's endpoints and their count, the attempts made and
+ * one delivery's state. Apart from the deliveries' machinery, so that the endpoints API's functions that do
+ * not send carry none of it.
+ */
+export function createDynamoEndpointStore(client: DynamoDBDocumentClient, tableName: string): EndpointStore {
   /**
    * A transaction on a tenant's endpoint count: creates and deletes of one tenant's endpoints all write its
    * count item, so concurrent ones cancel each other (TransactionConflict) and are tried again after a
@@ -157,27 +167,7 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     }
   }
 
-  /** A conditional update: true when it was made, false when its condition did not hold. */
-  async function updatedIf(operation: string, update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
-    try {
-      await client.send(new UpdateCommand({ TableName: tableName, ...update }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw translateStoreError(operation, error);
-    }
-  }
-
-  async function getDelivery(eventId: string, endpointId: string) {
-    const result = await run('delivery-get', () =>
-      client.send(new GetCommand({ TableName: tableName, Key: deliveryKey(eventId, endpointId), ConsistentRead: true })),
-    );
-    return result.Item ? deliveryFrom(result.Item) : undefined;
-  }
-
   return {
-    dueShards: DUE_SHARDS,
-
     async insertEndpoint(endpoint, max) {
       // Refused by the count's condition: the tenant has `max`. The endpoint's own (its new id taken, which a
       // random UUID never is) is a store error, as it always was.
@@ -191,6 +181,105 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       );
       return written === 'written' ? 'created' : 'limit';
     },
+    async getEndpoint(id, options) {
+      const result = await run('endpoint-get', () =>
+        client.send(new GetCommand({ TableName: tableName, Key: endpointKey(id), ConsistentRead: !options?.eventually })),
+      );
+      return result.Item ? endpointFrom(result.Item) : undefined;
+    },
+    async replaceEndpoint(current, next, options) {
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: endpointItem(next),
+            ConditionExpression: options?.unlessWaiting ? '#version = :version AND attribute_not_exists(busyWaiting)' : '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': current.version },
+          }),
+        );
+        return 'applied';
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'conflict';
+        throw translateStoreError('endpoint-replace', error);
+      }
+    },
+    async deleteEndpoint(endpoint) {
+      // Only the delete that finds the endpoint uncounts it: a second one (concurrent, repeated) changes nothing.
+      const written = await counted(
+        'endpoint-delete',
+        [
+          countUpdate(tableName, endpoint.tenantId, -1),
+          { Delete: { TableName: tableName, Key: endpointKey(endpoint.id), ConditionExpression: 'attribute_exists(pk)' } },
+        ],
+        1,
+      );
+      return written === 'written' ? 'deleted' : 'absent';
+    },
+    listEndpoints(tenantId, limit, after) {
+      return pageOf(
+        client,
+        'endpoint-list',
+        {
+          TableName: tableName,
+          IndexName: INDEX.byTenant,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': tenantPk(tenantId, 'WebhookEndpoint') },
+          ScanIndexForward: false,
+          ExclusiveStartKey: after,
+        },
+        limit,
+        (item) => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }),
+        endpointFrom,
+      );
+    },
+    async listAttempts(endpointId, limit, after) {
+      // Every shard, newest first from where the last page ended; merged, the newest `limit` of them.
+      const before = typeof after?.before === 'string' ? after.before : undefined;
+      const shards = await Promise.all(
+        Array.from({ length: ATTEMPT_SHARDS }, (_, shard) =>
+          run('attempt-list', () =>
+            client.send(
+              new QueryCommand({
+                TableName: tableName,
+                IndexName: INDEX.attemptsByEndpoint,
+                KeyConditionExpression: before ? 'attemptShard = :shard AND attemptKey < :before' : 'attemptShard = :shard',
+                ExpressionAttributeValues: { ':shard': attemptShardPk(endpointId, shard), ...(before ? { ':before': before } : {}) },
+                ScanIndexForward: false,
+                Limit: limit + 1,
+              }),
+            ),
+          ),
+        ),
+      );
+      const items = shards.flatMap((result) => result.Items ?? []).sort((a, b) => String(b.attemptKey).localeCompare(String(a.attemptKey)));
+      const returned = items.slice(0, limit);
+      return { items: returned.map(attemptFrom), cursor: items.length > limit ? { before: returned.at(-1)!.attemptKey } : undefined };
+    },
+    getDelivery: (eventId, endpointId) => deliveryOf(client, tableName, eventId, endpointId),
+  };
+}
+
+/**
+ * The event items of the table (lib/store/keys.ts has their keys): webhook endpoints, deliveries with the
+ * sparse due index their retries are found through (no Scan), and attempts. Apart from ./dynamo-store.ts
+ * so that only the functions that deliver events carry it.
+ */
+export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName: string): EventStore {
+  /** A conditional update: true when it was made, false when its condition did not hold. */
+  async function updatedIf(operation: string, update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    try {
+      await client.send(new UpdateCommand({ TableName: tableName, ...update }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw translateStoreError(operation, error);
+    }
+  }
+
+  return {
+    ...createDynamoEndpointStore(client, tableName),
+    dueShards: DUE_SHARDS,
 
     markBusy(id, mark) {
       return updatedIf('endpoint-busy', {
@@ -230,61 +319,6 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       });
     },
 
-    async getEndpoint(id, options) {
-      const result = await run('endpoint-get', () =>
-        client.send(new GetCommand({ TableName: tableName, Key: endpointKey(id), ConsistentRead: !options?.eventually })),
-      );
-      return result.Item ? endpointFrom(result.Item) : undefined;
-    },
-
-    async replaceEndpoint(current, next, options) {
-      try {
-        await client.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: endpointItem(next),
-            ConditionExpression: options?.unlessWaiting ? '#version = :version AND attribute_not_exists(busyWaiting)' : '#version = :version',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':version': current.version },
-          }),
-        );
-        return 'applied';
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return 'conflict';
-        throw translateStoreError('endpoint-replace', error);
-      }
-    },
-
-    async deleteEndpoint(endpoint) {
-      // Only the delete that finds the endpoint uncounts it: a second one (concurrent, repeated) changes nothing.
-      const written = await counted(
-        'endpoint-delete',
-        [
-          countUpdate(tableName, endpoint.tenantId, -1),
-          { Delete: { TableName: tableName, Key: endpointKey(endpoint.id), ConditionExpression: 'attribute_exists(pk)' } },
-        ],
-        1,
-      );
-      return written === 'written' ? 'deleted' : 'absent';
-    },
-
-    listEndpoints(tenantId, limit, after) {
-      return page(
-        'endpoint-list',
-        {
-          TableName: tableName,
-          IndexName: INDEX.byTenant,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId, 'WebhookEndpoint') },
-          ScanIndexForward: false,
-          ExclusiveStartKey: after,
-        },
-        limit,
-        (item) => ({ pk: item.pk, sk: item.sk, gsi1pk: item.gsi1pk, gsi1sk: item.gsi1sk }),
-        endpointFrom,
-      );
-    },
-
     async putPayload(eventId, payload, created) {
       // Deflated: an event's JSON is about 1 KB, and a write unit is 1 KB; deflated it is half that.
       const deflated = zlib().deflateRawSync(payload);
@@ -318,13 +352,11 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
         if (!(error instanceof ConditionalCheckFailedException)) throw translateStoreError('delivery-insert', error);
         // The stored delivery comes with the refusal (DynamoDB Local before 2.5 leaves it out: read it then).
         const old = (error as { Item?: Record<string, AttributeValue> }).Item;
-        const existing = old ? deliveryFrom(unmarshall(old)) : await getDelivery(delivery.eventId, delivery.endpointId);
+        const existing = old ? deliveryFrom(unmarshall(old)) : await deliveryOf(client, tableName, delivery.eventId, delivery.endpointId);
         if (!existing) throw translateStoreError('delivery-insert', error);
         return { created: false, existing };
       }
     },
-
-    getDelivery,
 
     async claimDelivery(eventId, endpointId, claim) {
       const conditions = ['attribute_exists(pk)', '(attribute_not_exists(leaseUntil) OR leaseUntil < :now)'];
@@ -419,32 +451,9 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
       return 'recorded';
     },
 
-    async listAttempts(endpointId, limit, after) {
-      // Every shard, newest first from where the last page ended; merged, the newest `limit` of them.
-      const before = typeof after?.before === 'string' ? after.before : undefined;
-      const shards = await Promise.all(
-        Array.from({ length: ATTEMPT_SHARDS }, (_, shard) =>
-          run('attempt-list', () =>
-            client.send(
-              new QueryCommand({
-                TableName: tableName,
-                IndexName: INDEX.attemptsByEndpoint,
-                KeyConditionExpression: before ? 'attemptShard = :shard AND attemptKey < :before' : 'attemptShard = :shard',
-                ExpressionAttributeValues: { ':shard': attemptShardPk(endpointId, shard), ...(before ? { ':before': before } : {}) },
-                ScanIndexForward: false,
-                Limit: limit + 1,
-              }),
-            ),
-          ),
-        ),
-      );
-      const items = shards.flatMap((result) => result.Items ?? []).sort((a, b) => String(b.attemptKey).localeCompare(String(a.attemptKey)));
-      const returned = items.slice(0, limit);
-      return { items: returned.map(attemptFrom), cursor: items.length > limit ? { before: returned.at(-1)!.attemptKey } : undefined };
-    },
-
     listDue(shard, before, limit, after) {
-      return page(
+      return pageOf(
+        client,
         'delivery-due',
         {
           TableName: tableName,

@@ -14,7 +14,7 @@ import * as jwksFunction from '../../functions/meta/jwks.ts';
 import * as consentPages from '../../functions/pages/consent.ts';
 import * as guidedPages from '../../functions/pages/guided.ts';
 import * as webhooks from '../../functions/webhooks/provider-events.ts';
-import { buildKeysApp, buildPagesApp, buildTrailApp } from '../../lib/app/app.ts';
+import { buildConsentPagesApp, buildKeysApp, buildTrailApp } from '../../lib/app/app.ts';
 import { COLLECTIVE_ONBOARDING_ROUTES, ENTITY_OFFBOARDING_ROUTES, ENTITY_ONBOARDING_ROUTES, ROUTES } from '../../lib/app/function-table.ts';
 import { GUIDED_SESSION_ROUTES } from '../../lib/app/routes/guided-sessions.ts';
 import { SIGNING_KEYS_ROUTE } from '../../lib/app/routes/meta.ts';
@@ -659,7 +659,7 @@ describe('signing key rotation', () => {
     const rotatedEvidence = http(COLLECTIVE_ONBOARDING_ROUTES.evidence, trailApp.stack, async ({ params, caller }) =>
       ok(await trailApp.evidence((params as { onboardingRequestId: string }).onboardingRequestId, caller)),
     );
-    const pagesApp = buildPagesApp(rotated);
+    const pagesApp = buildConsentPagesApp(rotated);
     const rotatedPages = {
       show: htmlPage(PAGE_ROUTES.consent, pagesApp.stack, async ({ params, language }) => pagesApp.consent.show(params.token, language)),
       decide: htmlPage(PAGE_ROUTES.consentDecision, pagesApp.stack, async ({ params, form, correlationId, client, language }) =>

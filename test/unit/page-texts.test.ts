@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGUES, type Catalogue, chooseLanguage, LANGUAGES } from '../../lib/pages/texts/index.ts';
+import { type Catalogue, catalogue, chooseLanguage, LANGUAGES } from '../../lib/pages/texts/index.ts';
 
 /** Every key of a catalogue, as paths, with what is there: a text, or a function of so many parameters. */
 function entries(value: unknown, path = ''): Array<[string, string]> {
@@ -8,9 +8,9 @@ function entries(value: unknown, path = ''): Array<[string, string]> {
   return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) => entries(inner, path ? `${path}.${key}` : key));
 }
 
-const texts = (catalogue: Catalogue) =>
-  entries(catalogue).flatMap(([path]) => {
-    const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], catalogue);
+const texts = (of: Catalogue) =>
+  entries(of).flatMap(([path]) => {
+    const value = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], of);
     return [typeof value === 'function' ? (value as (...args: string[]) => string)('«A»', '«B»', '«C»') : (value as string)];
   });
 
@@ -18,24 +18,24 @@ describe("the pages' catalogues", () => {
   it.each(LANGUAGES.filter((language) => language !== 'en'))(
     'given %s, then it has every key of English, each a text or a function of the same parameters',
     (language) => {
-      expect(entries(CATALOGUES[language]).sort()).toEqual(entries(CATALOGUES.en).sort());
+      expect(entries(catalogue(language)).sort()).toEqual(entries(catalogue('en')).sort());
     },
   );
 
   it.each(LANGUAGES)('given %s, then no text is empty and every function puts in what it is given', (language) => {
-    for (const text of texts(CATALOGUES[language])) expect(text.trim().length, language).toBeGreaterThan(0);
-    const catalogue = CATALOGUES[language];
-    expect(catalogue.consent.heading('«A»')).toContain('«A»');
-    expect(catalogue.consent.statement('«A»')).toContain('«A»');
-    expect(catalogue.guided.agreement('«A»')).toContain('«A»');
-    for (const given of ['«A»', '«B»', '«C»']) expect(catalogue.guided.heading('«A»', '«B»', '«C»')).toContain(given);
-    expect(catalogue.product('«A»', '«B»')).toMatch(/«A».*«B»|«B».*«A»/);
+    for (const text of texts(catalogue(language))) expect(text.trim().length, language).toBeGreaterThan(0);
+    const words = catalogue(language);
+    expect(words.consent.heading('«A»')).toContain('«A»');
+    expect(words.consent.statement('«A»')).toContain('«A»');
+    expect(words.guided.agreement('«A»')).toContain('«A»');
+    for (const given of ['«A»', '«B»', '«C»']) expect(words.guided.heading('«A»', '«B»', '«C»')).toContain(given);
+    expect(words.product('«A»', '«B»')).toMatch(/«A».*«B»|«B».*«A»/);
   });
 
   it.each(LANGUAGES.filter((language) => language !== 'en'))('given %s, then its sentences are its own, not English left in place', (language) => {
     // Sentences only: what has words of its own besides what is put in.
-    const english = new Set(texts(CATALOGUES.en).filter((text) => text.replace(/«.»/g, '').trim().includes(' ')));
-    const copied = texts(CATALOGUES[language]).filter((text) => english.has(text));
+    const english = new Set(texts(catalogue('en')).filter((text) => text.replace(/«.»/g, '').trim().includes(' ')));
+    const copied = texts(catalogue(language)).filter((text) => english.has(text));
     expect(copied).toEqual([]);
   });
 });

@@ -1,8 +1,7 @@
 import type { Catalogue } from './en.ts';
 
 /** What the end user's pages say, in German (Deutsch), key for key as ./en.ts. */
-export const de: Catalogue = {
-  name: 'Deutsch',
+export const de = (): Catalogue => ({
   frame: {
     brand: 'Verbindung Ihres Energiekontos',
     footer: 'Sicherer Link. Sie können diese Seite schließen, wenn Sie fertig sind.',
@@ -125,4 +124,4 @@ export const de: Catalogue = {
     415: { title: 'Dieses Formular konnte nicht verwendet werden', message: 'Bitte senden Sie das Formular von der Seite selbst.' },
     500: { title: 'Etwas ist schiefgelaufen', message: 'Es wurde nichts geändert. Bitte versuchen Sie es gleich noch einmal.' },
   },
-};
+});

@@ -3,8 +3,7 @@
  * (./index.ts; a test fails when one lacks a key). Plain words for households: short sentences, no
  * jargon, the same word for the same thing on every page.
  */
-export const en = {
-  name: 'English',
+export const en = () => ({
   frame: {
     brand: 'Energy account connection',
     footer: 'Secure link. You can close this page when you are done.',
@@ -124,7 +123,7 @@ export const en = {
     415: { title: 'This form could not be used', message: 'Please send the form from the page itself.' },
     500: { title: 'Something went wrong', message: 'Nothing was changed. Please try again in a moment.' },
   },
-};
+});
 
 /** The shape every language's catalogue has: the same keys, the same parameters. */
-export type Catalogue = typeof en;
+export type Catalogue = ReturnType<typeof en>;

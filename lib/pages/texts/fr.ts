@@ -1,8 +1,7 @@
 import type { Catalogue } from './en.ts';
 
 /** What the end user's pages say, in French (Français), key for key as ./en.ts. */
-export const fr: Catalogue = {
-  name: 'Français',
+export const fr = (): Catalogue => ({
   frame: {
     brand: 'Connexion de votre compte énergie',
     footer: 'Lien sécurisé. Vous pouvez fermer cette page quand vous avez terminé.',
@@ -117,4 +116,4 @@ export const fr: Catalogue = {
     415: { title: 'Ce formulaire n’a pas pu être utilisé', message: 'Envoyez le formulaire depuis la page elle-même.' },
     500: { title: 'Un problème est survenu', message: 'Rien n’a été modifié. Veuillez réessayer dans un instant.' },
   },
-};
+});

@@ -9,7 +9,22 @@ export type { Catalogue };
 export const LANGUAGES = ['en', 'nl', 'de', 'fr'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-export const CATALOGUES: Readonly<Record<Language, Catalogue>> = { en, nl, de, fr };
+/**
+ * A language's catalogue, made the first time a page is shown in it. Each is a function (./en.ts): a cold
+ * start only scans the others, where building all four objects cost more than the rest of a page's code.
+ */
+const made = new Map<Language, Catalogue>();
+const MAKERS: Readonly<Record<Language, () => Catalogue>> = { en, nl, de, fr };
+export function catalogue(language: Language): Catalogue {
+  const known = made.get(language);
+  if (known) return known;
+  const texts = MAKERS[language]();
+  made.set(language, texts);
+  return texts;
+}
+
+/** Each language's name in itself, as the language switcher offers it. */
+export const LANGUAGE_NAMES: Readonly<Record<Language, string>> = { en: 'English', nl: 'Nederlands', de: 'Deutsch', fr: 'Français' };
 
 const isLanguage = (value: string): value is Language => (LANGUAGES as readonly string[]).includes(value);
 

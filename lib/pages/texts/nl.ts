@@ -1,8 +1,7 @@
 import type { Catalogue } from './en.ts';
 
 /** What the end user's pages say, in Dutch (Nederlands), key for key as ./en.ts. */
-export const nl: Catalogue = {
-  name: 'Nederlands',
+export const nl = (): Catalogue => ({
   frame: {
     brand: 'Koppeling van je energieaccount',
     footer: 'Beveiligde link. Je kunt deze pagina sluiten als je klaar bent.',
@@ -120,4 +119,4 @@ export const nl: Catalogue = {
     415: { title: 'Dit formulier kon niet worden gebruikt', message: 'Verstuur het formulier vanaf de pagina zelf.' },
     500: { title: 'Er ging iets mis', message: 'Er is niets veranderd. Probeer het zo meteen opnieuw.' },
   },
-};
+});
