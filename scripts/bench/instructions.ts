@@ -6,15 +6,17 @@ import { parseArgs } from 'node:util';
 import { ROOT } from '../local/build.ts';
 import { assertNode24 } from '../local/node-version.ts';
 import { buildBundles, buildSdkBaseline, childEnv } from './bundles.ts';
+import { median } from './stats.ts';
 
 /**
- * npm run bench:instructions [-- --mode local|realto] [name-filter ...]
+ * npm run bench:instructions [-- --mode local|realto] [--runs N] [name-filter ...]
  * Each function's cold start in instructions executed (valgrind's callgrind, from apt), over the SDK-only
- * handler of the same clients. Unlike a wall-clock reading, the count hardly moves between runs or with the
- * machine's load, so it settles whether a change made a cold start cheaper.
+ * handler of the same clients: the median of `runs` fresh processes (3 by default). A count moves far less
+ * than a wall-clock reading, but not never: now and then a run does a garbage collection or a compilation
+ * more (a few million), which the median leaves out.
  */
 const { values: args, positionals: filters } = parseArgs({
-  options: { mode: { type: 'string', default: 'local' } },
+  options: { mode: { type: 'string', default: 'local' }, runs: { type: 'string', default: '3' } },
   allowPositionals: true,
 });
 const mode = args.mode === 'realto' ? 'realto' : 'local';
@@ -30,8 +32,12 @@ const probe = join(ROOT, '.bench', 'instructions-probe.mjs');
 mkdirSync(join(ROOT, '.bench'), { recursive: true });
 writeFileSync(probe, 'await import(process.argv[2]);\n');
 
-/** Instructions a fresh process executes to import the bundle, in millions. */
-function instructions(file: string, env: Record<string, string> = {}): number {
+const runs = Math.max(1, Number(args.runs) || 1);
+
+/** Instructions a fresh process executes to import the bundle, in millions: the median of `runs`. */
+const instructions = (file: string, env: Record<string, string> = {}) => median(Array.from({ length: runs }, () => once(file, env)));
+
+function once(file: string, env: Record<string, string>): number {
   const run = spawnSync(
     'valgrind',
     ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', probe, pathToFileURL(file).href],
