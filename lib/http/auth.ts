@@ -15,15 +15,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * shared secret, RS256/ES256 for a JWKS; a token that names any other algorithm, `none` included, fails.
  */
 export function createAuthenticator(settings: Config['auth']) {
-  const keys = keySource(settings);
-  const verify = (token: string) =>
-    verifyJwt(token, {
-      ...keys,
-      issuer: settings.issuer,
-      audience: settings.audience,
-      requiredClaims: ['exp', 'sub'],
-      clockToleranceSeconds: 5,
-    });
+  const options = { ...keySource(settings), issuer: settings.issuer, audience: settings.audience, requiredClaims: ['exp', 'sub'], clockToleranceSeconds: 5 };
+  const verify = (token: string) => verifyJwt(token, options);
 
   const verified = new VerifiedTokens();
 

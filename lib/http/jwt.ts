@@ -84,7 +84,7 @@ function decodeJson(part: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function signatureValid(algorithm: JwtAlgorithm, key: KeyObject, input: string, signature: Buffer): boolean {
+function signatureValid(algorithm: JwtAlgorithm, key: KeyObject, input: Buffer, signature: Buffer): boolean {
   if (algorithm === 'HS256') {
     if (key.type !== 'secret') return false;
     const expected = createHmac('sha256', key).update(input).digest();
@@ -93,10 +93,10 @@ function signatureValid(algorithm: JwtAlgorithm, key: KeyObject, input: string, 
   if (algorithm === 'RS256') {
     // As jose and RFC 7518 §3.3: an RSA key shorter than 2048 bits is not to be trusted.
     if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return false;
-    return verify('sha256', Buffer.from(input), key, signature);
+    return verify('sha256', input, key, signature);
   }
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1' || signature.length !== 64) return false;
-  return verify('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, signature);
+  return verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
@@ -137,7 +137,7 @@ export async function verifyJwt(token: string, options: VerifyOptions): Promise<
   if (!BASE64URL.test(encodedSignature)) throw new TokenRefused('signature');
   const keys = await options.keys(header as JwtHeader);
   if (keys.length === 0) throw new TokenRefused('unknown_key');
-  const input = `${encodedHeader}.${encodedPayload}`;
+  const input = Buffer.from(`${encodedHeader}.${encodedPayload}`);
   const signature = Buffer.from(encodedSignature, 'base64url');
   if (!keys.some((key) => signatureValid(algorithm as JwtAlgorithm, key, input, signature))) throw new TokenRefused('signature');
   const payload = decodeJson(encodedPayload) as JwtPayload;

@@ -112,7 +112,7 @@ function attemptFrom(item: Record<string, unknown>): DeliveryAttempt {
   };
 }
 
-/** A page of a query: one item more than asked for proves there is a next one. */
+/** A page of a query, and where the next one starts. */
 async function pageOf<T>(
   client: DynamoDBDocumentClient,
   operation: string,
@@ -132,7 +132,7 @@ async function pageOf<T>(
 }
 
 /** One delivery's state, read strongly. */
-async function deliveryOf(client: DynamoDBDocumentClient, tableName: string, eventId: string, endpointId: string) {
+async function readDelivery(client: DynamoDBDocumentClient, tableName: string, eventId: string, endpointId: string) {
   const result = await run('delivery-get', () =>
     client.send(new GetCommand({ TableName: tableName, Key: deliveryKey(eventId, endpointId), ConsistentRead: true })),
   );
@@ -256,7 +256,7 @@ export function createDynamoEndpointStore(client: DynamoDBDocumentClient, tableN
       const returned = items.slice(0, limit);
       return { items: returned.map(attemptFrom), cursor: items.length > limit ? { before: returned.at(-1)!.attemptKey } : undefined };
     },
-    getDelivery: (eventId, endpointId) => deliveryOf(client, tableName, eventId, endpointId),
+    getDelivery: (eventId, endpointId) => readDelivery(client, tableName, eventId, endpointId),
   };
 }
 
@@ -352,7 +352,7 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
         if (!(error instanceof ConditionalCheckFailedException)) throw translateStoreError('delivery-insert', error);
         // The stored delivery comes with the refusal (DynamoDB Local before 2.5 leaves it out: read it then).
         const old = (error as { Item?: Record<string, AttributeValue> }).Item;
-        const existing = old ? deliveryFrom(unmarshall(old)) : await deliveryOf(client, tableName, delivery.eventId, delivery.endpointId);
+        const existing = old ? deliveryFrom(unmarshall(old)) : await readDelivery(client, tableName, delivery.eventId, delivery.endpointId);
         if (!existing) throw translateStoreError('delivery-insert', error);
         return { created: false, existing };
       }

@@ -88,6 +88,9 @@ const ready = performance.now();
 process.stdout.write(JSON.stringify({ sinceStart: ready, importMs: ready - started }));
 `;
 
+/** What a proxy-mode function starts with (not deployed: a plain secret; nothing is fetched at init). */
+export const PROXY_ENV = { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'bench', REALTO_CLIENT_SECRET: 'bench' };
+
 export interface InitSubject {
   label: string;
   file: string;

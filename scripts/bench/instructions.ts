@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../local/build.ts';
 import { assertNode24 } from '../local/node-version.ts';
-import { buildBundles, buildSdkBaseline, childEnv } from './bundles.ts';
+import { buildBundles, buildSdkBaseline, childEnv, PROXY_ENV } from './bundles.ts';
 import { median } from './stats.ts';
 
 /**
@@ -20,7 +20,6 @@ const { values: args, positionals: filters } = parseArgs({
   allowPositionals: true,
 });
 const mode = args.mode === 'realto' ? 'realto' : 'local';
-const PROXY_ENV = { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'bench', REALTO_CLIENT_SECRET: 'bench' };
 
 assertNode24();
 if (spawnSync('valgrind', ['--version']).status !== 0) {

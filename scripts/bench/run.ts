@@ -7,7 +7,7 @@ import { startDynamoLocal } from '../local/dynamodb-local.ts';
 import { assertNode24 } from '../local/node-version.ts';
 import { createTables } from '../local/tables.ts';
 import BUDGETS from './budgets.json' with { type: 'json' };
-import { buildBundles, buildSdkBaseline, type InitSubject, measureColdInit, pairedDifference } from './bundles.ts';
+import { buildBundles, buildSdkBaseline, type InitSubject, measureColdInit, PROXY_ENV, pairedDifference } from './bundles.ts';
 import { runBurst } from './burst.ts';
 import { runCleanupCost } from './cleanup-cost.ts';
 import { measureDeliveryCost, runDeliveryLatency } from './events.ts';
@@ -66,8 +66,6 @@ async function measure<T>(name: string, run: () => Promise<T>): Promise<T | unde
 assertNode24();
 
 // Bundles and cold init, each function in both modes.
-/** What a proxy-mode function starts with (not deployed: a plain secret; nothing is fetched at init). */
-const PROXY_ENV = { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'bench', REALTO_CLIENT_SECRET: 'bench' };
 const bundles = await measure('bundles', async () => {
   const all = [];
   for (const mode of ['local', 'realto'] as const) {
