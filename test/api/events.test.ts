@@ -326,7 +326,12 @@ describe('outbound events', () => {
       // About 1 s apart (±20 % jitter), as DELIVERY_RETRY_SECONDS=1,1,2 says.
       expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(700);
       expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(700);
-      const listed = await owner.endpoints.deliveries(owner.endpoint.id);
+      // The worker records an attempt once the receiver has answered it: the list may show it a moment later.
+      let listed = await owner.endpoints.deliveries(owner.endpoint.id);
+      for (const started = Date.now(); listed.body.data.length < 3 && Date.now() - started < 5_000; ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        listed = await owner.endpoints.deliveries(owner.endpoint.id);
+      }
       expect(listed.body.data.map((attempt: { attempt: number; statusCode: number }) => [attempt.attempt, attempt.statusCode])).toEqual([
         [3, 200],
         [2, 503],
