@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceError } from '../lifecycle/errors.ts';
 import { UpstreamCircuitOpenError, UpstreamRejectedError, UpstreamTimeoutError, UpstreamUnavailableError } from './errors.ts';
 import { isObject } from './snapshot.ts';
@@ -48,6 +47,9 @@ export interface RealtoClient {
 
 /** A token is replaced this long before the platform says it expires. */
 const TOKEN_EXPIRY_MARGIN_MS = 60_000;
+
+/** A timer, not node:timers/promises: that module is one more for every cold start to load. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const BREAKER_THRESHOLD = 5;
 const BREAKER_PAUSE_MS = 10_000;
 const MAX_PLATFORM_MESSAGE = 300;

@@ -1,15 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type AttributeValue, ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Delivery, DeliveryAttempt, DueDelivery, EndpointStore, EventStore, Lease, StoredDelivery, WebhookEndpoint } from '../events/store.ts';
 import type { Cursor, StoredPage } from '../lifecycle/store.ts';
 import { run, translateStoreError } from './errors.ts';
@@ -30,6 +18,19 @@ import {
   stripKeys,
   tenantPk,
 } from './keys.ts';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactionCanceledException,
+  TransactWriteCommand,
+  UpdateCommand,
+  unmarshall,
+} from './sdk.ts';
 
 /** Deliveries and attempts are kept this long after they are written (TTL). */
 const KEEP_SECONDS = 30 * 24 * 60 * 60;
@@ -73,6 +74,9 @@ function countUpdate(tableName: string, tenantId: string, by: 1 | -1, max?: numb
 
 /** Tries of a write on a tenant's endpoint count that concurrent ones canceled (TransactionConflict). */
 const COUNT_TRIES = 8;
+
+/** A timer, not node:timers/promises: that module is one more for every cold start to load. */
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Each item's cancellation reason, in the transaction's order, when DynamoDB canceled it. */
 function cancellationCodes(error: unknown): string[] | undefined {
@@ -162,7 +166,7 @@ export function createDynamoEndpointStore(client: DynamoDBDocumentClient, tableN
         if (!codes?.includes('TransactionConflict') || codes.includes('ConditionalCheckFailed') || attempt === COUNT_TRIES) {
           throw translateStoreError(operation, error);
         }
-        await sleep(Math.random() * 10 * 2 ** attempt);
+        await pause(Math.random() * 10 * 2 ** attempt);
       }
     }
   }

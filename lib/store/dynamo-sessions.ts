@@ -1,10 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SessionStore } from '../lifecycle/store.ts';
 import type { GuidedSession } from '../lifecycle/types.ts';
 import { run, translateStoreError } from './errors.ts';
 import { INDEX, OPEN_SHARDS, openShardPk, SESSION_OPEN_PREFIX, sessionIndexAttributes, sessionKey, stripKeys, tenantPk } from './keys.ts';
 import { queryPageOf } from './query-page.ts';
+import { ConditionalCheckFailedException, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './sdk.ts';
 
 /** A session as stored: without a request id until it yields one (the claim's condition is its absence). */
 function sessionItem(session: GuidedSession) {

@@ -1,5 +1,3 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DECISION_VERSION, type Seals } from '../lifecycle/proofs.ts';
 import type { ApplyResult, EntityClaim, InsertResult, OpenRequestRef, RequestStore, TenantListQuery } from '../lifecycle/store.ts';
 import type { EntityEffect, EntityRecord, Status, StoredRequest, Transition, TransitionSummary } from '../lifecycle/types.ts';
@@ -23,6 +21,15 @@ import {
   webhookMessageKey,
 } from './keys.ts';
 import { type QueryPageArgs, queryPageOf } from './query-page.ts';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  TransactWriteCommand,
+} from './sdk.ts';
 
 /** A filtered list reads at most this many index pages before it returns what it found, with a cursor. */
 const MAX_FILTERED_QUERIES = 5;

@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Cursor, StoredPage } from '../lifecycle/store.ts';
 import { run } from './errors.ts';
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from './sdk.ts';
 
 export type QueryPageArgs<T> = [
   operation: string,

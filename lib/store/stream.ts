@@ -1,8 +1,7 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { RequestChange } from '../events/publish.ts';
 import { requestFrom } from './dynamo-store.ts';
+import { type AttributeValue, unmarshall } from './sdk.ts';
 
 /** What the stream's event source mapping passes on: only the request items (serverless.yml, the table's stream). */
 export const REQUEST_ITEMS_FILTER = { dynamodb: { NewImage: { entity: { S: ['OnboardingRequest'] } } } };

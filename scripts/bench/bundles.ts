@@ -20,8 +20,8 @@ export interface BuiltBundle {
   functions: string[];
   /** The largest inputs (by package), for explaining a size. */
   largestInputs: Array<{ path: string; bytes: number }>;
-  /** Packages left external that the bundle imports at load (the runtime's AWS SDK). */
-  externalImports: string[];
+  /** The runtime's AWS SDK packages the bundle loads at start (lib/store/sdk.ts). */
+  sdkAtStart: string[];
 }
 
 export async function buildBundles(mode: Mode): Promise<BuiltBundle[]> {
@@ -37,8 +37,7 @@ export async function buildBundles(mode: Mode): Promise<BuiltBundle[]> {
       const key = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path;
       packages.set(key, (packages.get(key) ?? 0) + bytesInOutput);
     }
-    // Static imports only: a dynamic one (the SSM client, fetched only when deployed) costs nothing at init.
-    const imports = (output?.imports ?? []).filter((im) => im.external && im.kind === 'import-statement' && !im.path.startsWith('node:'));
+    const inputs = Object.keys(output?.inputs ?? {});
     return {
       entry,
       file,
@@ -48,37 +47,48 @@ export async function buildBundles(mode: Mode): Promise<BuiltBundle[]> {
         .map(([path, bytes]) => ({ path, bytes }))
         .sort((a, b) => b.bytes - a.bytes)
         .slice(0, 6),
-      externalImports: [...new Set(imports.map((im) => im.path))].sort(),
+      sdkAtStart: [...new Set(inputs.flatMap((path) => SDK_LOADED_BY[path] ?? []))],
     };
   });
 }
 
-/** What each SDK client costs to build, as the composition root builds it (lib/store/client.ts). */
+/** The module that loads the runtime's SDK at start, and what it loads (with require: see it for why). */
+const SDK_LOADED_BY: Record<string, string[]> = { 'lib/store/sdk.ts': ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'] };
+
+/** What each SDK client costs to load and build, as lib/store/sdk.ts and lib/store/client.ts do. */
 const CLIENT_SETUP: Record<string, string> = {
   '@aws-sdk/client-dynamodb':
-    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nconst dynamo = new DynamoDBClient({ region: 'eu-west-1', maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });\nglobalThis.__clients = [dynamo];\n",
+    "const { DynamoDBClient } = load('@aws-sdk/client-dynamodb');\nconst dynamo = new DynamoDBClient({ region: 'eu-west-1', maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });\nglobalThis.__clients = [dynamo];\n",
   '@aws-sdk/lib-dynamodb':
-    "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nglobalThis.__clients.push(DynamoDBDocumentClient.from(globalThis.__clients[0], { marshallOptions: { removeUndefinedValues: true } }));\n",
+    "const { DynamoDBDocumentClient } = load('@aws-sdk/lib-dynamodb');\nglobalThis.__clients.push(DynamoDBDocumentClient.from(globalThis.__clients[0], { marshallOptions: { removeUndefinedValues: true } }));\n",
 };
 
 /**
- * The SDK-only handler for a set of static SDK imports, bundled with the same esbuild options: the same
- * clients built, a handler that does nothing. With no SDK import it is the hello-world handler.
+ * The SDK-only handler for the SDK packages a function loads at start, bundled with the same esbuild
+ * options: the same packages loaded the same way, the same clients built, a handler that does nothing.
+ * With none it is the hello-world handler. `how: 'import'` loads them as AWS's examples do, with import
+ * statements, to show what loading them with require saves.
  */
-export async function buildSdkBaseline(externalImports: readonly string[], mode: Mode): Promise<{ label: string; file: string; bytes: number }> {
-  const known = externalImports.filter((name) => name in CLIENT_SETUP).map((name) => name.replace('@aws-sdk/', ''));
-  const name = known.join('+') || 'hello';
+export async function buildSdkBaseline(
+  sdkAtStart: readonly string[],
+  mode: Mode,
+  how: 'require' | 'import' = 'require',
+): Promise<{ label: string; file: string; bytes: number }> {
+  const known = sdkAtStart.filter((name) => name in CLIENT_SETUP).map((name) => name.replace('@aws-sdk/', ''));
+  const name = `${known.join('+') || 'hello'}${how === 'import' && known.length ? '.import' : ''}`;
   const dir = join(BENCH_DIR, `baseline-${mode}`);
   mkdirSync(dir, { recursive: true });
   const entry = join(dir, `${name}.ts`);
-  writeFileSync(
-    entry,
-    `${known.map((client) => CLIENT_SETUP[`@aws-sdk/${client}`]).join('')}export const handler = async () => ({ statusCode: 200, body: 'hello' });\n`,
-  );
+  const setup = known.map((client) => CLIENT_SETUP[`@aws-sdk/${client}`]!);
+  const loading =
+    how === 'require'
+      ? ["import { createRequire } from 'node:module';\nconst load = createRequire(import.meta.url);\n", ...setup]
+      : setup.map((code) => code.replace(/const (\{ \w+ \}) = load\(('[^']+')\);/, 'import $1 from $2;'));
+  writeFileSync(entry, `${known.length ? loading.join('') : ''}export const handler = async () => ({ statusCode: 200, body: 'hello' });\n`);
   const { options, outputFileExtension } = readServerlessBuild(mode);
   await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: [entry], outdir: join(dir, 'out'), logLevel: 'silent' });
   const file = join(dir, 'out', `${name}${outputFileExtension}`);
-  return { label: known.join(' + ') || 'hello world', file, bytes: statSync(file).size };
+  return { label: `${known.join(' + ') || 'hello world'}${how === 'import' && known.length ? ' (import)' : ''}`, file, bytes: statSync(file).size };
 }
 
 /** Imports the module given as argv[2] and prints ms since the process started, and ms of the import alone. */

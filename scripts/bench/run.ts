@@ -70,7 +70,7 @@ const bundles = await measure('bundles', async () => {
   const all = [];
   for (const mode of ['local', 'realto'] as const) {
     // The SDK-only handler has no mode-dependent code: one build serves both modes.
-    for (const bundle of await buildBundles(mode)) all.push({ ...bundle, mode, baseline: await buildSdkBaseline(bundle.externalImports, 'local') });
+    for (const bundle of await buildBundles(mode)) all.push({ ...bundle, mode, baseline: await buildSdkBaseline(bundle.sdkAtStart, 'local') });
   }
   const { minify, minifyWhitespace, minifySyntax, minifyIdentifiers, format, target } = readServerlessBuild().options;
   const minified = minify ? 'minified' : minifyWhitespace || minifySyntax ? `minified${minifyIdentifiers ? '' : ', names kept'}` : 'not minified';
@@ -353,7 +353,7 @@ if (args.json) {
       sdkBaseline: s.baseline.label,
       initOverSdkMs: s.initOverSdkMs ?? null,
       initRatio: s.initRatio ?? null,
-      externalImports: s.externalImports,
+      sdkAtStart: s.sdkAtStart,
       largestInputs: s.largestInputs,
     };
     for (const name of s.functions) functions[name] = s.mode === 'local' ? figures : { ...functions[name], proxyMode: figures };
