@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { OutboundEvent } from './event.ts';
 import type { EventBus } from './publish.ts';
@@ -15,7 +16,10 @@ export function eventBridgeBus(busName: string, options: { endpoint?: string } =
   let client: EventBridgeClient | undefined;
   return {
     async put(events) {
-      const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+      // Loaded with require, not import (see lib/store/sdk.ts).
+      const { EventBridgeClient, PutEventsCommand } = createRequire(import.meta.url)(
+        '@aws-sdk/client-eventbridge',
+      ) as typeof import('@aws-sdk/client-eventbridge');
       client ??= new EventBridgeClient({ maxAttempts: 3, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
       for (let start = 0; start < events.length; start += ENTRIES_PER_CALL) {
         const chunk: readonly OutboundEvent[] = events.slice(start, start + ENTRIES_PER_CALL);

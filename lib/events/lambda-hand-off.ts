@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pMap from 'p-map';
 import type { HandOff, HandOffPort } from './delivery.ts';
@@ -15,7 +16,8 @@ const QUEUED_AT_ONCE = 10;
 export function lambdaHandOff(functionName: string, options: { region: string; endpoint?: string | undefined }): HandOffPort {
   let client: LambdaClient | undefined;
   return async (work: readonly HandOff[]) => {
-    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+    // Loaded with require, not import (see lib/store/sdk.ts).
+    const { InvokeCommand, LambdaClient } = createRequire(import.meta.url)('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
     // Locally, static credentials keep the SDK from walking the provider chain (as the table's client does).
     client ??= new LambdaClient({
       region: options.region,

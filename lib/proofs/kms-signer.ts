@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Jwks, PublicJwk, Signer } from './jws.ts';
 import { publicJwkOf } from './local-signer.ts';
@@ -11,7 +12,11 @@ export function kmsSigner(keyIds: readonly string[], options: { region: string }
   // Loaded on the first signature, not at cold start: most invocations of a signing function sign nothing.
   let kms: Promise<{ client: KMSClient; sdk: typeof import('@aws-sdk/client-kms') }> | undefined;
   const connect = () => {
-    kms ??= import('@aws-sdk/client-kms').then((sdk) => ({ sdk, client: new sdk.KMSClient({ region: options.region }) }));
+    // Loaded with require, not import (see lib/store/sdk.ts); a failure to load is a rejection, as an import's would be.
+    kms ??= Promise.resolve().then(() => {
+      const sdk = createRequire(import.meta.url)('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms');
+      return { sdk, client: new sdk.KMSClient({ region: options.region }) };
+    });
     return kms;
   };
   // Each key's public half, asked once per cold start; a failed ask is asked again next time.
