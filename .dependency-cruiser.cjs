@@ -82,6 +82,22 @@ module.exports = {
       from: { path: '^(functions|lib)/', pathNot: '^lib/http/openapi\\.ts$' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
+    {
+      name: 'sdk-loaded-with-require',
+      comment:
+        'What deploys loads the AWS SDK with require (lib/store/sdk.ts and the clients loaded on first use): an import statement of the CommonJS SDK makes Node lex its modules at every cold start, tens of millions of instructions (docs/performance.md, "Cold init"). Its types are free.',
+      severity: 'error',
+      from: { path: '^(functions|lib)/' },
+      to: { path: '(^|/)node_modules/@aws-sdk/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'crypto-as-builtin',
+      comment:
+        "What deploys takes node:crypto with process.getBuiltinModule('node:crypto'): an import statement builds an ES module of all its exports at every cold start, about 2 million instructions (docs/performance.md). Its types are free.",
+      severity: 'error',
+      from: { path: '^(functions|lib)/' },
+      to: { dependencyTypes: ['core'], path: '^(node:)?crypto$', dependencyTypesNot: ['type-only'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as Ssm from '@aws-sdk/client-ssm';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { UnavailableError } from '../lifecycle/errors.ts';
 import { ConfigError, type SecretSetting } from './settings.ts';
@@ -60,7 +61,7 @@ export function ssmSecret(name: string, parameterName: string, options: SsmSecre
     const startedIn = generation;
     lastFetchStarted = now();
     // Loaded with require, not import (see lib/store/sdk.ts).
-    const { GetParameterCommand, SSMClient } = createRequire(import.meta.url)('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+    const { GetParameterCommand, SSMClient } = createRequire(import.meta.url)('@aws-sdk/client-ssm') as typeof Ssm;
     // Short, so a slow parameter store costs one invocation a few seconds at most, not its whole timeout.
     client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
     const result = await client.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));

@@ -1,4 +1,3 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../lifecycle/errors.ts';
 import type { Cursor, PageTokens, StoredPage } from '../lifecycle/store.ts';
 import type { Caller, Page } from '../lifecycle/types.ts';
@@ -7,6 +6,9 @@ import { type DestinationPolicy, ipVersion, refusedHost, refusedUrl } from './de
 import { SUBSCRIBABLE_EVENT_TYPES, testEvent } from './event.ts';
 import type { CreateEndpointInput, UpdateEndpointInput } from './schemas.ts';
 import type { DeliveryAttempt, EndpointStore, WebhookEndpoint } from './store.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { randomBytes, randomUUID } = process.getBuiltinModule('node:crypto');
 
 /** A webhook endpoint as the API shows it: never its secret, except in the answers that issue one. */
 export interface EndpointView {

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as EventBridge from '@aws-sdk/client-eventbridge';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { OutboundEvent } from './event.ts';
 import type { EventBus } from './publish.ts';
@@ -17,9 +18,7 @@ export function eventBridgeBus(busName: string, options: { endpoint?: string } =
   return {
     async put(events) {
       // Loaded with require, not import (see lib/store/sdk.ts).
-      const { EventBridgeClient, PutEventsCommand } = createRequire(import.meta.url)(
-        '@aws-sdk/client-eventbridge',
-      ) as typeof import('@aws-sdk/client-eventbridge');
+      const { EventBridgeClient, PutEventsCommand } = createRequire(import.meta.url)('@aws-sdk/client-eventbridge') as typeof EventBridge;
       client ??= new EventBridgeClient({ maxAttempts: 3, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
       for (let start = 0; start < events.length; start += ENTRIES_PER_CALL) {
         const chunk: readonly OutboundEvent[] = events.slice(start, start + ENTRIES_PER_CALL);

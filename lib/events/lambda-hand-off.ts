@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as Lambda from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pMap from 'p-map';
 import type { HandOff, HandOffPort } from './delivery.ts';
@@ -17,7 +18,7 @@ export function lambdaHandOff(functionName: string, options: { region: string; e
   let client: LambdaClient | undefined;
   return async (work: readonly HandOff[]) => {
     // Loaded with require, not import (see lib/store/sdk.ts).
-    const { InvokeCommand, LambdaClient } = createRequire(import.meta.url)('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+    const { InvokeCommand, LambdaClient } = createRequire(import.meta.url)('@aws-sdk/client-lambda') as typeof Lambda;
     // Locally, static credentials keep the SDK from walking the provider chain (as the table's client does).
     client ??= new LambdaClient({
       region: options.region,

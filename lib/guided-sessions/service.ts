@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { CreateEntityInput, EntityListFilters } from '../kinds/entity-onboarding.ts';
 import type { OnboardingRequestView } from '../kinds/onboarding.ts';
 import { displayName } from '../lifecycle/display-name.ts';
@@ -9,6 +8,9 @@ import { checkReturnUrl } from '../lifecycle/return-url.ts';
 import type { Cursor, PageTokens, SessionStore } from '../lifecycle/store.ts';
 import type { Actor, Caller, EntityType, GuidedSession, Page } from '../lifecycle/types.ts';
 import type { CreateGuidedSessionInput } from './schemas.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { randomUUID } = process.getBuiltinModule('node:crypto');
 
 /** A guided onboarding session as the API shows it (the platform's fields, then ours). */
 export interface GuidedSessionView {

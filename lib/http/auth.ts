@@ -1,4 +1,3 @@
-import { createSecretKey } from 'node:crypto';
 import type { Config } from '../config/settings.ts';
 import { displayName } from '../lifecycle/display-name.ts';
 import { UnavailableError } from '../lifecycle/errors.ts';
@@ -7,6 +6,9 @@ import { InsufficientScopeError, UnauthorizedError } from './errors.ts';
 import { type JwtAlgorithm, type JwtPayload, type KeysFor, TokenRefused, verifyJwt } from './jwt.ts';
 import { KeysUnavailableError, remoteKeySet } from './remote-keys.ts';
 import type { Scope } from './route.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createSecretKey } = process.getBuiltinModule('node:crypto');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,6 +1,8 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ValidationError } from '../lifecycle/errors.ts';
 import type { Cursor, PageTokens } from '../lifecycle/store.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createCipheriv, createDecipheriv, createHash, randomBytes } = process.getBuiltinModule('node:crypto');
 
 /**
  * Continuation tokens are opaque: the store's cursor, encrypted and authenticated with AES-256-GCM, the

@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Transition } from './types.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /**
  * JSON with object keys sorted at every level and no whitespace (RFC 8785 for the values we store:

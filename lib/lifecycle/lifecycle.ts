@@ -1,4 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, IdempotencyKeyReusedError, InvalidTransitionError, NotFoundError } from './errors.ts';
 import { canonicalJson, type TrailOwner, transitionHash } from './hash-chain.ts';
 import { type AnyKind, type KindRegistry, type ListFilters, trailOwner } from './kind.ts';
@@ -19,6 +18,9 @@ import {
   type Transition,
   type TransitionEvidence,
 } from './types.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createHash, randomUUID } = process.getBuiltinModule('node:crypto');
 
 /**
  * The lifecycle core every kind of request runs on (docs/architecture.md): the one transition path, the

@@ -1,5 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { GoneError, NotFoundError } from '../lifecycle/errors.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createHash, createHmac, timingSafeEqual } = process.getBuiltinModule('node:crypto');
 
 /**
  * The end user's links: `{PUBLIC_URL}/consent/{token}` and `{PUBLIC_URL}/guided/{token}`.

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as Kms from '@aws-sdk/client-kms';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Jwks, PublicJwk, Signer } from './jws.ts';
 import { publicJwkOf } from './local-signer.ts';
@@ -10,11 +11,11 @@ import { publicJwkOf } from './local-signer.ts';
  */
 export function kmsSigner(keyIds: readonly string[], options: { region: string }): Signer {
   // Loaded on the first signature, not at cold start: most invocations of a signing function sign nothing.
-  let kms: Promise<{ client: KMSClient; sdk: typeof import('@aws-sdk/client-kms') }> | undefined;
+  let kms: Promise<{ client: KMSClient; sdk: typeof Kms }> | undefined;
   const connect = () => {
     // Loaded with require, not import (see lib/store/sdk.ts); a failure to load is a rejection, as an import's would be.
     kms ??= Promise.resolve().then(() => {
-      const sdk = createRequire(import.meta.url)('@aws-sdk/client-kms') as typeof import('@aws-sdk/client-kms');
+      const sdk = createRequire(import.meta.url)('@aws-sdk/client-kms') as typeof Kms;
       return { sdk, client: new sdk.KMSClient({ region: options.region }) };
     });
     return kms;

@@ -1,7 +1,9 @@
-import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { CheckpointClaims, Notary } from '../lifecycle/proofs.ts';
 import type { RequestType, Transition } from '../lifecycle/types.ts';
 import { PROOF_TYPES, type Signer, signCompact } from './jws.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createHash, createHmac, randomUUID } = process.getBuiltinModule('node:crypto');
 
 /**
  * Consent receipts: one per decision (approve, decline, a guided session's submit), with the fields of

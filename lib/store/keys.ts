@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
 import { OPEN_STATUSES } from '../lifecycle/status-machine.ts';
 import type { StoredRequest } from '../lifecycle/types.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /**
  * The single-table layout: every key and index attribute is built here and nowhere else.

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../lifecycle/errors.ts';
 import type { KindRegistry } from '../lifecycle/kind.ts';
 import type { Lifecycle } from '../lifecycle/lifecycle.ts';
@@ -7,6 +6,9 @@ import type { RequestStore } from '../lifecycle/store.ts';
 import { validate } from '../lifecycle/validation.ts';
 import { PROVIDER_EVENT_TYPES, webhookEvent } from './event.ts';
 import { type SignedMessage, verify } from './signature.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 export type WebhookResult = { outcome: 'applied'; version: number } | { outcome: 'duplicate' } | { outcome: 'ignored'; reason: string };
 

@@ -1,5 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { UnauthenticatedError, ValidationError } from '../lifecycle/errors.ts';
+
+/** node:crypto as the builtin it is, not an ES import (docs/performance.md, "Cold init"). */
+const { createHmac, timingSafeEqual } = process.getBuiltinModule('node:crypto');
 
 /**
  * Standard Webhooks verification (https://www.standardwebhooks.com): HMAC-SHA256 over

@@ -57,6 +57,10 @@ const BROKEN: Record<string, string> = {
   'lib/pages/a.ts': "import { b } from './b.ts';\nexport const a = () => b;\n",
   'lib/pages/b.ts': "import { a } from './a.ts';\nexport const b = () => a;\n",
   'lib/app/uses-tool.ts': "import { tool } from '../../scripts/tool.ts';\nexport const used = tool;\n",
+  'lib/store/imports-sdk.ts':
+    "import { GetCommand } from '@aws-sdk/lib-dynamodb';\nimport type { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nexport const get = GetCommand as unknown as DynamoDBClient;\n",
+  'lib/http/imports-crypto.ts':
+    "import { createHash } from 'node:crypto';\nimport type { KeyObject } from 'node:crypto';\nexport const hash = createHash as unknown as KeyObject;\n",
   'lib/store/uses-dev-dependency.ts':
     "import { expect } from 'vitest';\nimport type { Context } from 'aws-lambda';\nexport const check = expect as unknown as Context;\n",
 };
@@ -124,6 +128,17 @@ describe('the import rules (npm run lint)', () => {
 
   it('refuse what deploys a devDependency, but not its types', () => {
     expect(brokenBy('service-imports-no-dev-dependency')).toEqual([expect.stringMatching(/^lib\/store\/uses-dev-dependency\.ts → .*node_modules\/vitest\//)]);
+  });
+
+  it('refuse what deploys an import statement of the AWS SDK, but not its types', () => {
+    expect(brokenBy('sdk-loaded-with-require').sort()).toEqual([
+      expect.stringMatching(/^lib\/lifecycle\/uses-aws\.ts → .*node_modules\/@aws-sdk\/client-dynamodb\//),
+      expect.stringMatching(/^lib\/store\/imports-sdk\.ts → .*node_modules\/@aws-sdk\/lib-dynamodb\//),
+    ]);
+  });
+
+  it('refuse what deploys an import statement of node:crypto, but not its types', () => {
+    expect(brokenBy('crypto-as-builtin')).toEqual([expect.stringMatching(/^lib\/http\/imports-crypto\.ts → (node:)?crypto$/)]);
   });
 
   it('let the domain use valibot, and a handler the composition root', () => {
