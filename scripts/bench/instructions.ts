@@ -9,14 +9,14 @@ import { buildBundles, buildSdkBaseline, childEnv, PROXY_ENV } from './bundles.t
 import { median } from './stats.ts';
 
 /**
- * npm run bench:instructions [-- --mode local|realto] [--runs N] [name-filter ...]
+ * npm run bench:instructions [-- --mode local|realto] [--runs N | --exact] [name-filter ...]
  * Each function's cold start in instructions executed (valgrind's callgrind, from apt), over the SDK-only
  * handler of the same clients loaded the same way: the median of `runs` fresh processes (3 by default). A count moves far less
  * than a wall-clock reading, but not never: now and then a run does a garbage collection or a compilation
  * more (a few million), which the median leaves out.
  */
 const { values: args, positionals: filters } = parseArgs({
-  options: { mode: { type: 'string', default: 'local' }, runs: { type: 'string', default: '3' } },
+  options: { mode: { type: 'string', default: 'local' }, runs: { type: 'string', default: '3' }, exact: { type: 'boolean', default: false } },
   allowPositionals: true,
 });
 const mode = args.mode === 'realto' ? 'realto' : 'local';
@@ -31,7 +31,13 @@ const probe = join(ROOT, '.bench', 'instructions-probe.mjs');
 mkdirSync(join(ROOT, '.bench'), { recursive: true });
 writeFileSync(probe, 'await import(process.argv[2]);\n');
 
-const runs = Math.max(1, Number(args.runs) || 1);
+/**
+ * --exact: V8 made deterministic (no optimizing tiers, GC on a fixed schedule), so one run gives the same
+ * count every time: for comparing two versions of the code to the last instruction. The tiers left out do
+ * run in Lambda, so its figures sit a little under the default's.
+ */
+const V8_FLAGS = args.exact ? ['--predictable', '--no-maglev', '--no-turbofan'] : [];
+const runs = args.exact ? 1 : Math.max(1, Number(args.runs) || 1);
 
 /** Instructions a fresh process executes to import the bundle, in millions: the median of `runs`. */
 const instructions = (file: string, env: Record<string, string> = {}) => median(Array.from({ length: runs }, () => once(file, env)));
@@ -39,7 +45,7 @@ const instructions = (file: string, env: Record<string, string> = {}) => median(
 function once(file: string, env: Record<string, string>): number {
   const run = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', probe, pathToFileURL(file).href],
+    ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', ...V8_FLAGS, probe, pathToFileURL(file).href],
     { cwd: ROOT, env: { ...childEnv(), ...env }, encoding: 'utf8', timeout: 300_000 },
   );
   const refs = /refs:\s+([\d,]+)/.exec(run.stderr)?.[1];
