@@ -6,7 +6,7 @@ import type * as Marshalling from '@aws-sdk/util-dynamodb';
 /**
  * The DynamoDB clients of the AWS SDK, loaded with require rather than import. The SDK ships CommonJS, and
  * when an ES module imports a CommonJS package, Node lexes the source of every module of it to find its
- * named exports (nodejs/node#59913). For these three packages that lexing was about 90 million
+ * named exports (nodejs/node#59913). For these three packages that lexing was about 87 million
  * instructions of every cold start, more than all of a function's own code (docs/performance.md, "Cold
  * init"); require reads the same files without it. Each name is exported as the value and as its type,
  * so the store's modules use it as they would the package's.
