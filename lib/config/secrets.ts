@@ -4,6 +4,9 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { UnavailableError } from '../lifecycle/errors.ts';
 import { ConfigError, type SecretSetting } from './settings.ts';
 
+/** The SDK's client is required on first use, not imported (see lib/store/sdk.ts). */
+const load = createRequire(import.meta.url);
+
 /**
  * A secret that may rotate while a function stays warm. The secrets middleware (lib/http/middleware/
  * secrets.ts) calls `refresh()` before the handler runs, so `current()` has a value no older than the
@@ -60,8 +63,7 @@ export function ssmSecret(name: string, parameterName: string, options: SsmSecre
   async function fetchValue(): Promise<void> {
     const startedIn = generation;
     lastFetchStarted = now();
-    // Loaded with require, not import (see lib/store/sdk.ts).
-    const { GetParameterCommand, SSMClient } = createRequire(import.meta.url)('@aws-sdk/client-ssm') as typeof Ssm;
+    const { GetParameterCommand, SSMClient } = load('@aws-sdk/client-ssm') as typeof Ssm;
     // Short, so a slow parameter store costs one invocation a few seconds at most, not its whole timeout.
     client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
     const result = await client.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));

@@ -4,6 +4,9 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { OutboundEvent } from './event.ts';
 import type { EventBus } from './publish.ts';
 
+/** The SDK's client is required on first use, not imported (see lib/store/sdk.ts). */
+const load = createRequire(import.meta.url);
+
 /** PutEvents takes at most this many entries per call. */
 const ENTRIES_PER_CALL = 10;
 export const EVENT_SOURCE = 'onboarding.service';
@@ -17,8 +20,7 @@ export function eventBridgeBus(busName: string, options: { endpoint?: string } =
   let client: EventBridgeClient | undefined;
   return {
     async put(events) {
-      // Loaded with require, not import (see lib/store/sdk.ts).
-      const { EventBridgeClient, PutEventsCommand } = createRequire(import.meta.url)('@aws-sdk/client-eventbridge') as typeof EventBridge;
+      const { EventBridgeClient, PutEventsCommand } = load('@aws-sdk/client-eventbridge') as typeof EventBridge;
       client ??= new EventBridgeClient({ maxAttempts: 3, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
       for (let start = 0; start < events.length; start += ENTRIES_PER_CALL) {
         const chunk: readonly OutboundEvent[] = events.slice(start, start + ENTRIES_PER_CALL);

@@ -4,6 +4,9 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import pMap from 'p-map';
 import type { HandOff, HandOffPort } from './delivery.ts';
 
+/** The SDK's client is required on first use, not imported (see lib/store/sdk.ts). */
+const load = createRequire(import.meta.url);
+
 /** Invocations queued at once; each returns when Lambda has queued the event, not when it ran. */
 const QUEUED_AT_ONCE = 10;
 
@@ -17,8 +20,7 @@ const QUEUED_AT_ONCE = 10;
 export function lambdaHandOff(functionName: string, options: { region: string; endpoint?: string | undefined }): HandOffPort {
   let client: LambdaClient | undefined;
   return async (work: readonly HandOff[]) => {
-    // Loaded with require, not import (see lib/store/sdk.ts).
-    const { InvokeCommand, LambdaClient } = createRequire(import.meta.url)('@aws-sdk/client-lambda') as typeof Lambda;
+    const { InvokeCommand, LambdaClient } = load('@aws-sdk/client-lambda') as typeof Lambda;
     // Locally, static credentials keep the SDK from walking the provider chain (as the table's client does).
     client ??= new LambdaClient({
       region: options.region,

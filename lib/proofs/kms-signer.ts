@@ -4,6 +4,9 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Jwks, PublicJwk, Signer } from './jws.ts';
 import { publicJwkOf } from './local-signer.ts';
 
+/** The SDK's client is required on first use, not imported (see lib/store/sdk.ts). */
+const load = createRequire(import.meta.url);
+
 /**
  * The signing key deployed: an asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) whose private half never
  * leaves KMS. `keyIds` newest first: the first signs (kms:Sign, granted to the signing functions only),
@@ -13,9 +16,9 @@ export function kmsSigner(keyIds: readonly string[], options: { region: string }
   // Loaded on the first signature, not at cold start: most invocations of a signing function sign nothing.
   let kms: Promise<{ client: KMSClient; sdk: typeof Kms }> | undefined;
   const connect = () => {
-    // Loaded with require, not import (see lib/store/sdk.ts); a failure to load is a rejection, as an import's would be.
+    // A failure to load is a rejection, as an import's would be.
     kms ??= Promise.resolve().then(() => {
-      const sdk = createRequire(import.meta.url)('@aws-sdk/client-kms') as typeof Kms;
+      const sdk = load('@aws-sdk/client-kms') as typeof Kms;
       return { sdk, client: new sdk.KMSClient({ region: options.region }) };
     });
     return kms;
