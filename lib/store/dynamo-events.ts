@@ -1,5 +1,4 @@
 import type { Delivery, DeliveryAttempt, DueDelivery, EndpointStore, EventStore, Lease, StoredDelivery, WebhookEndpoint } from '../events/store.ts';
-import type { Cursor, StoredPage } from '../lifecycle/store.ts';
 import { run, translateStoreError } from './errors.ts';
 import {
   ATTEMPT_SHARDS,
@@ -18,6 +17,7 @@ import {
   stripKeys,
   tenantPk,
 } from './keys.ts';
+import { queryPageOf } from './query-page.ts';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -25,7 +25,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  type QueryCommandInput,
   TransactionCanceledException,
   TransactWriteCommand,
   UpdateCommand,
@@ -116,25 +115,6 @@ function attemptFrom(item: Record<string, unknown>): DeliveryAttempt {
   };
 }
 
-/** A page of a query, and where the next one starts. */
-async function pageOf<T>(
-  client: DynamoDBDocumentClient,
-  operation: string,
-  input: QueryCommandInput,
-  limit: number,
-  keyOf: (item: Record<string, unknown>) => Cursor,
-  decode: (item: Record<string, unknown>) => T,
-): Promise<StoredPage<T>> {
-  const result = await run(operation, () => client.send(new QueryCommand({ ...input, Limit: limit + 1 })));
-  const items = result.Items ?? [];
-  // One item more than asked for proves there is a next page; it starts after the last one returned.
-  if (items.length > limit) {
-    const returned = items.slice(0, limit);
-    return { items: returned.map(decode), cursor: keyOf(returned.at(-1)!) };
-  }
-  return { items: items.map(decode), cursor: undefined };
-}
-
 /** One delivery's state, read strongly. */
 async function readDelivery(client: DynamoDBDocumentClient, tableName: string, eventId: string, endpointId: string) {
   const result = await run('delivery-get', () =>
@@ -221,7 +201,7 @@ export function createDynamoEndpointStore(client: DynamoDBDocumentClient, tableN
       return written === 'written' ? 'deleted' : 'absent';
     },
     listEndpoints(tenantId, limit, after) {
-      return pageOf(
+      return queryPageOf(
         client,
         'endpoint-list',
         {
@@ -456,7 +436,7 @@ export function createDynamoEventStore(client: DynamoDBDocumentClient, tableName
     },
 
     listDue(shard, before, limit, after) {
-      return pageOf(
+      return queryPageOf(
         client,
         'delivery-due',
         {
