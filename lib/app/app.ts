@@ -310,17 +310,17 @@ function deliveryOf(config: Config, logger: Logger) {
  * that send now (a test event, a retry) are built with the delivery engine (`sends`): the others carry
  * none of it, so their cold start does not pay for it.
  */
-function endpointsApp(env: NodeJS.ProcessEnv, sends?: typeof deliveryOf) {
+function endpointsApp(env: NodeJS.ProcessEnv, sends: boolean) {
   const config = loadConfig(env);
   const observe = observability(config);
   const pageTokenSecret = secretFor(observe.logger)(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
-  checkBuiltFor(config);
-  const policy = { deployed: config.deployed };
+  const sending = sends ? deliveryOf(config, observe.logger) : undefined;
+  if (!sending) checkBuiltFor(config);
   const endpoints = createEndpointService({
     store: createDynamoEndpointStore(documentsOf(config), config.tableName),
     pageTokens: createPageTokens(pageTokenSecret.current),
-    ...(sends ? { deliveries: sends(config, observe.logger).deliveries } : {}),
-    policy,
+    ...(sending ? { deliveries: sending.deliveries } : {}),
+    policy: sending?.policy ?? { deployed: config.deployed },
     resolve: resolveHost,
   });
   const stack: StackParts = {
@@ -332,10 +332,10 @@ function endpointsApp(env: NodeJS.ProcessEnv, sends?: typeof deliveryOf) {
 }
 
 /** The endpoints API's functions that manage endpoints and read their attempts. */
-export const buildEndpointsApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env);
+export const buildEndpointsApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env, false);
 
 /** The endpoints API's functions that send now: a test event, a retry of one delivery. */
-export const buildEndpointSendingApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env, deliveryOf);
+export const buildEndpointSendingApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env, true);
 
 /** The publisher and the sweep hand deliveries to the worker: without one they could only drop them. */
 function requireWorker(config: Config) {
