@@ -55,12 +55,17 @@ export async function buildBundles(mode: Mode): Promise<BuiltBundle[]> {
 /** The module that loads the runtime's SDK at start, and what it loads (with require: see it for why). */
 const SDK_LOADED_BY: Record<string, string[]> = { 'lib/store/sdk.ts': ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'] };
 
-/** What each SDK client costs to load and build, as lib/store/sdk.ts and lib/store/client.ts do. */
-const CLIENT_SETUP: Record<string, string> = {
-  '@aws-sdk/client-dynamodb':
-    "const { DynamoDBClient } = load('@aws-sdk/client-dynamodb');\nconst dynamo = new DynamoDBClient({ region: 'eu-west-1', maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });\nglobalThis.__clients = [dynamo];\n",
-  '@aws-sdk/lib-dynamodb':
-    "const { DynamoDBDocumentClient } = load('@aws-sdk/lib-dynamodb');\nglobalThis.__clients.push(DynamoDBDocumentClient.from(globalThis.__clients[0], { marshallOptions: { removeUndefinedValues: true } }));\n",
+/** What each SDK package gives and costs to build, as lib/store/sdk.ts and lib/store/client.ts use it. */
+const CLIENT_SETUP: Record<string, { name: string; build: string }> = {
+  '@aws-sdk/client-dynamodb': {
+    name: 'DynamoDBClient',
+    build:
+      "globalThis.__clients = [new DynamoDBClient({ region: 'eu-west-1', maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } })];\n",
+  },
+  '@aws-sdk/lib-dynamodb': {
+    name: 'DynamoDBDocumentClient',
+    build: 'globalThis.__clients.push(DynamoDBDocumentClient.from(globalThis.__clients[0], { marshallOptions: { removeUndefinedValues: true } }));\n',
+  },
 };
 
 /**
@@ -74,21 +79,23 @@ export async function buildSdkBaseline(
   mode: Mode,
   how: 'require' | 'import' = 'require',
 ): Promise<{ label: string; file: string; bytes: number }> {
-  const known = sdkAtStart.filter((name) => name in CLIENT_SETUP).map((name) => name.replace('@aws-sdk/', ''));
-  const name = `${known.join('+') || 'hello'}${how === 'import' && known.length ? '.import' : ''}`;
+  const packages = sdkAtStart.filter((name) => name in CLIENT_SETUP);
+  const known = packages.map((name) => name.replace('@aws-sdk/', ''));
+  const imported = how === 'import' && packages.length > 0;
+  const name = `${known.join('+') || 'hello'}${imported ? '.import' : ''}`;
   const dir = join(BENCH_DIR, `baseline-${mode}`);
   mkdirSync(dir, { recursive: true });
   const entry = join(dir, `${name}.ts`);
-  const setup = known.map((client) => CLIENT_SETUP[`@aws-sdk/${client}`]!);
-  const loading =
-    how === 'require'
-      ? ["import { createRequire } from 'node:module';\nconst load = createRequire(import.meta.url);\n", ...setup]
-      : setup.map((code) => code.replace(/const (\{ \w+ \}) = load\(('[^']+')\);/, 'import $1 from $2;'));
-  writeFileSync(entry, `${known.length ? loading.join('') : ''}export const handler = async () => ({ statusCode: 200, body: 'hello' });\n`);
+  const loads = packages.map((pkg) => {
+    const { name: exported, build } = CLIENT_SETUP[pkg]!;
+    return `${imported ? `import { ${exported} } from '${pkg}';` : `const { ${exported} } = load('${pkg}');`}\n${build}`;
+  });
+  const loader = packages.length > 0 && !imported ? "import { createRequire } from 'node:module';\nconst load = createRequire(import.meta.url);\n" : '';
+  writeFileSync(entry, `${loader}${loads.join('')}export const handler = async () => ({ statusCode: 200, body: 'hello' });\n`);
   const { options, outputFileExtension } = readServerlessBuild(mode);
   await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: [entry], outdir: join(dir, 'out'), logLevel: 'silent' });
   const file = join(dir, 'out', `${name}${outputFileExtension}`);
-  return { label: `${known.join(' + ') || 'hello world'}${how === 'import' && known.length ? ' (import)' : ''}`, file, bytes: statSync(file).size };
+  return { label: `${known.join(' + ') || 'hello world'}${imported ? ' (import)' : ''}`, file, bytes: statSync(file).size };
 }
 
 /** Imports the module given as argv[2] and prints ms since the process started, and ms of the import alone. */
