@@ -310,11 +310,13 @@ function deliveryOf(config: Config, logger: Logger) {
  * that send now (a test event, a retry) are built with the delivery engine (`sends`): the others carry
  * none of it, so their cold start does not pay for it.
  */
-function endpointsApp(env: NodeJS.ProcessEnv, sends: boolean) {
+function endpointsApp(env: NodeJS.ProcessEnv, sends?: typeof deliveryOf) {
   const config = loadConfig(env);
   const observe = observability(config);
   const pageTokenSecret = secretFor(observe.logger)(config.pageTokenSecret, 'PAGE_TOKEN_SECRET');
-  const sending = sends ? deliveryOf(config, observe.logger) : undefined;
+  // `sends` is the engine's builder, passed in rather than called here, so that esbuild leaves the engine out
+  // of the bundles whose builder does not pass it.
+  const sending = sends?.(config, observe.logger);
   if (!sending) checkBuiltFor(config);
   const endpoints = createEndpointService({
     store: createDynamoEndpointStore(documentsOf(config), config.tableName),
@@ -332,10 +334,10 @@ function endpointsApp(env: NodeJS.ProcessEnv, sends: boolean) {
 }
 
 /** The endpoints API's functions that manage endpoints and read their attempts. */
-export const buildEndpointsApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env, false);
+export const buildEndpointsApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env);
 
 /** The endpoints API's functions that send now: a test event, a retry of one delivery. */
-export const buildEndpointSendingApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env, true);
+export const buildEndpointSendingApp = (env: NodeJS.ProcessEnv = process.env) => endpointsApp(env, deliveryOf);
 
 /** The publisher and the sweep hand deliveries to the worker: without one they could only drop them. */
 function requireWorker(config: Config) {
