@@ -73,6 +73,24 @@ describe('bundles built per mode', () => {
     }
   });
 
+  it('carries the delivery engine only in the webhook endpoint functions that send now, and in each page function only its own page', async () => {
+    const { options, outputFileExtension } = readServerlessBuild('local');
+    const outdir = join(outRoot, 'trimmed');
+    const endpoints = ['create', 'list', 'get', 'update', 'delete', 'rotate-secret', 'deliveries', 'test', 'retry'];
+    const entries = [...endpoints.map((name) => `functions/webhook-endpoints/${name}`), 'functions/pages/consent', 'functions/pages/guided'];
+    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: entries.map((entry) => `${entry}.ts`), outbase: ROOT, outdir, logLevel: 'silent' });
+    const text = (entry: string) => readFileSync(join(outdir, `${entry}${outputFileExtension}`), 'utf8');
+    // Names are kept in the bundles (serverless.yml), so a module's builder is there exactly when the module is.
+    for (const name of endpoints) {
+      const sends = name === 'test' || name === 'retry';
+      expect(text(`functions/webhook-endpoints/${name}`).includes('createDeliveryEngine'), `webhook-endpoints/${name} carries the delivery engine`).toBe(sends);
+    }
+    expect(text('functions/pages/consent')).toContain('createConsentPages');
+    expect(text('functions/pages/consent')).not.toContain('createGuidedPages');
+    expect(text('functions/pages/guided')).toContain('createGuidedPages');
+    expect(text('functions/pages/guided')).not.toContain('createConsentPages');
+  });
+
   it('refuses to start a local-mode bundle whose environment says proxy mode, rather than run without the platform', () => {
     const started = coldStart(built.local, { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 'secret' });
     expect(started.status).not.toBe(0);
