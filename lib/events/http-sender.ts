@@ -33,7 +33,9 @@ export async function resolveHost(hostname: string): Promise<string[]> {
   return (await network().dns.promises.lookup(hostname, { all: true })).map((entry) => entry.address);
 }
 
-class RefusedDestination extends Error {}
+class RefusedDestination extends Error {
+  override name = 'RefusedDestination';
+}
 
 /**
  * POSTs an event with node:http(s). The host is resolved by our own lookup, which refuses what the policy

@@ -4,6 +4,7 @@ import { ForbiddenError, RefusedError, UnauthenticatedError } from '../lifecycle
 
 /** No or bad credentials. `bearerError` is RFC 6750's error code for the challenge, when there is one. */
 export class UnauthorizedError extends UnauthenticatedError {
+  override readonly name = 'UnauthorizedError';
   readonly code: string;
   readonly bearerError: 'invalid_request' | 'invalid_token' | null;
 
@@ -16,6 +17,7 @@ export class UnauthorizedError extends UnauthenticatedError {
 
 /** A valid token without the scope the route needs. */
 export class InsufficientScopeError extends ForbiddenError {
+  override readonly name = 'InsufficientScopeError';
   readonly scope: string;
 
   constructor(scope: string) {
@@ -25,9 +27,11 @@ export class InsufficientScopeError extends ForbiddenError {
 }
 
 export class PayloadTooLargeError extends RefusedError {
+  override readonly name = 'PayloadTooLargeError';
   readonly code = 'payload_too_large';
 }
 
 export class UnsupportedMediaTypeError extends RefusedError {
+  override readonly name = 'UnsupportedMediaTypeError';
   readonly code = 'unsupported_media_type';
 }

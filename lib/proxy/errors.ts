@@ -7,6 +7,7 @@ import { RefusedError, ServiceError, UnavailableError } from '../lifecycle/error
 
 /** The platform refused the request (a 4xx); its status is passed through to the caller. */
 export class UpstreamRejectedError extends RefusedError {
+  override readonly name = 'UpstreamRejectedError';
   readonly code = 'upstream_rejected';
   readonly platformStatus: number;
 
@@ -18,16 +19,19 @@ export class UpstreamRejectedError extends RefusedError {
 
 /** The platform failed (5xx), was unreachable, refused our own credentials or answered something unreadable. */
 export class UpstreamUnavailableError extends ServiceError {
+  override readonly name = 'UpstreamUnavailableError';
   readonly code = 'upstream_unavailable';
 }
 
 /** The platform did not answer within the client's timeout. */
 export class UpstreamTimeoutError extends ServiceError {
+  override readonly name = 'UpstreamTimeoutError';
   readonly code = 'upstream_timeout';
 }
 
 /** The circuit breaker is open: the call was not sent; the caller may retry after the pause. */
 export class UpstreamCircuitOpenError extends UnavailableError {
+  override readonly name = 'UpstreamCircuitOpenError';
   override readonly code = 'upstream_unavailable';
 
   constructor(retryAfterSeconds: number) {

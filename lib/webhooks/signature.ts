@@ -15,6 +15,7 @@ export type RejectReason = 'missing_headers' | 'timestamp_out_of_tolerance' | 'i
 
 /** A 401 for the sender: nothing of the message was read beyond its headers. */
 export class SignatureRejected extends UnauthenticatedError {
+  override readonly name = 'SignatureRejected';
   readonly code = 'invalid_signature';
   readonly reason: RejectReason;
 
