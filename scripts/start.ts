@@ -74,7 +74,8 @@ async function main(): Promise<void> {
       await createTables(running.endpoint, { OnboardingTable: config.tableName });
       return running;
     })(),
-    buildFunctions(buildDir, mode),
+    // Deployed bundles carry no source map (serverless.yml); here a stack trace in the terminal names the source.
+    buildFunctions(buildDir, mode, { sourceMaps: true }),
   ]);
 
   const verbose = process.env.VERBOSE === '1' || process.env.VERBOSE === 'true';

@@ -15,6 +15,8 @@ interface Invocation {
 }
 
 const { file, exportName, functionName, memorySize } = workerData as { file: string; exportName: string; functionName: string; memorySize: number };
+// npm start builds the bundles with source maps (minified, names too): its logs' stack traces name the source.
+process.setSourceMapsEnabled(true);
 const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 const handler = module[exportName];
 if (typeof handler !== 'function') throw new Error(`${file} has no function export ${exportName}`);

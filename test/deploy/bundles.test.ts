@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { KIND_ROUTES } from '../../lib/app/function-table.ts';
 import { ALL_KINDS } from '../../lib/kinds/index.ts';
 import { childEnv } from '../../scripts/bench/bundles.ts';
 import { type Mode, ROOT, readServerlessBuild } from '../../scripts/local/build.ts';
+import { readStack } from '../../scripts/stack.ts';
 
 /**
  * Each stack is built for its one mode (serverless.yml: custom.mode feeds esbuild's `define`): what a
@@ -78,22 +79,46 @@ describe('bundles built per mode', () => {
     const outdir = join(outRoot, 'trimmed');
     const endpoints = ['create', 'list', 'get', 'update', 'delete', 'rotate-secret', 'deliveries', 'test', 'retry'];
     const entries = [...endpoints.map((name) => `functions/webhook-endpoints/${name}`), 'functions/pages/consent', 'functions/pages/guided'];
-    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: entries.map((entry) => `${entry}.ts`), outbase: ROOT, outdir, logLevel: 'silent' });
-    const text = (entry: string) => readFileSync(join(outdir, `${entry}${outputFileExtension}`), 'utf8');
-    // Names are kept in the bundles (serverless.yml), so a module's builder is there exactly when the module is.
+    const { metafile } = await esbuild.build({
+      ...options,
+      absWorkingDir: ROOT,
+      entryPoints: entries.map((entry) => `${entry}.ts`),
+      outbase: ROOT,
+      outdir,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    // Names are minified in the bundles (serverless.yml): esbuild's own account says which modules each carries.
+    // A module counts as carried from 1 KB: the endpoints API takes one constant of the engine's module.
+    const carries = (entry: string, module: string) => {
+      const output = metafile.outputs[relative(ROOT, join(outdir, `${entry}${outputFileExtension}`))]!;
+      return (output.inputs[module]?.bytesInOutput ?? 0) > 1024;
+    };
     for (const name of endpoints) {
       const sends = name === 'test' || name === 'retry';
-      expect(text(`functions/webhook-endpoints/${name}`).includes('createDeliveryEngine'), `webhook-endpoints/${name} carries the delivery engine`).toBe(sends);
+      expect(carries(`functions/webhook-endpoints/${name}`, 'lib/events/delivery.ts'), `webhook-endpoints/${name} carries the delivery engine`).toBe(sends);
     }
-    expect(text('functions/pages/consent')).toContain('createConsentPages');
-    expect(text('functions/pages/consent')).not.toContain('createGuidedPages');
-    expect(text('functions/pages/guided')).toContain('createGuidedPages');
-    expect(text('functions/pages/guided')).not.toContain('createConsentPages');
+    expect(carries('functions/pages/consent', 'lib/pages/consent.ts')).toBe(true);
+    expect(carries('functions/pages/consent', 'lib/pages/guided.ts')).toBe(false);
+    expect(carries('functions/pages/guided', 'lib/pages/guided.ts')).toBe(true);
+    expect(carries('functions/pages/guided', 'lib/pages/consent.ts')).toBe(false);
   });
 
   it('refuses to start a local-mode bundle whose environment says proxy mode, rather than run without the platform', () => {
     const started = coldStart(built.local, { ONBOARDING_MODE: 'realto', REALTO_CLIENT_ID: 'client', REALTO_CLIENT_SECRET: 'secret' });
     expect(started.status).not.toBe(0);
     expect(started.stderr).toContain('built for ONBOARDING_MODE=local but runs with realto');
+  });
+
+  it("reads a minified bundle's stack trace back to the source file and line (npm run stack)", async () => {
+    const { options } = readServerlessBuild('local');
+    const outdir = join(outRoot, 'deployed');
+    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: ['functions/entity-onboarding/create.ts'], outbase: ROOT, outdir, logLevel: 'silent' });
+    const started = coldStart(join(outdir, 'functions/entity-onboarding/create.mjs'), { ONBOARDING_MODE: 'realto' });
+    expect(started.stderr).toMatch(/functions\/entity-onboarding\/create\.mjs:\d+:\d+/);
+    const read = await readStack(started.stderr);
+    const [, file, line] = /\[(lib\/[\w/-]+\.ts):(\d+):\d+\]/.exec(read) ?? [];
+    expect(file, read).toBe('lib/config/settings.ts');
+    expect(readFileSync(join(ROOT, file!), 'utf8').split('\n')[Number(line) - 1]).toContain('throw new ConfigError(');
   });
 });
