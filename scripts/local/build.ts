@@ -152,7 +152,11 @@ export interface BuiltFunction extends FunctionEntry {
  * Builds every function of the table for `mode` into `outdir` (inside the repository, so the AWS SDK,
  * left external as in Lambda, resolves from node_modules). One esbuild call for all entries.
  */
-export async function buildFunctions(outdir: string, mode: Mode, extra: { sourceMaps?: boolean } = {}): Promise<{ functions: BuiltFunction[]; metafile: esbuild.Metafile }> {
+export async function buildFunctions(
+  outdir: string,
+  mode: Mode,
+  extra: { sourceMaps?: boolean } = {},
+): Promise<{ functions: BuiltFunction[]; metafile: esbuild.Metafile }> {
   const config = readServerlessBuild(mode);
   const entries = [...new Set(config.functions.map((fn) => fn.entry))];
   const result = await esbuild.build({
