@@ -22,8 +22,9 @@ beforeAll(async () => {
     const { options, outputFileExtension } = readServerlessBuild(mode);
     const outdir = join(outRoot, mode);
     mkdirSync(outdir, { recursive: true });
-    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: ['functions/entity-onboarding/create.ts'], outdir, logLevel: 'silent' });
-    built[mode] = join(outdir, `create${outputFileExtension}`);
+    // Laid out as deployed (functions/<path>.mjs), which is what `npm run stack` reads from a trace.
+    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: ['functions/entity-onboarding/create.ts'], outbase: ROOT, outdir, logLevel: 'silent' });
+    built[mode] = join(outdir, `functions/entity-onboarding/create${outputFileExtension}`);
   }
 }, 60_000);
 
@@ -111,10 +112,7 @@ describe('bundles built per mode', () => {
   });
 
   it("reads a minified bundle's stack trace back to the source file and line (npm run stack)", async () => {
-    const { options } = readServerlessBuild('local');
-    const outdir = join(outRoot, 'deployed');
-    await esbuild.build({ ...options, absWorkingDir: ROOT, entryPoints: ['functions/entity-onboarding/create.ts'], outbase: ROOT, outdir, logLevel: 'silent' });
-    const started = coldStart(join(outdir, 'functions/entity-onboarding/create.mjs'), { ONBOARDING_MODE: 'realto' });
+    const started = coldStart(built.local, { ONBOARDING_MODE: 'realto' });
     expect(started.stderr).toMatch(/functions\/entity-onboarding\/create\.mjs:\d+:\d+/);
     const read = await readStack(started.stderr);
     const [, file, line] = /\[(lib\/[\w/-]+\.ts):(\d+):\d+\]/.exec(read) ?? [];
